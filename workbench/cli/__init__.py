@@ -1,0 +1,56 @@
+"""The ``workbench`` command: a thin shell over the functions the notebooks call.
+
+Each command lives in its own private module (``_contract``, ``_drift``, ``_cost``,
+``_incident``, ``_pack``, ``_sample``) exposing a click command or group named ``command``.
+Errors: :class:`~workbench.errors.WorkbenchError` subclasses become one line on stderr and
+their exit code (2 for unusable input); nothing else is caught, so real bugs stay visible.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from workbench.errors import WorkbenchError
+
+COMMANDS = {
+    "contract": "workbench.cli._contract",
+    "drift": "workbench.cli._drift",
+    "cost": "workbench.cli._cost",
+    "incident": "workbench.cli._incident",
+    "pack": "workbench.cli._pack",
+    "sample": "workbench.cli._sample",
+}
+
+
+class _Group(click.Group):
+    """Loads each command module on first use, so `workbench --help` stays fast."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module = COMMANDS.get(name)
+        if module is None:
+            return None
+        return importlib.import_module(module).command
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except WorkbenchError as exc:
+            click.echo(f"workbench: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="workbench")
+def cli() -> None:
+    """Review packs for production ML: contracts, drift, cost-to-value, incidents."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point. Usage errors exit 2 (click's convention matches ours)."""
+    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="workbench")

@@ -1,0 +1,190 @@
+"""Reading inputs and writing findings.
+
+Every reader turns a failure into an :class:`~workbench.errors.InputError` that names the
+file (and the field where there is one), so the CLI can print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+from workbench.errors import InputError, input_error
+
+TABULAR_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
+                    ".jsonl": "ndjson", ".ndjson": "ndjson"}
+
+
+def is_url(path: str | os.PathLike[str]) -> bool:
+    return "://" in str(path)
+
+
+def table_format(path: str | os.PathLike[str], fmt: str | None = None) -> str:
+    """'csv', 'parquet' or 'ndjson' from an explicit format or the file suffix."""
+    if fmt:
+        fmt = fmt.lower()
+        if fmt in {"csv", "parquet", "ndjson", "jsonl", "json"}:
+            return "ndjson" if fmt in {"jsonl", "json"} else fmt
+        raise input_error(path, "format", "one of csv, parquet, jsonl", fmt)
+    name = str(path).split("?")[0].lower()
+    for suffix, kind in TABULAR_SUFFIXES.items():
+        if name.endswith(suffix):
+            return kind
+    raise input_error(path, None, "a .csv, .parquet or .jsonl file")
+
+
+def scan(path: str | os.PathLike[str], fmt: str | None = None, *,
+         schema_overrides: Mapping[str, pl.DataType] | None = None,
+         try_parse_dates: bool = True) -> pl.LazyFrame:
+    """A LazyFrame over a CSV, Parquet or JSON-lines file (local path or any URL polars scans).
+
+    The file is checked for existence and readability here, and its schema is resolved,
+    so that errors surface as one clear line rather than deep inside a query.
+    """
+    kind = table_format(path, fmt)
+    src = str(path)
+    if not is_url(src):
+        p = Path(src)
+        if not p.exists():
+            raise input_error(src, None, "an existing file")
+        if p.is_dir() and kind != "parquet":
+            raise input_error(src, None, "a file, not a directory")
+        if p.is_file() and p.stat().st_size == 0:
+            raise input_error(src, None, "a non-empty file")
+    try:
+        if kind == "csv":
+            lf = pl.scan_csv(src, try_parse_dates=try_parse_dates,
+                             schema_overrides=schema_overrides, infer_schema_length=10_000,
+                             separator="\t" if src.lower().endswith(".tsv") else ",")
+        elif kind == "parquet":
+            lf = pl.scan_parquet(src)
+        else:
+            lf = pl.scan_ndjson(src, infer_schema_length=10_000)
+        lf.collect_schema()
+    except InputError:
+        raise
+    except Exception as exc:  # polars raises many kinds; all mean "cannot read this"
+        raise InputError(f"{src}: expected a readable {kind} file: "
+                         f"{type(exc).__name__}: {_first_line(exc)}", file=src) from exc
+    return lf
+
+
+def read_table(path: str | os.PathLike[str], fmt: str | None = None, **kw: Any) -> pl.DataFrame:
+    """:func:`scan` and collect, with read failures (ragged rows, bad encoding) as InputError."""
+    lf = scan(path, fmt, **kw)
+    try:
+        return lf.collect()
+    except Exception as exc:
+        raise InputError(f"{path}: expected a readable {table_format(path, fmt)} file: "
+                         f"{type(exc).__name__}: {_first_line(exc)}", file=str(path)) from exc
+
+
+def require_columns(frame: pl.LazyFrame | pl.DataFrame, columns: Mapping[str, str] | list[str],
+                    file: object) -> None:
+    """Raise naming the first missing column. ``columns`` maps name -> what it should hold."""
+    have = set(frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns)
+    wanted = columns if isinstance(columns, Mapping) else {c: "a column" for c in columns}
+    for name, what in wanted.items():
+        if name not in have:
+            raise input_error(file, name, f"{what} (column missing; found {', '.join(sorted(have)[:12])})")
+
+
+def read_yaml(path: str | os.PathLike[str]) -> Any:
+    """Parse a YAML file; a syntax error names the file, line and column."""
+    p = Path(path)
+    if not p.exists():
+        raise input_error(p, None, "an existing YAML file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise input_error(p, None, "UTF-8 text") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "document"
+        problem = getattr(exc, "problem", None) or _first_line(exc)
+        raise InputError(f"{p}: {where}: expected valid YAML: {problem}", file=str(p)) from exc
+    if data is None:
+        raise input_error(p, None, "a non-empty YAML document")
+    return data
+
+
+def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe and deterministic: NaN/inf become None, tuples lists, numpy scalars Python."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return _clean(value.item())
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def dumps_json(obj: Any) -> str:
+    """Deterministic JSON text: sorted keys, no NaN, trailing newline."""
+    return json.dumps(_clean(obj), sort_keys=True, indent=2, ensure_ascii=False,
+                      allow_nan=False) + "\n"
+
+
+def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
+    """Write :func:`dumps_json` atomically (temp file in the same directory, then rename)."""
+    return write_text_atomic(path, dumps_json(obj))
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p
+
+
+def write_results(name: str, results: Mapping[str, Any], results_dir: str | os.PathLike[str] = ".") -> Path:
+    """Write a notebook's findings as ``<results_dir>/<name>.results.json``.
+
+    Findings must be deterministic: the same inputs give the same bytes (no build times).
+    """
+    required = {"notebook", "status", "headline", "metrics"}
+    missing = required - set(results)
+    if missing:
+        raise ValueError(f"results for {name} lack {sorted(missing)}")
+    return write_json(Path(results_dir) / f"{name}.results.json", results)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__

@@ -1,0 +1,163 @@
+"""Shared rendering: escaped HTML, the chart theme and offline chart output.
+
+Rules every notebook and result object follows (see shared design):
+
+* Every string that came from data or a spec goes through :func:`escape` (or
+  :func:`html_table`), never into raw HTML, Markdown or pandas ``Styler``.
+* Charts are Altair charts shown with :func:`show_chart` (or simply left as a cell's value
+  once :func:`setup` has run): they are rendered to static SVG by vl-convert at execution
+  time, so JupyterLab and the HTML pack both draw them with no network and no script.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+MASK = "••••"
+
+PALETTE = {
+    "ok": "#1a7f37", "warn": "#9a6700", "fail": "#cf222e", "info": "#0969da",
+    "muted": "#6e7781", "ref": "#8c959f", "cur": "#0969da",
+}
+
+
+def escape(value: Any) -> str:
+    """HTML-escape any value as text (quotes too; U+2028/2029 made visible-safe)."""
+    text = "" if value is None else str(value)
+    text = html.escape(text, quote=True)
+    return text.replace("\u2028", "&#8232;").replace("\u2029", "&#8233;")
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    """A compact, stable text form for a number or anything else."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if value != 0 and (abs(value) < 10 ** -digits or abs(value) >= 1e9):
+            return f"{value:.{digits - 1}e}"
+        return f"{value:,.{digits}g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return str(value)
+
+
+def html_table(rows: pl.DataFrame | Sequence[Mapping[str, Any]], *, columns: Sequence[str] | None = None,
+               max_rows: int = 50, caption: str | None = None, classes: str = "wb-table",
+               mask: Iterable[str] = ()) -> str:
+    """An HTML table with every header and cell escaped; ``mask`` columns shown as MASK."""
+    if isinstance(rows, pl.DataFrame):
+        cols = list(columns or rows.columns)
+        records = rows.head(max_rows).select(cols).to_dicts()
+        total = rows.height
+    else:
+        records = list(rows)
+        cols = list(columns or (records[0].keys() if records else []))
+        total = len(records)
+        records = records[:max_rows]
+    masked = set(mask)
+    out = [f'<table class="{escape(classes)}">']
+    if caption:
+        out.append(f"<caption>{escape(caption)}</caption>")
+    out.append("<thead><tr>" + "".join(f"<th>{escape(c)}</th>" for c in cols) + "</tr></thead><tbody>")
+    for rec in records:
+        cells = []
+        for c in cols:
+            v = rec.get(c)
+            text = MASK if (c in masked and v is not None) else fmt(v)
+            num = isinstance(v, int | float) and not isinstance(v, bool) and c not in masked
+            cells.append(f'<td class="num">{escape(text)}</td>' if num else f"<td>{escape(text)}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    if total > len(records):
+        out.append(f'<p class="wb-note">Showing {len(records):,} of {total:,} rows.</p>')
+    return "".join(out)
+
+
+def badge(status: str, text: str | None = None) -> str:
+    """A coloured status pill: ok, warn, fail, info (or go/hold/no-go)."""
+    key = {"go": "ok", "hold": "warn", "no-go": "fail", "passed": "ok", "failed": "fail"}.get(status, status)
+    color = PALETTE.get(key, PALETTE["muted"])
+    return (f'<span class="wb-badge wb-{escape(key)}" style="background:{color};color:#fff;'
+            f'padding:2px 8px;border-radius:10px;font-weight:600">{escape(text or status)}</span>')
+
+
+def callout(title: str, body: str = "", status: str = "info") -> "HTML":
+    """A headline box. ``title`` and ``body`` are plain text and get escaped."""
+    color = PALETTE.get({"go": "ok", "hold": "warn", "no-go": "fail"}.get(status, status), PALETTE["info"])
+    return HTML(f'<div class="wb-callout" style="border-left:6px solid {color};padding:8px 14px;'
+                f'margin:8px 0;background:#f6f8fa"><div style="font-size:1.25em;font-weight:600">'
+                f"{escape(title)}</div><div>{escape(body)}</div></div>")
+
+
+class HTML:
+    """Trusted HTML built by this package (all data inside already escaped)."""
+
+    def __init__(self, markup: str) -> None:
+        self.markup = markup
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+    def __str__(self) -> str:
+        return self.markup
+
+
+# --- charts ---------------------------------------------------------------------------
+
+def _theme() -> dict[str, Any]:
+    return {"config": {
+        "view": {"stroke": None, "continuousWidth": 560, "continuousHeight": 260},
+        "font": "DejaVu Sans, Helvetica, Arial, sans-serif",
+        "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#eaeef2"},
+        "legend": {"labelFontSize": 11, "titleFontSize": 12},
+        "title": {"fontSize": 14, "anchor": "start"},
+        "range": {"category": ["#0969da", "#cf222e", "#1a7f37", "#9a6700", "#8250df",
+                               "#6e7781", "#bc4c00", "#1b7c83"]},
+    }}
+
+
+def chart_svg(chart: Any) -> str:
+    """Static SVG for an Altair chart, rendered offline by vl-convert."""
+    import vl_convert as vlc
+
+    spec = chart.to_dict() if hasattr(chart, "to_dict") else chart
+    return vlc.vegalite_to_svg(spec)
+
+
+def _svg_renderer(spec: dict, **_: Any) -> dict[str, str]:
+    import vl_convert as vlc
+
+    return {"image/svg+xml": vlc.vegalite_to_svg(spec), "text/plain": "<chart>"}
+
+
+_SET_UP = False
+
+
+def setup() -> None:
+    """Register the chart theme and the SVG renderer; idempotent. Call once per notebook."""
+    global _SET_UP
+    if _SET_UP:
+        return
+    import altair as alt
+
+    alt.theme.register("workbench", enable=True)(_theme)
+    alt.renderers.register("workbench-svg", _svg_renderer)
+    alt.renderers.enable("workbench-svg")
+    alt.data_transformers.disable_max_rows()
+    _SET_UP = True
+
+
+def show_chart(chart: Any) -> None:
+    """Display a chart as SVG (works without :func:`setup`)."""
+    from IPython.display import SVG, display
+
+    display(SVG(chart_svg(chart)))

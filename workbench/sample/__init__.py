@@ -1,0 +1,33 @@
+"""The demo scenario: a credit-risk (loan approval) model in production.
+
+``generate(out_dir, rows=None)`` writes every demo input, deterministically: the same
+arguments give byte-identical files. ``rows`` scales the current scoring window (the
+reference window scales with it) for benchmarks; ``None`` is the committed demo size.
+
+Parts, one module each: ``scoring`` (reference and current scoring logs), ``contract``
+(the ODCS v3 contract of the scoring table), ``costs`` (FOCUS cost ledger, usage, value,
+budgets), ``incidents`` (the incident, its events and SLIs, and a portfolio of past ones).
+Shared dates and names are in :mod:`workbench.sample.scenario`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.sample import scenario
+
+__all__ = ["generate", "scenario"]
+
+
+def generate(out_dir: str | Path, rows: int | None = None) -> list[Path]:
+    """Write the whole demo scenario under ``out_dir``; return the files written (sorted)."""
+    from workbench.sample import contract, costs, incidents, scoring
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    written += scoring.generate(out, rows=rows)
+    written += contract.generate(out)
+    written += costs.generate(out, rows=rows)
+    written += incidents.generate(out)
+    return sorted(written)
