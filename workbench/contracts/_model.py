@@ -1,0 +1,477 @@
+"""Loading ODCS v3 contracts: YAML -> validated :class:`Contract`.
+
+Validation happens in three layers, and every problem found becomes one line of the
+:class:`~workbench.errors.ContractError` (``file: yaml.path: expected ...``):
+
+1. the ODCS JSON Schema shipped with ``open-data-contract-standard`` (structure, types,
+   enums, per-logicalType ``logicalTypeOptions``);
+2. the package's pydantic model :class:`OpenDataContractStandard` (what the rest of the
+   code reads);
+3. workbench's own rules: library metrics, operators, units and SQL rules it can run.
+   A rule workbench cannot evaluate is an error, never silently skipped.
+
+ODCS v3.0.x contracts that name a library rule with ``rule:`` instead of ``metric:`` are
+accepted: ``rule`` is read as ``metric`` before validation.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pydantic
+from open_data_contract_standard.model import (
+    DataQuality,
+    OpenDataContractStandard,
+    SchemaObject,
+    SchemaProperty,
+    Server,
+)
+
+from workbench.errors import ContractError
+from workbench.io import read_yaml
+
+DEFAULT_SENSITIVE: frozenset[str] = frozenset({"confidential", "restricted", "sensitive", "pii"})
+
+LIBRARY_METRICS = ("nullValues", "missingValues", "invalidValues", "duplicateValues", "rowCount")
+OPERATORS = ("mustBe", "mustNotBe", "mustBeGreaterThan", "mustBeGreaterOrEqualTo",
+             "mustBeLessThan", "mustBeLessOrEqualTo", "mustBeBetween", "mustNotBeBetween")
+UNITS = ("rows", "percent")
+SEVERITIES = ("error", "warning", "info")
+STRING_FORMATS = ("email", "uuid", "uri", "date", "date-time")
+MAX_PROBLEMS = 50
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One declared column of a schema object, as the checks and other areas need it."""
+
+    name: str                      # physicalName when present, else name: the data column
+    logical_type: str | None
+    physical_type: str | None
+    required: bool
+    unique: bool
+    valid_values: tuple | None     # ODCS 3.2 enum, or a quality invalidValues' validValues
+    minimum: Any
+    maximum: Any
+    sensitive: bool
+    property_name: str = ""        # the ODCS ``name`` (used in check ids)
+    primary_key: bool = False
+    primary_key_position: int | None = None
+    classification: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)   # logicalTypeOptions
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A validated ODCS contract. ``odcs`` is the pydantic model, ``path`` its file."""
+
+    odcs: OpenDataContractStandard
+    path: str
+    classifications: frozenset[str] = DEFAULT_SENSITIVE
+
+    @property
+    def id(self) -> str:
+        return self.odcs.id or self.odcs.name or Path(self.path).stem
+
+    @property
+    def schema_names(self) -> list[str]:
+        return [schema_name(s, i) for i, s in enumerate(self.odcs.schema_ or [])]
+
+    def schema(self, name: str | None = None) -> SchemaObject:
+        """The schema object called ``name`` (the only one when ``name`` is None)."""
+        objects = self.odcs.schema_ or []
+        if not objects:
+            raise ContractError(f"{self.path}: schema: expected at least one schema object",
+                                file=self.path, field="schema")
+        if name is None:
+            if len(objects) > 1:
+                raise ContractError(
+                    f"{self.path}: schema: expected --schema NAME to choose one of "
+                    f"{', '.join(self.schema_names)}", file=self.path, field="schema")
+            return objects[0]
+        for i, obj in enumerate(objects):
+            if name in {schema_name(obj, i), obj.physicalName, obj.name}:
+                return obj
+        raise ContractError(f"{self.path}: schema: expected one of {', '.join(self.schema_names)}, "
+                            f"got {name!r}", file=self.path, field="schema")
+
+    def columns(self, schema: str | None = None) -> list[ColumnSpec]:
+        """The declared columns of one schema object (the only one when ``schema`` is None)."""
+        obj = self.schema(schema)
+        return [column_spec(p, self.classifications) for p in (obj.properties or [])]
+
+    def server(self, schema: str | None = None) -> Server | None:
+        """The server a schema object is read from: one whose path names it, else the first."""
+        servers = [s for s in (self.odcs.servers or []) if s.path or s.location]
+        if not servers:
+            return None
+        if schema is not None:
+            for s in servers:
+                if schema in Path(str(s.path or s.location)).stem:
+                    return s
+        return servers[0]
+
+    def data_path(self, schema: str | None = None) -> str | None:
+        """The server's path resolved against the contract's directory (URLs untouched)."""
+        server = self.server(schema)
+        if server is None:
+            return None
+        raw = str(server.path or server.location)
+        if "://" in raw or os.path.isabs(raw):
+            return raw
+        return os.path.normpath(Path(self.path).parent / raw)
+
+
+def schema_name(obj: SchemaObject, index: int = 0) -> str:
+    return obj.name or obj.physicalName or f"schema{index}"
+
+
+def column_name(prop: SchemaProperty) -> str:
+    return prop.physicalName or prop.name or ""
+
+
+def is_sensitive(prop: SchemaProperty, classifications: Iterable[str] = DEFAULT_SENSITIVE) -> bool:
+    """Classification in ``classifications``, or a ``pii`` tag or truthy custom property."""
+    wanted = {c.lower() for c in classifications}
+    if prop.classification and prop.classification.strip().lower() in wanted:
+        return True
+    if any(str(t).strip().lower() == "pii" for t in (prop.tags or [])):
+        return True
+    for cp in prop.customProperties or []:
+        if (cp.property or "").strip().lower() == "pii":
+            value = cp.value
+            if value is True or str(value).strip().lower() in {"true", "yes", "1"}:
+                return True
+    return False
+
+
+def column_spec(prop: SchemaProperty,
+                classifications: Iterable[str] = DEFAULT_SENSITIVE) -> ColumnSpec:
+    opts = dict(prop.logicalTypeOptions or {})
+    return ColumnSpec(
+        name=column_name(prop),
+        logical_type=prop.logicalType,
+        physical_type=prop.physicalType,
+        required=bool(prop.required),
+        unique=bool(prop.unique),
+        valid_values=valid_values(prop),
+        minimum=opts.get("minimum"),
+        maximum=opts.get("maximum"),
+        sensitive=is_sensitive(prop, classifications),
+        property_name=prop.name or column_name(prop),
+        primary_key=bool(prop.primaryKey),
+        primary_key_position=prop.primaryKeyPosition,
+        classification=prop.classification,
+        options=opts,
+    )
+
+
+def valid_values(prop: SchemaProperty) -> tuple | None:
+    """ODCS 3.2 ``enum`` values, else the first invalidValues rule's ``validValues``."""
+    if prop.enum:
+        return tuple(e.value for e in prop.enum)
+    for q in prop.quality or []:
+        if (q.metric or q.rule) == "invalidValues" and q.arguments and "validValues" in q.arguments:
+            return tuple(q.arguments["validValues"])
+    return None
+
+
+def sensitive_columns(contract: Contract,
+                      classifications: Iterable[str] = DEFAULT_SENSITIVE) -> set[str]:
+    """Data column names (every schema object) that must be masked wherever shown."""
+    wanted = frozenset(classifications)
+    return {column_name(p) for obj in (contract.odcs.schema_ or []) for p in (obj.properties or [])
+            if is_sensitive(p, wanted)}
+
+
+# --- loading and validation -------------------------------------------------------------
+
+def load_contract(path: str | os.PathLike[str], *,
+                  classifications: Iterable[str] = DEFAULT_SENSITIVE) -> Contract:
+    """Read and validate an ODCS v3 YAML contract; raise ContractError listing every problem."""
+    src = str(path)
+    doc = read_yaml(src)
+    return contract_from_dict(doc, src, classifications=classifications)
+
+
+def contract_from_dict(doc: Any, src: str = "<contract>", *,
+                       classifications: Iterable[str] = DEFAULT_SENSITIVE) -> Contract:
+    if not isinstance(doc, Mapping):
+        raise _error(src, [f"{src}: (document): expected a mapping of ODCS fields, "
+                           f"got {type(doc).__name__}"])
+    doc = _normalise(doc)
+    problems = _schema_problems(doc)
+    try:
+        odcs = OpenDataContractStandard(**doc)
+    except pydantic.ValidationError as exc:
+        if not problems:
+            problems = [f"{yaml_path(e['loc'])}: expected {e['msg']}" for e in exc.errors()]
+        raise _error(src, [f"{src}: {p}" for p in problems]) from exc
+    except TypeError as exc:  # e.g. a non-string key
+        raise _error(src, [f"{src}: (document): expected ODCS fields, got {exc}"]) from exc
+    reported = {p.split(": ", 1)[0] for p in problems}
+    problems += [p for p in _semantic_problems(odcs) if p.split(": ", 1)[0] not in reported]
+    if problems:
+        raise _error(src, [f"{src}: {p}" for p in problems])
+    return Contract(odcs=odcs, path=src, classifications=frozenset(classifications))
+
+
+def _error(src: str, problems: list[str]) -> ContractError:
+    shown = problems[:MAX_PROBLEMS]
+    if len(problems) > MAX_PROBLEMS:
+        shown.append(f"{src}: ... and {len(problems) - MAX_PROBLEMS} more problems")
+    first = shown[0] if len(shown) == 1 else f"{shown[0]} (and {len(problems) - 1} more)"
+    return ContractError(first, problems=shown, file=src)
+
+
+def _normalise(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """v3.0.x ``rule:`` becomes ``metric:`` in every quality entry."""
+    doc = copy.deepcopy(dict(doc))
+
+    def fix_quality(node: Any) -> None:
+        for q in node.get("quality") or [] if isinstance(node, Mapping) else []:
+            if isinstance(q, dict) and "rule" in q and "metric" not in q:
+                q["metric"] = q.pop("rule")
+        for child in (node.get("properties") or []) if isinstance(node, Mapping) else []:
+            fix_quality(child)
+        if isinstance(node, Mapping) and isinstance(node.get("items"), Mapping):
+            fix_quality(node["items"])
+
+    for obj in doc.get("schema") or [] if isinstance(doc.get("schema"), list) else []:
+        fix_quality(obj)
+    return doc
+
+
+def yaml_path(loc: Iterable[Any]) -> str:
+    """('schema', 0, 'properties', 3, 'x') -> 'schema[0].properties[3].x'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(document)"
+
+
+@cache
+def _validator() -> Any:
+    from importlib.resources import files
+
+    import jsonschema
+
+    text = files("open_data_contract_standard").joinpath("schema.json").read_text("utf-8")
+    schema = json.loads(text)
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def _schema_problems(doc: Mapping[str, Any]) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    errors = sorted(_validator().iter_errors(_jsonable(doc)),
+                    key=lambda e: list(map(str, e.absolute_path)))
+    leaves = [leaf for err in errors for leaf in _leaves(err)]
+    # A field that failed its own sub-schema is also "unevaluated" by the parent: report it once.
+    failed = {tuple(leaf.absolute_path) for leaf in leaves
+              if leaf.validator not in {"additionalProperties", "unevaluatedProperties"}}
+    for leaf in leaves:
+        text = _describe(leaf)
+        if leaf.validator in {"additionalProperties", "unevaluatedProperties"}:
+            here = tuple(leaf.absolute_path)
+            # an object whose own fields failed makes its other fields "unevaluated" too
+            if any(f[:len(here)] == here and len(f) <= len(here) + 1 for f in failed):
+                continue
+            extra = _unexpected(leaf)
+            text = f"expected only ODCS fields here, got unexpected {', '.join(extra)}"
+        if True:
+            line = f"{yaml_path(leaf.absolute_path)}: {text}"
+            if line not in seen:
+                seen.add(line)
+                out.append(line)
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    """YAML dates/times become strings, as the JSON Schema expects."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _unexpected(err: Any) -> list[str]:
+    """Names of the unexpected fields of an additional/unevaluatedProperties error."""
+    inst = err.instance if isinstance(err.instance, Mapping) else {}
+    import re
+
+    quoted = re.findall(r"'([^']*)'", err.message.split("(")[-1])
+    return [k for k in quoted if k in inst] or [str(k) for k in inst][:1]
+
+
+def _leaves(err: Any) -> list[Any]:
+    """For anyOf/oneOf errors, the most relevant sub-error (deepest path); else the error."""
+    if (err.validator in {"anyOf", "oneOf"} and err.context
+            and not all(c.validator == "required" for c in err.context)):
+        import jsonschema
+
+        best = jsonschema.exceptions.best_match(err.context)
+        return _leaves(best) if best is not None else [err]
+    return [err]
+
+
+def _describe(err: Any) -> str:
+    v, val, inst = err.validator, err.validator_value, err.instance
+    got = _short(inst)
+    if v == "type":
+        want = " or ".join(val) if isinstance(val, list) else val
+        return f"expected {_article(want)}, got {got}"
+    if v == "enum":
+        return f"expected one of {', '.join(map(str, val))}, got {got}"
+    if v == "const":
+        return f"expected {val!r}, got {got}"
+    if v == "required":
+        missing = [k for k in val if isinstance(inst, Mapping) and k not in inst]
+        return f"expected required field {', '.join(missing) or val}"
+    if v in {"additionalProperties", "unevaluatedProperties"}:
+        extra = err.message.split("(")[-1].rstrip(")") if "(" in err.message else err.message
+        return f"expected only ODCS fields here ({extra})"
+    if v == "oneOf" and err.context and all(c.validator == "required" for c in err.context):
+        names = [n for c in err.context for n in c.validator_value]
+        return f"expected exactly one of {', '.join(names)}"
+    if v == "oneOf":
+        return f"expected exactly one matching form, got {got}"
+    if v in {"minItems", "maxItems"}:
+        n = len(inst) if isinstance(inst, list) else got
+        return f"expected {v.replace('Items', '')} {val} items, got {n}"
+    if v in {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"}:
+        return f"expected a value with {v} {val}, got {got}"
+    if v == "uniqueItems":
+        return "expected unique items"
+    if v == "pattern":
+        return f"expected text matching {val}, got {got}"
+    return f"expected {err.message}"
+
+
+def _article(word: str) -> str:
+    names = {"object": "a mapping", "array": "a list", "string": "a string", "number": "a number",
+             "integer": "an integer", "boolean": "true or false", "null": "null"}
+    return names.get(word, word)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _semantic_problems(odcs: OpenDataContractStandard) -> list[str]:
+    out: list[str] = []
+    for i, obj in enumerate(odcs.schema_ or []):
+        base = f"schema[{i}]"
+        for k, q in enumerate(obj.quality or []):
+            out += _quality_problems(q, f"{base}.quality[{k}]", column=None)
+        for j, prop in enumerate(obj.properties or []):
+            pbase = f"{base}.properties[{j}]"
+            if not (prop.name or prop.physicalName):
+                out.append(f"{pbase}.name: expected a column name")
+            fmt = (prop.logicalTypeOptions or {}).get("format")
+            if prop.logicalType == "string" and fmt is not None and fmt not in STRING_FORMATS:
+                out.append(f"{pbase}.logicalTypeOptions.format: expected one of "
+                           f"{', '.join(STRING_FORMATS)} (formats workbench checks), got {fmt!r}")
+            pattern = (prop.logicalTypeOptions or {}).get("pattern")
+            if isinstance(pattern, str):
+                err = _regex_error(pattern)
+                if err:
+                    out.append(f"{pbase}.logicalTypeOptions.pattern: expected a valid regular "
+                               f"expression, got {pattern!r} ({err})")
+            for k, q in enumerate(prop.quality or []):
+                out += _quality_problems(q, f"{pbase}.quality[{k}]", column=column_name(prop))
+    for k, sla in enumerate(odcs.slaProperties or []):
+        if (sla.property or "").lower() in {"freshness", "latency"}:
+            if not isinstance(sla.value, int | float) or isinstance(sla.value, bool):
+                out.append(f"slaProperties[{k}].value: expected a number, got {_short(sla.value)}")
+            if _unit_seconds(sla.unit) is None:
+                out.append(f"slaProperties[{k}].unit: expected a time unit (s, m, h, d, y), "
+                           f"got {_short(sla.unit)}")
+    return out
+
+
+def _quality_problems(q: DataQuality, where: str, column: str | None) -> list[str]:
+    out: list[str] = []
+    kind = q.type or "library"
+    if q.severity is not None and q.severity.lower() not in SEVERITIES:
+        out.append(f"{where}.severity: expected one of {', '.join(SEVERITIES)}, got {q.severity!r}")
+    if kind == "text":
+        return out
+    if kind == "custom":
+        out.append(f"{where}.type: expected library or sql (workbench cannot run custom rules "
+                   f"for engine {q.engine!r})")
+        return out
+    ops = [op for op in OPERATORS if getattr(q, op) is not None]
+    if len(ops) != 1:
+        out.append(f"{where}: expected exactly one operator of {', '.join(OPERATORS)}, "
+                   f"got {', '.join(ops) or 'none'}")
+    if q.unit is not None and q.unit not in UNITS:
+        out.append(f"{where}.unit: expected rows or percent, got {q.unit!r}")
+    if kind == "sql":
+        if not q.query:
+            out.append(f"{where}.query: expected a SQL query")
+        return out
+    metric = q.metric
+    if metric not in LIBRARY_METRICS:
+        out.append(f"{where}.metric: expected one of {', '.join(LIBRARY_METRICS)}, got {metric!r}")
+        return out
+    args = q.arguments or {}
+    if metric in {"nullValues", "missingValues", "invalidValues"} and column is None:
+        out.append(f"{where}.metric: expected {metric} on a property, not on a schema object")
+    if (metric == "missingValues" and "missingValues" in args
+            and not isinstance(args["missingValues"], list)):
+        out.append(f"{where}.arguments.missingValues: expected a list")
+    if metric == "invalidValues":
+        if "validValues" not in args and "pattern" not in args:
+            out.append(f"{where}.arguments: expected validValues or pattern")
+        if "validValues" in args and not isinstance(args["validValues"], list):
+            out.append(f"{where}.arguments.validValues: expected a list")
+        if isinstance(args.get("pattern"), str) and _regex_error(args["pattern"]):
+            out.append(f"{where}.arguments.pattern: expected a valid regular expression")
+    if metric == "duplicateValues" and column is None:
+        props = args.get("properties")
+        if not (isinstance(props, list) and props):
+            out.append(f"{where}.arguments.properties: expected a list of column names")
+    if metric == "rowCount" and q.unit == "percent":
+        out.append(f"{where}.unit: expected rows for rowCount")
+    return out
+
+
+def _regex_error(pattern: str) -> str | None:
+    import re
+
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return str(exc)
+    return None
+
+
+_UNIT_SECONDS = {"s": 1, "sec": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "minute": 60,
+                 "minutes": 60, "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600,
+                 "d": 86400, "day": 86400, "days": 86400, "w": 604800, "week": 604800,
+                 "weeks": 604800, "y": 31536000, "yr": 31536000, "year": 31536000,
+                 "years": 31536000}
+
+
+def _unit_seconds(unit: Any) -> int | None:
+    return _UNIT_SECONDS.get(str(unit).strip().lower()) if unit is not None else None
