@@ -1,0 +1,251 @@
+"""The result of a cost-to-value analysis: small frames, a JSON form, an HTML view."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from workbench import render
+
+if TYPE_CHECKING:
+    from workbench.costs._compute import AllocationRules, Methods
+
+MODEL_METRICS = ("cost_per_1k_predictions", "value_per_1k_predictions", "value_cost_ratio",
+                 "net_value", "budget_burn_pct", "forecast_vs_budget_pct", "on_budget")
+
+
+def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return frame.to_dicts()
+
+
+@dataclass(frozen=True, eq=False)
+class CostResult:
+    """Allocation, unit economics, budget burn and anomalies.
+
+    Frames: ``models`` (the month per model: the headline), ``versions`` (the month per model
+    and version), ``weekly``/``monthly`` (per model and version), ``daily``, ``allocated``,
+    ``unallocated``, ``budget``, ``burndown``, ``anomalies`` (flagged days), ``anomaly_scores``
+    (every service-day), ``stages`` (cost per day and stage, unallocated included).
+    The month runs from its first day to ``as_of`` (the last day with data, or as given).
+    """
+
+    items: pl.DataFrame            # aggregated line items: date, service, currency, category, tags
+    allocated: pl.DataFrame        # date, model, version, stage, source, cost
+    unallocated: pl.DataFrame      # date, kind, stage, cost
+    daily: pl.DataFrame            # date, model, version, cost, predictions, value
+    weekly: pl.DataFrame
+    monthly: pl.DataFrame
+    budget: pl.DataFrame
+    burndown: pl.DataFrame
+    anomaly_scores: pl.DataFrame
+    month: str
+    as_of: date
+    currency: str
+    rules: AllocationRules
+    methods: Methods
+    line_items: int
+    source: str
+
+    # --- frames -------------------------------------------------------------------------
+    @property
+    def month_start(self) -> date:
+        return date(int(self.month[:4]), int(self.month[5:7]), 1)
+
+    @property
+    def month_end(self) -> date:
+        y, m = int(self.month[:4]), int(self.month[5:7])
+        return date(y, m, calendar.monthrange(y, m)[1])
+
+    def _in_month(self, frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(pl.col("date").is_between(self.month_start, self.as_of))
+
+    @cached_property
+    def versions(self) -> pl.DataFrame:
+        from workbench.costs._compute import _economics
+
+        out = self._in_month(self.daily).group_by("model", "version").agg(
+            pl.col("cost").sum(), pl.col("value").sum(), pl.col("predictions").sum().cast(pl.Int64))
+        return _economics(out).sort("model", "version")
+
+    @cached_property
+    def models(self) -> pl.DataFrame:
+        from workbench.costs._compute import _economics
+
+        out = self._in_month(self.daily).group_by("model").agg(
+            pl.col("cost").sum(), pl.col("value").sum(), pl.col("predictions").sum().cast(pl.Int64))
+        out = _economics(out).join(
+            self.budget.select("model", "budget", "forecast_cost", "budget_burn_pct",
+                               "forecast_vs_budget_pct", "on_budget"), on="model", how="full",
+            coalesce=True)
+        return out.with_columns(pl.col("cost", "value").fill_null(0.0),
+                                (pl.col("value_cost_ratio") >= 1).alias("worth_it")).sort("model")
+
+    @cached_property
+    def anomalies(self) -> pl.DataFrame:
+        return self.anomaly_scores.filter(pl.col("flagged")).sort("date", "service")
+
+    @cached_property
+    def stages(self) -> pl.DataFrame:
+        alloc = self.allocated.group_by("date", "stage").agg(pl.col("cost").sum())
+        unalloc = self.unallocated.select("date", pl.concat_str(
+            pl.col("stage"), pl.lit(" ("), pl.col("kind"), pl.lit(")")).alias("stage"), "cost")
+        return pl.concat([alloc, unalloc]).group_by("date", "stage").agg(
+            pl.col("cost").sum()).sort("date", "stage")
+
+    @cached_property
+    def allocation(self) -> dict[str, float]:
+        """The month's allocation summary (shares are fractions of the net total cost)."""
+        items = self._in_month(self.items)
+        total = items["cost"].sum()
+        tagged = items.filter(pl.col("tag_model").is_not_null() & (pl.col("tag_model") != "")
+                              & pl.col("tag_stage").is_not_null())["cost"].sum()
+        unalloc = self._in_month(self.unallocated)["cost"].sum()
+        by_kind = {k: items.filter(pl.col("kind") == k)["cost"].sum()
+                   for k in ("model", "shared", "untagged")}
+        credits = items.filter(pl.col("cost") < 0)["cost"].sum()
+        return {
+            "total_cost": total, "allocated_cost": total - unalloc, "unallocated_cost": unalloc,
+            "unallocated_share": unalloc / total if total else None,
+            "tag_coverage": tagged / total if total else None,
+            "model_tagged_cost": by_kind["model"], "shared_cost": by_kind["shared"],
+            "untagged_cost": by_kind["untagged"], "credits": credits,
+        }
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        return {"models": self.models, "versions": self.versions, "weekly": self.weekly,
+                "monthly": self.monthly, "daily": self.daily, "allocated": self.allocated,
+                "unallocated": self.unallocated, "budget": self.budget, "burndown": self.burndown,
+                "anomalies": self.anomalies, "anomaly_scores": self.anomaly_scores,
+                "stages": self.stages}
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """The headline frame: the month per model."""
+        return self.models
+
+    # --- findings -----------------------------------------------------------------------
+    @cached_property
+    def metrics(self) -> dict[str, float | int | bool | None]:
+        alloc = self.allocation
+        models = self.models
+        out: dict[str, Any] = {
+            "total_cost": alloc["total_cost"],
+            "allocated_cost": alloc["allocated_cost"],
+            "total_value": models["value"].sum(),
+            "net_value": models["value"].sum() - alloc["total_cost"],
+            "unallocated_share": alloc["unallocated_share"],
+            "tag_coverage": alloc["tag_coverage"],
+            "credits": alloc["credits"],
+            "anomalies_count": self.anomalies.height,
+            "anomalies_in_month": self._in_month(self.anomalies).height,
+            "models_not_worth_cost": models.filter(pl.col("worth_it").not_()).height,
+            "models_over_budget": models.filter(pl.col("on_budget").not_()).height,
+            "line_items": self.line_items,
+        }
+        for row in models.iter_rows(named=True):
+            for name in MODEL_METRICS:
+                out[f"{name}.{row['model']}"] = row[name]
+        return out
+
+    @property
+    def status(self) -> str:
+        m = self.metrics
+        if m["models_not_worth_cost"]:
+            return "fail"
+        if m["models_over_budget"] or m["anomalies_in_month"] or (m["unallocated_share"] or 0) > 0.1:
+            return "warn"
+        return "ok"
+
+    @property
+    def headline(self) -> str:
+        models = self.models
+        label = f"{self.month_start:%B %Y}" + ("" if self.as_of == self.month_end
+                                                else f" (to {self.as_of:%d %b})")
+        losing = models.filter(pl.col("worth_it").not_())
+        over = models.filter(pl.col("on_budget").not_())
+        parts = []
+        if losing.height:
+            worst = ", ".join(f"{r['model']} (value/cost {r['value_cost_ratio']:.2f})"
+                              if r["value_cost_ratio"] is not None else r["model"]
+                              for r in losing.iter_rows(named=True))
+            parts.append(f"value does not cover cost for {worst}")
+        else:
+            parts.append("every model earns more than it costs")
+        if over.height:
+            parts.append("forecast over budget: " + ", ".join(
+                f"{r['model']} ({r['forecast_vs_budget_pct']:.0f}% of budget)"
+                for r in over.iter_rows(named=True)))
+        else:
+            parts.append("every model is on budget")
+        return f"{label}: " + "; ".join(parts) + "."
+
+    def model_callouts(self) -> list[tuple[str, str, str]]:
+        """(title, body, status) per model, for ``render.callout``."""
+        out = []
+        cur = self.currency
+        for r in self.models.iter_rows(named=True):
+            ratio = r["value_cost_ratio"]
+            worth = "worth it" if r["worth_it"] else "not worth its cost"
+            budget = ("no budget" if r["budget"] is None else
+                      f"forecast {r['forecast_vs_budget_pct']:.0f}% of budget "
+                      f"({r['forecast_cost']:,.0f} of {r['budget']:,.0f} {cur})")
+            title = f"{r['model']}: {worth}, " + (
+                "on budget" if r["on_budget"] else "over budget" if r["on_budget"] is False
+                else "no budget")
+            body = (f"cost {r['cost']:,.0f} {cur}, value {r['value']:,.0f} {cur}"
+                    + (f", value/cost {ratio:.2f}" if ratio is not None else "")
+                    + f"; {budget}.")
+            status = "fail" if not r["worth_it"] else "warn" if r["on_budget"] is False else "ok"
+            out.append((title, body, status))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        rules = self.rules
+        return {
+            "month": self.month, "as_of": self.as_of.isoformat(), "currency": self.currency,
+            "source": self.source, "line_items": self.line_items,
+            "status": self.status, "headline": self.headline, "metrics": self.metrics,
+            "methods": self.methods.describe(),
+            "rules": {"model_tag": rules.model_tag, "stage_tag": rules.stage_tag,
+                      "version_tag": rules.version_tag, "shared_values": list(rules.shared_values),
+                      "split_shared": rules.split_shared, "split_untagged": rules.split_untagged,
+                      "cost_column": rules.cost_column},
+            "allocation": self.allocation,
+            "models": _records(self.models), "versions": _records(self.versions),
+            "monthly": _records(self.monthly), "weekly": _records(self.weekly),
+            "budget": _records(self.budget), "anomalies": _records(self.anomalies),
+        }
+
+    # --- display ------------------------------------------------------------------------
+    def models_table(self) -> render.HTML:
+        cols = ["model", "cost", "value", "predictions", "cost_per_1k_predictions",
+                "value_per_1k_predictions", "value_cost_ratio", "net_value", "budget",
+                "budget_burn_pct", "forecast_cost", "forecast_vs_budget_pct", "on_budget"]
+        return render.HTML(render.html_table(
+            self.models.select(cols), caption=f"{self.month} per model ({self.currency})"))
+
+    def versions_table(self) -> render.HTML:
+        return render.HTML(render.html_table(
+            self.versions, caption=f"{self.month} per model and version ({self.currency})"))
+
+    def anomalies_table(self) -> render.HTML:
+        if self.anomalies.height == 0:
+            return render.HTML("<p>No cost anomalies.</p>")
+        return render.HTML(render.html_table(
+            self.anomalies.select("date", "service", "cost", "median", "score"),
+            caption=f"Cost anomalies (score > {self.methods.anomaly_threshold:g})"))
+
+    def allocation_table(self) -> render.HTML:
+        rows = [{"measure": k, "value": v} for k, v in self.allocation.items()]
+        return render.HTML(render.html_table(rows, caption=f"Allocation, {self.month}"))
+
+    def _repr_html_(self) -> str:
+        return "".join([
+            render.callout(f"Cost to value, {self.month}", self.headline, self.status).markup,
+            self.models_table().markup, self.allocation_table().markup,
+            self.anomalies_table().markup])
