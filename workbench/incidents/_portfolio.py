@@ -1,0 +1,209 @@
+"""Many incident records at once: TTD/TTR by month, counts by category and severity,
+overdue action items as of a fixed date."""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from workbench import io, render
+from workbench.errors import input_error
+from workbench.incidents._analysis import action_items_frame, durations
+from workbench.incidents._record import (
+    CATEGORIES,
+    SEVERITIES,
+    IncidentRecord,
+    RecordError,
+    validate_record,
+)
+
+
+def record_files(source: str | os.PathLike[str]) -> list[Path]:
+    """``*.yaml``/``*.yml`` directly in a directory, or the files a glob pattern matches."""
+    s = str(source)
+    if any(ch in s for ch in "*?["):
+        files = [Path(p) for p in glob.glob(s, recursive=True)]
+    elif Path(s).is_dir():
+        files = [*Path(s).glob("*.yaml"), *Path(s).glob("*.yml")]
+    elif Path(s).is_file():
+        files = [Path(s)]
+    else:
+        raise input_error(s, None, "a directory of incident records or a glob pattern")
+    files = sorted(p for p in files if p.is_file())
+    if not files:
+        raise input_error(s, None, "at least one incident record (*.yaml)")
+    return files
+
+
+def load_records(source: str | os.PathLike[str]) -> list[tuple[Path, IncidentRecord]]:
+    """Validate every record; problems of all files are reported together."""
+    out, problems = [], []
+    for path in record_files(source):
+        try:
+            out.append((path, validate_record(io.read_yaml(path), file=path)))
+        except RecordError as exc:
+            problems += exc.problems
+    if problems:
+        raise RecordError(
+            f"{source}: {len(problems)} problem(s) in incident records",
+            problems=problems,
+            file=str(source),
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class PortfolioResult:
+    as_of: datetime
+    incidents: pl.DataFrame  # one row per incident
+    by_month: pl.DataFrame  # month, incidents, median/mean TTD and TTR
+    by_category: pl.DataFrame  # category, incidents (an incident counts once per category)
+    by_severity: pl.DataFrame
+    overdue: pl.DataFrame  # overdue action items, most overdue first
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return {
+            "portfolio_incidents": self.incidents.height,
+            "portfolio_overdue_action_items": self.overdue.height,
+            "portfolio_median_ttd_minutes": self.incidents["ttd_minutes"].median(),
+            "portfolio_median_ttr_minutes": self.incidents["ttr_minutes"].median(),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of,
+            "incidents": self.incidents.to_dicts(),
+            "by_month": self.by_month.to_dicts(),
+            "by_category": self.by_category.to_dicts(),
+            "by_severity": self.by_severity.to_dicts(),
+            "overdue_action_items": self.overdue.to_dicts(),
+            "metrics": self.metrics,
+        }
+
+    def _repr_html_(self) -> str:
+        m = self.metrics
+        status = "warn" if m["portfolio_overdue_action_items"] else "ok"
+        head = render.callout(
+            f"{m['portfolio_incidents']} incidents, "
+            f"{m['portfolio_overdue_action_items']} overdue action items",
+            f"Median time to detect {render.fmt(m['portfolio_median_ttd_minutes'])} min, "
+            "to resolve "
+            f"{render.fmt(m['portfolio_median_ttr_minutes'])} min; overdue as of "
+            f"{self.as_of.date().isoformat()}.",
+            status,
+        )
+        return (
+            head.markup
+            + render.html_table(
+                self.incidents,
+                columns=[
+                    "id",
+                    "month",
+                    "severity",
+                    "status",
+                    "title",
+                    "categories",
+                    "ttd_minutes",
+                    "ttr_minutes",
+                    "open_action_items",
+                    "overdue_action_items",
+                ],
+                caption="Incidents",
+            )
+            + render.html_table(
+                self.overdue,
+                caption="Overdue action items",
+                columns=[
+                    "incident",
+                    "id",
+                    "priority",
+                    "description",
+                    "owner",
+                    "due",
+                    "status",
+                    "days_overdue",
+                ],
+            )
+        )
+
+    def chart(self) -> Any:
+        from workbench.incidents._charts import portfolio_chart
+
+        return portfolio_chart(self)
+
+
+def portfolio(
+    source: str | os.PathLike[str] | list[IncidentRecord], *, as_of: datetime
+) -> PortfolioResult:
+    """Summarise many incidents (a directory, a glob or records already loaded)."""
+    records = source if isinstance(source, list) else [r for _, r in load_records(source)]
+    rows, items = [], []
+    for r in records:
+        d = durations(r)
+        ai = action_items_frame(r, as_of)
+        items.append(ai)
+        rows.append(
+            {
+                "id": r.id,
+                "title": r.title,
+                "severity": r.severity,
+                "status": r.status,
+                "started_at": r.started_at,
+                "month": r.started_at.strftime("%Y-%m"),
+                "categories": ", ".join(r.categories),
+                "models": ", ".join(r.affected_models),
+                "ttd_minutes": d["ttd"],
+                "tta_minutes": d["tta"],
+                "ttm_minutes": d["ttm"],
+                "ttr_minutes": d["ttr"],
+                "open_action_items": int((~ai["status"].is_in(["done", "wontfix"])).sum()),
+                "overdue_action_items": int(ai["overdue"].sum()),
+            }
+        )
+    schema = {
+        "id": pl.String,
+        "title": pl.String,
+        "severity": pl.String,
+        "status": pl.String,
+        "started_at": pl.Datetime("us", "UTC"),
+        "month": pl.String,
+        "categories": pl.String,
+        "models": pl.String,
+        "ttd_minutes": pl.Float64,
+        "tta_minutes": pl.Float64,
+        "ttm_minutes": pl.Float64,
+        "ttr_minutes": pl.Float64,
+        "open_action_items": pl.Int64,
+        "overdue_action_items": pl.Int64,
+    }
+    inc = pl.DataFrame(rows, schema=schema).sort("started_at", "id")
+    by_month = (
+        inc.group_by("month")
+        .agg(
+            pl.len().alias("incidents"),
+            pl.col("ttd_minutes").median().alias("median_ttd_minutes"),
+            pl.col("ttr_minutes").median().alias("median_ttr_minutes"),
+            pl.col("ttd_minutes").mean().alias("mean_ttd_minutes"),
+            pl.col("ttr_minutes").mean().alias("mean_ttr_minutes"),
+        )
+        .sort("month")
+    )
+    cats = [
+        {"category": c, "incidents": sum(c in r.categories for r in records)} for c in CATEGORIES
+    ]
+    by_category = pl.DataFrame(cats).filter(pl.col("incidents") > 0)
+    sev = [{"severity": s, "incidents": sum(r.severity == s for r in records)} for s in SEVERITIES]
+    by_severity = pl.DataFrame(sev)
+    overdue = (
+        (pl.concat(items) if items else action_items_frame(records[0], as_of))
+        .filter(pl.col("overdue"))
+        .sort(["days_overdue", "incident", "id"], descending=[True, False, False])
+    )
+    return PortfolioResult(as_of, inc, by_month, by_category, by_severity, overdue)
