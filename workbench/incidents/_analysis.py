@@ -468,7 +468,7 @@ def _impact_and_budget(
     spent_inc, spent_all = int(inc_in_window["errors"].sum()), int(window["errors"].sum())
     budget: dict[str, Any] = {
         "availability": {
-            "objective": f"{target:.4%} of requests succeed",
+            "objective": f"{target * 100:g}% of requests succeed",
             "window": wtext,
             "coverage": coverage,
             "budget": allowed,
@@ -485,7 +485,7 @@ def _impact_and_budget(
         bad_inc, bad_all = int(inc_in_window["lat_bad"].sum()), int(window["lat_bad"].sum())
         budget["latency"] = {
             "objective": f"{lat.percentile} ≤ {lat.threshold_ms:g} ms "
-            f"in {lat.target:.2%} of minutes",
+            f"in {lat.target * 100:g}% of minutes",
             "window": wtext,
             "coverage": coverage,
             "budget": allowed_min,
