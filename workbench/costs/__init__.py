@@ -1,7 +1,8 @@
 """Cost-to-value: a FOCUS cost ledger allocated to models and stages, against usage and value.
 
 >>> from workbench import costs
->>> result = costs.compute("focus_costs.csv", "usage.csv", "value.csv", "budgets.csv")  # doctest: +SKIP
+>>> result = costs.compute("focus_costs.csv", "usage.csv", "value.csv",
+...                        "budgets.csv")  # doctest: +SKIP
 >>> result.models        # the month per model: cost, value, per-1k, ratio, budget, forecast
 
 Inputs (CSV or Parquet paths, or polars frames):
@@ -26,8 +27,9 @@ days whose modified z-score (median/MAD) of a service's daily charged cost excee
 
 Metrics (flat, in ``CostResult.metrics`` and the notebook's results JSON), for the month
 from its first day to ``as_of``: ``total_cost``, ``allocated_cost``, ``total_value``,
-``net_value`` (total value - total cost, unallocated cost included), ``unallocated_share`` and ``tag_coverage`` (fractions of net cost; coverage =
-cost whose tags name both a model, or ``shared``, and a stage), ``credits``,
+``net_value`` (total value - total cost, unallocated cost included),
+``unallocated_share`` and ``tag_coverage`` (fractions of net cost; coverage = cost whose tags
+name both a model, or ``shared``, and a stage), ``credits``,
 ``anomalies_count`` (whole ledger), ``anomalies_in_month``, ``models_not_worth_cost``,
 ``models_over_budget``, ``line_items``; per model ``<name>.<model>`` for
 ``cost_per_1k_predictions``, ``value_per_1k_predictions``, ``value_cost_ratio``,

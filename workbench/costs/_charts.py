@@ -57,10 +57,11 @@ def budget_burndown(result: CostResult) -> Any:
         x=alt.X("date:T", title=None),
         y=alt.Y("remaining_budget:Q", title=f"remaining budget ({result.currency})"),
         color=alt.Color("model:N"),
-        strokeDash=alt.StrokeDash("kind:N", title=None,
-                                  scale=alt.Scale(domain=["actual", "forecast"], range=[[1, 0], [5, 4]])),
+        strokeDash=alt.StrokeDash("kind:N", title=None, scale=alt.Scale(
+            domain=["actual", "forecast"], range=[[1, 0], [5, 4]])),
     )
-    zero = alt.Chart(pl.DataFrame({"y": [0.0]}).to_pandas()).mark_rule(color="#6e7781").encode(y="y:Q")
+    zero = alt.Chart(pl.DataFrame({"y": [0.0]}).to_pandas()).mark_rule(
+        color="#6e7781").encode(y="y:Q")
     return (lines + zero).properties(title=f"Budget burn-down, {result.month}")
 
 

@@ -12,7 +12,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 import polars as pl
 
@@ -152,6 +151,9 @@ def _aggregate(ledger: pl.LazyFrame, name: str, rules: AllocationRules) -> pl.Da
     for col in ("BilledCost", "EffectiveCost", rules.cost_column):
         if col not in schema:
             raise input_error(name, col, "a numeric cost (column missing)")
+        if not schema[col].is_numeric() and _collect(ledger.head(1), name).height == 0:
+            # a header-only CSV has only string columns: say "empty", not "non-numeric"
+            raise input_error(name, "line items", "at least one cost line item", "none")
         _require_numeric(schema, col, name)
     tags = pl.col("Tags")
     if isinstance(schema["Tags"], pl.Struct):
@@ -191,7 +193,8 @@ def _convert(agg: pl.DataFrame, name: str, rates: pl.DataFrame | None, rates_nam
     if rates is None:
         if len(currencies) > 1:
             raise input_error(name, "BillingCurrency",
-                              "a single currency, or exchange rates for each one", ", ".join(currencies))
+                              "a single currency, or exchange rates for each one",
+                              ", ".join(currencies))
         if currency and currency != currencies[0]:
             raise input_error(name, "BillingCurrency",
                               f"{currency} (or exchange rates to convert to it)", currencies[0])
@@ -253,14 +256,16 @@ def _spread_versions(frame: pl.DataFrame, within: pl.DataFrame, amount: str) -> 
 
 def _allocate(items: pl.DataFrame, usage: pl.DataFrame, rules: AllocationRules
               ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(allocated: date, model, version, stage, source, cost; unallocated: date, kind, stage, cost)."""
+    """(allocated: date, model, version, stage, source, cost;
+    unallocated: date, kind, stage, cost)."""
     day_all, within, period = _shares(usage)
     base = items.group_by("date", "kind", "tag_model", "tag_stage", "tag_version").agg(
         pl.col("cost").sum()).with_columns(
         pl.col("tag_stage").fill_null(UNSPECIFIED).alias("stage"))
     direct = (base.filter(pl.col("kind") == "model")
-              .select("date", pl.col("tag_model").alias("model"), pl.col("tag_version").alias("version"),
-                      "stage", "cost", pl.lit("tagged").alias("source")))
+              .select("date", pl.col("tag_model").alias("model"),
+                      pl.col("tag_version").alias("version"), "stage", "cost",
+                      pl.lit("tagged").alias("source")))
     direct = _spread_versions(direct, within, "cost")
 
     to_split = []
@@ -269,7 +274,8 @@ def _allocate(items: pl.DataFrame, usage: pl.DataFrame, rules: AllocationRules
     if rules.split_untagged:
         to_split.append("untagged")
     pool = base.filter(pl.col("kind").is_in(to_split)).select("date", "kind", "stage", "cost")
-    kept = base.filter(~pl.col("kind").is_in(["model", *to_split])).select("date", "kind", "stage", "cost")
+    kept = base.filter(~pl.col("kind").is_in(["model", *to_split])).select(
+        "date", "kind", "stage", "cost")
 
     parts = [direct.select("date", "model", "version", "stage", "source", "cost")]
     if pool.height and day_all.height:
@@ -308,10 +314,12 @@ def _daily(allocated: pl.DataFrame, usage: pl.DataFrame, value: pl.DataFrame) ->
 def _economics(frame: pl.DataFrame) -> pl.DataFrame:
     per_k = pl.col("predictions") / 1000.0
     return frame.with_columns(
-        pl.when(pl.col("predictions") > 0).then(pl.col("cost") / per_k).alias("cost_per_1k_predictions"),
+        pl.when(pl.col("predictions") > 0).then(pl.col("cost") / per_k)
+        .alias("cost_per_1k_predictions"),
         pl.when(pl.col("predictions") > 0).then(pl.col("value") / per_k)
         .alias("value_per_1k_predictions"),
-        pl.when(pl.col("cost") > 0).then(pl.col("value") / pl.col("cost")).alias("value_cost_ratio"),
+        pl.when(pl.col("cost") > 0).then(pl.col("value") / pl.col("cost"))
+        .alias("value_cost_ratio"),
         (pl.col("value") - pl.col("cost")).alias("net_value"),
     )
 
@@ -342,8 +350,8 @@ def _pick_month(first: date, last: date, month: str | None, as_of: date | None, 
         except (ValueError, IndexError) as exc:
             raise input_error("--month", "month", "YYYY-MM", month) from exc
         if end < first or start > last:
-            raise input_error(name, "month", f"a month with cost data ({first:%Y-%m} to {last:%Y-%m})",
-                              month)
+            raise input_error(name, "month",
+                              f"a month with cost data ({first:%Y-%m} to {last:%Y-%m})", month)
     else:
         start = last.replace(day=1)
         if (last - start).days + 1 < 7 and start > first:
@@ -405,8 +413,9 @@ def anomaly_scores(daily: pl.DataFrame, methods: Methods = Methods()) -> pl.Data
     Missing days inside the ledger's date range count as zero cost.
     """
     if daily.height == 0:
-        return daily.with_columns(pl.lit(None, pl.Float64).alias(c) for c in ("median", "mad", "score")
-                                  ).with_columns(pl.lit(False).alias("flagged"))
+        return daily.with_columns(
+            [pl.lit(None, pl.Float64).alias(c) for c in ("median", "mad", "score")]
+        ).with_columns(pl.lit(False).alias("flagged"))
     days = pl.DataFrame({"date": pl.date_range(daily["date"].min(), daily["date"].max(), "1d",
                                                eager=True)})
     grid = daily.select("service").unique().join(days, how="cross")
@@ -458,10 +467,15 @@ def compute(ledger: Source, usage: Source, value: Source, budgets: Source, *,
     items = _classify(agg, rules)
     first, last = items["date"].min(), items["date"].max()
     month, as_of = _pick_month(first, last, month, as_of, name)
+    # the analysis as known on as_of
+    items = items.filter(pl.col("date") <= as_of)
+    usage_df = usage_df.filter(pl.col("date") <= as_of)
+    value_df = value_df.filter(pl.col("date") <= as_of)
     allocated, unallocated = _allocate(items, usage_df, rules)
     daily = _daily(allocated, usage_df, value_df)
     budget, burndown = _budget(daily, budgets_df, month, as_of, methods)
-    service_daily = (items.group_by("ServiceName", "date").agg(pl.col("charged").sum().alias("cost"))
+    service_daily = (items.group_by("ServiceName", "date")
+                     .agg(pl.col("charged").sum().alias("cost"))
                      .rename({"ServiceName": "service"}))
     scores = anomaly_scores(service_daily, methods)
     return CostResult(

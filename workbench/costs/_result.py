@@ -157,7 +157,8 @@ class CostResult:
         m = self.metrics
         if m["models_not_worth_cost"]:
             return "fail"
-        if m["models_over_budget"] or m["anomalies_in_month"] or (m["unallocated_share"] or 0) > 0.1:
+        if (m["models_over_budget"] or m["anomalies_in_month"]
+                or (m["unallocated_share"] or 0) > 0.1):
             return "warn"
         return "ok"
 

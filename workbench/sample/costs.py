@@ -151,7 +151,7 @@ def _cells(days: list[date], usage: pl.DataFrame, rng: np.random.Generator) -> l
     for d in days:
         weekend = d.weekday() >= 5
         for t in templates:
-            model, stage, service = t["model"], t["stage"], t["service"]
+            model, stage = t["model"], t["stage"]
             cost = t["daily"] * rng.lognormal(0.0, 0.05)
             if t["charge"] == "Credit":
                 kind = CREDIT_DAYS.get(d)
@@ -180,7 +180,7 @@ def _cells(days: list[date], usage: pl.DataFrame, rng: np.random.Generator) -> l
     return cells
 
 
-def _ledger(cells: list[dict], rows: int | None) -> pl.DataFrame:
+def _ledger(cells: list[dict], rows: int | None, rng: np.random.Generator) -> pl.DataFrame:
     n_cells = len(cells)
     total = n_cells if rows is None else max(int(rows), n_cells)
     i = np.arange(total, dtype=np.int64)
@@ -189,6 +189,8 @@ def _ledger(cells: list[dict], rows: int | None) -> pl.DataFrame:
     per_cell = np.bincount(cell, minlength=n_cells)
 
     cost = np.array([c["cost"] for c in cells])[cell] / per_cell[cell]
+    if rows is not None:   # hourly items vary around the day's mean
+        cost = cost * rng.uniform(0.8, 1.2, total)
     t_of = [c["t"] for c in cells]
     discount = np.array([1.0 - SAVINGS_PLAN_DISCOUNT if t["stage"] == "inference"
                          and t["service"] == "Amazon SageMaker" else 1.0 for t in t_of])[cell]
@@ -206,9 +208,9 @@ def _ledger(cells: list[dict], rows: int | None) -> pl.DataFrame:
 
     tags, rid, rname, desc = [], [], [], []
     for c in cells:
-        t = t_of_c = c["t"]
+        t = c["t"]
         kv = {}
-        if t_of_c["model"]:
+        if t["model"]:
             kv["model"] = t["model"]
         if t["stage"]:
             kv["stage"] = t["stage"]
@@ -224,7 +226,8 @@ def _ledger(cells: list[dict], rows: int | None) -> pl.DataFrame:
                          t["charge"], f"{t['service']} {t['kind']} usage"))
     resource_id = per_cell_str(rid)
     if rows is not None:   # many resources of each kind at scale
-        resource_id = resource_id + "/" + pl.Series((replica // 24).astype(np.int64)).cast(pl.String)
+        instance = pl.Series((replica // 24).astype(np.int64)).cast(pl.String)
+        resource_id = resource_id + "/" + instance
     billed = np.round(cost / discount, 6) if rows is None else cost / discount
     effective = np.round(cost, 6) if rows is None else cost
     return pl.DataFrame({
@@ -248,7 +251,8 @@ def _ledger(cells: list[dict], rows: int | None) -> pl.DataFrame:
 
 def _budgets() -> pl.DataFrame:
     months = sorted({d.strftime("%Y-%m") for d in _days()})
-    recs = [{"model": m, "month": mo, "budget": _BUDGETS[m]} for mo in months for m in sc.ALL_MODELS]
+    recs = [{"model": m, "month": mo, "budget": _BUDGETS[m]}
+            for mo in months for m in sc.ALL_MODELS]
     return pl.DataFrame(recs)
 
 
@@ -274,7 +278,7 @@ def generate(out: str | Path, rows: int | None = None) -> list[Path]:
     days = _days()
     usage = _usage(days, rng)
     value = _value(usage, rng)
-    ledger = _ledger(_cells(days, usage, rng), rows)
+    ledger = _ledger(_cells(days, usage, rng), rows, rng)
 
     written = []
     if rows is None:
