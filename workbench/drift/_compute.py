@@ -1,0 +1,495 @@
+"""compute(): column types, one polars pass of aggregates per side, tests, windows, contract.
+
+Column types follow evidently 0.7 (``evidently.core.datasets.infer_column_type``), applied
+to the current data as pandas would hold it after ``to_pandas()`` (an integer column with
+nulls becomes float): float -> numerical; integer -> categorical if at most 10 distinct
+values, else numerical; string -> text if distinct values exceed half the non-null rows,
+else categorical; boolean and polars Categorical/Enum -> categorical; dates -> not
+compared. Text columns are skipped (evidently runs a text-classifier drift on them,
+workbench does not). With an ODCS contract, declared types win: valid values or a string
+or boolean type make a column categorical, number and integer numerical; unique or
+primary-key columns and sensitive columns are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from workbench.drift import _stats
+from workbench.drift._stats import CATEGORICAL, NUMERICAL, Summary
+from workbench.errors import InputError, input_error
+
+INTEGER_CARDINALITY_LIMIT = 10  # evidently.core.datasets.INTEGER_CARDINALITY_LIMIT
+CELLS_PER_BATCH = 25_000_000  # numeric values sorted per polars query (bounds memory)
+
+Frame = pl.LazyFrame | pl.DataFrame | str | os.PathLike
+
+if TYPE_CHECKING:
+    from workbench.drift._result import DriftResult
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    column: str
+    type: str
+    method: str
+    statistic: float
+    threshold: float
+    drifted: bool
+    role: str = "feature"  # feature | prediction | label
+    severity: float = 0.0  # 1.0 = at the threshold, comparable across methods
+    rows_current: int = 0
+    rows_reference: int = 0
+
+
+@dataclass(frozen=True)
+class WindowDrift:
+    start: datetime
+    end: datetime
+    column: str
+    statistic: float | None
+    drifted: bool
+    rows: int
+    severity: float = 0.0
+
+
+@dataclass(frozen=True)
+class Breach:
+    column: str
+    value: Any
+    rows: int
+    side: str  # current | reference
+
+
+@dataclass
+class Inputs:
+    """What compute() resolved before testing (kept on the result for charts)."""
+
+    current: dict[str, Summary] = field(default_factory=dict)
+    reference: dict[str, Summary] = field(default_factory=dict)
+
+
+def as_lazy(frame: Frame, label: str) -> tuple[pl.LazyFrame, str]:
+    """A LazyFrame and a name for messages, from a frame or a path."""
+    if isinstance(frame, pl.LazyFrame):
+        return frame, label
+    if isinstance(frame, pl.DataFrame):
+        return frame.lazy(), label
+    from workbench.io import scan
+
+    return scan(frame), str(frame)
+
+
+# --- column types -----------------------------------------------------------------------
+
+
+def _is_int(dtype: pl.DataType) -> bool:
+    return dtype.is_integer()
+
+
+def infer_types(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, str | None]:
+    """evidently's type of each column on this data (None: not compared, "text": skipped)."""
+    schema = lf.collect_schema()
+    exprs: list[pl.Expr] = []
+    for c in columns:
+        dt = schema[c]
+        if _is_int(dt):
+            exprs += [
+                pl.col(c).null_count().alias(f"{c}\0nulls"),
+                pl.col(c).drop_nulls().n_unique().alias(f"{c}\0unique"),
+            ]
+        elif dt in (pl.String, pl.Utf8):
+            exprs += [
+                pl.col(c).count().alias(f"{c}\0count"),
+                pl.col(c).drop_nulls().n_unique().alias(f"{c}\0unique"),
+            ]
+    stats = lf.select(exprs).collect().row(0, named=True) if exprs else {}
+    out: dict[str, str | None] = {}
+    for c in columns:
+        dt = schema[c]
+        if dt.is_float() or dt.is_decimal():
+            out[c] = NUMERICAL
+        elif _is_int(dt):
+            if stats[f"{c}\0nulls"] > 0:
+                out[c] = NUMERICAL  # pandas holds it as float64
+            else:
+                out[c] = (
+                    CATEGORICAL if stats[f"{c}\0unique"] <= INTEGER_CARDINALITY_LIMIT else NUMERICAL
+                )
+        elif dt in (pl.String, pl.Utf8):
+            count = stats[f"{c}\0count"]
+            if count == 0:
+                out[c] = None
+            else:
+                out[c] = "text" if stats[f"{c}\0unique"] > count * 0.5 else CATEGORICAL
+        elif dt == pl.Boolean or isinstance(dt, pl.Categorical | pl.Enum):
+            out[c] = CATEGORICAL
+        else:
+            out[c] = None
+    return out
+
+
+def contract_types(
+    specs: Iterable[Any],
+) -> tuple[dict[str, str | None], set[str], dict[str, tuple]]:
+    """(types by column, sensitive columns, valid values by column) from contract ColumnSpecs.
+
+    A type of None means "infer" (a free-text string); "skip" means never compared.
+    """
+    types: dict[str, str | None] = {}
+    sensitive: set[str] = set()
+    valid: dict[str, tuple] = {}
+    for spec in specs:
+        name = spec.name
+        if spec.sensitive:
+            sensitive.add(name)
+            continue
+        logical = (spec.logical_type or "").lower()
+        if spec.valid_values:
+            valid[name] = tuple(spec.valid_values)
+        if spec.unique or spec.primary_key:
+            types[name] = "skip"
+        elif spec.valid_values or logical == "boolean":
+            types[name] = CATEGORICAL
+        elif logical in ("number", "integer"):
+            types[name] = NUMERICAL
+        elif logical == "string":
+            types[name] = None
+        else:
+            types[name] = "skip"
+    return types, sensitive, valid
+
+
+# --- aggregation ------------------------------------------------------------------------
+
+
+def summarize(
+    lf: pl.LazyFrame, types: Mapping[str, str], rows: int | None = None
+) -> dict[str, Summary]:
+    """One Summary per column: polars drops null/NaN/inf and sorts or counts, numpy groups."""
+    schema = lf.collect_schema()
+    out: dict[str, Summary] = {}
+    numeric = [c for c, t in types.items() if t == NUMERICAL]
+    categorical = [c for c, t in types.items() if t == CATEGORICAL]
+    if rows is None:
+        rows = lf.select(pl.len()).collect().item() if numeric else 0
+    per_batch = max(1, CELLS_PER_BATCH // max(rows, 1))
+    for i in range(0, len(numeric), per_batch):
+        batch = numeric[i : i + per_batch]
+        exprs = []
+        for c in batch:
+            x = pl.col(c).cast(pl.Float64)
+            exprs.append(x.filter(x.is_finite()).sort().implode().alias(c))
+            exprs.append(pl.col(c).null_count().alias(f"{c}\0nulls"))
+        got = lf.select(exprs).collect()
+        for c in batch:
+            values = got[c][0].to_numpy()
+            integer = _is_int(schema[c]) and got[f"{c}\0nulls"][0] == 0
+            out[c] = Summary.from_sorted(values, integer)
+        del got
+    if categorical:
+        exprs = []
+        for c in categorical:
+            x = pl.col(c)
+            if schema[c].is_float():
+                x = x.filter(x.is_finite())
+            exprs.append(x.drop_nulls().value_counts(name="n").implode().alias(c))
+        got = lf.select(exprs).collect()
+        for c in categorical:
+            vc = got[c][0]
+            vals = vc.struct.field(c).to_list() if len(vc) else []
+            counts = vc.struct.field("n").to_list() if len(vc) else []
+            out[c] = Summary.from_counts(vals, counts)
+    return out
+
+
+# --- windows ----------------------------------------------------------------------------
+
+_WINDOW = re.compile(r"^\s*(\d+)\s*(h|d|w)\s*$")
+
+
+def parse_window(window: str) -> tuple[timedelta, str]:
+    """'day', 'week', or N h/d/w -> (length, unit the first window is aligned to)."""
+    text = window.strip().lower()
+    text = {"day": "1d", "daily": "1d", "week": "1w", "weekly": "1w", "hour": "1h"}.get(text, text)
+    m = _WINDOW.match(text)
+    if not m or int(m.group(1)) == 0:
+        raise ValueError(f"expected a window like day, week, 3d, 12h or 2w, got {window!r}")
+    n, unit = int(m.group(1)), m.group(2)
+    length = {"h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
+    return length, unit
+
+
+def window_bounds(lf: pl.LazyFrame, timestamp: str, window: str) -> list[tuple[datetime, datetime]]:
+    """Consecutive [start, end) windows covering the current data's timestamps."""
+    length, unit = parse_window(window)
+    col = pl.col(timestamp)
+    lo, hi = lf.select(col.min().alias("lo"), col.max().alias("hi")).collect().row(0)
+    if lo is None:
+        return []
+    if not isinstance(lo, datetime):  # a Date column
+        lo = datetime(lo.year, lo.month, lo.day)
+        hi = datetime(hi.year, hi.month, hi.day)
+    start = lo.replace(minute=0, second=0, microsecond=0)
+    if unit in ("d", "w"):
+        start = start.replace(hour=0)
+    if unit == "w":
+        start -= timedelta(days=start.weekday())
+    bounds = []
+    while start <= hi:
+        bounds.append((start, start + length))
+        start += length
+    return bounds
+
+
+def resolve_columns(
+    current: pl.LazyFrame,
+    reference: pl.LazyFrame,
+    cur_name: str,
+    ref_name: str,
+    columns: Sequence[str] | None,
+) -> tuple[list[str], list[dict[str, str]]]:
+    cur_cols = current.collect_schema().names()
+    ref_cols = set(reference.collect_schema().names())
+    skipped: list[dict[str, str]] = []
+    if columns:
+        for c in columns:
+            if c not in cur_cols:
+                raise input_error(
+                    cur_name, c, f"a column of the current data (found {', '.join(cur_cols[:12])})"
+                )
+            if c not in ref_cols:
+                raise input_error(
+                    ref_name, c, "a column of the reference data (it is in the current data)"
+                )
+        return list(dict.fromkeys(columns)), skipped
+    picked = []
+    for c in cur_cols:
+        if c in ref_cols:
+            picked.append(c)
+        else:
+            skipped.append({"column": c, "reason": "not in the reference data"})
+    return picked, skipped
+
+
+def invalid_values(summary: Summary, allowed: tuple) -> list[tuple[Any, int]]:
+    allowed_set = set(allowed)
+    allowed_text = {str(v) for v in allowed}
+    out = []
+    for v, n in zip(summary.values.tolist(), summary.counts.tolist(), strict=True):
+        if v in allowed_set or str(v) in allowed_text:
+            continue
+        out.append((v, int(n)))
+    return out
+
+
+# --- compute ----------------------------------------------------------------------------
+
+
+def compute(
+    current: Frame,
+    reference: Frame,
+    *,
+    columns: Sequence[str] | None = None,
+    drift_share: float = 0.5,
+    methods: str = "calibrated",
+    method: Mapping[str, str] | None = None,
+    threshold: Mapping[str, float] | None = None,
+    contract: Any = None,
+    schema: str | None = None,
+    exclude: Iterable[str] = (),
+    timestamp: str | None = None,
+    window: str | None = None,
+    prediction: Iterable[str] = (),
+    label: Iterable[str] = (),
+) -> DriftResult:
+    """Per-column drift of ``current`` against ``reference`` (frames or file paths).
+
+    ``methods="evidently"`` reproduces evidently 0.7's DataDriftPreset defaults exactly;
+    ``"calibrated"`` (default) swaps its small-sample chi-square for a contingency test.
+    ``method``/``threshold`` override per column; ``contract`` (path or Contract) supplies
+    types, valid values and sensitive columns; ``timestamp`` + ``window`` ("day", "week",
+    "3d") add per-window drift; ``prediction``/``label`` name model outputs and labels.
+
+    >>> r = compute(pl.DataFrame({"x": [1.0, 2, 3] * 400}),
+    ...             pl.DataFrame({"x": [1.0, 2, 3] * 400}))
+    >>> r.dataset_drift, r.columns[0].method
+    (False, 'jensenshannon')
+    """
+    from workbench.drift._result import DriftResult
+
+    if methods not in _stats.MODES:
+        raise InputError(
+            f"methods: expected one of {', '.join(_stats.MODES)}, got {methods!r}", field="methods"
+        )
+    if not 0 < drift_share <= 1:
+        raise InputError(
+            f"drift_share: expected a share in (0, 1], got {drift_share}", field="drift_share"
+        )
+    cur_lf, cur_name = as_lazy(current, "current")
+    ref_lf, ref_name = as_lazy(reference, "reference")
+    picked, skipped = resolve_columns(cur_lf, ref_lf, cur_name, ref_name, columns)
+    method = dict(method or {})
+    threshold = dict(threshold or {})
+    for name in list(method) + list(threshold):
+        if name not in picked:
+            raise InputError(
+                f"{cur_name}: {name}: expected a compared column for a method or "
+                f"threshold override",
+                file=cur_name,
+                field=name,
+            )
+    prediction, label = list(prediction), list(label)
+
+    declared: dict[str, str | None] = {}
+    sensitive = set(exclude)
+    valid: dict[str, tuple] = {}
+    contract_id = None
+    if contract is not None:
+        from workbench.contracts import load_contract
+
+        c = load_contract(contract) if isinstance(contract, str | os.PathLike) else contract
+        contract_id = c.id
+        declared, contract_sensitive, valid = contract_types(c.columns(schema))
+        sensitive |= contract_sensitive
+
+    candidates = []
+    for c in picked:
+        if c in sensitive:
+            skipped.append({"column": c, "reason": "sensitive (excluded)"})
+        elif c == timestamp:
+            skipped.append({"column": c, "reason": "timestamp"})
+        elif declared.get(c) == "skip":
+            skipped.append(
+                {"column": c, "reason": "identifier or non-comparable type in the contract"}
+            )
+        else:
+            candidates.append(c)
+    to_infer = [c for c in candidates if declared.get(c) is None]
+    inferred = infer_types(cur_lf, to_infer)
+    types: dict[str, str] = {}
+    for c in candidates:
+        t = declared.get(c) or inferred.get(c)
+        if t is None:
+            skipped.append({"column": c, "reason": "type not compared (date, list or empty)"})
+        elif t == "text":
+            skipped.append(
+                {"column": c, "reason": "free text or identifier (too many distinct values)"}
+            )
+        else:
+            types[c] = t
+    for c, m in method.items():
+        if c in types:
+            try:
+                _stats.check_method(m, types[c], c)
+            except ValueError as exc:
+                raise InputError(f"{cur_name}: {exc}", file=cur_name, field=c) from exc
+
+    cur_sum = summarize(cur_lf, types)
+    ref_sum = summarize(ref_lf, types)
+    results: list[ColumnDrift] = []
+    for c, t in types.items():
+        cs, rs = cur_sum[c], ref_sum[c]
+        if cs.n == 0 or rs.n == 0:
+            side = "reference" if rs.n == 0 else "current"
+            skipped.append({"column": c, "reason": f"no values in the {side} data"})
+            continue
+        out = _stats.test(cs, rs, t, method.get(c), threshold.get(c), methods)
+        role = "prediction" if c in prediction else "label" if c in label else "feature"
+        results.append(
+            ColumnDrift(
+                c,
+                t,
+                out.method,
+                out.statistic,
+                out.threshold,
+                out.drifted,
+                role,
+                _stats.severity(out.method, out.statistic, out.threshold),
+                cs.n,
+                rs.n,
+            )
+        )
+
+    breaches: list[Breach] = []
+    for c, allowed in valid.items():
+        if c in cur_sum and types.get(c) == CATEGORICAL:
+            for side, summ in (("current", cur_sum[c]), ("reference", ref_sum[c])):
+                breaches += [Breach(c, v, n, side) for v, n in invalid_values(summ, allowed)]
+
+    windows: list[WindowDrift] = []
+    if window:
+        if not timestamp:
+            raise InputError(
+                "window: expected a timestamp column too (--timestamp)", field="timestamp"
+            )
+        windows = _windows(cur_lf, cur_name, ref_sum, types, results, timestamp, window, methods)
+
+    return DriftResult(
+        columns=results,
+        skipped=skipped,
+        drift_share=drift_share,
+        methods=methods,
+        windows=windows,
+        breaches=breaches,
+        contract=contract_id,
+        summaries=Inputs(cur_sum, ref_sum),
+        window=window,
+    )
+
+
+def _windows(
+    cur_lf: pl.LazyFrame,
+    cur_name: str,
+    ref_sum: Mapping[str, Summary],
+    types: Mapping[str, str],
+    results: Sequence[ColumnDrift],
+    timestamp: str,
+    window: str,
+    mode: str,
+) -> list[WindowDrift]:
+    schema = cur_lf.collect_schema()
+    if timestamp not in schema.names():
+        raise input_error(cur_name, timestamp, "a timestamp column")
+    if not (schema[timestamp].is_temporal() and schema[timestamp] != pl.Time):
+        raise input_error(cur_name, timestamp, "a date or datetime column", str(schema[timestamp]))
+    try:
+        bounds = window_bounds(cur_lf, timestamp, window)
+    except ValueError as exc:
+        raise InputError(f"window: {exc}", field="window") from exc
+    tz = getattr(schema[timestamp], "time_zone", None)
+    out: list[WindowDrift] = []
+    by_col = {r.column: r for r in results}
+    wanted = {c: types[c] for c in by_col}
+    ts = pl.col(timestamp)
+    for start, end in bounds:
+        lo, hi = pl.lit(start.replace(tzinfo=None)), pl.lit(end.replace(tzinfo=None))
+        if tz:
+            lo, hi = lo.dt.replace_time_zone(tz), hi.dt.replace_time_zone(tz)
+        part = cur_lf.filter((ts >= lo) & (ts < hi))
+        summ = summarize(part, wanted)
+        for c, r in by_col.items():
+            s = summ[c]
+            if s.n == 0:
+                out.append(WindowDrift(start, end, c, None, False, 0))
+                continue
+            o = _stats.test(s, ref_sum[c], types[c], r.method, r.threshold, mode)
+            out.append(
+                WindowDrift(
+                    start,
+                    end,
+                    c,
+                    o.statistic,
+                    o.drifted,
+                    s.n,
+                    _stats.severity(o.method, o.statistic, o.threshold),
+                )
+            )
+    return out

@@ -1,0 +1,64 @@
+"""evidently's own DataDriftPreset report on a sample, for the deep-dive page.
+
+evidently is imported only here and only when a report is asked for (the import alone
+takes about 5 s). Its saved HTML embeds its JavaScript bundle and icon font (no CDN
+script); any remaining remote reference is checked and reported by :func:`remote_refs`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from workbench.drift._compute import Frame, as_lazy
+
+_REMOTE = re.compile(
+    r"""<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I
+)
+
+
+def evidently_report(
+    current: Frame,
+    reference: Frame,
+    path: str | os.PathLike[str],
+    *,
+    sample_rows: int,
+    columns: Sequence[str],
+    seed: int = 0,
+) -> Path:
+    """Run evidently's DataDriftPreset on up to ``sample_rows`` rows of each side; save HTML.
+
+    Only ``columns`` are passed (give the compared, non-sensitive ones: evidently's page
+    shows values). Returns the path written.
+    """
+    import warnings
+
+    cur_lf, _ = as_lazy(current, "current")
+    ref_lf, _ = as_lazy(reference, "reference")
+    cols = list(columns)
+    cur = _sample(cur_lf.select(cols), sample_rows, seed)
+    ref = _sample(ref_lf.select(cols), sample_rows, seed + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from evidently import Report
+        from evidently.presets import DataDriftPreset
+
+        snapshot = Report([DataDriftPreset()]).run(cur.to_pandas(), ref.to_pandas())
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    snapshot.save_html(str(out))
+    return out
+
+
+def remote_refs(html_path: str | os.PathLike[str]) -> int:
+    """How many script/link/img tags in a saved page load something over the network."""
+    return len(_REMOTE.findall(Path(html_path).read_text(encoding="utf-8")))
+
+
+def _sample(lf: pl.LazyFrame, rows: int, seed: int) -> pl.DataFrame:
+    df = lf.collect()
+    return df if df.height <= rows else df.sample(n=rows, seed=seed, shuffle=False)
