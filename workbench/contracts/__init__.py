@@ -1,11 +1,16 @@
 """ODCS v3 data contracts: load, check a dataset in one fused polars pass, report.
 
->>> from workbench.contracts import load_contract, sensitive_columns
->>> contract = load_contract("data/sample/contracts/loan_scoring.odcs.yaml")  # doctest: +SKIP
->>> sensitive_columns(contract)  # doctest: +SKIP
-{'applicant_email'}
+>>> from workbench.contracts import check, load_contract
+>>> result = check("data/sample/contracts/loan_scoring.odcs.yaml")  # doctest: +SKIP
+>>> result.passed, result.metrics()["checks_failed"]  # doctest: +SKIP
+
+Results JSON metrics (``contract_checks.results.json``, flat, used by pack gates):
+``rows``, ``checks_total``, ``checks_passed``, ``checks_failed``, ``error_checks_failed``,
+``warning_checks_failed``, ``info_checks_failed``, ``failed_rows_max``, ``pass_rate``
+(0..1, share of checks passed), ``gate_passed`` (no error-severity check failed).
 """
 
+from workbench.contracts._engine import check
 from workbench.contracts._model import (
     DEFAULT_SENSITIVE,
     ColumnSpec,
@@ -13,5 +18,7 @@ from workbench.contracts._model import (
     load_contract,
     sensitive_columns,
 )
+from workbench.contracts._result import CheckResult, ContractResult
 
-__all__ = ["DEFAULT_SENSITIVE", "ColumnSpec", "Contract", "load_contract", "sensitive_columns"]
+__all__ = ["DEFAULT_SENSITIVE", "CheckResult", "ColumnSpec", "Contract", "ContractResult",
+           "check", "load_contract", "sensitive_columns"]

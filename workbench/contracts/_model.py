@@ -264,12 +264,34 @@ def yaml_path(loc: Iterable[Any]) -> str:
 def _validator() -> Any:
     from importlib.resources import files
 
-    import jsonschema
-
+    jsonschema = _import_jsonschema()
     text = files("open_data_contract_standard").joinpath("schema.json").read_text("utf-8")
     schema = json.loads(text)
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
+
+
+def _import_jsonschema() -> Any:
+    """``import jsonschema`` without its optional IRI format checker.
+
+    With ``rfc3987-syntax`` installed (jupyter-events pulls it in), importing jsonschema
+    compiles a Lark grammar: 3.9 s of a 4.4 s import on the development machine, for a
+    format workbench never checks. Block that optional import while jsonschema loads, and
+    only if jsonschema is not loaded yet; later imports of rfc3987_syntax work as usual.
+    """
+    import sys
+
+    if "jsonschema" in sys.modules:
+        return sys.modules["jsonschema"]
+    blocked = "rfc3987_syntax" not in sys.modules
+    if blocked:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+    try:
+        import jsonschema
+    finally:
+        if blocked:
+            del sys.modules["rfc3987_syntax"]
+    return jsonschema
 
 
 def _schema_problems(doc: Mapping[str, Any]) -> list[str]:
@@ -281,12 +303,16 @@ def _schema_problems(doc: Mapping[str, Any]) -> list[str]:
     # A field that failed its own sub-schema is also "unevaluated" by the parent: report it once.
     failed = {tuple(leaf.absolute_path) for leaf in leaves
               if leaf.validator not in {"additionalProperties", "unevaluatedProperties"}}
+    # a missing required field leaves the object's other fields evaluated
+    failed_here = {tuple(leaf.absolute_path) for leaf in leaves if leaf.validator not in
+                   {"additionalProperties", "unevaluatedProperties", "required"}}
     for leaf in leaves:
         text = _describe(leaf)
         if leaf.validator in {"additionalProperties", "unevaluatedProperties"}:
             here = tuple(leaf.absolute_path)
             # an object whose own fields failed makes its other fields "unevaluated" too
-            if any(f[:len(here)] == here and len(f) <= len(here) + 1 for f in failed):
+            if here in failed_here or any(f[:len(here)] == here and len(f) == len(here) + 1
+                                          for f in failed):
                 continue
             extra = _unexpected(leaf)
             text = f"expected only ODCS fields here, got unexpected {', '.join(extra)}"

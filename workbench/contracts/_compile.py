@@ -1,0 +1,450 @@
+"""An ODCS schema object -> a list of :class:`CheckDef`, each a polars expression or a query.
+
+Every check has a stable id ``<schema>.<property>.<rule>`` (``<schema>.<rule>`` for rules on
+the schema object), a rule name from ODCS, a severity and a data quality dimension.
+Row-level checks carry ``bad``: a boolean expression that is true on a failing row (null
+values never fail a value rule; ``required``/``nullValues`` are the rules about nulls).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+from open_data_contract_standard.model import DataQuality, SchemaObject, SchemaProperty
+
+from workbench.contracts._model import OPERATORS, Contract, column_name, is_sensitive, schema_name
+
+# The dimension a built-in (schema) check measures; a quality rule's own dimension wins.
+DEFAULT_DIMENSIONS = {
+    "present": "conformity", "undeclared": "conformity", "logicalType": "conformity",
+    "physicalType": "conformity", "required": "completeness", "unique": "uniqueness",
+    "primaryKey": "uniqueness", "pattern": "conformity", "format": "conformity",
+    "minimum": "conformity", "maximum": "conformity", "exclusiveMinimum": "conformity",
+    "exclusiveMaximum": "conformity", "minLength": "conformity", "maxLength": "conformity",
+    "validValues": "conformity", "multipleOf": "conformity", "minItems": "conformity",
+    "maxItems": "conformity", "uniqueItems": "uniqueness", "nullValues": "completeness",
+    "missingValues": "completeness", "invalidValues": "conformity",
+    "duplicateValues": "uniqueness", "rowCount": "completeness", "sql": "accuracy",
+    "freshness": "timeliness",
+}
+
+FORMAT_PATTERNS = {
+    "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "uri": r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$",
+    "date": r"^\d{4}-\d{2}-\d{2}$",
+    "date-time": r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$",
+}
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """An ODCS operator and its operand(s), applied to a metric value."""
+
+    op: str
+    value: Any = 0
+
+    def passes(self, actual: Any) -> bool:
+        if actual is None:
+            return False
+        v = self.value
+        return {
+            "mustBe": lambda: actual == v,
+            "mustNotBe": lambda: actual != v,
+            "mustBeGreaterThan": lambda: actual > v,
+            "mustBeGreaterOrEqualTo": lambda: actual >= v,
+            "mustBeLessThan": lambda: actual < v,
+            "mustBeLessOrEqualTo": lambda: actual <= v,
+            "mustBeBetween": lambda: v[0] <= actual <= v[1],
+            "mustNotBeBetween": lambda: not (v[0] <= actual <= v[1]),
+        }[self.op]()
+
+    def as_dict(self, unit: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {self.op: list(self.value) if isinstance(self.value, tuple | list)
+                               else self.value}
+        if unit:
+            out["unit"] = unit
+        return out
+
+
+ZERO = Threshold("mustBe", 0)
+
+
+@dataclass
+class CheckDef:
+    """One check before it runs. ``kind`` says how it is evaluated:
+
+    ``meta`` from the data's schema; ``row`` counts rows where ``bad`` holds; ``dup`` counts
+    duplicated keys over ``columns``; ``rows`` compares the row count; ``sql`` runs
+    ``query`` in DuckDB; ``freshness`` compares the newest ``columns[0]`` with ``seconds``.
+    """
+
+    id: str
+    schema: str
+    column: str | None
+    rule: str
+    severity: str
+    dimension: str
+    kind: str
+    expected: Any
+    threshold: Threshold = ZERO
+    percent: bool = False
+    bad: pl.Expr | None = None
+    columns: tuple[str, ...] = ()
+    query: str | None = None
+    seconds: float | None = None
+    prop: SchemaProperty | None = None
+    description: str | None = None
+    sensitive: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def threshold_of(q: DataQuality) -> Threshold:
+    for op in OPERATORS:
+        value = getattr(q, op)
+        if value is not None:
+            return Threshold(op, tuple(value) if isinstance(value, list) else value)
+    return ZERO
+
+
+def compile_schema(contract: Contract, obj: SchemaObject, data_schema: pl.Schema, *,
+                   csv: bool = False, allow_undeclared: bool = True) -> list[CheckDef]:
+    """The checks of one schema object against data with ``data_schema``."""
+    name = schema_name(obj, (contract.odcs.schema_ or []).index(obj))
+    props = obj.properties or []
+    checks: list[CheckDef] = []
+    present = set(data_schema.names())
+
+    def add(check: CheckDef) -> None:
+        base, n = check.id, 2
+        while any(c.id == check.id for c in checks):
+            check.id = f"{base}_{n}"
+            n += 1
+        checks.append(check)
+
+    for prop in props:
+        col = column_name(prop)
+        pname = prop.name or col
+        sensitive = is_sensitive(prop, contract.classifications)
+
+        def mk(rule: str, kind: str, expected: Any, *, severity: str = "error",
+               dimension: str | None = None, _p=pname, _c=col, _s=sensitive, **kw: Any) -> CheckDef:
+            return CheckDef(id=f"{name}.{_p}.{rule}", schema=name, column=_c, rule=rule,
+                            severity=severity, dimension=dimension or DEFAULT_DIMENSIONS[rule],
+                            kind=kind, expected=expected, sensitive=_s, **kw)
+
+        add(mk("present", "meta", "column present", columns=(col,), prop=prop))
+        if col not in present:
+            continue  # the other checks of a missing column cannot run; its presence check fails
+        dtype = data_schema[col]
+        if prop.logicalType:
+            add(mk("logicalType", "meta", prop.logicalType, columns=(col,), prop=prop))
+        if prop.physicalType:
+            add(mk("physicalType", "meta", prop.physicalType, columns=(col,), prop=prop,
+                   extra={"csv": csv}))
+        c = pl.col(col)
+        if prop.required or prop.primaryKey:
+            add(mk("required", "row", "no null values", bad=c.is_null(), columns=(col,)))
+        if prop.unique:
+            add(mk("unique", "dup", "unique values", columns=(col,)))
+        opts = prop.logicalTypeOptions or {}
+        text = _as_text(c, dtype)
+        if "pattern" in opts:
+            add(mk("pattern", "row", opts["pattern"],
+                   bad=c.is_not_null() & ~text.str.contains(opts["pattern"]), columns=(col,)))
+        if "format" in opts and prop.logicalType == "string":
+            add(mk("format", "row", opts["format"], bad=_format_bad(c, text, dtype, opts["format"]),
+                   columns=(col,)))
+        num = _comparable(c, dtype, prop.logicalType)
+        for rule, cmp in (("minimum", lambda x, v: x < v), ("maximum", lambda x, v: x > v),
+                          ("exclusiveMinimum", lambda x, v: x <= v),
+                          ("exclusiveMaximum", lambda x, v: x >= v)):
+            if rule in opts and opts[rule] is not None and not isinstance(opts[rule], bool):
+                bound = _literal(opts[rule], dtype)
+                add(mk(rule, "row", opts[rule], bad=(cmp(num, bound)).fill_null(False),
+                       columns=(col,)))
+        if opts.get("multipleOf"):
+            m = opts["multipleOf"]
+            add(mk("multipleOf", "row", m, columns=(col,),
+                   bad=(((num / m).round(0) * m - num).abs() > 1e-9 * (num.abs() + 1)).fill_null(False)))
+        if "minLength" in opts:
+            add(mk("minLength", "row", opts["minLength"], columns=(col,),
+                   bad=(text.str.len_chars() < opts["minLength"]).fill_null(False)))
+        if "maxLength" in opts:
+            add(mk("maxLength", "row", opts["maxLength"], columns=(col,),
+                   bad=(text.str.len_chars() > opts["maxLength"]).fill_null(False)))
+        if isinstance(dtype, pl.List | pl.Array):
+            lst = c if isinstance(dtype, pl.List) else c.arr.to_list()
+            if "minItems" in opts:
+                add(mk("minItems", "row", opts["minItems"], columns=(col,),
+                       bad=(lst.list.len() < opts["minItems"]).fill_null(False)))
+            if "maxItems" in opts:
+                add(mk("maxItems", "row", opts["maxItems"], columns=(col,),
+                       bad=(lst.list.len() > opts["maxItems"]).fill_null(False)))
+            if opts.get("uniqueItems"):
+                add(mk("uniqueItems", "row", True, columns=(col,),
+                       bad=(lst.list.n_unique() < lst.list.len()).fill_null(False)))
+        if prop.enum:
+            values = [e.value for e in prop.enum if e.value is not None]
+            add(mk("validValues", "row", values, columns=(col,),
+                   bad=c.is_not_null() & ~_is_in(c, dtype, values)))
+        for k, q in enumerate(prop.quality or []):
+            check = _quality_check(q, k, name, pname, col, dtype, sensitive)
+            if check is not None:
+                add(check)
+
+    if not allow_undeclared:
+        declared = {column_name(p) for p in props}
+        extra = [n for n in data_schema.names() if n not in declared]
+        add(CheckDef(id=f"{name}.undeclared", schema=name, column=None, rule="undeclared",
+                     severity="error", dimension="conformity", kind="meta",
+                     expected="only declared columns", extra={"undeclared": extra}))
+
+    keys = sorted((p for p in props if p.primaryKey),
+                  key=lambda p: p.primaryKeyPosition if p.primaryKeyPosition is not None else 0)
+    key_cols = tuple(column_name(p) for p in keys)
+    if keys and all(k in present for k in key_cols):
+        single = len(keys) == 1
+        add(CheckDef(id=f"{name}.{keys[0].name or key_cols[0]}.primaryKey" if single
+                     else f"{name}.primaryKey", schema=name,
+                     column=key_cols[0] if single else None, rule="primaryKey", severity="error",
+                     dimension="uniqueness", kind="dup", expected=list(key_cols), columns=key_cols))
+
+    for k, q in enumerate(obj.quality or []):
+        check = _quality_check(q, k, name, None, None, None, False)
+        if check is not None:
+            if check.kind == "dup" and any(cn not in present for cn in check.columns):
+                check.kind, check.extra["missing"] = "missing", [
+                    cn for cn in check.columns if cn not in present]
+            add(check)
+    return checks
+
+
+def freshness_checks(contract: Contract, obj: SchemaObject, data_schema: pl.Schema) -> list[CheckDef]:
+    """slaProperties freshness on a ``<schema>.<property>`` element of this schema object."""
+    from workbench.contracts._model import _unit_seconds
+
+    name = schema_name(obj, (contract.odcs.schema_ or []).index(obj))
+    out: list[CheckDef] = []
+    for k, sla in enumerate(contract.odcs.slaProperties or []):
+        if (sla.property or "").lower() not in {"freshness", "latency"}:
+            continue
+        target = _sla_column(obj, name, sla.element)
+        if target is None:
+            continue
+        pname, col = target
+        seconds = float(sla.value) * (_unit_seconds(sla.unit or "d") or 86400)
+        out.append(CheckDef(
+            id=f"{name}.{pname}.freshness" + (f"_{k}" if k and out else ""), schema=name,
+            column=col, rule="freshness", severity="error", dimension="timeliness",
+            kind="freshness", expected={"max_age_seconds": seconds, "value": sla.value,
+                                        "unit": sla.unit or "d"},
+            columns=(col,), seconds=seconds, description=sla.description))
+    return out
+
+
+def _sla_column(obj: SchemaObject, name: str, element: str | None) -> tuple[str, str] | None:
+    props = obj.properties or []
+    if element:
+        for part in str(element).split(","):
+            part = part.strip()
+            table, _, prop = part.rpartition(".")
+            if table and table not in {name, obj.physicalName}:
+                continue
+            for p in props:
+                if prop in {p.name, p.physicalName}:
+                    return p.name or column_name(p), column_name(p)
+        return None
+    for p in props:
+        if p.logicalType in {"timestamp", "date"}:
+            return p.name or column_name(p), column_name(p)
+    return None
+
+
+def _quality_check(q: DataQuality, k: int, schema: str, pname: str | None, col: str | None,
+                   dtype: pl.DataType | None, sensitive: bool) -> CheckDef | None:
+    kind = q.type or "library"
+    if kind == "text":
+        return None
+    severity = (q.severity or "error").lower()
+    where = f"{schema}.{pname}" if pname else schema
+    threshold = threshold_of(q)
+    percent = (q.unit or "rows") == "percent"
+    expected = threshold.as_dict(q.unit)
+    common = dict(schema=schema, column=col, severity=severity, threshold=threshold,
+                  percent=percent, description=q.description, sensitive=sensitive)
+    if kind == "sql":
+        return CheckDef(id=f"{where}.{q.id or 'sql'}", rule="sql",
+                        dimension=q.dimension or "accuracy", kind="sql", expected=expected,
+                        query=q.query, columns=(col,) if col else (), **common)
+    metric = q.metric or ""
+    dim = q.dimension or DEFAULT_DIMENSIONS.get(metric, "accuracy")
+    cid = f"{where}.{q.id or metric}"
+    args = q.arguments or {}
+    if metric == "rowCount":
+        return CheckDef(id=cid, rule=metric, dimension=dim, kind="rows", expected=expected, **common)
+    if metric == "duplicateValues":
+        cols = (col,) if col else tuple(args.get("properties") or ())
+        return CheckDef(id=cid, rule=metric, dimension=dim, kind="dup", expected=expected,
+                        columns=cols, **common)
+    assert col is not None and dtype is not None
+    c = pl.col(col)
+    if metric == "nullValues":
+        bad = c.is_null()
+    elif metric == "missingValues":
+        missing = [v for v in args.get("missingValues") or [] if v is not None]
+        bad = c.is_null() | (_is_in(c, dtype, missing) if missing else pl.lit(False))
+        expected = {**expected, "missingValues": missing}
+    else:  # invalidValues: values that are neither missing nor valid
+        valid = pl.lit(True)
+        if args.get("validValues") is not None:
+            values = [v for v in args["validValues"] if v is not None]
+            valid = valid & _is_in(c, dtype, values)
+            expected = {**expected, "validValues": values}
+        if args.get("pattern") is not None:
+            valid = valid & _as_text(c, dtype).str.contains(args["pattern"])
+            expected = {**expected, "pattern": args["pattern"]}
+        missing = [v for v in args.get("missingValues") or [] if v is not None]
+        not_missing = c.is_not_null() & (~_is_in(c, dtype, missing) if missing else pl.lit(True))
+        bad = not_missing & ~valid.fill_null(False)
+    return CheckDef(id=cid, rule=metric, dimension=dim, kind="row", expected=expected,
+                    bad=bad.fill_null(False), columns=(col,), **common)
+
+
+# --- expression helpers ------------------------------------------------------------------
+
+def _as_text(c: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    return c if dtype == pl.String else c.cast(pl.String, strict=False)
+
+
+def _is_in(c: pl.Expr, dtype: pl.DataType, values: list[Any]) -> pl.Expr:
+    """Membership that tolerates a column whose type differs from the listed values'."""
+    if not values:
+        return pl.lit(False)
+    if dtype.is_numeric() and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                  for v in values):
+        return c.cast(pl.Float64).is_in(pl.Series(values, dtype=pl.Float64))
+    if dtype == pl.Boolean and all(isinstance(v, bool) for v in values):
+        return c.is_in(pl.Series(values, dtype=pl.Boolean))
+    return _as_text(c, dtype).is_in(pl.Series([_text(v) for v in values], dtype=pl.String))
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _comparable(c: pl.Expr, dtype: pl.DataType, logical: str | None) -> pl.Expr:
+    if dtype.is_numeric() or dtype.is_temporal():
+        return c
+    if logical in {"number", "integer"} or dtype == pl.String:
+        return c.cast(pl.Float64, strict=False)
+    return c
+
+
+def _literal(value: Any, dtype: pl.DataType) -> Any:
+    """A bound in the column's terms: ISO text becomes a date/datetime for temporal columns."""
+    if isinstance(dtype, pl.Datetime) and isinstance(value, str | date):
+        ts = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if isinstance(value, str) \
+            else datetime(value.year, value.month, value.day)
+        if dtype.time_zone and ts.tzinfo is None:
+            from datetime import UTC
+
+            ts = ts.replace(tzinfo=UTC)
+        if not dtype.time_zone and ts.tzinfo is not None:
+            ts = ts.replace(tzinfo=None)
+        return pl.lit(ts).cast(dtype)
+    if dtype == pl.Date and isinstance(value, str):
+        return pl.lit(date.fromisoformat(value[:10]))
+    return value
+
+
+def _format_bad(c: pl.Expr, text: pl.Expr, dtype: pl.DataType, fmt: str) -> pl.Expr:
+    if fmt in {"date", "date-time"} and dtype.is_temporal():
+        return pl.lit(False)
+    ok = text.str.contains(FORMAT_PATTERNS[fmt])
+    if fmt == "date":
+        ok = ok & text.str.to_date("%Y-%m-%d", strict=False).is_not_null()
+    elif fmt == "date-time":
+        ok = ok & text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).is_not_null()
+    return (c.is_not_null() & ~ok).fill_null(False)
+
+
+# --- type conformance --------------------------------------------------------------------
+
+LOGICAL_TYPES = {
+    "string": lambda d: d in (pl.String, pl.Categorical) or isinstance(d, pl.Enum | pl.Categorical),
+    "integer": lambda d: d.is_integer(),
+    "number": lambda d: d.is_numeric(),
+    "boolean": lambda d: d == pl.Boolean,
+    "date": lambda d: d == pl.Date,
+    "timestamp": lambda d: isinstance(d, pl.Datetime),
+    "time": lambda d: d == pl.Time,
+    "array": lambda d: isinstance(d, pl.List | pl.Array),
+    "object": lambda d: isinstance(d, pl.Struct),
+    "map": lambda d: isinstance(d, pl.Struct | pl.List),
+    "vector": lambda d: isinstance(d, pl.List | pl.Array),
+}
+
+_INTS = {"int8": pl.Int8, "tinyint": pl.Int8, "byte": pl.Int8, "int16": pl.Int16,
+         "smallint": pl.Int16, "short": pl.Int16, "int32": pl.Int32, "int": pl.Int32,
+         "integer": pl.Int32, "int64": pl.Int64, "bigint": pl.Int64, "long": pl.Int64,
+         "uint8": pl.UInt8, "utinyint": pl.UInt8, "uint16": pl.UInt16, "usmallint": pl.UInt16,
+         "uint32": pl.UInt32, "uinteger": pl.UInt32, "uint64": pl.UInt64, "ubigint": pl.UInt64,
+         "hugeint": pl.Int128, "int128": pl.Int128}
+_FLOATS = {"float": pl.Float32, "float32": pl.Float32, "real": pl.Float32, "float4": pl.Float32,
+           "double": pl.Float64, "float64": pl.Float64, "float8": pl.Float64,
+           "double precision": pl.Float64}
+_STRINGS = {"string", "varchar", "text", "char", "nvarchar", "nchar", "utf8", "large_string",
+            "str", "character varying", "character", "bpchar", "large_utf8"}
+
+
+def physical_type_matches(expected: str, dtype: pl.DataType, *, csv: bool = False) -> bool | None:
+    """Whether ``dtype`` is the declared physical type; None when the name is not known.
+
+    CSV files store no types, so there only the family (text, integer, number, ...) counts.
+    """
+    raw = expected.strip().lower()
+    base = re.sub(r"\s*\(.*\)\s*$", "", raw)
+    if base in _STRINGS:
+        return LOGICAL_TYPES["string"](dtype)
+    if base in _INTS:
+        return dtype.is_integer() if csv else dtype == _INTS[base]
+    if base in _FLOATS:
+        return dtype.is_numeric() if csv else dtype == _FLOATS[base]
+    if base in {"decimal", "numeric", "number"}:
+        if csv:
+            return dtype.is_numeric()
+        if not isinstance(dtype, pl.Decimal):
+            return False
+        m = re.match(r".*\(\s*(\d+)\s*(?:,\s*(\d+))?\s*\)", raw)
+        if m:
+            return dtype.precision == int(m.group(1)) and dtype.scale == int(m.group(2) or 0)
+        return True
+    if base in {"boolean", "bool"}:
+        return dtype == pl.Boolean
+    if base in {"date", "date32"}:
+        return dtype == pl.Date
+    if base in {"timestamp", "datetime", "timestamp_ns", "timestamp_ms", "timestamp_us",
+                "timestamp_s", "datetime64"}:
+        return isinstance(dtype, pl.Datetime)
+    if base in {"timestamptz", "timestamp_tz", "timestamp with time zone", "timestamp_ltz"}:
+        return isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    if base in {"timestamp_ntz", "timestamp without time zone"}:
+        return isinstance(dtype, pl.Datetime) and dtype.time_zone is None
+    if base in {"time", "time64"}:
+        return dtype == pl.Time
+    if base in {"binary", "bytes", "blob", "varbinary", "bytea", "large_binary"}:
+        return dtype == pl.Binary
+    if base.startswith(("array", "list")):
+        return isinstance(dtype, pl.List | pl.Array)
+    if base.startswith(("struct", "record", "object", "row")):
+        return isinstance(dtype, pl.Struct)
+    if base.startswith("map"):
+        return isinstance(dtype, pl.List | pl.Struct)
+    return None

@@ -1,0 +1,198 @@
+"""Check results: a polars frame, pass rates by dimension, the gate, HTML and JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from workbench import render
+
+DESIGN_KEYS = ("id", "schema", "column", "rule", "severity", "passed", "failed_rows",
+               "observed", "expected")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check. ``samples`` are failing rows with sensitive columns masked."""
+
+    id: str
+    schema: str
+    column: str | None
+    rule: str
+    severity: str
+    dimension: str
+    passed: bool
+    failed_rows: int | None
+    observed: Any
+    expected: Any
+    description: str | None = None
+    first_failed_at: str | None = None
+    last_failed_at: str | None = None
+    samples: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The check in the JSON shape of ``workbench contract check --format json``."""
+        return {k: getattr(self, k) for k in DESIGN_KEYS}
+
+
+@dataclass(frozen=True)
+class ContractResult:
+    """All checks of one dataset against one schema object of a contract."""
+
+    contract: str
+    dataset: str
+    schema: str
+    rows: int
+    checks: tuple[CheckResult, ...]
+    as_of: datetime | None = None
+    sensitive: frozenset[str] = field(default_factory=frozenset)
+
+    # --- the gate ---------------------------------------------------------------------
+    @property
+    def passed(self) -> bool:
+        """The gate: no check of severity error failed (warnings and info never fail it)."""
+        return not any(not c.passed and c.severity == "error" for c in self.checks)
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed]
+
+    @property
+    def status(self) -> str:
+        """ok (all passed), warn (only warning/info checks failed) or fail (gate failed)."""
+        if not self.passed:
+            return "fail"
+        return "warn" if self.failed else "ok"
+
+    def check(self, check_id: str) -> CheckResult:
+        for c in self.checks:
+            if c.id == check_id:
+                return c
+        raise KeyError(check_id)
+
+    # --- frames -----------------------------------------------------------------------
+    @property
+    def frame(self) -> pl.DataFrame:
+        """One row per check; ``observed``/``expected`` as compact text."""
+        return pl.DataFrame(
+            [{"id": c.id, "schema": c.schema, "column": c.column, "rule": c.rule,
+              "severity": c.severity, "dimension": c.dimension, "passed": c.passed,
+              "failed_rows": c.failed_rows, "observed": _text(c.observed),
+              "expected": _text(c.expected), "first_failed_at": c.first_failed_at,
+              "last_failed_at": c.last_failed_at} for c in self.checks],
+            schema={"id": pl.String, "schema": pl.String, "column": pl.String,
+                    "rule": pl.String, "severity": pl.String, "dimension": pl.String,
+                    "passed": pl.Boolean, "failed_rows": pl.Int64, "observed": pl.String,
+                    "expected": pl.String, "first_failed_at": pl.String,
+                    "last_failed_at": pl.String})
+
+    def by_dimension(self) -> pl.DataFrame:
+        """Checks, passed checks and pass rate per ODCS data quality dimension."""
+        return (self.frame.group_by("dimension")
+                .agg(checks=pl.len(), passed=pl.col("passed").sum(),
+                     failed_errors=(~pl.col("passed") & (pl.col("severity") == "error")).sum())
+                .with_columns(pass_rate=pl.col("passed") / pl.col("checks"))
+                .sort("dimension"))
+
+    @property
+    def pass_rate(self) -> float:
+        return sum(c.passed for c in self.checks) / len(self.checks) if self.checks else 1.0
+
+    # --- text and JSON ----------------------------------------------------------------
+    @property
+    def headline(self) -> str:
+        errors = [c for c in self.failed if c.severity == "error"]
+        warnings = [c for c in self.failed if c.severity != "error"]
+        if errors:
+            cols = sorted({c.column for c in errors if c.column})
+            where = f" ({', '.join(cols[:4])}{', …' if len(cols) > 4 else ''})" if cols else ""
+            return (f"Do not trust this data yet: {len(errors)} of {len(self.checks)} contract "
+                    f"checks that must pass failed{where}.")
+        if warnings:
+            return (f"The data meets its contract; {len(warnings)} warning check"
+                    f"{'s' if len(warnings) != 1 else ''} need a look.")
+        return f"The data meets its contract: all {len(self.checks)} checks passed."
+
+    def metrics(self) -> dict[str, int | float | bool]:
+        """Flat metrics for pack gates (names documented in :mod:`workbench.contracts`)."""
+        failed = self.failed
+        return {
+            "rows": self.rows,
+            "checks_total": len(self.checks),
+            "checks_passed": len(self.checks) - len(failed),
+            "checks_failed": len(failed),
+            "error_checks_failed": sum(c.severity == "error" for c in failed),
+            "warning_checks_failed": sum(c.severity == "warning" for c in failed),
+            "info_checks_failed": sum(c.severity == "info" for c in failed),
+            "failed_rows_max": max((c.failed_rows or 0 for c in failed), default=0),
+            "pass_rate": round(self.pass_rate, 6),
+            "gate_passed": self.passed,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly the JSON of ``workbench contract check --format json`` (shared design)."""
+        return {"contract": self.contract, "dataset": self.dataset, "rows": self.rows,
+                "passed": self.passed, "checks": [c.to_dict() for c in self.checks]}
+
+    def results(self, notebook: str = "contract_checks") -> dict[str, Any]:
+        """The notebook's results JSON: status, headline, metrics, checks (+ failure times)."""
+        checks = []
+        for c in self.checks:
+            item = c.to_dict()
+            item["dimension"] = c.dimension
+            if c.first_failed_at is not None:
+                item["first_failed_at"] = c.first_failed_at
+                item["last_failed_at"] = c.last_failed_at
+            if c.samples:
+                item["samples"] = list(c.samples)
+            checks.append(item)
+        return {
+            "notebook": notebook, "status": self.status, "headline": self.headline,
+            "metrics": self.metrics(), "contract": self.contract, "schema": self.schema,
+            "dataset": self.dataset,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "dimensions": self.by_dimension().to_dicts(), "checks": checks,
+        }
+
+    # --- HTML -------------------------------------------------------------------------
+    def failed_frame(self) -> pl.DataFrame:
+        cols = ["id", "severity", "dimension", "failed_rows", "observed", "expected",
+                "first_failed_at", "last_failed_at"]
+        return (self.frame.filter(~pl.col("passed"))
+                .sort(pl.col("severity").replace_strict({"error": 0, "warning": 1, "info": 2},
+                                                       default=3), "id")
+                .select(cols))
+
+    def samples_html(self, max_checks: int = 20) -> str:
+        parts = []
+        for c in [c for c in self.failed if c.samples][:max_checks]:
+            parts.append(render.html_table(list(c.samples), caption=f"{c.id}: failing rows (sample)",
+                                           mask=self.sensitive))
+        return "".join(parts)
+
+    def _repr_html_(self) -> str:
+        status = {"ok": "ok", "warn": "warn", "fail": "fail"}[self.status]
+        title = {"ok": "Contract met", "warn": "Contract met, with warnings",
+                 "fail": "Contract broken"}[status]
+        head = render.callout(title, self.headline, status).markup
+        meta = render.html_table([{"contract": self.contract, "dataset": self.dataset,
+                                   "schema": self.schema, "rows": self.rows,
+                                   "checks": len(self.checks), "failed": len(self.failed)}])
+        failed = (render.html_table(self.failed_frame(), caption="Failed checks")
+                  if self.failed else "")
+        return head + meta + failed + self.samples_html()
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    if isinstance(value, float):
+        return render.fmt(value)
+    return str(value)
