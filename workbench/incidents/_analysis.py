@@ -348,10 +348,11 @@ class IncidentResult:
 
         return timeline_chart(self)
 
-    def burn_rate_chart(self) -> Any:
+    def burn_rate_chart(self, sli: str = "availability") -> Any:
+        """Burn rate per alert window for ``availability`` or ``latency``."""
         from workbench.incidents._charts import burn_rate_chart
 
-        return burn_rate_chart(self)
+        return burn_rate_chart(self, "latency" if sli == "latency" else "avail")
 
 
 def analyze(

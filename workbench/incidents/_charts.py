@@ -74,7 +74,9 @@ def timeline_chart(result: IncidentResult) -> Any:
         .encode(
             x=x,
             y=alt.Y("kind:N", title=None, sort=None),
-            shape=alt.Shape("origin:N", title="from"),
+            color=alt.Color(
+                "origin:N", title="from", scale=alt.Scale(range=["#0969da", "#1f2328", "#8250df"])
+            ),
             tooltip=["timestamp:T", "source:N", "label:N"],
         )
     )
@@ -176,12 +178,12 @@ def portfolio_chart(p: PortfolioResult) -> Any:
     )
     trend = (
         alt.Chart(alt.Data(values=months.to_dicts()))
-        .mark_bar()
+        .mark_line(point=alt.OverlayMarkDef(size=60))
         .encode(
             x=alt.X("month:O", title="month started"),
-            y=alt.Y("minutes:Q", title="median minutes (log)", scale=alt.Scale(type="log")),
-            xOffset="measure:N",
+            y=alt.Y("minutes:Q", title="median minutes (log scale)", scale=alt.Scale(type="log")),
             color=alt.Color("measure:N", title=None),
+            tooltip=["month:O", "measure:N", "minutes:Q"],
         )
         .properties(width=560, height=200, title="Time to detect and resolve by month")
     )

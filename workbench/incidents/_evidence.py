@@ -6,7 +6,8 @@ simply has no pack evidence. Only the fields below are read, and unknown shapes 
 skipped rather than trusted:
 
 * ``drift.results.json``: ``windows`` = [{start, end, column, statistic, drifted}] (top
-  level or under ``details``); the first drifted window per column is its onset.
+  level or under ``details``); the first drifted window per column is its onset
+  (``first_drift_window``, column -> start, is used when ``windows`` is absent).
 * ``contract_checks.results.json``: ``checks`` = [{id, column, rule, passed, failed_rows,
   first_failed_at, last_failed_at}] (top level or under ``details``/``results``).
 """
@@ -77,6 +78,12 @@ def pack_evidence(
             col = str(w["column"])
             if col not in onsets or t0 < onsets[col]["t0"]:
                 onsets[col] = {"t0": t0, "end": _ts(w.get("end")), "statistic": w.get("statistic")}
+        first = drift.get("first_drift_window") if isinstance(drift, dict) else None
+        if not onsets and isinstance(first, dict):  # summary only: column -> onset start
+            for col, start_text in first.items():
+                t0 = _ts(start_text)
+                if t0 is not None:
+                    onsets[str(col)] = {"t0": t0, "end": None, "statistic": None}
         kept = 0
         for col, o in sorted(onsets.items(), key=lambda kv: (kv[1]["t0"], kv[0])):
             if not (lo <= o["t0"] <= end):
