@@ -1,0 +1,120 @@
+"""`workbench pack`: build, list, verify and prune review packs.
+
+``pack build`` never prompts. Progress goes to stderr (one line per notebook); stdout
+gets only the path of the new version's index.html, so ``$(workbench pack build ...)``
+captures it. Exit codes: 0 ok; 1 a no-go gate with ``--fail-on-gate``; 2 unusable spec or
+input; 3 a notebook failed (the version is still published, status failed, and
+``latest`` does not move).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from workbench.errors import CheckFailed, NotebookFailed
+
+
+@click.group("pack")
+def command() -> None:
+    """Build, list, verify and prune review packs."""
+
+
+@command.command("build")
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Reports directory.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Notebooks run at once (default: number of CPU cores).",
+)
+@click.option("--fail-on-gate", is_flag=True, help="Exit 1 when the verdict is no-go.")
+def build_cmd(spec: Path, out_dir: Path, jobs: int | None, fail_on_gate: bool) -> None:
+    """Execute SPEC's notebooks into a new version under OUT/<pack>/."""
+    from workbench.packs.build import build
+
+    def say(line: str) -> None:
+        click.echo(line, err=True)
+
+    result = build(spec, out_dir, jobs=jobs, progress=say)
+    say(
+        f"pack {result.pack} {result.version}: {result.status}, verdict {result.verdict}, "
+        f"{result.duration_s:.1f} s"
+    )
+    click.echo(str(result.index_html))
+    if result.failed:
+        names = ", ".join(r.name for r in result.failed)
+        raise NotebookFailed(
+            f"pack {result.pack}: notebook(s) failed: {names}; "
+            f"see {result.index_html} (latest not moved)"
+        )
+    if fail_on_gate and result.verdict == "no-go":
+        raise CheckFailed(f"pack {result.pack}: verdict no-go; see {result.index_html}")
+
+
+@command.command("list")
+@click.option(
+    "--out",
+    "out_dir",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Reports directory.",
+)
+def list_cmd(out_dir: Path) -> None:
+    """List every pack and version with its status and verdict."""
+    from workbench.packs.prune import list_packs
+
+    found = list_packs(out_dir)
+    if not found:
+        click.echo(f"no packs under {out_dir}")
+        return
+    for pack in found:
+        click.echo(f"{pack['name']}: {pack['title']}")
+        for v in pack["versions"]:
+            mark = "  (latest)" if v["version"] == pack["latest"] else ""
+            click.echo(
+                f"  {v['version']}  {v['status']:<6}  {v['verdict']:<5}  "
+                f"{out_dir / pack['name'] / v['version'] / 'index.html'}{mark}"
+            )
+
+
+@command.command("verify")
+@click.argument("version_dir", type=click.Path(path_type=Path))
+def verify_cmd(version_dir: Path) -> None:
+    """Recompute every hash of a published version; exit 1 naming the first bad file."""
+    from workbench.packs.verify import verify
+
+    manifest = verify(version_dir)
+    click.echo(f"{version_dir}: ok ({len(manifest['outputs'])} files match manifest.json)")
+
+
+@command.command("prune")
+@click.option(
+    "--keep", type=click.IntRange(min=1), required=True, help="Versions to keep per pack."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Reports directory.",
+)
+def prune_cmd(keep: int, out_dir: Path) -> None:
+    """Delete all but the KEEP newest versions of each pack (latest is always kept)."""
+    from workbench.packs.prune import prune
+
+    removed = prune(out_dir, keep)
+    click.echo(f"removed {len(removed)} version(s)")
+    for p in removed:
+        click.echo(f"  {p}")

@@ -1,0 +1,321 @@
+"""``workbench pack build``: execute a spec's notebooks into a new, write-once version.
+
+Steps (under a per-pack lock, so overlapping builds of one pack wait for each other):
+
+1. validate the spec and each notebook's declared parameters (SpecError -> exit 2);
+2. hash inputs, spec, notebook sources and parameters -> version ``<UTC time>-<hash8>``;
+3. run the notebooks in a thread pool of ``jobs`` workers, each as soon as the notebooks it
+   ``needs`` have finished (whatever their outcome: the summary must still run to report a
+   failure); one progress line per notebook with its execution and export time;
+4. evaluate gates, write the front page and manifest.json into ``.staging-<version>``;
+5. ``os.rename`` the staging dir into place (one step: readers never see half a version);
+6. only if every notebook succeeded, move ``latest`` (a text file, written atomically);
+7. regenerate ``reports/index.html``.
+
+A failed build is still published (status ``failed``) so people can read the error where
+it happened; it never becomes ``latest`` and never serves as ``previous_dir``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from workbench import render
+from workbench.io import dumps_json, sha256_file, write_text_atomic
+from workbench.packs.execute import NotebookRun, declared_parameters, run_notebook
+from workbench.packs.gates import evaluate_gates, load_results, verdict
+from workbench.packs.index import (
+    LATEST,
+    front_page,
+    publish_text,
+    read_latest,
+    write_site_index,
+)
+from workbench.packs.lock import locked
+from workbench.packs.manifest import environment, git_state, write_manifest
+from workbench.packs.spec import (
+    EnvParam,
+    NotebookSpec,
+    PackSpec,
+    _fail,
+    check_declared_parameters,
+    load_spec,
+)
+
+STAGING_PREFIX = ".staging-"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    pack: str
+    version: str
+    version_dir: Path
+    status: str  # ok | failed
+    verdict: str  # go | hold | no-go
+    runs: tuple[NotebookRun, ...]
+    duration_s: float
+
+    @property
+    def index_html(self) -> Path:
+        return self.version_dir / "index.html"
+
+    @property
+    def failed(self) -> list[NotebookRun]:
+        return [r for r in self.runs if r.status != "ok"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def build(
+    spec_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str] = "reports",
+    jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Build one version of the pack ``spec_path`` describes under ``out_dir/<pack>/``."""
+    say = progress or (lambda _line: None)
+    spec = load_spec(spec_path)
+    declared = {nb.name: declared_parameters(spec.notebook_path(nb)) for nb in spec.notebooks}
+    check_declared_parameters(spec, declared)
+    _check_secrets(spec)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+
+    out = Path(out_dir)
+    pack_dir = out / spec.name
+    with locked(
+        pack_dir / ".lock", on_wait=lambda: say(f"waiting for another build of {spec.name}")
+    ):
+        _remove_stale_staging(pack_dir)
+        started = _now()
+        t0 = time.perf_counter()
+        inputs = [
+            {"path": f.path, "size": f.abspath.stat().st_size, "sha256": sha256_file(f.abspath)}
+            for f in spec.input_files()
+        ]
+        version = _version_name(pack_dir, started, _fingerprint(spec, inputs))
+        staging = pack_dir / f"{STAGING_PREFIX}{version}"
+        staging.mkdir(parents=True)
+        try:
+            previous = read_latest(pack_dir)
+            builtins = {
+                "results_dir": str(staging.resolve()),
+                "previous_dir": str((pack_dir / previous).resolve()) if previous else "",
+                "pack_spec": str(spec.path),
+            }
+            page = {"pack_title": spec.title, "version": version}
+
+            def task(nb: NotebookSpec) -> NotebookRun:
+                return _safe_run(
+                    spec,
+                    nb,
+                    staging,
+                    builtins,
+                    declared[nb.name],
+                    {**page, "title": f"{nb.name} · {spec.title}"},
+                )
+
+            runs = _run_all(spec, jobs, task, say)
+            names = [nb.name for nb in spec.notebooks]
+            results = load_results(staging, names)
+            gate_results = evaluate_gates(spec.gates, results)
+            missing = [r.name for r in runs if not r.results]
+            status = "ok" if all(r.status == "ok" for r in runs) else "failed"
+            finished = _now()
+            manifest: dict[str, Any] = {
+                "pack": spec.name,
+                "title": spec.title,
+                "version": version,
+                "status": status,
+                "verdict": verdict(gate_results, missing),
+                "started_at": _iso(started),
+                "finished_at": _iso(finished),
+                "duration_s": round(time.perf_counter() - t0, 3),
+                "spec": {
+                    "path": str(spec_path),
+                    "sha256": spec.sha256,
+                    "content": _redacted_spec(spec),
+                },
+                "inputs": inputs,
+                "notebooks": [r.to_dict() for r in runs],
+                "gates": [g.to_dict() for g in gate_results],
+                "previous_version": previous,
+                "git": git_state(spec.base_dir),
+                "environment": environment(),
+            }
+            write_text_atomic(
+                staging / "index.html", front_page(manifest, results, spec.model.description)
+            )
+            write_manifest(staging, manifest)
+            _make_readable(staging)
+            final = pack_dir / version
+            os.rename(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        if status == "ok":
+            publish_text(pack_dir / LATEST, version + "\n")
+        with locked(out / ".index.lock"):
+            write_site_index(out)
+    return BuildResult(
+        spec.name, version, final, status, manifest["verdict"], tuple(runs), manifest["duration_s"]
+    )
+
+
+def _check_secrets(spec: PackSpec) -> None:
+    for i, nb in enumerate(spec.notebooks):
+        for key, value in nb.parameters.items():
+            if (
+                isinstance(value, EnvParam)
+                and value.secret
+                and value.default is None
+                and not os.environ.get(value.env)
+            ):
+                raise _fail(
+                    spec.path,
+                    f"notebooks[{i}].parameters.{key}.env",
+                    "a set environment variable holding the secret",
+                    value.env,
+                )
+
+
+def _redacted_spec(spec: PackSpec) -> dict[str, Any]:
+    content = spec.model.model_dump(mode="json")
+    for nb_dump, nb in zip(content["notebooks"], spec.notebooks, strict=True):
+        nb_dump["parameters"] = spec.redacted_parameters(nb)
+    return content
+
+
+def _fingerprint(spec: PackSpec, inputs: list[dict[str, Any]]) -> str:
+    what = {
+        "spec": spec.sha256,
+        "inputs": inputs,
+        "notebooks": [
+            {
+                "name": nb.name,
+                "sha256": sha256_file(spec.notebook_path(nb)),
+                "parameters": spec.redacted_parameters(nb),
+            }
+            for nb in spec.notebooks
+        ],
+    }
+    return hashlib.sha256(dumps_json(what).encode("utf-8")).hexdigest()[:8]
+
+
+def _version_name(pack_dir: Path, started: datetime, digest: str) -> str:
+    base = f"{started.strftime('%Y%m%dT%H%M%SZ')}-{digest}"
+    name, n = base, 1
+    while (pack_dir / name).exists():  # same inputs rebuilt within one second
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def _make_readable(root: Path) -> None:
+    """Atomic writes create 0600 temp files; published pages follow the umask like any file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    for p in root.rglob("*"):
+        if p.is_file():
+            p.chmod(0o666 & ~mask)
+
+
+def _remove_stale_staging(pack_dir: Path) -> None:
+    """Staging dirs left by a killed build (we hold the lock, so none is in use)."""
+    for d in pack_dir.glob(f"{STAGING_PREFIX}*"):
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _safe_run(
+    spec: PackSpec,
+    nb: NotebookSpec,
+    staging: Path,
+    builtins: dict[str, str],
+    declared: set[str],
+    page: dict[str, Any],
+) -> NotebookRun:
+    """run_notebook, but a failure of the machinery itself still yields a failed run and a page."""
+    t0 = time.perf_counter()
+    try:
+        return run_notebook(spec, nb, staging, builtins, declared, page)
+    except Exception as exc:
+        run = NotebookRun(
+            nb.name,
+            nb.path,
+            sha256_file(spec.notebook_path(nb)),
+            spec.redacted_parameters(nb),
+            status="failed",
+            exec_s=time.perf_counter() - t0,
+            error={
+                "ename": type(exc).__name__,
+                "evalue": " ".join(str(exc).split())[:500],
+                "cell_index": None,
+                "execution_count": None,
+                "anchor": None,
+            },
+        )
+        msg = f"{run.error['ename']}: {run.error['evalue']}"
+        write_text_atomic(
+            staging / f"{nb.name}.html",
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
+            f"<title>{render.escape(nb.name)}</title></head><body><h1>"
+            f"{render.escape(nb.name)} could not be run</h1><p>{render.escape(msg)}</p>"
+            '<p><a href="index.html">Back to the pack</a></p></body></html>\n',
+        )
+        run.results = (staging / f"{nb.name}.results.json").exists()
+        return run
+
+
+def _run_all(
+    spec: PackSpec,
+    jobs: int,
+    task: Callable[[NotebookSpec], NotebookRun],
+    say: Callable[[str], None],
+) -> list[NotebookRun]:
+    """Run every notebook once its ``needs`` are done, at most ``jobs`` at a time."""
+    pending = {nb.name: set(nb.needs) for nb in spec.notebooks}
+    done: dict[str, NotebookRun] = {}
+    width = max(len(nb.name) for nb in spec.notebooks)
+    total = len(spec.notebooks)
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="pack") as pool:
+        running: dict[Future[NotebookRun], str] = {}
+
+        def submit_ready() -> None:
+            for name in [n for n, deps in pending.items() if deps <= done.keys()]:
+                del pending[name]
+                running[pool.submit(task, spec.notebook(name))] = name
+
+        submit_ready()
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                name = running.pop(fut)
+                run = fut.result()
+                done[name] = run
+                note = (
+                    ""
+                    if run.status == "ok"
+                    else f"  {run.error['ename']}: {run.error['evalue']}"[:160]
+                )
+                say(
+                    f"[{len(done)}/{total}] {name:<{width}}  {run.status:<6}  "
+                    f"exec {run.exec_s:5.1f} s  "
+                    f"export {run.export_s:4.1f} s{note}"
+                )
+            submit_ready()
+    return [done[nb.name] for nb in spec.notebooks]

@@ -1,0 +1,284 @@
+"""Run one notebook of a pack with papermill and export its page.
+
+Each run is a self-contained task (notebook + parameters + staging dir -> files), so the
+builder can fan runs out over a thread pool today and onto another executor later. Runs
+use threads, not processes: the work happens in the kernel subprocess, and threads avoid
+paying interpreter + papermill import per notebook. Nothing here calls ``os.chdir``
+(papermill's ``cwd=`` does, which is process-global): the kernel's working directory is
+set through nbclient's ``resources['metadata']['path']``.
+
+Secrets: a parameter ``{env: VAR, secret: true}`` reaches the kernel through its
+inherited environment. papermill writes a placeholder into the injected cell, which we
+rewrite to ``os.environ["VAR"]``, so the value is never a literal in the notebook; every
+output is then scrubbed of the value as a second line of defence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from workbench.io import sha256_file, write_text_atomic
+from workbench.packs.spec import REDACTED, EnvParam, NotebookSpec, PackSpec, PathParam
+
+SCRUBBED = "••••"
+BUILTIN_PARAMETERS = ("results_dir", "previous_dir", "pack_spec")
+_PLACEHOLDER = "__workbench_secret_{}__"
+_PLACEHOLDER_RE = re.compile(r"""(["'])__workbench_secret_(\d+)__\1""")
+
+
+@dataclass
+class NotebookRun:
+    """What happened to one notebook; recorded in the manifest."""
+
+    name: str
+    source: str  # path as written in the spec
+    source_sha256: str
+    parameters: dict[str, Any]  # as injected, secrets redacted
+    status: str = "pending"  # ok | failed
+    exec_s: float = 0.0
+    export_s: float = 0.0
+    error: dict[str, Any] | None = None
+    results: bool = False  # <name>.results.json was written
+    outputs: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "source": self.source,
+            "source_sha256": self.source_sha256,
+            "parameters": self.parameters,
+            "status": self.status,
+            "duration_s": round(self.exec_s + self.export_s, 3),
+            "execution_s": round(self.exec_s, 3),
+            "export_s": round(self.export_s, 3),
+            "error": self.error,
+            "results": self.results,
+        }
+
+
+def declared_parameters(path: Path) -> set[str]:
+    """Names in the notebook's ``parameters`` cell (papermill's own parser)."""
+    import papermill
+
+    return set(papermill.inspect_notebook(str(path)))
+
+
+def _parameters(
+    spec: PackSpec, nb: NotebookSpec, declared: set[str], builtins: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, Any], list[tuple[EnvParam, str | None]]]:
+    """(values to inject, values to record, secrets [(param, value)])."""
+    inject: dict[str, Any] = {k: v for k, v in builtins.items() if k in declared}
+    record = dict(inject)
+    secrets: list[tuple[EnvParam, str | None]] = []
+    for key, value in nb.parameters.items():
+        if isinstance(value, EnvParam) and value.secret:
+            inject[key] = _PLACEHOLDER.format(len(secrets))
+            record[key] = REDACTED
+            secrets.append((value, os.environ.get(value.env)))
+        elif isinstance(value, EnvParam):
+            inject[key] = record[key] = os.environ.get(value.env, value.default)
+        elif isinstance(value, PathParam):
+            inject[key] = record[key] = str((spec.base_dir / value.path).resolve())
+        else:
+            inject[key] = record[key] = value
+    return inject, record, secrets
+
+
+def _read_secrets_from_env(
+    nb: nbformat.NotebookNode, secrets: list[tuple[EnvParam, str | None]]
+) -> None:
+    """Rewrite placeholders in the injected cell into environment look-ups."""
+
+    def repl(m: re.Match[str]) -> str:
+        param = secrets[int(m.group(2))][0]
+        if param.default is None:
+            return f"__import__('os').environ[{param.env!r}]"
+        return f"__import__('os').environ.get({param.env!r}, {param.default!r})"
+
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = _PLACEHOLDER_RE.sub(repl, cell.source)
+    params = nb.metadata.get("papermill", {}).get("parameters", {})
+    for key, value in list(params.items()):
+        if isinstance(value, str) and value.startswith("__workbench_secret_"):
+            params[key] = REDACTED
+
+
+def scrub(obj: Any, values: Iterable[str]) -> Any:
+    """``obj`` with every occurrence of each secret value replaced (strings, dicts, lists)."""
+    values = [v for v in values if v]
+    if not values:
+        return obj
+    if isinstance(obj, str):
+        for v in values:
+            obj = obj.replace(v, SCRUBBED)
+        return obj
+    if isinstance(obj, dict):
+        for k in list(obj):
+            obj[k] = scrub(obj[k], values)
+        return obj
+    if isinstance(obj, list):
+        return [scrub(v, values) for v in obj]
+    return obj
+
+
+def _first_error(nb: nbformat.NotebookNode) -> dict[str, Any] | None:
+    for index, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return {
+                    "ename": out.get("ename", ""),
+                    "evalue": str(out.get("evalue", ""))[:500],
+                    "cell_index": index,
+                    "execution_count": cell.get("execution_count"),
+                    "anchor": "papermill-error-cell",
+                }
+    return None
+
+
+def run_notebook(
+    spec: PackSpec,
+    nb_spec: NotebookSpec,
+    staging: Path,
+    builtins: dict[str, str],
+    declared: set[str],
+    wb_page: dict[str, Any],
+) -> NotebookRun:
+    """Execute ``nb_spec`` into ``staging`` as <name>.ipynb and <name>.html.
+
+    The notebook itself writes <name>.results.json into ``results_dir`` (the staging dir).
+    """
+    import papermill
+    from jupyter_client.manager import AsyncKernelManager
+    from papermill.exceptions import PapermillExecutionError
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    from workbench.packs.export import export_html
+
+    src = spec.notebook_path(nb_spec)
+    inject, record, secrets = _parameters(spec, nb_spec, declared, builtins)
+    run = NotebookRun(nb_spec.name, nb_spec.path, sha256_file(src), record)
+    out_ipynb = staging / f"{nb_spec.name}.ipynb"
+    out_html = staging / f"{nb_spec.name}.html"
+
+    nb = load_notebook_node(str(src))  # also gives every cell the tags list papermill expects
+    kernel = nb.metadata.get("kernelspec", {}).get("name") or "python3"
+    if inject:
+        nb = parameterize_notebook(nb, inject, kernel_name=kernel, language="python")
+        _read_secrets_from_env(nb, secrets)
+    # papermill records input_path in the metadata: give it a file, not the in-memory node.
+    fd, tmp_name = tempfile.mkstemp(prefix=f"workbench-{nb_spec.name}-", suffix=".ipynb")
+    os.close(fd)
+    tmp_input = Path(tmp_name)
+    nbformat.write(nb, tmp_name)
+
+    kernels: list[Any] = []
+    ipc_dir = tempfile.mkdtemp(prefix="workbench-kernel-")
+
+    class _TrackedKernelManager(AsyncKernelManager):
+        """Lets the watchdog find the kernel process; nbclient still owns and cleans it up."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # IPC sockets in a private temp dir: no TCP ports to race for between parallel
+            # kernels, and no "running over TCP without encryption" warning in the log.
+            self.transport = "ipc"
+            self.ip = str(Path(ipc_dir) / "kernel")
+            kernels.append(self)
+
+    timed_out = threading.Event()
+
+    def _watchdog() -> None:
+        timed_out.set()
+        for km in kernels:
+            proc = getattr(getattr(km, "provisioner", None), "process", None)
+            if proc is not None:
+                proc.kill()
+
+    timer = threading.Timer(nb_spec.max_duration, _watchdog)
+    timer.daemon = True
+    t0 = time.perf_counter()
+    timer.start()
+    try:
+        executed = papermill.execute_notebook(
+            tmp_name,
+            str(out_ipynb),
+            kernel_name=kernel,
+            language="python",
+            progress_bar=False,
+            request_save_on_cell_execute=True,
+            start_timeout=120,
+            execution_timeout=nb_spec.timeout,
+            kernel_manager_class=_TrackedKernelManager,
+            resources={"metadata": {"path": str(src.parent)}},
+        )
+        run.status = "ok"
+    except PapermillExecutionError:
+        executed = nbformat.read(out_ipynb, as_version=4)
+        run.status = "failed"
+        run.error = _first_error(executed)
+    except Exception as exc:  # kernel died, cell timeout, watchdog: keep what ran so far
+        executed = nbformat.read(out_ipynb, as_version=4) if out_ipynb.exists() else nb
+        run.status = "failed"
+        if timed_out.is_set():
+            ename, evalue = (
+                "Timeout",
+                f"the notebook ran longer than {nb_spec.max_duration} s and was stopped",
+            )
+        else:
+            ename, evalue = type(exc).__name__, " ".join(str(exc).split())[:500]
+        run.error = {
+            "ename": ename,
+            "evalue": evalue,
+            "cell_index": None,
+            "execution_count": None,
+            "anchor": None,
+        }
+        banner = nbformat.v4.new_markdown_cell(
+            f"**The notebook stopped: {ename}.** See the banner above."
+        )
+        executed.cells.append(banner)
+    finally:
+        timer.cancel()
+        tmp_input.unlink(missing_ok=True)
+        shutil.rmtree(ipc_dir, ignore_errors=True)
+    run.exec_s = time.perf_counter() - t0
+    executed.metadata.setdefault("papermill", {}).update(
+        input_path=nb_spec.path, output_path=out_ipynb.name
+    )
+
+    secret_values = [v for _, v in secrets if v]
+    if secret_values:
+        scrub(executed, secret_values)
+        if run.error:
+            scrub(run.error, secret_values)
+        results = staging / f"{nb_spec.name}.results.json"
+        if results.exists():
+            data = scrub(json.loads(results.read_text(encoding="utf-8")), secret_values)
+            write_text_atomic(
+                results, json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+            )
+    nbformat.write(executed, str(out_ipynb))
+    run.results = (staging / f"{nb_spec.name}.results.json").exists()
+
+    t1 = time.perf_counter()
+    export_html(
+        executed,
+        out_html,
+        {**wb_page, "name": nb_spec.name, "source": nb_spec.path, "error": run.error},
+    )
+    run.export_s = time.perf_counter() - t1
+    return run

@@ -1,0 +1,106 @@
+"""Executed notebook -> the PM's HTML page, in-process with nbconvert.
+
+Our template (``workbench/templates/workbench``) drops every input cell, loads nothing
+from the network (no require.js, MathJax or CDN CSS: the stock lab/classic templates pull
+them), inlines its CSS and sets a Content-Security-Policy that forbids script, so the page
+renders the same offline. Output priority: text/html, image/svg+xml, image/png,
+image/jpeg, text/markdown, text/plain. Exporting in-process takes ~0.1-0.3 s per notebook
+against ~2.4 s for the ``jupyter nbconvert`` CLI (mostly interpreter start-up).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbconvert.exporters import HTMLExporter
+from nbconvert.preprocessors.sanitize import SanitizeHTML
+from traitlets.config import Config
+
+from workbench.packs.index import TEMPLATES
+
+PRIORITY = ["text/html", "image/svg+xml", "image/png", "image/jpeg", "text/markdown", "text/plain"]
+MAX_PAGE_BYTES = 2_000_000
+
+_SVG_SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.IGNORECASE | re.DOTALL)
+_SVG_FOREIGN = re.compile(r"<foreignObject\b.*?</foreignObject\s*>", re.IGNORECASE | re.DOTALL)
+_SVG_ON_ATTR = re.compile(
+    r"""\s on[a-z]+ \s*=\s* (?:"[^"]*"|'[^']*'|[^\s>]+)""", re.IGNORECASE | re.VERBOSE
+)
+_SVG_EXTERNAL = re.compile(
+    r"""\s (?:xlink:)?href \s*=\s* (?:"(?!\#|data:)[^"]*"|'(?!\#|data:)[^']*')""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_SVG_PROLOG = re.compile(r"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!DOCTYPE[^>]*>\s*)?", re.IGNORECASE)
+
+
+def clean_svg(svg: str) -> str:
+    """Inline-safe SVG: no script, event handlers, foreign HTML or external references."""
+    svg = _SVG_PROLOG.sub("", svg)
+    svg = _SVG_SCRIPT.sub("", svg)
+    svg = _SVG_FOREIGN.sub("", svg)
+    svg = _SVG_ON_ATTR.sub("", svg)
+    return _SVG_EXTERNAL.sub("", svg)
+
+
+class OutputSanitizer(SanitizeHTML):
+    """Sanitize text/markdown outputs (they may carry data), clean SVG, drop script types.
+
+    Markdown *cells* are the notebook author's prose and stay as written; text/html
+    outputs are workbench's own escaped markup (``workbench.render``).
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):  # noqa: D102 (nbconvert API)
+        if cell.cell_type != "code":
+            return cell, resources
+        for output in cell.get("outputs", []):
+            data = output.get("data")
+            if not data:
+                continue
+            if "image/svg+xml" in data:
+                svg = data["image/svg+xml"]
+                data["image/svg+xml"] = clean_svg("".join(svg) if isinstance(svg, list) else svg)
+        cell.outputs = self.sanitize_code_outputs(cell.outputs)
+        return cell, resources
+
+
+def make_exporter() -> HTMLExporter:
+    """One exporter per thread (nbconvert exporters keep per-call state)."""
+    c = Config()
+    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]
+    c.HTMLExporter.template_name = "workbench"
+    c.HTMLExporter.exclude_input = True
+    c.HTMLExporter.exclude_input_prompt = True
+    c.HTMLExporter.exclude_output_prompt = True
+    c.HTMLExporter.embed_images = True
+    c.HTMLExporter.mathjax_url = ""
+    c.HTMLExporter.require_js_url = ""
+    c.HTMLExporter.display_data_priority = PRIORITY
+    c.OutputSanitizer.safe_output_keys = {
+        "metadata",
+        "text/plain",
+        "text/html",
+        "image/svg+xml",
+        "image/png",
+        "image/jpeg",
+        "application/json",
+    }
+    c.OutputSanitizer.sanitized_output_types = {"text/markdown"}
+    exporter = HTMLExporter(config=c)
+    exporter.register_preprocessor(OutputSanitizer(config=c), enabled=True)
+    return exporter
+
+
+def export_html(
+    nb: nbformat.NotebookNode, out: Path, wb: dict[str, Any], exporter: HTMLExporter | None = None
+) -> Path:
+    """Write the PM view of executed notebook ``nb`` to ``out``.
+
+    ``wb`` feeds the template: name, title, pack_title, version, source, error (or None).
+    """
+    exporter = exporter or make_exporter()
+    body, _ = exporter.from_notebook_node(nb, resources={"wb": wb})
+    out.write_text(body, encoding="utf-8")
+    return out

@@ -1,0 +1,235 @@
+"""Gates: a spec's thresholds over the notebooks' ``metrics``, and the pack's verdict.
+
+A gate compares ``results[notebook]["metrics"][metric]`` with ``value`` using ``op``.
+
+* passed -> ``go``; failed -> the gate's severity (``no-go`` or ``hold``);
+* the metric cannot be read (notebook failed, results missing, metric absent, or a type
+  that cannot be compared) -> ``unknown``, which counts as ``hold``: nobody should ship on
+  a check that did not run.
+
+The verdict is ``no-go`` if any no-go gate failed, else ``hold`` if any gate failed or is
+unknown or any notebook has no results, else ``go``. The builder and the review_summary
+notebook both call :func:`evaluate_gates`, so the front page and the notebook agree.
+This module is imported inside notebooks: keep it free of papermill/nbconvert imports.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from workbench import render
+
+_OPS = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+VERDICT_TEXT = {"go": "GO", "hold": "HOLD", "no-go": "NO-GO"}
+
+
+@dataclass(frozen=True)
+class GateResult:
+    id: str
+    title: str
+    notebook: str
+    metric: str
+    op: str
+    value: Any
+    severity: str
+    reason: str
+    observed: Any
+    status: str  # "passed" | "failed" | "unknown"
+    outcome: str  # "go" | "hold" | "no-go"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _compare(observed: Any, op: str, value: Any) -> bool | None:
+    if observed is None or isinstance(observed, dict | list | str):
+        return None
+    if isinstance(value, bool) != isinstance(observed, bool):
+        return None  # 1 == True would be a silent surprise; treat as not comparable
+    if isinstance(value, bool) and op not in {"==", "!="}:
+        return None
+    try:
+        return bool(_OPS[op](observed, value))
+    except TypeError:
+        return None
+
+
+def evaluate_gates(
+    gates: Sequence[Any], results: Mapping[str, Mapping[str, Any] | None]
+) -> list[GateResult]:
+    """Evaluate spec gates (id, title, notebook, metric, op, value, severity, reason)."""
+    out = []
+    for g in gates:
+        res = results.get(g.notebook) or {}
+        metrics = res.get("metrics") if isinstance(res, Mapping) else None
+        observed = metrics.get(g.metric) if isinstance(metrics, Mapping) else None
+        ok = _compare(observed, g.op, g.value)
+        status = "unknown" if ok is None else ("passed" if ok else "failed")
+        outcome = "go" if ok else ("hold" if ok is None else g.severity)
+        out.append(
+            GateResult(
+                g.id,
+                g.title,
+                g.notebook,
+                g.metric,
+                g.op,
+                g.value,
+                g.severity,
+                g.reason,
+                observed,
+                status,
+                outcome,
+            )
+        )
+    return out
+
+
+def verdict(gate_results: Sequence[GateResult], missing_notebooks: Sequence[str] = ()) -> str:
+    """``no-go`` > ``hold`` > ``go`` (see module docstring)."""
+    outcomes = {g.outcome for g in gate_results}
+    if "no-go" in outcomes:
+        return "no-go"
+    if "hold" in outcomes or missing_notebooks:
+        return "hold"
+    return "go"
+
+
+def load_results(
+    results_dir: str | os.PathLike[str], names: Sequence[str]
+) -> dict[str, dict | None]:
+    """``{name: parsed <name>.results.json or None}`` for each notebook name."""
+    out: dict[str, dict | None] = {}
+    for name in names:
+        p = Path(results_dir) / f"{name}.results.json"
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+            out[name] = data if isinstance(data, dict) else None
+        except (OSError, ValueError):
+            out[name] = None
+    return out
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    """What the review_summary notebook shows: verdict, gates, each notebook's headline."""
+
+    title: str
+    verdict: str
+    gates: tuple[GateResult, ...]
+    notebooks: tuple[dict[str, Any], ...]  # name, status, headline
+
+    @property
+    def missing(self) -> list[str]:
+        return [n["name"] for n in self.notebooks if n["status"] == "missing"]
+
+    def headline(self) -> str:
+        failed = [g for g in self.gates if g.status == "failed"]
+        unknown = [g for g in self.gates if g.status == "unknown"]
+        parts = [f"Verdict {VERDICT_TEXT[self.verdict]}:"]
+        if not self.gates:
+            parts.append("no gates defined")
+        else:
+            parts.append(
+                f"{len(self.gates) - len(failed) - len(unknown)} of {len(self.gates)} gates passed"
+            )
+        if failed:
+            parts.append("; failed: " + ", ".join(g.title for g in failed))
+        if unknown:
+            parts.append("; not evaluated: " + ", ".join(g.title for g in unknown))
+        if self.missing:
+            parts.append("; no results from " + ", ".join(self.missing))
+        return " ".join(parts).replace(" ;", ";") + "."
+
+    def to_results(self, name: str = "review_summary") -> dict[str, Any]:
+        status = {"go": "ok", "hold": "warn", "no-go": "fail"}[self.verdict]
+        return {
+            "notebook": name,
+            "status": status,
+            "headline": self.headline(),
+            "verdict": self.verdict,
+            "metrics": {
+                "verdict_go": self.verdict == "go",
+                "verdict_no_go": self.verdict == "no-go",
+                "gates_total": len(self.gates),
+                "gates_failed": sum(g.status == "failed" for g in self.gates),
+                "gates_unknown": sum(g.status == "unknown" for g in self.gates),
+                "notebooks_missing": len(self.missing),
+            },
+            "gates": [g.to_dict() for g in self.gates],
+            "notebooks": list(self.notebooks),
+        }
+
+    def gates_table(self) -> str:
+        rows = [
+            {
+                "gate": g.title,
+                "notebook": g.notebook,
+                "check": f"{g.metric} {g.op} {render.fmt(g.value)}",
+                "observed": render.fmt(g.observed),
+                "result": g.status,
+                "outcome": g.outcome,
+                "why it matters": g.reason,
+            }
+            for g in self.gates
+        ]
+        return render.html_table(rows, caption="Gates") if rows else "<p>No gates defined.</p>"
+
+    def notebooks_table(self) -> str:
+        rows = [
+            {"notebook": n["name"], "status": n["status"], "headline": n["headline"]}
+            for n in self.notebooks
+        ]
+        return render.html_table(rows, caption="Findings by area")
+
+    def _repr_html_(self) -> str:
+        status = {"go": "ok", "hold": "warn", "no-go": "fail"}[self.verdict]
+        box = render.callout(f"{self.title}: {VERDICT_TEXT[self.verdict]}", self.headline(), status)
+        return f"{box}{self.gates_table()}{self.notebooks_table()}"
+
+
+def summarize(
+    spec_path: str | os.PathLike[str],
+    results_dir: str | os.PathLike[str] = ".",
+    exclude: Sequence[str] = ("review_summary",),
+) -> ReviewSummary:
+    """Read the pack's results from ``results_dir`` and evaluate the spec's gates."""
+    from workbench.packs.spec import load_spec
+
+    spec = load_spec(spec_path)
+    names = [nb.name for nb in spec.notebooks if nb.name not in exclude]
+    results = load_results(results_dir, names)
+    rows = []
+    for name in names:
+        res = results[name]
+        if res is None:
+            rows.append(
+                {
+                    "name": name,
+                    "status": "missing",
+                    "headline": "No results: the notebook did not finish.",
+                }
+            )
+        else:
+            rows.append(
+                {
+                    "name": name,
+                    "status": str(res.get("status", "unknown")),
+                    "headline": str(res.get("headline", "")),
+                }
+            )
+    gates = evaluate_gates(spec.gates, results)
+    missing = [r["name"] for r in rows if r["status"] == "missing"]
+    return ReviewSummary(spec.title, verdict(gates, missing), tuple(gates), tuple(rows))

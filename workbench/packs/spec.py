@@ -1,0 +1,370 @@
+"""Pack specs: the YAML a scheduler passes to ``workbench pack build``.
+
+A spec names the notebooks of a pack, their parameters, the inputs they read and the
+gates that turn their findings into a go / hold / no-go verdict::
+
+    name: demo                      # directory under reports/ (letters, digits, _ -)
+    title: Credit risk weekly review
+    description: ...
+    inputs: ["../../data/sample/**/*"]   # files/globs hashed into the manifest
+    notebooks:
+      - name: drift                 # output file stem; unique
+        path: ../drift.ipynb        # relative to this spec file
+        parameters:                 # only names the notebook declares
+          drift_share: 0.5          # literal, injected as-is
+          current: {path: ../../data/sample/scoring/current.parquet}   # resolved here
+          api_token: {env: API_TOKEN, secret: true}   # read from the environment
+        needs: [contract_checks]    # run after these (whatever their outcome)
+        timeout: 600                # seconds per cell
+        max_duration: 1800          # seconds for the whole notebook (watchdog)
+    gates:
+      - {id: drift, title: No dataset drift, notebook: drift, metric: dataset_drift,
+         op: "==", value: false, severity: no-go, reason: Retrain before promoting.}
+
+Paths resolve relative to the spec file. A plain string parameter is passed unchanged
+(the kernel runs in the notebook's own directory, so ``../data/...`` means what it means
+in JupyterLab). Secret parameters never reach an output: the injected cell reads them
+from the kernel's environment and every output is scrubbed of their values.
+
+Every problem is a :class:`~workbench.errors.SpecError` naming the file and the field
+path, e.g. ``packs/demo.yml: notebooks[1].needs[0]: expected the name of another
+notebook (one of contract_checks, drift), got 'drfit'``.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    Tag,
+    ValidationError,
+)
+
+from workbench.errors import SpecError
+from workbench.io import read_yaml
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+DEFAULT_CELL_TIMEOUT = 600
+DEFAULT_MAX_DURATION = 1800
+REDACTED = "<redacted>"
+OPS = ("<", "<=", ">", ">=", "==", "!=")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EnvParam(_Model):
+    """A value read from an environment variable at build time."""
+
+    env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+    secret: bool = False
+    default: Any = None
+
+
+class PathParam(_Model):
+    """A path written relative to the spec file, passed to the notebook as absolute."""
+
+    path: Annotated[str, Field(min_length=1)]
+
+
+def _param_kind(value: Any) -> str:
+    if isinstance(value, dict) and ("env" in value or "secret" in value):
+        return "env"
+    if isinstance(value, dict) and set(value) == {"path"}:
+        return "path"
+    return "literal"
+
+
+ParamValue = Annotated[
+    Annotated[EnvParam, Tag("env")]
+    | Annotated[PathParam, Tag("path")]
+    | Annotated[Any, Tag("literal")],
+    Discriminator(_param_kind),
+]
+
+
+class NotebookSpec(_Model):
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    path: Annotated[str, Field(min_length=1)]
+    parameters: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], ParamValue] = {}
+    needs: list[str] = []
+    timeout: Annotated[int, Field(gt=0)] = DEFAULT_CELL_TIMEOUT
+    max_duration: Annotated[int, Field(gt=0)] = DEFAULT_MAX_DURATION
+
+
+class GateSpec(_Model):
+    id: Annotated[str, Field(pattern=NAME_PATTERN)]
+    title: Annotated[str, Field(min_length=1)]
+    notebook: str
+    metric: Annotated[str, Field(min_length=1)]
+    op: Literal["<", "<=", ">", ">=", "==", "!="]
+    value: StrictBool | StrictInt | StrictFloat
+    severity: Literal["no-go", "hold"] = "no-go"
+    reason: str = ""
+
+
+class PackSpecModel(_Model):
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    title: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    notebooks: Annotated[list[NotebookSpec], Field(min_length=1)]
+    inputs: list[Annotated[str, Field(min_length=1)]] = []
+    gates: list[GateSpec] = []
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str  # relative to the spec's directory, POSIX separators
+    abspath: Path
+
+
+@dataclass(frozen=True)
+class PackSpec:
+    """A validated spec plus where it came from. Paths are resolved against ``base_dir``."""
+
+    model: PackSpecModel
+    path: Path
+    sha256: str
+    raw: dict
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def title(self) -> str:
+        return self.model.title
+
+    @property
+    def notebooks(self) -> list[NotebookSpec]:
+        return self.model.notebooks
+
+    @property
+    def gates(self) -> list[GateSpec]:
+        return self.model.gates
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def notebook_path(self, nb: NotebookSpec) -> Path:
+        return (self.base_dir / nb.path).resolve()
+
+    def notebook(self, name: str) -> NotebookSpec:
+        return next(nb for nb in self.notebooks if nb.name == name)
+
+    def input_files(self) -> list[InputFile]:
+        """Every file the ``inputs`` globs match, sorted, without duplicates."""
+        seen: dict[str, InputFile] = {}
+        for pattern in self.model.inputs:
+            for hit in sorted(glob.glob(str(self.base_dir / pattern), recursive=True)):
+                p = Path(hit)
+                if p.is_file():
+                    rel = os.path.relpath(p, self.base_dir).replace(os.sep, "/")
+                    seen.setdefault(rel, InputFile(rel, p.resolve()))
+        return [seen[k] for k in sorted(seen)]
+
+    def redacted_parameters(self, nb: NotebookSpec) -> dict[str, Any]:
+        """The spec's parameters for ``nb`` as recorded in the manifest (secrets redacted)."""
+        out: dict[str, Any] = {}
+        for key, value in nb.parameters.items():
+            if isinstance(value, EnvParam):
+                out[key] = (
+                    {"env": value.env, "secret": True, "value": REDACTED}
+                    if value.secret
+                    else {"env": value.env, "value": os.environ.get(value.env, value.default)}
+                )
+            elif isinstance(value, PathParam):
+                out[key] = {"path": value.path}
+            else:
+                out[key] = value
+        return out
+
+
+def load_spec(path: str | os.PathLike[str]) -> PackSpec:
+    """Read and validate a pack spec; raise :class:`SpecError` naming the first bad field."""
+    p = Path(path)
+    try:
+        raw = read_yaml(p)
+    except SpecError:
+        raise
+    except Exception as exc:  # read_yaml raises InputError; re-raise as the spec kind
+        raise SpecError(str(exc), file=str(p)) from exc
+    if not isinstance(raw, dict):
+        raise SpecError(
+            f"{p}: expected a mapping at the top level, got {type(raw).__name__}", file=str(p)
+        )
+    try:
+        model = PackSpecModel.model_validate(raw)
+    except ValidationError as exc:
+        raise _spec_error(p, exc) from exc
+    spec = PackSpec(
+        model=model, path=p.resolve(), sha256=hashlib.sha256(p.read_bytes()).hexdigest(), raw=raw
+    )
+    _check_references(spec, p)
+    return spec
+
+
+def _fail(file: Path, field: str, expected: str, got: Any = None) -> SpecError:
+    msg = f"{file}: {field}: expected {expected}"
+    if got is not None:
+        msg += f", got {got!r}"[:160]
+    return SpecError(msg, file=str(file), field=field, expected=expected)
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """``('notebooks', 1, 'needs', 0)`` -> ``notebooks[1].needs[0]`` (union tags dropped)."""
+    out = ""
+    for k, part in enumerate(loc):
+        if k >= 2 and loc[k - 2] == "parameters" and part in {"env", "path", "literal"}:
+            continue  # the discriminator tag pydantic inserts into the location
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _spec_error(file: Path, exc: ValidationError) -> SpecError:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    where = field_path(tuple(first["loc"])) or "(top level)"
+    kind = first["type"]
+    if kind == "missing":
+        expected = "a value (this field is required)"
+    elif kind == "extra_forbidden":
+        expected = "no such field (check the spelling)"
+    else:
+        expected = first["msg"][0].lower() + first["msg"][1:]
+        expected = expected.removeprefix("input should be ").removeprefix("value error, ")
+    got = first.get("input") if kind not in {"missing", "extra_forbidden"} else None
+    if isinstance(got, dict | list):
+        got = type(got).__name__
+    more = (
+        f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        if len(errors) > 1
+        else ""
+    )
+    err = _fail(file, where, expected, got)
+    err.args = (str(err) + more,)
+    return err
+
+
+def _check_references(spec: PackSpec, file: Path) -> None:
+    names = [nb.name for nb in spec.notebooks]
+    for i, nb in enumerate(spec.notebooks):
+        if names.index(nb.name) != i:
+            raise _fail(
+                file, f"notebooks[{i}].name", "a name not used by another notebook", nb.name
+            )
+        nb_path = spec.notebook_path(nb)
+        if nb_path.suffix != ".ipynb" or not nb_path.is_file():
+            raise _fail(
+                file,
+                f"notebooks[{i}].path",
+                "an existing .ipynb file (relative to the spec)",
+                nb.path,
+            )
+        for j, need in enumerate(nb.needs):
+            if need not in names or need == nb.name:
+                others = ", ".join(n for n in names if n != nb.name)
+                raise _fail(
+                    file,
+                    f"notebooks[{i}].needs[{j}]",
+                    f"the name of another notebook (one of {others})",
+                    need,
+                )
+        for key, value in nb.parameters.items():
+            if (
+                isinstance(value, EnvParam)
+                and value.env not in os.environ
+                and value.default is None
+                and not value.secret
+            ):
+                raise _fail(
+                    file,
+                    f"notebooks[{i}].parameters.{key}.env",
+                    "a set environment variable (or a default)",
+                    value.env,
+                )
+            if isinstance(value, PathParam) and not (spec.base_dir / value.path).exists():
+                raise _fail(
+                    file,
+                    f"notebooks[{i}].parameters.{key}.path",
+                    "an existing path (relative to the spec)",
+                    value.path,
+                )
+    _check_cycles(spec, file)
+    ids = [g.id for g in spec.gates]
+    for i, gate in enumerate(spec.gates):
+        if ids.index(gate.id) != i:
+            raise _fail(file, f"gates[{i}].id", "an id not used by another gate", gate.id)
+        if gate.notebook not in names:
+            raise _fail(
+                file,
+                f"gates[{i}].notebook",
+                f"one of the pack's notebooks ({', '.join(names)})",
+                gate.notebook,
+            )
+    for i, pattern in enumerate(spec.model.inputs):
+        if not any(
+            Path(h).is_file() for h in glob.glob(str(spec.base_dir / pattern), recursive=True)
+        ):
+            raise _fail(
+                file,
+                f"inputs[{i}]",
+                "a file or glob matching at least one file (relative to the spec)",
+                pattern,
+            )
+
+
+def _check_cycles(spec: PackSpec, file: Path) -> None:
+    needs = {nb.name: list(nb.needs) for nb in spec.notebooks}
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            i = next(k for k, nb in enumerate(spec.notebooks) if nb.name == name)
+            raise _fail(
+                file,
+                f"notebooks[{i}].needs",
+                "no cycle between notebooks",
+                " -> ".join([*trail[trail.index(name) :], name]),
+            )
+        state[name] = 1
+        for dep in needs[name]:
+            visit(dep, [*trail, name])
+        state[name] = 2
+
+    for nb in spec.notebooks:
+        visit(nb.name, [])
+
+
+def check_declared_parameters(spec: PackSpec, declared: dict[str, set[str]]) -> None:
+    """Every spec parameter must be one the notebook declares (catches typos before running)."""
+    for i, nb in enumerate(spec.notebooks):
+        have = declared.get(nb.name, set())
+        for key in nb.parameters:
+            if key not in have:
+                listed = ", ".join(sorted(have)) or "none"
+                raise _fail(
+                    spec.path,
+                    f"notebooks[{i}].parameters.{key}",
+                    f"a parameter {nb.path} declares (one of {listed})",
+                    key,
+                )
