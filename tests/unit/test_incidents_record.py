@@ -75,7 +75,8 @@ def test_lifecycle_order_and_status_consistency():
     assert _problems(data) == ["inc.yaml: resolved_at: expected at or after mitigated_at "
                                "(2026-01-01T01:30:00+00:00), got 2026-01-01T01:29:00+00:00"]
     data = {k: v for k, v in VALID.items() if k != "resolved_at"}
-    assert _problems(data) == ["inc.yaml: resolved_at: expected a timestamp when status is resolved"]
+    assert _problems(data) == [
+        "inc.yaml: resolved_at: expected a timestamp when status is resolved"]
     data["status"] = "mitigated"
     assert incidents.validate_record(data).resolved_at is None
 

@@ -20,7 +20,8 @@ def _slis(errors: list[int], requests: int = 100, p95: list[int] | None = None) 
     return pl.DataFrame(data).with_columns(pl.col("timestamp").dt.cast_time_unit("us"))
 
 
-def _slo_spec(target: float = 0.99, latency: dict | None = None, days: int = 1) -> incidents.SLOSpec:
+def _slo_spec(target: float = 0.99, latency: dict | None = None,
+              days: int = 1) -> incidents.SLOSpec:
     spec = {"window_days": days, "availability": {"target": target}}
     if latency:
         spec["latency"] = latency
