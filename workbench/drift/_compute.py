@@ -401,7 +401,7 @@ def compute(
             side = "reference" if rs.n == 0 else "current"
             skipped.append({"column": c, "reason": f"no values in the {side} data"})
             continue
-        out = _stats.test(cs, rs, t, method.get(c), threshold.get(c), methods)
+        out = _stats.evaluate(cs, rs, t, method.get(c), threshold.get(c), methods)
         role = "prediction" if c in prediction else "label" if c in label else "feature"
         results.append(
             ColumnDrift(
@@ -480,7 +480,7 @@ def _windows(
             if s.n == 0:
                 out.append(WindowDrift(start, end, c, None, False, 0))
                 continue
-            o = _stats.test(s, ref_sum[c], types[c], r.method, r.threshold, mode)
+            o = _stats.evaluate(s, ref_sum[c], types[c], r.method, r.threshold, mode)
             out.append(
                 WindowDrift(
                     start,

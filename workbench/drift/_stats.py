@@ -124,7 +124,7 @@ def check_method(method: str, kind: str, column: str) -> None:
         )
 
 
-def test(
+def evaluate(
     cur: Summary,
     ref: Summary,
     kind: str,
