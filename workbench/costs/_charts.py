@@ -14,12 +14,13 @@ def cost_by_stage(result: CostResult, every: str = "1w") -> Any:
     import altair as alt
 
     data = (result.stages.with_columns(pl.col("date").dt.truncate(every).alias("period"))
-            .group_by("period", "stage").agg(pl.col("cost").sum()).sort("period", "stage"))
+            .group_by("period", "stage").agg(pl.col("cost").sum()).sort("period", "stage")
+            .with_columns(pl.col("period").dt.strftime("%Y-%m-%d")))
     return alt.Chart(data.to_pandas()).mark_bar().encode(
-        x=alt.X("period:T", title="week starting"),
+        x=alt.X("period:O", title="week starting" if every == "1w" else "period starting"),
         y=alt.Y("cost:Q", title=f"cost ({result.currency})", stack=True),
         color=alt.Color("stage:N", title="stage"),
-        tooltip=["period:T", "stage:N", alt.Tooltip("cost:Q", format=",.0f")],
+        tooltip=["period:O", "stage:N", alt.Tooltip("cost:Q", format=",.0f")],
     ).properties(title="Cost by lifecycle stage")
 
 
