@@ -10,6 +10,7 @@ Results JSON metrics (``contract_checks.results.json``, flat, used by pack gates
 (0..1, share of checks passed), ``gate_passed`` (no error-severity check failed).
 """
 
+from workbench.contracts._charts import dimension_chart, failures_chart, timeline_chart
 from workbench.contracts._engine import check
 from workbench.contracts._model import (
     DEFAULT_SENSITIVE,
@@ -18,7 +19,8 @@ from workbench.contracts._model import (
     load_contract,
     sensitive_columns,
 )
-from workbench.contracts._result import CheckResult, ContractResult
+from workbench.contracts._result import CheckResult, ContractResult, changes, previous_checks
 
 __all__ = ["DEFAULT_SENSITIVE", "CheckResult", "ColumnSpec", "Contract", "ContractResult",
+           "changes", "dimension_chart", "failures_chart", "previous_checks", "timeline_chart",
            "check", "load_contract", "sensitive_columns"]

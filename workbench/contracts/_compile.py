@@ -170,7 +170,8 @@ def compile_schema(contract: Contract, obj: SchemaObject, data_schema: pl.Schema
         if opts.get("multipleOf"):
             m = opts["multipleOf"]
             add(mk("multipleOf", "row", m, columns=(col,),
-                   bad=(((num / m).round(0) * m - num).abs() > 1e-9 * (num.abs() + 1)).fill_null(False)))
+                   bad=(((num / m).round(0) * m - num).abs()
+                        > 1e-9 * (num.abs() + 1)).fill_null(False)))
         if "minLength" in opts:
             add(mk("minLength", "row", opts["minLength"], columns=(col,),
                    bad=(text.str.len_chars() < opts["minLength"]).fill_null(False)))
@@ -191,7 +192,7 @@ def compile_schema(contract: Contract, obj: SchemaObject, data_schema: pl.Schema
         if prop.enum:
             values = [e.value for e in prop.enum if e.value is not None]
             add(mk("validValues", "row", values, columns=(col,),
-                   bad=c.is_not_null() & ~_is_in(c, dtype, values)))
+                   bad=(c.is_not_null() & ~_is_in(c, dtype, values)).fill_null(False)))
         for k, q in enumerate(prop.quality or []):
             check = _quality_check(q, k, name, pname, col, dtype, sensitive)
             if check is not None:
@@ -224,7 +225,8 @@ def compile_schema(contract: Contract, obj: SchemaObject, data_schema: pl.Schema
     return checks
 
 
-def freshness_checks(contract: Contract, obj: SchemaObject, data_schema: pl.Schema) -> list[CheckDef]:
+def freshness_checks(contract: Contract, obj: SchemaObject,
+                     data_schema: pl.Schema) -> list[CheckDef]:
     """slaProperties freshness on a ``<schema>.<property>`` element of this schema object."""
     from workbench.contracts._model import _unit_seconds
 
@@ -286,7 +288,8 @@ def _quality_check(q: DataQuality, k: int, schema: str, pname: str | None, col: 
     cid = f"{where}.{q.id or metric}"
     args = q.arguments or {}
     if metric == "rowCount":
-        return CheckDef(id=cid, rule=metric, dimension=dim, kind="rows", expected=expected, **common)
+        return CheckDef(id=cid, rule=metric, dimension=dim, kind="rows", expected=expected,
+                        **common)
     if metric == "duplicateValues":
         cols = (col,) if col else tuple(args.get("properties") or ())
         return CheckDef(id=cid, rule=metric, dimension=dim, kind="dup", expected=expected,
@@ -327,10 +330,11 @@ def _is_in(c: pl.Expr, dtype: pl.DataType, values: list[Any]) -> pl.Expr:
         return pl.lit(False)
     if dtype.is_numeric() and all(isinstance(v, int | float) and not isinstance(v, bool)
                                   for v in values):
-        return c.cast(pl.Float64).is_in(pl.Series(values, dtype=pl.Float64))
+        return c.cast(pl.Float64).is_in(pl.Series(values, dtype=pl.Float64).implode())
     if dtype == pl.Boolean and all(isinstance(v, bool) for v in values):
-        return c.is_in(pl.Series(values, dtype=pl.Boolean))
-    return _as_text(c, dtype).is_in(pl.Series([_text(v) for v in values], dtype=pl.String))
+        return c.is_in(pl.Series(values, dtype=pl.Boolean).implode())
+    texts = pl.Series([_text(v) for v in values], dtype=pl.String)
+    return _as_text(c, dtype).is_in(texts.implode())
 
 
 def _text(v: Any) -> str:

@@ -16,7 +16,6 @@ import os
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -55,7 +54,8 @@ def check(contract: Contract | str | os.PathLike[str], data: DataLike | None = N
     try:
         data_schema = lf.collect_schema()
     except Exception as exc:
-        raise InputError(f"{dataset}: expected a readable table: {_line(exc)}", file=dataset) from exc
+        raise InputError(f"{dataset}: expected a readable table: {_line(exc)}",
+                         file=dataset) from exc
 
     defs = compile_schema(contract, obj, data_schema, csv=csv, allow_undeclared=allow_undeclared)
     defs += freshness_checks(contract, obj, data_schema)
@@ -75,7 +75,8 @@ def check(contract: Contract | str | os.PathLike[str], data: DataLike | None = N
         raise InputError(f"{dataset}: expected data the contract's rules can read: {_line(exc)}",
                          file=dataset) from exc
     except Exception as exc:
-        raise InputError(f"{dataset}: expected a readable table: {_line(exc)}", file=dataset) from exc
+        raise InputError(f"{dataset}: expected a readable table: {_line(exc)}",
+                         file=dataset) from exc
     rows = int(first["__rows"])
 
     # follow-up: exact duplicate counts where pass 1 found any

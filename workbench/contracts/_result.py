@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -137,8 +140,13 @@ class ContractResult:
         return {"contract": self.contract, "dataset": self.dataset, "rows": self.rows,
                 "passed": self.passed, "checks": [c.to_dict() for c in self.checks]}
 
-    def results(self, notebook: str = "contract_checks") -> dict[str, Any]:
-        """The notebook's results JSON: status, headline, metrics, checks (+ failure times)."""
+    def results(self, notebook: str = "contract_checks",
+                previous_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+        """The notebook's results JSON: status, headline, metrics, checks (+ failure times).
+
+        With ``previous_dir`` (the previous pack's directory), ``changes`` lists new and
+        resolved failures and the metrics gain ``new_failures`` and ``resolved_failures``.
+        """
         checks = []
         for c in self.checks:
             item = c.to_dict()
@@ -149,9 +157,16 @@ class ContractResult:
             if c.samples:
                 item["samples"] = list(c.samples)
             checks.append(item)
+        diff = changes(self, previous_dir)
+        metrics = self.metrics()
+        metrics["new_failures"] = diff.filter(pl.col("change") == "new failure").height
+        resolved = diff.filter(pl.col("change").str.starts_with("resolved"))
+        metrics["resolved_failures"] = resolved.height
         return {
             "notebook": notebook, "status": self.status, "headline": self.headline,
-            "metrics": self.metrics(), "contract": self.contract, "schema": self.schema,
+            "metrics": metrics, "changes": diff.to_dicts(),
+            "previous": bool(previous_checks(previous_dir)) if previous_dir else False,
+            "contract": self.contract, "schema": self.schema,
             "dataset": self.dataset,
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "dimensions": self.by_dimension().to_dicts(), "checks": checks,
@@ -169,8 +184,8 @@ class ContractResult:
     def samples_html(self, max_checks: int = 20) -> str:
         parts = []
         for c in [c for c in self.failed if c.samples][:max_checks]:
-            parts.append(render.html_table(list(c.samples), caption=f"{c.id}: failing rows (sample)",
-                                           mask=self.sensitive))
+            parts.append(render.html_table(list(c.samples), mask=self.sensitive,
+                                           caption=f"{c.id}: failing rows (sample)"))
         return "".join(parts)
 
     def _repr_html_(self) -> str:
@@ -184,6 +199,56 @@ class ContractResult:
         failed = (render.html_table(self.failed_frame(), caption="Failed checks")
                   if self.failed else "")
         return head + meta + failed + self.samples_html()
+
+
+def changes(result: ContractResult, previous_dir: str | os.PathLike[str] | None) -> pl.DataFrame:
+    """New, resolved and still-failing checks against a previous pack's results JSON.
+
+    Empty (with the same columns) when there is no previous pack or it has no contract
+    results; checks are matched by id.
+    """
+    schema = {"id": pl.String, "change": pl.String, "severity": pl.String,
+              "failed_rows_before": pl.Int64, "failed_rows_now": pl.Int64}
+    before = previous_checks(previous_dir)
+    if before is None:
+        return pl.DataFrame(schema=schema)
+    now = {c.id: c for c in result.checks}
+    rows = []
+    for cid, c in now.items():
+        old = before.get(cid)
+        if not c.passed and (old is None or old.get("passed", True)):
+            change = "new failure"
+        elif not c.passed:
+            change = "still failing"
+        elif old is not None and not old.get("passed", True):
+            change = "resolved"
+        else:
+            continue
+        rows.append({"id": cid, "change": change, "severity": c.severity,
+                     "failed_rows_before": None if old is None else old.get("failed_rows"),
+                     "failed_rows_now": c.failed_rows})
+    for cid, old in before.items():
+        if cid not in now and not old.get("passed", True):
+            rows.append({"id": cid, "change": "resolved (check removed)",
+                         "severity": old.get("severity"),
+                         "failed_rows_before": old.get("failed_rows"), "failed_rows_now": None})
+    order = {"new failure": 0, "still failing": 1, "resolved": 2, "resolved (check removed)": 3}
+    return pl.DataFrame(rows, schema=schema).sort(
+        pl.col("change").replace_strict(order, default=9), "id")
+
+
+def previous_checks(previous_dir: str | os.PathLike[str] | None) -> dict[str, dict] | None:
+    """Checks by id from ``<previous_dir>/contract_checks.results.json``, or None."""
+    if not previous_dir:
+        return None
+    path = Path(previous_dir) / "contract_checks.results.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return {c["id"]: c for c in data.get("checks", []) if isinstance(c, dict) and "id" in c}
 
 
 def _text(value: Any) -> str | None:

@@ -99,7 +99,11 @@ def contract_document() -> dict[str, Any]:
          "logicalTypeOptions": {"format": "email"},
          "quality": [{"metric": "missingValues", "arguments": {"missingValues": ["", "n/a"]},
                       "mustBe": 0, "unit": "rows", "dimension": "completeness",
-                      "severity": "warning"}]},
+                      "severity": "warning"},
+                     {"metric": "duplicateValues", "mustBeLessThan": 500, "unit": "rows",
+                      "dimension": "uniqueness", "severity": "warning",
+                      "description": "Repeat applicants (same e-mail) stay rare; many repeats "
+                                     "point at a feed re-sending applications."}]},
         _num("score", "Predicted probability of default.", minimum=0, maximum=1),
         _cat("decision", "Decision taken from the score."),
         {"name": "label_default", "logicalType": "integer", "physicalType": "int64",
