@@ -105,6 +105,8 @@ def test_pack_evidence_on_timeline(tmp_path):
          "passed": False, "failed_rows": 1234, "first_failed_at": "2025-12-31T08:00:00Z",
          "last_failed_at": "2026-01-01T02:00:00Z"},
         {"id": "credit_score_required", "passed": False, "first_failed_at": None},
+        {"id": "chronic_duplicates", "passed": False, "first_failed_at": "2025-10-01T00:00:00Z",
+         "last_failed_at": "2026-01-01T03:00:00Z"},
         {"id": "ok", "passed": True, "first_failed_at": "2025-12-31T08:00:00Z"},
     ]}))
     res = _result(results_dir=tmp_path)
@@ -113,7 +115,8 @@ def test_pack_evidence_on_timeline(tmp_path):
     assert ev["timestamp"][0] == datetime(2025, 12, 31, tzinfo=UTC)
     assert "debt_to_income" in ev["message"][0]
     assert "debt_to_income_maximum" in ev["message"][1] and "1,234 rows" in ev["message"][1]
-    assert any("1 without failure times" in n for n in res.evidence_notes)
+    note = next(n for n in res.evidence_notes if n.startswith("contract_checks"))
+    assert "1 failing since before it" in note and "1 without failure times" in note
 
 
 def test_missing_or_broken_pack_evidence_is_not_fatal(tmp_path):

@@ -35,6 +35,7 @@ SPANS = {
     "ttm": ("started_at", "mitigated_at"),
     "ttr": ("started_at", "resolved_at"),
 }
+WHEN = "%Y-%m-%d %H:%M UTC"
 SECTIONS = (
     "summary",
     "impact",
@@ -46,6 +47,10 @@ SECTIONS = (
     "lessons_learned",
     "timeline",
 )
+
+
+def _when(t: datetime | None) -> str | None:
+    return None if t is None else t.strftime(WHEN)
 
 
 def durations(record: IncidentRecord) -> dict[str, float | None]:
@@ -239,8 +244,7 @@ class IncidentResult:
                 f"<p><b>{e(r.id)}: {e(r.title)}</b> {render.badge('info', r.severity)} "
                 f"{render.badge('ok' if r.closed else 'warn', r.status)}</p><p>{e(r.summary)}</p>"
                 f"<p>Affected: {e(affected)}. Contributing categories: "
-                f"{e(', '.join(r.categories))}.</p>"
-                + self.duration_table().markup
+                f"{e(', '.join(r.categories))}.</p>" + self.duration_table().markup
             )
         if name == "impact":
             rows = [
@@ -285,7 +289,7 @@ class IncidentResult:
                 {
                     "alert": a.alert,
                     "SLI": a.sli,
-                    "would first fire at": a.first_fired_at,
+                    "would first fire at": _when(a.first_fired_at),
                     "vs detection (min)": a.minutes_vs_detection,
                     "minutes firing": a.firing_minutes,
                 }
@@ -296,8 +300,7 @@ class IncidentResult:
                 f"{e(r.detection.description)}.{alert}</p>"
                 "<p>Multiwindow burn-rate alerts (SRE workbook) over the recorded SLIs, first "
                 "firing between the start and the resolution of the incident "
-                "(negative: before detection):</p>"
-                + render.html_table(rows)
+                "(negative: before detection):</p>" + render.html_table(rows)
             )
         if name == "action_items":
             return render.HTML(
@@ -331,7 +334,9 @@ class IncidentResult:
         if name == "timeline":
             notes = "".join(f"<li>{e(n)}</li>" for n in self.evidence_notes)
             return render.HTML(
-                render.html_table(self.timeline, max_rows=200)
+                render.html_table(
+                    self.timeline.with_columns(pl.col("timestamp").dt.strftime(WHEN)), max_rows=200
+                )
                 + (f'<ul class="wb-note">{notes}</ul>' if notes else "")
             )
         raise ValueError(f"section: expected one of {', '.join(SECTIONS)}, got {name!r}")

@@ -9,7 +9,9 @@ skipped rather than trusted:
   level or under ``details``); the first drifted window per column is its onset
   (``first_drift_window``, column -> start, is used when ``windows`` is absent).
 * ``contract_checks.results.json``: ``checks`` = [{id, column, rule, passed, failed_rows,
-  first_failed_at, last_failed_at}] (top level or under ``details``/``results``).
+  first_failed_at, last_failed_at}] (top level or under ``details``/``results``); a failed
+  check is placed at ``first_failed_at`` when that lies in the window; checks failing since
+  before the window are chronic, counted in the notes but kept off the timeline.
 """
 
 from __future__ import annotations
@@ -110,13 +112,16 @@ def pack_evidence(
         failed = [
             c for c in _find(contract, "checks") if isinstance(c, dict) and c.get("passed") is False
         ]
-        kept = untimed = 0
+        kept = untimed = chronic = 0
         for c in failed:
             first, last = _ts(c.get("first_failed_at")), _ts(c.get("last_failed_at"))
             if first is None:
                 untimed += 1
                 continue
-            if first > end or (last or first) < lo:
+            if first < lo and (last or first) >= lo:
+                chronic += 1  # failing since well before the incident: not its onset
+                continue
+            if first > end or first < lo:
                 continue
             kept += 1
             what = c.get("id") or f"{c.get('rule')} on {c.get('column')}"
@@ -132,8 +137,9 @@ def pack_evidence(
                 }
             )
         notes.append(
-            f"{CONTRACT_FILE}: {len(failed)} failed check(s), {kept} near the incident, "
-            f"{untimed} without failure times"
+            f"{CONTRACT_FILE}: {len(failed)} failed check(s), {kept} first failing near the "
+            f"incident, {chronic} failing since before it (not shown), {untimed} without "
+            "failure times"
         )
     events.sort(key=lambda e: (e["timestamp"], e["kind"], e["message"]))
     return events, notes
