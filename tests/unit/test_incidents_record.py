@@ -92,3 +92,31 @@ def test_unknown_and_missing_fields_are_named():
 def test_not_a_mapping():
     with pytest.raises(InputError, match="expected a YAML mapping"):
         incidents.validate_record(["a"], file="x.yaml")
+
+
+def test_event_log_jsonl_and_bad_timestamps(tmp_path):
+    good = tmp_path / "events.jsonl"
+    good.write_text('{"timestamp": "2026-01-01T01:05:00Z", "source": "ci", "kind": "deploy", '
+                    '"message": "v2"}\n{"timestamp": "2026-01-01T01:00:00+01:00", "source": "mon", '
+                    '"kind": "alert", "message": "<b>x</b>"}\n')
+    ev = incidents.load_events(good)
+    # Sorted by UTC time: 01:00+01:00 is 00:00 UTC.
+    assert ev["kind"].to_list() == ["alert", "deploy"]
+    assert ev["timestamp"][0] == datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
+    bad = tmp_path / "events.csv"
+    bad.write_text("timestamp,source,kind,message\nyesterday,a,b,c\n")
+    with pytest.raises(InputError, match=r"events.csv: timestamp: expected ISO 8601 timestamps"):
+        incidents.load_events(bad)
+    missing = tmp_path / "slis.csv"
+    missing.write_text("timestamp,requests\n2026-01-01T00:00:00Z,5\n")
+    with pytest.raises(InputError, match=r"slis.csv: errors: expected failed"):
+        incidents.load_slis(missing)
+
+
+def test_slo_definitions_problems_by_field_path(tmp_path):
+    path = tmp_path / "slos.yaml"
+    path.write_text("availability: {target: 99.5}\nlatency: {threshold_ms: -1, target: 0.99}\n")
+    with pytest.raises(incidents.RecordError) as info:
+        incidents.load_slos(path)
+    text = "\n".join(info.value.problems)
+    assert "availability.target: expected" in text and "latency.threshold_ms: expected" in text
