@@ -110,3 +110,12 @@ def test_month_outside_the_data(tmp_path, side_files):
     ledger.write_text("\n".join([HEADER, _row(1)]) + "\n")
     line = _one_error_line(_run(ledger, side_files, "--month", "2027-01"))
     assert "month" in line and "2027-01" in line
+
+
+def test_non_numeric_cost_deep_in_a_large_file(tmp_path, side_files):
+    # past the rows polars reads to infer types, so the failure comes from the scan itself
+    ledger = tmp_path / "ledger.csv"
+    rows = [_row(1 + i % 20) for i in range(12_000)] + [_row(3, "n/a")]
+    ledger.write_text("\n".join([HEADER, *rows]) + "\n")
+    line = _one_error_line(_run(ledger, side_files))
+    assert str(ledger) in line and "BilledCost" in line and "'n/a'" in line

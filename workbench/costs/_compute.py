@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -104,6 +105,10 @@ def _collect(lf: pl.LazyFrame, name: str) -> pl.DataFrame:
         raise
     except Exception as exc:   # a parse failure deep in a file: still one line naming it
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        bad = re.search(r"could not parse `(.*?)` as dtype `(.*?)` at column '(.*?)'", first)
+        if bad:
+            raise input_error(name, bad.group(3), f"{bad.group(2)} values on every row",
+                              bad.group(1)) from exc
         raise InputError(f"{name}: expected readable values: {type(exc).__name__}: {first}",
                          file=name) from exc
 
@@ -121,7 +126,7 @@ def _as_date(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         return expr.dt.date()
     if dtype == pl.Date:
         return expr
-    return expr.cast(pl.String).str.slice(0, 10).str.to_date("%Y-%m-%d")
+    return expr.cast(pl.String).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
 
 
 def _small(src: Source, what: str, columns: Mapping[str, str], numeric: tuple[str, ...]) -> tuple[
@@ -161,14 +166,17 @@ def _aggregate(ledger: pl.LazyFrame, name: str, rules: AllocationRules) -> pl.Da
     elif schema["Tags"] != pl.String:
         tags = tags.cast(pl.String)
     cost = pl.col(rules.cost_column).cast(pl.Float64)
+    other = "BilledCost" if rules.cost_column != "BilledCost" else "EffectiveCost"
     keys = ["date", "ServiceName", "BillingCurrency", "ChargeCategory", "Tags"]
     agg = (ledger
            .select(_as_date(pl.col("ChargePeriodStart"), schema["ChargePeriodStart"]).alias("date"),
                    pl.col("ServiceName").cast(pl.String), pl.col("BillingCurrency").cast(pl.String),
                    pl.col("ChargeCategory").cast(pl.String), tags.fill_null("{}").alias("Tags"),
-                   cost.alias("cost"))
+                   cost.alias("cost"),
+                   # the other cost column is summed too, so a bad value in it is caught
+                   pl.col(other).cast(pl.Float64).alias("other_cost"))
            .group_by(keys)
-           .agg(pl.col("cost").sum(),
+           .agg(pl.col("cost").sum(), pl.col("other_cost").sum(),
                 pl.when(pl.col("cost") > 0).then(pl.col("cost")).otherwise(0.0).sum()
                 .alias("charged"),
                 pl.col("cost").null_count().alias("null_cost"),
