@@ -276,24 +276,25 @@ class DriftResult:
         kind = next(c.type for c in self.columns if c.column == column)
         rows = []
         if kind == NUMERICAL:
-            lo = float(min(cur.values[0], ref.values[0]))
-            hi = float(max(cur.values[-1], ref.values[-1]))
+            # equal-width bins over the reference's range, plus one bin each side for current
+            # values outside it (a unit change such as ratio -> percent shows as one tall bar)
+            from workbench.drift._stats import histogram
+
+            lo, hi = float(ref.values[0]), float(ref.values[-1])
             if hi == lo:
                 hi = lo + 1.0
             edges = np.linspace(lo, hi, bins + 1)
-            from workbench.drift._stats import histogram
-
             for side, s in (("reference", ref), ("current", cur)):
-                counts = histogram(s, edges)
-                for i, n in enumerate(counts.tolist()):
+                counts = histogram(s, edges).tolist()
+                below = int(s.counts[s.values < lo].sum())
+                above = int(s.counts[s.values > hi].sum())
+                cells = [(f"< {_short(lo)}", below)] if below or cur.values[0] < lo else []
+                cells += [(_short(edges[i]), n) for i, n in enumerate(counts)]
+                if above or cur.values[-1] > hi:
+                    cells.append((f"> {_short(hi)}", above))
+                for i, (label, n) in enumerate(cells):
                     rows.append(
-                        {
-                            "side": side,
-                            "bin": f"{_short(edges[i])}",
-                            "order": i,
-                            "share": n / s.n,
-                            "lo": float(edges[i]),
-                        }
+                        {"side": side, "bin": label, "order": i, "share": n / s.n, "lo": float(i)}
                     )
         else:
             totals: dict[str, float] = {}
@@ -325,7 +326,7 @@ class DriftResult:
             alt.Chart(alt.Data(values=data))
             .mark_bar()
             .encode(
-                x=alt.X("bin:N", sort=order, title=column),
+                x=alt.X("bin:N", sort=order, title=column, scale=alt.Scale(paddingInner=0.15)),
                 xOffset=alt.XOffset("side:N", sort=["reference", "current"]),
                 y=alt.Y("share:Q", axis=alt.Axis(format="%"), title="share of rows"),
                 color=alt.Color(
@@ -344,7 +345,9 @@ class DriftResult:
         cols = [c.column for c in self.ranked() if c.drifted][:top]
         if not cols:
             return render.HTML('<p class="wb-note">No column drifted.</p>')
-        return alt.vconcat(*[self.distribution_chart(c) for c in cols])
+        return alt.vconcat(*[self.distribution_chart(c) for c in cols]).resolve_scale(
+            x="independent", xOffset="independent", y="independent"
+        )
 
     def heatmap(self) -> Any:
         """Column x window: colour = how far past its threshold, a dot where it drifted."""
