@@ -37,7 +37,13 @@ name both a model, or ``shared``, and a stage), ``credits``,
 ``forecast_vs_budget_pct`` and ``on_budget``.
 """
 
-from workbench.costs._charts import anomaly_timeline, budget_burndown, cost_by_stage, cost_vs_value
+from workbench.costs._charts import (
+    anomaly_timeline,
+    budget_burndown,
+    cost_by_stage,
+    cost_vs_value,
+    unit_economics_by_week,
+)
 from workbench.costs._compute import (
     FOCUS_COLUMNS,
     STAGES,
@@ -60,4 +66,5 @@ __all__ = [
     "compute",
     "cost_by_stage",
     "cost_vs_value",
+    "unit_economics_by_week",
 ]

@@ -79,3 +79,23 @@ def anomaly_timeline(result: CostResult) -> Any:
         size=80, filled=True, color="#cf222e").encode(x="date:T", y="cost:Q",
                                                       tooltip=["service:N", "date:T", "score:Q"])
     return (line + points).properties(title="Daily cost per service; anomalies marked")
+
+
+def unit_economics_by_week(result: CostResult) -> Any:
+    """Cost and value per 1,000 predictions per model and week (all versions)."""
+    import altair as alt
+
+    weekly = (result.weekly.group_by("period_start", "model")
+              .agg(pl.col("cost").sum(), pl.col("value").sum(), pl.col("predictions").sum())
+              .filter(pl.col("predictions") > 0)
+              .with_columns((pl.col("cost") / pl.col("predictions") * 1000).alias("cost"),
+                            (pl.col("value") / pl.col("predictions") * 1000).alias("value"))
+              .unpivot(index=["period_start", "model"], on=["cost", "value"],
+                       variable_name="per 1k predictions", value_name="amount")
+              .sort("model", "per 1k predictions", "period_start"))
+    return alt.Chart(weekly.to_pandas()).mark_line().encode(
+        x=alt.X("period_start:T", title="week starting"),
+        y=alt.Y("amount:Q", title=f"{result.currency} per 1,000 predictions"),
+        color=alt.Color("model:N"),
+        strokeDash=alt.StrokeDash("per 1k predictions:N"),
+    ).properties(title="Cost and value per 1,000 predictions, by week")
