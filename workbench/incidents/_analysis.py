@@ -163,7 +163,14 @@ class IncidentResult:
             parts.append(f"detected after {m['ttd_minutes']:.0f} min")
         lead = m["burn_rate_alert_minutes_before_detection"]
         if lead is not None and lead > 0:
-            parts.append(f"a burn-rate page would have fired {lead:.0f} min earlier")
+            best = max(
+                (a for a in self.alerts if a.minutes_vs_detection is not None),
+                key=lambda a: -a.minutes_vs_detection,
+            )  # type: ignore[operator]
+            parts.append(
+                f"a {best.sli} burn-rate page ({best.burn_rate:g}x) would have "
+                f"fired {lead:.0f} min earlier"
+            )
         if m["overdue_action_items"]:
             parts.append(f"{m['overdue_action_items']} action item(s) overdue")
         return "; ".join(parts) + "."
