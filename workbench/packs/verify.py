@@ -26,7 +26,7 @@ def verify(version_dir: str | Path) -> dict:
     if not mpath.is_file():
         raise CheckFailed(f"{mpath}: missing")
     try:
-        text = mpath.read_text(encoding="utf-8")
+        text = mpath.read_bytes().decode("utf-8")  # no newline translation: every byte counts
         manifest = json.loads(text)
     except (UnicodeDecodeError, ValueError) as exc:
         raise CheckFailed(f"{mpath}: not valid JSON (modified?): {exc}") from exc
