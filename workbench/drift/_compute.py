@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -210,6 +210,16 @@ def summarize(
     return out
 
 
+def _column_batches(lf: pl.LazyFrame, columns: Sequence[str]) -> Iterator[pl.DataFrame]:
+    """The columns in memory a few at a time: one read of the file per batch, bounded size."""
+    if not columns:
+        return
+    rows = lf.select(pl.len()).collect().item()
+    per_batch = max(1, CELLS_PER_BATCH // max(rows, 1))
+    for i in range(0, len(columns), per_batch):
+        yield lf.select(list(columns[i : i + per_batch])).collect()
+
+
 # --- windows ----------------------------------------------------------------------------
 
 _WINDOW = re.compile(r"^\s*(\d+)\s*(h|d|w)\s*$")
@@ -372,11 +382,20 @@ def compute(
             )
         else:
             candidates.append(c)
-    to_infer = [c for c in candidates if declared.get(c) is None]
-    inferred = infer_types(cur_lf, to_infer)
+    # Current first: its types are inferred (as evidently does) batch by batch while the
+    # batch is in memory; then the reference is summarised with those types.
+    found: dict[str, str | None] = {}
+    cur_sum: dict[str, Summary] = {}
+    for df in _column_batches(cur_lf, candidates):
+        inferred = infer_types(df.lazy(), [c for c in df.columns if declared.get(c) is None])
+        batch = {c: declared.get(c) or inferred.get(c) for c in df.columns}
+        found.update(batch)
+        usable = {c: t for c, t in batch.items() if t in (NUMERICAL, CATEGORICAL)}
+        cur_sum.update(summarize(df.lazy(), usable, rows=df.height))
+        del df
     types: dict[str, str] = {}
     for c in candidates:
-        t = declared.get(c) or inferred.get(c)
+        t = found.get(c)
         if t is None:
             skipped.append({"column": c, "reason": "type not compared (date, list or empty)"})
         elif t == "text":
@@ -392,8 +411,10 @@ def compute(
             except ValueError as exc:
                 raise InputError(f"{cur_name}: {exc}", file=cur_name, field=c) from exc
 
-    cur_sum = summarize(cur_lf, types)
-    ref_sum = summarize(ref_lf, types)
+    ref_sum: dict[str, Summary] = {}
+    for df in _column_batches(ref_lf, list(types)):
+        ref_sum.update(summarize(df.lazy(), {c: types[c] for c in df.columns}, rows=df.height))
+        del df
     results: list[ColumnDrift] = []
     for c, t in types.items():
         cs, rs = cur_sum[c], ref_sum[c]
@@ -465,6 +486,10 @@ def _windows(
     except ValueError as exc:
         raise InputError(f"window: {exc}", field="window") from exc
     tz = getattr(schema[timestamp], "time_zone", None)
+    needed = [timestamp, *[r.column for r in results]]
+    rows = cur_lf.select(pl.len()).collect().item()
+    if rows * len(needed) <= CELLS_PER_BATCH:
+        cur_lf = cur_lf.select(needed).collect().lazy()  # one read, then filters in memory
     out: list[WindowDrift] = []
     by_col = {r.column: r for r in results}
     wanted = {c: types[c] for c in by_col}
