@@ -206,3 +206,10 @@ def test_result_renders_escaped_html_and_serialises():
     d = r.to_dict()
     assert d["month"] == "2026-09" and d["metrics"]["total_cost"] == 5.0
     assert all(not isinstance(v, dict | list) for v in d["metrics"].values())
+
+
+def test_tables_render_for_models_and_versions():
+    r = _one_day()
+    assert "value / cost" in r.models_table().markup
+    assert "<td>v2</td>" in r.versions_table().markup
+    assert "forecast % of budget" in r.budget_table().markup

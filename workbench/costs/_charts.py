@@ -21,7 +21,7 @@ def cost_by_stage(result: CostResult, every: str = "1w") -> Any:
         y=alt.Y("cost:Q", title=f"cost ({result.currency})", stack=True),
         color=alt.Color("stage:N", title="stage"),
         tooltip=["period:O", "stage:N", alt.Tooltip("cost:Q", format=",.0f")],
-    ).properties(title="Cost by lifecycle stage")
+    ).properties(title="Cost by lifecycle stage", width=560)
 
 
 def cost_vs_value(result: CostResult) -> Any:

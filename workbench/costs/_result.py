@@ -19,6 +19,14 @@ MODEL_METRICS = ("cost_per_1k_predictions", "value_per_1k_predictions", "value_c
                  "net_value", "budget_burn_pct", "forecast_vs_budget_pct", "on_budget")
 
 
+# display names of the per-model columns
+_SHORT = {"model": "model", "cost": "cost", "value": "value", "predictions": "predictions",
+          "cost_per_1k_predictions": "cost / 1k", "value_per_1k_predictions": "value / 1k",
+          "value_cost_ratio": "value / cost", "net_value": "net value", "budget": "budget",
+          "budget_burn_pct": "burn %", "forecast_cost": "forecast",
+          "forecast_vs_budget_pct": "forecast % of budget", "on_budget": "on budget"}
+
+
 def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return frame.to_dicts()
 
@@ -224,15 +232,25 @@ class CostResult:
 
     # --- display ------------------------------------------------------------------------
     def models_table(self) -> render.HTML:
-        cols = ["model", "cost", "value", "predictions", "cost_per_1k_predictions",
-                "value_per_1k_predictions", "value_cost_ratio", "net_value", "budget",
-                "budget_burn_pct", "forecast_cost", "forecast_vs_budget_pct", "on_budget"]
         return render.HTML(render.html_table(
-            self.models.select(cols), caption=f"{self.month} per model ({self.currency})"))
+            self.models.select(list(_SHORT)).rename(_SHORT),
+            caption=f"{self.month} per model ({self.currency})"))
 
     def versions_table(self) -> render.HTML:
+        cols = [c for c in _SHORT if c in self.versions.columns]
         return render.HTML(render.html_table(
-            self.versions, caption=f"{self.month} per model and version ({self.currency})"))
+            self.versions.select("model", "version", *cols[1:]).rename(
+                {c: _SHORT[c] for c in cols}),
+            caption=f"{self.month} per model and version ({self.currency})"))
+
+    def budget_table(self) -> render.HTML:
+        names = {"model": "model", "budget": "budget", "month_to_date_cost": "month to date",
+                 "budget_burn_pct": "burn %", "run_rate_per_day": "run rate / day",
+                 "days_left": "days left", "forecast_cost": "forecast",
+                 "forecast_vs_budget_pct": "forecast % of budget", "on_budget": "on budget"}
+        return render.HTML(render.html_table(
+            self.budget.select(list(names)).rename(names),
+            caption=f"Budget, {self.month} to {self.as_of.isoformat()} ({self.currency})"))
 
     def anomalies_table(self) -> render.HTML:
         if self.anomalies.height == 0:
