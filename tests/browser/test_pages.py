@@ -1,0 +1,103 @@
+"""The demo pack in headless Chromium with the network cut off.
+
+Every request that is not file:// (or data:) is aborted and recorded. Each page must
+load with zero blocked requests and zero console errors (a CSP violation is one), and
+every chart must be drawn: an inline <svg> with marks and a visible size. This test
+never skips: without Playwright or Chromium it errors (`make browser` installs Chromium).
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+DEMO_NOTEBOOKS = (
+    "contract_checks",
+    "drift",
+    "cost_to_value",
+    "incident_postmortem",
+    "review_summary",
+)
+
+DEMO_NOTEBOOKS = (
+    "contract_checks", "drift", "cost_to_value", "incident_postmortem", "review_summary",
+)
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CHARTS_JS = """() => Array.from(document.querySelectorAll('figure.wb-chart svg')).map(svg => {
+  const box = svg.getBoundingClientRect();
+  return {marks: svg.querySelectorAll('path, rect, circle, line, text, polygon, polyline').length,
+          width: box.width, height: box.height};
+})"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser, path):
+    """Load ``path``; return (page, blocked request URLs, console errors)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("file://", "data:")):
+            r.continue_()
+        else:
+            blocked.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri(), wait_until="load")
+    return page, blocked, errors
+
+
+def test_index_pages_load_offline_and_fit_the_screen(browser, demo_pack):
+    for path in (demo_pack.out / "index.html", demo_pack.index):
+        page, blocked, errors = _open(browser, path)
+        assert blocked == [], f"{path.name}: {blocked}"
+        assert errors == [], f"{path.name}: {errors}"
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways at 1366x768"
+        page.context.close()
+    page, _, _ = _open(browser, demo_pack.index)
+    links = page.eval_on_selector_all(
+        "main a[href$='.html']", "as => as.map(a => a.getAttribute('href'))"
+    )
+    assert {f"{nb}.html" for nb in DEMO_NOTEBOOKS} <= set(links)
+    page.context.close()
+
+
+def test_every_notebook_page_draws_its_charts_offline(browser, demo_pack):
+    charts_total = 0
+    for nb in DEMO_NOTEBOOKS:
+        path = demo_pack.version_dir / f"{nb}.html"
+        page, blocked, errors = _open(browser, path)
+        assert blocked == [], f"{nb}: blocked {blocked}"
+        assert errors == [], f"{nb}: console errors {errors}"
+        charts = page.evaluate(CHARTS_JS)
+        for i, chart in enumerate(charts):
+            assert chart["marks"] > 0, f"{nb}: chart {i} has no marks"
+            assert chart["width"] > 0 and chart["height"] > 0, f"{nb}: chart {i} not visible"
+        charts_total += len(charts)
+        page.context.close()
+    assert charts_total > 0

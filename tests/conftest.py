@@ -1,0 +1,39 @@
+"""Shared fixtures. The demo pack is built ONCE per session and shared by e2e and browser tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_SPEC = ROOT / "notebooks" / "packs" / "demo.yml"
+AREA_NOTEBOOKS = ("contract_checks", "drift", "cost_to_value", "incident_postmortem")
+DEMO_NOTEBOOKS = (*AREA_NOTEBOOKS, "review_summary")
+
+
+@pytest.fixture(scope="session")
+def demo_pack(tmp_path_factory) -> SimpleNamespace:
+    """`workbench pack build notebooks/packs/demo.yml --out <tmp>/reports`, in-process.
+
+    ``WORKBENCH_TEST_SPEC`` may name another spec (for working on the tests themselves).
+    """
+    from click.testing import CliRunner
+
+    from workbench.cli import cli
+
+    spec = Path(os.environ.get("WORKBENCH_TEST_SPEC", DEMO_SPEC))
+    out = tmp_path_factory.mktemp("demo") / "reports"
+    result = CliRunner().invoke(cli, ["pack", "build", str(spec), "--out", str(out)])
+    assert result.exit_code == 0, f"demo pack build failed ({result.exit_code}):\n{result.output}"
+    index = Path(result.stdout.strip().splitlines()[-1])
+    return SimpleNamespace(
+        out=out,
+        index=index,
+        version_dir=index.parent,
+        pack_dir=index.parent.parent,
+        stdout=result.stdout,
+        stderr=result.stderr,
+    )
