@@ -76,6 +76,8 @@ def _pairs(values: tuple[str, ...], option: str, cast: type) -> dict:
     default=None,
     help="Drift per time window of the current data: day, week, or a length like 3d, 12h.",
 )
+@click.option("--prediction", default=None, help="Comma-separated prediction columns.")
+@click.option("--label", default=None, help="Comma-separated label columns (label drift).")
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
@@ -92,6 +94,8 @@ def command(
     schema: str | None,
     timestamp: str | None,
     window: str | None,
+    prediction: str | None,
+    label: str | None,
     fmt: str,
     fail_on_drift: bool,
 ) -> None:
@@ -99,7 +103,7 @@ def command(
     from workbench.drift import compute
     from workbench.io import dumps_json
 
-    cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    cols = _names(columns) or None
     result = compute(
         current,
         reference,
@@ -112,6 +116,8 @@ def command(
         schema=schema,
         timestamp=timestamp,
         window=window,
+        prediction=_names(prediction),
+        label=_names(label),
     )
     if fmt == "json":
         out = result.to_dict()
@@ -125,6 +131,10 @@ def command(
         click.echo(_table(result))
     if fail_on_drift and result.dataset_drift:
         sys.exit(1)
+
+
+def _names(text: str | None) -> list[str]:
+    return [c.strip() for c in text.split(",") if c.strip()] if text else []
 
 
 def _table(result) -> str:
