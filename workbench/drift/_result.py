@@ -367,6 +367,7 @@ class DriftResult:
                 "rows": w.rows,
             }
             for w in self.windows
+            if w.rows > 0  # no rows for this column in the window: left blank
         ]
         base = alt.Chart(alt.Data(values=data)).encode(
             x=alt.X("window:O", title="window start"), y=alt.Y("column:N", sort=order, title=None)
@@ -375,7 +376,9 @@ class DriftResult:
             color=alt.Color(
                 "severity:Q",
                 title="drift / threshold",
-                scale=alt.Scale(domain=[0, 1, 5], range=["#f6f8fa", "#f2cc60", "#cf222e"]),
+                scale=alt.Scale(
+                    domain=[0, 1, 5], range=["#f6f8fa", "#f2cc60", "#cf222e"], interpolate="rgb"
+                ),
             ),
             tooltip=["column:N", "window:O", "severity:Q", "drifted:N", "rows:Q"],
         )
@@ -383,7 +386,7 @@ class DriftResult:
             shape="circle", size=14, filled=True, color="#24292f"
         )
         return (rect + dots).properties(
-            title="Drift per column and window (dot = drifted)",
+            title="Drift per column and window (dot = drifted, blank = no values)",
             width=max(300, 22 * len({d["window"] for d in data})),
             height=max(200, 14 * len(order)),
         )
