@@ -12,16 +12,9 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 DEMO_NOTEBOOKS = (
-    "contract_checks",
-    "drift",
-    "cost_to_value",
-    "incident_postmortem",
-    "review_summary",
-)
-
-DEMO_NOTEBOOKS = (
     "contract_checks", "drift", "cost_to_value", "incident_postmortem", "review_summary",
 )
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
