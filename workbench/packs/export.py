@@ -11,6 +11,7 @@ against ~2.4 s for the ``jupyter nbconvert`` CLI (mostly interpreter start-up).
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,17 @@ def make_exporter() -> HTMLExporter:
     return exporter
 
 
+_local = threading.local()
+
+
+def _thread_exporter() -> HTMLExporter:
+    """Reuse one exporter per worker thread: building its Jinja environment and compiling
+    the template costs more than rendering a page (measured ~0.8 s of a 1.3 s first export)."""
+    if not hasattr(_local, "exporter"):
+        _local.exporter = make_exporter()
+    return _local.exporter
+
+
 def export_html(
     nb: nbformat.NotebookNode, out: Path, wb: dict[str, Any], exporter: HTMLExporter | None = None
 ) -> Path:
@@ -100,7 +112,7 @@ def export_html(
 
     ``wb`` feeds the template: name, title, pack_title, version, source, error (or None).
     """
-    exporter = exporter or make_exporter()
+    exporter = exporter or _thread_exporter()
     body, _ = exporter.from_notebook_node(nb, resources={"wb": wb})
     out.write_text(body, encoding="utf-8")
     return out
