@@ -31,8 +31,9 @@ from typing import Any
 
 from workbench import render
 from workbench.io import dumps_json, sha256_file, write_text_atomic
+from workbench.packs._faults import kill_point
 from workbench.packs.execute import NotebookRun, declared_parameters, run_notebook
-from workbench.packs.gates import evaluate_gates, load_results, verdict
+from workbench.packs.gates import evaluate_gates, load_results, verdict, verdict_reason
 from workbench.packs.index import (
     LATEST,
     front_page,
@@ -100,7 +101,9 @@ def build(
     with locked(
         pack_dir / ".lock", on_wait=lambda: say(f"waiting for another build of {spec.name}")
     ):
+        kill_point("locked")
         _remove_stale_staging(pack_dir)
+        kill_point("staging-cleaned")
         started = _now()
         t0 = time.perf_counter()
         inputs = [
@@ -110,6 +113,7 @@ def build(
         version = _version_name(pack_dir, started, _fingerprint(spec, inputs))
         staging = pack_dir / f"{STAGING_PREFIX}{version}"
         staging.mkdir(parents=True)
+        kill_point("staging-created")
         try:
             previous = read_latest(pack_dir)
             builtins = {
@@ -120,7 +124,8 @@ def build(
             page = {"pack_title": spec.title, "version": version}
 
             def task(nb: NotebookSpec) -> NotebookRun:
-                return _safe_run(
+                kill_point(f"notebook-start:{nb.name}")
+                run = _safe_run(
                     spec,
                     nb,
                     staging,
@@ -128,6 +133,8 @@ def build(
                     declared[nb.name],
                     {**page, "title": f"{nb.name} · {spec.title}"},
                 )
+                kill_point(f"notebook-done:{nb.name}")
+                return run
 
             runs = _run_all(spec, jobs, task, say)
             names = [nb.name for nb in spec.notebooks]
@@ -135,6 +142,7 @@ def build(
             gate_results = evaluate_gates(spec.gates, results)
             missing = [r.name for r in runs if not r.results]
             status = "ok" if all(r.status == "ok" for r in runs) else "failed"
+            kill_point("gates")
             finished = _now()
             manifest: dict[str, Any] = {
                 "pack": spec.name,
@@ -142,6 +150,7 @@ def build(
                 "version": version,
                 "status": status,
                 "verdict": verdict(gate_results, missing),
+                "verdict_reason": verdict_reason(gate_results, missing),
                 "started_at": _iso(started),
                 "finished_at": _iso(finished),
                 "duration_s": round(time.perf_counter() - t0, 3),
@@ -158,19 +167,25 @@ def build(
                 "environment": environment(),
             }
             write_text_atomic(
-                staging / "index.html", front_page(manifest, results, spec.model.description)
+                staging / "index.html",
+                front_page(manifest, results, spec.model.description, pack_dir=pack_dir),
             )
+            kill_point("front-page")
             write_manifest(staging, manifest)
+            kill_point("manifest")
             _make_readable(staging)
             final = pack_dir / version
             os.rename(staging, final)
+            kill_point("published")
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         if status == "ok":
             publish_text(pack_dir / LATEST, version + "\n")
+            kill_point("latest")
         with locked(out / ".index.lock"):
             write_site_index(out)
+        kill_point("site-index")
     return BuildResult(
         spec.name, version, final, status, manifest["verdict"], tuple(runs), manifest["duration_s"]
     )

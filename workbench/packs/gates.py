@@ -49,6 +49,7 @@ class GateResult:
     observed: Any
     status: str  # "passed" | "failed" | "unknown"
     outcome: str  # "go" | "hold" | "no-go"
+    explanation: str = ""  # the outcome in one plain sentence (see :func:`explain`)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,6 +68,41 @@ def _compare(observed: Any, op: str, value: Any) -> bool | None:
         return None
 
 
+_OP_WORDS = {
+    "<": "below",
+    "<=": "at most",
+    ">": "above",
+    ">=": "at least",
+    "==": "exactly",
+    "!=": "anything but",
+}
+
+
+def explain(g: Any, res: Mapping[str, Any] | None, observed: Any, status: str) -> str:
+    """One plain sentence saying why a gate came out as it did.
+
+    >>> explain(G(metric="drifted_share", op="<=", value=0.3, notebook="drift"),
+    ...         {"metrics": {}}, 0.41, "failed")  # doctest: +SKIP
+    'drifted_share is 0.41; the gate allows at most 0.3.'
+    """
+    want = f"{_OP_WORDS[g.op]} {render.fmt(g.value)}"
+    if status == "passed":
+        return f"{g.metric} is {render.fmt(observed)} (required: {want})."
+    if status == "failed":
+        return f"{g.metric} is {render.fmt(observed)}; the gate requires {want}."
+    if not res:
+        return f"Not evaluated: {g.notebook} wrote no results (it failed or did not run)."
+    metrics = res.get("metrics")
+    if not isinstance(metrics, Mapping) or g.metric not in metrics:
+        return f"Not evaluated: {g.notebook} results have no metric {g.metric!r}."
+    if observed is None:
+        return f"Not evaluated: {g.metric} is empty in {g.notebook} results."
+    return (
+        f"Not evaluated: {g.metric} is {render.fmt(observed)}, "
+        f"which cannot be compared with {render.fmt(g.value)}."
+    )
+
+
 def evaluate_gates(
     gates: Sequence[Any], results: Mapping[str, Mapping[str, Any] | None]
 ) -> list[GateResult]:
@@ -79,6 +115,7 @@ def evaluate_gates(
         ok = _compare(observed, g.op, g.value)
         status = "unknown" if ok is None else ("passed" if ok else "failed")
         outcome = "go" if ok else ("hold" if ok is None else g.severity)
+        res_map = res if isinstance(res, Mapping) else None
         out.append(
             GateResult(
                 g.id,
@@ -92,6 +129,7 @@ def evaluate_gates(
                 observed,
                 status,
                 outcome,
+                explain(g, res_map, observed, status),
             )
         )
     return out
@@ -105,6 +143,29 @@ def verdict(gate_results: Sequence[GateResult], missing_notebooks: Sequence[str]
     if "hold" in outcomes or missing_notebooks:
         return "hold"
     return "go"
+
+
+def verdict_reason(
+    gate_results: Sequence[GateResult], missing_notebooks: Sequence[str] = ()
+) -> str:
+    """The verdict in one plain sentence: which gates decided it, and what could not run."""
+    nogo = [g.title for g in gate_results if g.outcome == "no-go"]
+    hold = [g.title for g in gate_results if g.status == "failed" and g.outcome == "hold"]
+    unknown = [g.title for g in gate_results if g.status == "unknown"]
+    parts = []
+    if nogo:
+        parts.append("blocked by " + ", ".join(nogo))
+    if hold:
+        parts.append(("also failed: " if nogo else "needs a decision on ") + ", ".join(hold))
+    if unknown:
+        parts.append("could not evaluate " + ", ".join(unknown))
+    if missing_notebooks:
+        parts.append("no results from " + ", ".join(missing_notebooks))
+    if not parts:
+        n = len(gate_results)
+        return f"All {n} gates passed." if n else "No gates are defined."
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
 
 
 def load_results(

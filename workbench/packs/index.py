@@ -17,8 +17,15 @@ from markupsafe import Markup
 
 from workbench import render
 from workbench.io import write_text_atomic
-from workbench.packs.gates import VERDICT_TEXT
+from workbench.packs.gates import VERDICT_TEXT, GateResult, verdict_reason
 from workbench.packs.manifest import MANIFEST
+from workbench.packs.summary import (
+    changes,
+    history,
+    history_row,
+    history_svg_data_uri,
+    read_results_dir,
+)
 
 LATEST = "latest"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -37,14 +44,40 @@ def _env() -> jinja2.Environment:
         ),
         fmt=render.fmt,
         verdict_text=lambda v: VERDICT_TEXT.get(v, str(v)),
+        verdict_text_of=lambda v: VERDICT_TEXT.get(v, "—" if v is None else str(v)),
+        pct=lambda v: "—" if not isinstance(v, int | float) else f"{v:.1%}",
     )
     return env
 
 
+def _gate_objects(gates: list[dict[str, Any]]) -> list[GateResult]:
+    names = GateResult.__dataclass_fields__
+    return [GateResult(**{k: g.get(k) for k in names}) for g in gates]
+
+
+def _previous(pack_dir: Path | None, manifest: dict[str, Any]) -> tuple[dict, dict] | None:
+    """(results, manifest) of the version this one is compared with, if it is on disk."""
+    name = manifest.get("previous_version")
+    if not pack_dir or not name or not (pack_dir / name).is_dir():
+        return None
+    try:
+        prev_manifest = json.loads((pack_dir / name / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        prev_manifest = {}
+    return read_results_dir(pack_dir / name), prev_manifest
+
+
 def front_page(
-    manifest: dict[str, Any], results: dict[str, dict | None], description: str = ""
+    manifest: dict[str, Any],
+    results: dict[str, dict | None],
+    description: str = "",
+    pack_dir: Path | None = None,
 ) -> str:
-    """The pack version's index.html: verdict, gates, each notebook's status and headline."""
+    """The pack version's index.html: verdict, gates, what changed, trends, notebook links.
+
+    ``pack_dir`` (the pack's directory under reports/) gives the previous version and the
+    history; without it the page shows this version alone.
+    """
     notebooks = []
     for nb in manifest["notebooks"]:
         res = results.get(nb["name"]) or {}
@@ -60,6 +93,7 @@ def front_page(
             headline = str(res.get("headline", "(no results file)"))
         notebooks.append({**nb, "badge": badge, "status_text": text, "headline": headline})
     failed = [nb["name"] for nb in manifest["notebooks"] if nb["status"] != "ok"]
+    missing = [nb["name"] for nb in manifest["notebooks"] if not results.get(nb["name"])]
     gates = manifest["gates"]
     n_fail = sum(g["status"] == "failed" for g in gates)
     n_unknown = sum(g["status"] == "unknown" for g in gates)
@@ -69,6 +103,28 @@ def front_page(
         + (f", {n_unknown} could not be evaluated" if n_unknown else "")
         + "."
     )
+    reason = manifest.get("verdict_reason") or verdict_reason(_gate_objects(gates), missing)
+    prev = _previous(pack_dir, manifest)
+    diff = changes(
+        results,
+        prev[0] if prev else None,
+        previous_name=manifest.get("previous_version"),
+        gates=gates,
+        previous_gates=(prev[1].get("gates") or []) if prev else [],
+        verdict=manifest.get("verdict"),
+        previous_verdict=prev[1].get("verdict") if prev else None,
+    )
+    trend = history(
+        pack_dir,
+        history_row(
+            manifest["version"],
+            results,
+            started_at=manifest.get("started_at"),
+            status=manifest.get("status"),
+            verdict=manifest.get("verdict"),
+        ),
+    )
+    chart = history_svg_data_uri(trend) if len(trend) > 1 else None
     return (
         _env()
         .get_template("pack_index.html.j2")
@@ -79,8 +135,16 @@ def front_page(
             description=description,
             verdict_text=VERDICT_TEXT.get(manifest["verdict"], manifest["verdict"]),
             verdict_note=note,
+            verdict_reason=reason,
+            diff=diff,
+            trend=trend,
+            trend_chart=chart,
+            op_text=OP_TEXT,
         )
     )
+
+
+OP_TEXT = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 
 
 def read_latest(pack_dir: Path) -> str | None:

@@ -1,0 +1,610 @@
+"""What changed since the previous version of a pack, and trends across all its versions.
+
+Both read only the notebooks' ``*.results.json`` (never the inputs), so a version can be
+compared with any earlier one as long as its results files exist. An area is found by the
+``notebook`` field of its results (``contract_checks``, ``drift``, ``cost_to_value``,
+``incident_postmortem``), so a spec may name its notebooks as it likes.
+
+:func:`changes` -> :class:`ChangeSummary`, one :class:`Change` per line a PM reads:
+
+* contract: new failures and resolved failures (checks matched by ``id``);
+* drift: columns that started or stopped drifting (matched by ``column``);
+* cost: change in cost and value per 1k predictions and value/cost, per model
+  (metrics ``cost_per_1k_predictions.<model>`` etc.);
+* incidents: incidents not in the previous portfolio; action items that became overdue,
+  and overdue items that are no longer overdue;
+* gates: every gate whose outcome changed, and the verdict.
+
+:func:`history` -> one row per version (oldest first) with ``contract_pass_rate``
+(contract ``pass_rate``), ``drifted_share`` and ``cost_per_1k.<model>``;
+:func:`history_chart` draws them. This module is imported inside notebooks: keep it free
+of papermill/nbconvert imports.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from workbench import render
+
+AREAS = ("contract_checks", "drift", "cost_to_value", "incident_postmortem")
+COST_METRICS = (
+    ("cost_per_1k_predictions", "cost per 1k predictions", "worse"),
+    ("value_per_1k_predictions", "value per 1k predictions", "better"),
+    ("value_cost_ratio", "value/cost", "better"),
+)
+# Relative changes smaller than this are rounding noise, not news.
+COST_EPSILON = 0.005
+
+
+@dataclass(frozen=True)
+class Change:
+    area: str  # contract | drift | cost | incidents | gates
+    kind: str  # e.g. "new failure", "started drifting", "unit cost", "new incident"
+    item: str  # check id, column, model, incident id, gate id
+    text: str  # one plain sentence
+    direction: str  # "worse" | "better" | "info"
+    before: Any = None
+    after: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ChangeSummary:
+    previous: str | None  # previous version name (or directory), None for a first version
+    changes: tuple[Change, ...] = ()
+    notes: tuple[str, ...] = ()  # areas that could not be compared, and why
+
+    @property
+    def worse(self) -> list[Change]:
+        return [c for c in self.changes if c.direction == "worse"]
+
+    @property
+    def better(self) -> list[Change]:
+        return [c for c in self.changes if c.direction == "better"]
+
+    def headline(self) -> str:
+        if self.previous is None:
+            return "First version of this pack: nothing to compare with."
+        if not self.changes:
+            return f"Nothing changed since {self.previous}."
+        return (
+            f"Since {self.previous}: {len(self.worse)} change(s) for the worse, "
+            f"{len(self.better)} for the better, {len(self.changes)} in all."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "previous": self.previous,
+            "headline": self.headline(),
+            "changes": [c.to_dict() for c in self.changes],
+            "notes": list(self.notes),
+        }
+
+    def table(self) -> str:
+        rows = [
+            {"area": c.area, "change": c.kind, "what": c.text, "direction": c.direction}
+            for c in self.changes
+        ]
+        notes = "".join(f'<p class="wb-note">{render.escape(n)}</p>' for n in self.notes)
+        if not rows:
+            return f"<p>{render.escape(self.headline())}</p>{notes}"
+        return render.html_table(rows, caption="What changed since the previous version") + notes
+
+    def _repr_html_(self) -> str:
+        status = "warn" if self.worse else "ok" if self.previous else "info"
+        box = render.callout("What changed", self.headline(), status)
+        return f"{box}{self.table()}"
+
+
+def by_area(results: Mapping[str, Mapping[str, Any] | None]) -> dict[str, Mapping[str, Any]]:
+    """``{area: results}`` keyed by each results file's own ``notebook`` field."""
+    out: dict[str, Mapping[str, Any]] = {}
+    for name, res in results.items():
+        if isinstance(res, Mapping):
+            out.setdefault(str(res.get("notebook") or name), res)
+    return out
+
+
+def read_results_dir(directory: str | os.PathLike[str]) -> dict[str, dict]:
+    """Every ``*.results.json`` in ``directory`` -> ``{stem: parsed}`` (unreadable ones skipped)."""
+    out: dict[str, dict] = {}
+    d = Path(directory)
+    for p in sorted(d.glob("*.results.json")) if d.is_dir() else []:
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            out[p.name.removesuffix(".results.json")] = data
+    return out
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _contract(now: Mapping[str, Any], before: Mapping[str, Any]) -> list[Change]:
+    def failing(res: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+        return {
+            str(c.get("id")): c
+            for c in res.get("checks") or []
+            if isinstance(c, Mapping) and c.get("passed") is False
+        }
+
+    f_now, f_before = failing(now), failing(before)
+    out = []
+    for cid in sorted(f_now.keys() - f_before.keys()):
+        c = f_now[cid]
+        rows = c.get("failed_rows")
+        where = f" ({render.fmt(rows)} rows)" if isinstance(rows, int) else ""
+        out.append(
+            Change(
+                "contract",
+                "new failure",
+                cid,
+                f"{c.get('severity', 'error')}-level check {cid} now fails{where}.",
+                "worse",
+                None,
+                rows,
+            )
+        )
+    for cid in sorted(f_before.keys() - f_now.keys()):
+        c = f_before[cid]
+        out.append(
+            Change(
+                "contract",
+                "resolved failure",
+                cid,
+                f"{c.get('severity', 'error')}-level check {cid} passes again.",
+                "better",
+                c.get("failed_rows"),
+                0,
+            )
+        )
+    return out
+
+
+def _drift(now: Mapping[str, Any], before: Mapping[str, Any]) -> list[Change]:
+    def drifted(res: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+        return {
+            str(c.get("column")): c
+            for c in res.get("columns") or []
+            if isinstance(c, Mapping) and c.get("drifted") is True
+        }
+
+    d_now, d_before = drifted(now), drifted(before)
+    out = []
+    for col in sorted(d_now.keys() - d_before.keys()):
+        c = d_now[col]
+        out.append(
+            Change(
+                "drift",
+                "started drifting",
+                col,
+                f"{col} started drifting ({c.get('method', 'drift')} "
+                f"{render.fmt(c.get('statistic'), 3)} against threshold "
+                f"{render.fmt(c.get('threshold'), 3)}).",
+                "worse",
+                False,
+                True,
+            )
+        )
+    for col in sorted(d_before.keys() - d_now.keys()):
+        out.append(
+            Change(
+                "drift", "stopped drifting", col, f"{col} no longer drifts.", "better", True, False
+            )
+        )
+    return out
+
+
+def _cost(now: Mapping[str, Any], before: Mapping[str, Any]) -> list[Change]:
+    m_now, m_before = now.get("metrics") or {}, before.get("metrics") or {}
+    month_now, month_before = now.get("month"), before.get("month")
+    period = f" ({month_before} → {month_now})" if month_now and month_now != month_before else ""
+    out = []
+    for key, label, good in COST_METRICS:
+        prefix = key + "."
+        models = sorted(
+            k.removeprefix(prefix) for k in m_now if isinstance(k, str) and k.startswith(prefix)
+        )
+        for model in models:
+            a, b = _num(m_before.get(prefix + model)), _num(m_now.get(prefix + model))
+            if b is None:
+                continue
+            if a is None:
+                out.append(
+                    Change(
+                        "cost",
+                        label,
+                        model,
+                        f"{model}: {label} {render.fmt(b, 3)} (not measured before).",
+                        "info",
+                        None,
+                        b,
+                    )
+                )
+                continue
+            if abs(b - a) <= COST_EPSILON * max(abs(a), abs(b), 1e-12):
+                continue
+            up = b > a
+            pct = f" ({(b - a) / abs(a):+.0%})" if a else ""
+            worse = up if good == "worse" else not up
+            out.append(
+                Change(
+                    "cost",
+                    label,
+                    model,
+                    f"{model}: {label} {'rose' if up else 'fell'} from {render.fmt(a, 3)} "
+                    f"to {render.fmt(b, 3)}{pct}{period}.",
+                    "worse" if worse else "better",
+                    a,
+                    b,
+                )
+            )
+    return out
+
+
+def _overdue(res: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    items: list[Any] = [*(res.get("action_items") or [])]
+    portfolio = res.get("portfolio")
+    if isinstance(portfolio, Mapping):
+        items += portfolio.get("overdue_action_items") or []
+    incident = res.get("incident")
+    own = incident.get("id") if isinstance(incident, Mapping) else None
+    out: dict[str, Mapping[str, Any]] = {}
+    for it in items:
+        if isinstance(it, Mapping) and it.get("overdue") is True:
+            out.setdefault(f"{it.get('incident') or own}/{it.get('id')}", it)
+    return out
+
+
+def _incident_ids(res: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    found: dict[str, Mapping[str, Any]] = {}
+    portfolio = res.get("portfolio")
+    for inc in (portfolio.get("incidents") or []) if isinstance(portfolio, Mapping) else []:
+        if isinstance(inc, Mapping) and inc.get("id"):
+            found[str(inc["id"])] = inc
+    incident = res.get("incident")
+    if isinstance(incident, Mapping) and incident.get("id"):
+        found.setdefault(str(incident["id"]), incident)
+    return found
+
+
+def _incidents(now: Mapping[str, Any], before: Mapping[str, Any]) -> list[Change]:
+    out = []
+    i_now, i_before = _incident_ids(now), _incident_ids(before)
+    for iid in sorted(i_now.keys() - i_before.keys()):
+        inc = i_now[iid]
+        sev = f"{inc.get('severity')} " if inc.get("severity") else ""
+        out.append(
+            Change(
+                "incidents",
+                "new incident",
+                iid,
+                f"New {sev}incident {iid}: {inc.get('title', '')}".rstrip(": ") + ".",
+                "worse",
+            )
+        )
+    o_now, o_before = _overdue(now), _overdue(before)
+    for key in sorted(o_now.keys() - o_before.keys()):
+        it = o_now[key]
+        owner = f", owner {it['owner']}" if it.get("owner") else ""
+        out.append(
+            Change(
+                "incidents",
+                "newly overdue action item",
+                key,
+                f"Action item {key} is overdue (due {it.get('due')}{owner}): "
+                f"{it.get('description', '')}",
+                "worse",
+            )
+        )
+    for key in sorted(o_before.keys() - o_now.keys()):
+        out.append(
+            Change(
+                "incidents",
+                "no longer overdue",
+                key,
+                f"Action item {key} is no longer overdue.",
+                "better",
+            )
+        )
+    return out
+
+
+_RANK = {"go": 0, "hold": 1, "no-go": 2}
+
+
+def _gates(
+    gates_now: Sequence[Mapping[str, Any]],
+    gates_before: Sequence[Mapping[str, Any]],
+    verdict_now: str | None,
+    verdict_before: str | None,
+) -> list[Change]:
+    out = []
+    if verdict_now and verdict_before and verdict_now != verdict_before:
+        out.append(
+            Change(
+                "gates",
+                "verdict",
+                "verdict",
+                f"The verdict moved from {verdict_before} to {verdict_now}.",
+                "worse" if _RANK.get(verdict_now, 1) > _RANK.get(verdict_before, 1) else "better",
+                verdict_before,
+                verdict_now,
+            )
+        )
+    before = {g.get("id"): g for g in gates_before}
+    for g in gates_now:
+        old = before.get(g.get("id"))
+        if old is None or old.get("outcome") == g.get("outcome"):
+            continue
+        a, b = old.get("outcome"), g.get("outcome")
+        out.append(
+            Change(
+                "gates",
+                "gate outcome",
+                str(g.get("id")),
+                f"Gate '{g.get('title')}' moved from {a} to {b}: {g.get('explanation', '')}".rstrip(
+                    ": "
+                ),
+                "worse" if _RANK.get(b, 1) > _RANK.get(a, 1) else "better",
+                a,
+                b,
+            )
+        )
+    return out
+
+
+_COMPARE = {
+    "contract_checks": ("contract", _contract),
+    "drift": ("drift", _drift),
+    "cost_to_value": ("cost", _cost),
+    "incident_postmortem": ("incidents", _incidents),
+}
+
+
+def changes(
+    current: Mapping[str, Mapping[str, Any] | None],
+    previous: Mapping[str, Mapping[str, Any] | None] | None,
+    *,
+    previous_name: str | None = None,
+    gates: Sequence[Mapping[str, Any]] = (),
+    previous_gates: Sequence[Mapping[str, Any]] = (),
+    verdict: str | None = None,
+    previous_verdict: str | None = None,
+) -> ChangeSummary:
+    """Compare this version's results with the previous version's (``None``: first version).
+
+    ``current``/``previous`` map notebook names to parsed results JSON (None = no results).
+    """
+    if previous is None:
+        return ChangeSummary(None)
+    now_areas, before_areas = by_area(current), by_area(previous)
+    found: list[Change] = _gates(gates, previous_gates, verdict, previous_verdict)
+    notes = []
+    for area, (label, compare) in _COMPARE.items():
+        a, b = before_areas.get(area), now_areas.get(area)
+        if a is None and b is None:
+            continue
+        if a is None or b is None:
+            which = "the previous version" if a is None else "this version"
+            notes.append(f"{label}: not compared, {which} has no {area} results.")
+            continue
+        found += compare(b, a)
+    return ChangeSummary(previous_name or "the previous version", tuple(found), tuple(notes))
+
+
+def changes_since(
+    current_dir: str | os.PathLike[str],
+    previous_dir: str | os.PathLike[str] | None,
+    gates: Sequence[Mapping[str, Any]] = (),
+    verdict: str | None = None,
+) -> ChangeSummary:
+    """:func:`changes` between two results directories (``previous_dir`` "" or None: first)."""
+    if not previous_dir or not Path(previous_dir).is_dir():
+        return ChangeSummary(None)
+    prev = Path(previous_dir)
+    manifest = _manifest(prev)
+    return changes(
+        read_results_dir(current_dir),
+        read_results_dir(prev),
+        previous_name=prev.name,
+        gates=gates,
+        previous_gates=manifest.get("gates") or [],
+        verdict=verdict,
+        previous_verdict=manifest.get("verdict"),
+    )
+
+
+def _manifest(version_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((version_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+# --- history -------------------------------------------------------------------------
+
+
+def history_row(
+    version: str, results: Mapping[str, Mapping[str, Any] | None], **extra: Any
+) -> dict[str, Any]:
+    """The trend figures of one version (None where a notebook had no results)."""
+    areas = by_area(results)
+
+    def metric(area: str, name: str) -> float | None:
+        return _num(((areas.get(area) or {}).get("metrics") or {}).get(name))
+
+    row: dict[str, Any] = {
+        "version": version,
+        **extra,
+        "contract_pass_rate": metric("contract_checks", "pass_rate"),
+        "drifted_share": metric("drift", "drifted_share"),
+    }
+    costs = (areas.get("cost_to_value") or {}).get("metrics") or {}
+    for key in sorted(k for k in costs if str(k).startswith("cost_per_1k_predictions.")):
+        row["cost_per_1k." + key.removeprefix("cost_per_1k_predictions.")] = _num(costs[key])
+    return row
+
+
+def history(
+    pack_dir: str | os.PathLike[str] | None,
+    current: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per published version of the pack in ``pack_dir``, oldest first.
+
+    ``current`` (a row from :func:`history_row`) is appended for a version being built
+    that is not published yet.
+    """
+    rows = []
+    d = Path(pack_dir) if pack_dir else None
+    for v in sorted(d.iterdir()) if d and d.is_dir() else []:
+        if v.name.startswith(".") or not v.is_dir() or not (v / "manifest.json").is_file():
+            continue
+        if current is not None and v.name == current.get("version"):
+            continue
+        m = _manifest(v)
+        rows.append(
+            history_row(
+                v.name,
+                read_results_dir(v),
+                started_at=m.get("started_at"),
+                status=m.get("status"),
+                verdict=m.get("verdict"),
+            )
+        )
+    if current is not None:
+        rows.append(dict(current))
+    return rows
+
+
+TREND_LABELS = {
+    "contract_pass_rate": "Contract checks passed (share)",
+    "drifted_share": "Drifted share of columns",
+    "cost_per_1k": "Cost per 1k predictions",
+}
+
+
+def history_long(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as (build, order, panel, series, value) records for charting; None values dropped."""
+    out = []
+    for i, r in enumerate(rows):
+        when = str(r.get("started_at") or r.get("version") or "")
+        label = when[5:16].replace("T", " ") if len(when) >= 16 else when or f"#{i + 1}"
+        for key, value in r.items():
+            if value is None:
+                continue
+            if key in ("contract_pass_rate", "drifted_share"):
+                out.append(
+                    {
+                        "build": label,
+                        "order": i,
+                        "panel": TREND_LABELS[key],
+                        "series": key,
+                        "value": value,
+                    }
+                )
+            elif key.startswith("cost_per_1k."):
+                out.append(
+                    {
+                        "build": label,
+                        "order": i,
+                        "panel": TREND_LABELS["cost_per_1k"],
+                        "series": key.removeprefix("cost_per_1k."),
+                        "value": value,
+                    }
+                )
+    return out
+
+
+def history_chart(rows: Sequence[Mapping[str, Any]]) -> Any:
+    """Three small line charts side by side: pass rate, drifted share, cost per 1k by model."""
+    import altair as alt
+
+    data = history_long(rows)
+    order = [d["build"] for d in sorted(data, key=lambda d: d["order"])]
+    order = list(dict.fromkeys(order))
+    charts = []
+    for key, panel in TREND_LABELS.items():
+        part = [d for d in data if d["panel"] == panel]
+        if not part:
+            continue
+        share = key != "cost_per_1k"
+        y = (
+            alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"))
+            if share
+            else alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
+        )
+        base = alt.Chart(alt.Data(values=part)).encode(
+            x=alt.X("build:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30)),
+            y=y,
+            color=alt.Color(
+                "series:N",
+                legend=None if share else alt.Legend(orient="right", title="model"),
+            ),
+            tooltip=["build:N", "series:N", "value:Q"],
+        )
+        charts.append(
+            (base.mark_line() + base.mark_point(filled=True, size=40)).properties(
+                title=panel, width=230, height=110
+            )
+        )
+    if not charts:
+        return None
+    return alt.hconcat(*charts).resolve_scale(color="independent")
+
+
+def history_svg_data_uri(rows: Sequence[Mapping[str, Any]]) -> str | None:
+    """The history chart as a ``data:image/svg+xml`` URI for an ``<img>`` (no inline markup)."""
+    import base64
+
+    chart = history_chart(rows)
+    if chart is None:
+        return None
+    render.setup()
+    svg = render.chart_svg(chart)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def history_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The history as an escaped table (newest first)."""
+    keys: list[str] = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    wanted = [
+        k
+        for k in ("version", "status", "verdict", "contract_pass_rate", "drifted_share")
+        if k in keys
+    ] + [k for k in keys if k.startswith("cost_per_1k.")]
+    return render.html_table(
+        [{k: r.get(k) for k in wanted} for r in reversed(rows)], caption="Every version"
+    )
+
+
+__all__ = [
+    "Change",
+    "ChangeSummary",
+    "by_area",
+    "changes",
+    "changes_since",
+    "history",
+    "history_chart",
+    "history_row",
+    "history_svg_data_uri",
+    "history_table",
+    "read_results_dir",
+]
