@@ -42,10 +42,12 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 import nbformat  # noqa: E402
 
 from workbench.io import sha256_file, write_text_atomic  # noqa: E402
+from workbench.packs._faults import kill_point  # noqa: E402
 from workbench.packs.spec import REDACTED, EnvParam, NotebookSpec, PackSpec, PathParam  # noqa: E402
 
 KERNEL_SHIMS = Path(__file__).resolve().parent / "_kernel_shims"
 SCRUBBED = "••••"
+MIN_SCRUB = 4
 BUILTIN_PARAMETERS = ("results_dir", "previous_dir", "pack_spec")
 _PLACEHOLDER = "__workbench_secret_{}__"
 _PLACEHOLDER_RE = re.compile(r"""(["'])__workbench_secret_(\d+)__\1""")
@@ -138,8 +140,12 @@ def _read_secrets_from_env(
 
 
 def scrub(obj: Any, values: Iterable[str]) -> Any:
-    """``obj`` with every occurrence of each secret value replaced (strings, dicts, lists)."""
-    values = [v for v in values if v]
+    """``obj`` with every occurrence of each secret value replaced (strings, dicts, lists).
+
+    Values shorter than MIN_SCRUB characters are left alone: replacing every "a" would
+    destroy the page, and such a value is no secret (it still never appears as a literal).
+    """
+    values = [v for v in values if v and len(v) >= MIN_SCRUB]
     if not values:
         return obj
     if isinstance(obj, str):
@@ -283,6 +289,7 @@ def run_notebook(
         tmp_input.unlink(missing_ok=True)
         shutil.rmtree(ipc_dir, ignore_errors=True)
     run.exec_s = time.perf_counter() - t0
+    kill_point(f"executed:{nb_spec.name}")
     executed.metadata.setdefault("papermill", {}).update(
         input_path=nb_spec.path, output_path=out_ipynb.name
     )
@@ -300,6 +307,7 @@ def run_notebook(
             )
     nbformat.write(executed, str(out_ipynb))
     run.results = (staging / f"{nb_spec.name}.results.json").exists()
+    kill_point(f"scrubbed:{nb_spec.name}")
 
     t1 = time.perf_counter()
     export_html(
@@ -308,4 +316,5 @@ def run_notebook(
         {**wb_page, "name": nb_spec.name, "source": nb_spec.path, "error": run.error},
     )
     run.export_s = time.perf_counter() - t1
+    kill_point(f"exported:{nb_spec.name}")
     return run
