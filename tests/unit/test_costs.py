@@ -213,3 +213,15 @@ def test_tables_render_for_models_and_versions():
     assert "value / cost" in r.models_table().markup
     assert "<td>v2</td>" in r.versions_table().markup
     assert "forecast % of budget" in r.budget_table().markup
+
+
+def test_same_inputs_give_the_same_findings_bytes():
+    # parallel float sums used to differ in the last digit from run to run
+    from pathlib import Path
+
+    from workbench.io import dumps_json
+
+    d = Path(__file__).resolve().parents[2] / "data" / "sample" / "costs"
+    texts = {dumps_json(costs.compute(d / "focus_costs.csv", d / "usage.csv", d / "value.csv",
+                                      d / "budgets.csv").to_dict()) for _ in range(4)}
+    assert len(texts) == 1

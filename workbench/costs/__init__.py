@@ -29,7 +29,7 @@ Metrics (flat, in ``CostResult.metrics`` and the notebook's results JSON), for t
 from its first day to ``as_of``: ``total_cost``, ``allocated_cost``, ``total_value``,
 ``net_value`` (total value - total cost, unallocated cost included),
 ``unallocated_share`` and ``tag_coverage`` (fractions of net cost; coverage = cost whose tags
-name both a model, or ``shared``, and a stage), ``credits``,
+name both a model, or ``shared``, and a stage), ``credits`` (sum of negative line items),
 ``anomalies_count`` (whole ledger), ``anomalies_in_month``, ``models_not_worth_cost``,
 ``models_over_budget``, ``line_items``; per model ``<name>.<model>`` for
 ``cost_per_1k_predictions``, ``value_per_1k_predictions``, ``value_cost_ratio``,

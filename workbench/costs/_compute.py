@@ -36,6 +36,7 @@ FOCUS_COLUMNS = {
 STAGES = ("data_processing", "feature_storage", "training", "inference", "monitoring")
 UNSPECIFIED = "unspecified"
 UNVERSIONED = "unversioned"
+MICRO = 1_000_000
 
 Source = str | os.PathLike[str] | pl.LazyFrame | pl.DataFrame
 
@@ -149,6 +150,12 @@ def _small(src: Source, what: str, columns: Mapping[str, str], numeric: tuple[st
     return _collect(lf.select(exprs), name), name
 
 
+def _micro(expr: pl.Expr) -> pl.Expr:
+    """Cost in integer millionths: sums of integers do not depend on the order in which a
+    parallel group-by adds them, so the same ledger gives the same bytes of findings."""
+    return (expr * MICRO).round().cast(pl.Int64)
+
+
 def _aggregate(ledger: pl.LazyFrame, name: str, rules: AllocationRules) -> pl.DataFrame:
     """The one pass over the line items."""
     io.require_columns(ledger, FOCUS_COLUMNS, name)
@@ -167,21 +174,32 @@ def _aggregate(ledger: pl.LazyFrame, name: str, rules: AllocationRules) -> pl.Da
         tags = tags.cast(pl.String)
     cost = pl.col(rules.cost_column).cast(pl.Float64)
     other = "BilledCost" if rules.cost_column != "BilledCost" else "EffectiveCost"
-    keys = ["date", "ServiceName", "BillingCurrency", "ChargeCategory", "Tags"]
+    # A text file can hold a bad number past the rows its types were inferred from: sum the
+    # other cost column too so the scan reads (and checks) it. Parquet types are exact.
+    checked = [] if name.lower().endswith((".parquet", ".pq")) else ["other_cost"]
+    # Every string key costs time on 10M rows: the currency joins the keys only when the
+    # ledger has more than one (a cheap pass over one column tells).
+    currencies = _collect(ledger.select(pl.col("BillingCurrency").cast(pl.String).unique()),
+                          name)["BillingCurrency"]
+    if currencies.null_count():
+        raise input_error(name, "BillingCurrency", "a currency code on every line item", "null")
+    mixed = currencies.len() > 1
+    keys = ["date", "ServiceName", "Tags", *(["BillingCurrency"] if mixed else [])]
     agg = (ledger
            .select(_as_date(pl.col("ChargePeriodStart"), schema["ChargePeriodStart"]).alias("date"),
-                   pl.col("ServiceName").cast(pl.String), pl.col("BillingCurrency").cast(pl.String),
-                   pl.col("ChargeCategory").cast(pl.String), tags.fill_null("{}").alias("Tags"),
-                   cost.alias("cost"),
-                   # the other cost column is summed too, so a bad value in it is caught
-                   pl.col(other).cast(pl.Float64).alias("other_cost"))
+                   pl.col("ServiceName").cast(pl.String), tags.fill_null("{}").alias("Tags"),
+                   *([pl.col("BillingCurrency").cast(pl.String)] if mixed else []),
+                   _micro(cost).alias("cost"),
+                   *[_micro(pl.col(other).cast(pl.Float64)).alias("other_cost")
+                     for _ in checked])
            .group_by(keys)
-           .agg(pl.col("cost").sum(), pl.col("other_cost").sum(),
-                pl.when(pl.col("cost") > 0).then(pl.col("cost")).otherwise(0.0).sum()
-                .alias("charged"),
+           .agg(pl.col("cost").sum(), *[pl.col(c).sum() for c in checked],
+                pl.col("cost").clip(lower_bound=0).sum().alias("charged"),
                 pl.col("cost").null_count().alias("null_cost"),
                 pl.len().alias("items")))
     out = _collect(agg, name)
+    if not mixed and out.height:
+        out = out.with_columns(pl.lit(currencies[0]).alias("BillingCurrency"))
     if out.height == 0:
         raise input_error(name, "line items", "at least one cost line item", "none")
     if out["date"].null_count():
@@ -190,9 +208,10 @@ def _aggregate(ledger: pl.LazyFrame, name: str, rules: AllocationRules) -> pl.Da
     if out["null_cost"].sum():
         raise input_error(name, rules.cost_column, "a numeric cost on every line item",
                           f"{out['null_cost'].sum()} empty values")
-    if out["BillingCurrency"].null_count():
-        raise input_error(name, "BillingCurrency", "a currency code on every line item", "null")
-    return out.drop("null_cost")
+    # each item is its positive part plus its negative part, so credits need no extra sum
+    return out.drop("null_cost").with_columns(
+        (pl.col("cost", "charged", *checked) / MICRO),
+        ((pl.col("cost") - pl.col("charged")) / MICRO).alias("credits")).sort(keys)
 
 
 def _convert(agg: pl.DataFrame, name: str, rates: pl.DataFrame | None, rates_name: str,
@@ -215,7 +234,7 @@ def _convert(agg: pl.DataFrame, name: str, rates: pl.DataFrame | None, rates_nam
             raise input_error(rates_name, "rate", f"an exchange rate from {cur} to {target}",
                               "no row")
     factor = pl.col("BillingCurrency").replace_strict(table, return_dtype=pl.Float64)
-    return agg.with_columns(pl.col("cost") * factor, pl.col("charged") * factor), target
+    return agg.with_columns(pl.col("cost", "charged", "credits") * factor), target
 
 
 def _json_path(key: str) -> str:
@@ -223,7 +242,7 @@ def _json_path(key: str) -> str:
 
 
 def _classify(agg: pl.DataFrame, rules: AllocationRules) -> pl.DataFrame:
-    tags = agg.select("Tags").unique()
+    tags = agg.select("Tags").unique().sort("Tags")
     tags = tags.with_columns(
         pl.col("Tags").str.json_path_match(_json_path(rules.model_tag)).alias("tag_model"),
         pl.col("Tags").str.json_path_match(_json_path(rules.stage_tag)).alias("tag_stage"),
@@ -375,7 +394,7 @@ def _pick_month(first: date, last: date, month: str | None, as_of: date | None, 
 def _budget(daily: pl.DataFrame, budgets: pl.DataFrame, month: str, as_of: date, methods: Methods
             ) -> tuple[pl.DataFrame, pl.DataFrame]:
     start, end = _month_bounds(month)
-    per_model = daily.group_by("date", "model").agg(pl.col("cost").sum())
+    per_model = daily.group_by("date", "model").agg(pl.col("cost").sum()).sort("date", "model")
     models = sorted(set(per_model["model"].to_list()) | set(
         budgets.filter(pl.col("month") == month)["model"].to_list()))
     days_left = (end - as_of).days

@@ -42,7 +42,7 @@ class CostResult:
     The month runs from its first day to ``as_of`` (the last day with data, or as given).
     """
 
-    items: pl.DataFrame            # aggregated line items: date, service, currency, category, tags
+    items: pl.DataFrame            # line items summed per date, service, tags (and currency)
     allocated: pl.DataFrame        # date, model, version, stage, source, cost
     unallocated: pl.DataFrame      # date, kind, stage, cost
     daily: pl.DataFrame            # date, model, version, cost, predictions, value
@@ -115,7 +115,7 @@ class CostResult:
         unalloc = self._in_month(self.unallocated)["cost"].sum()
         by_kind = {k: items.filter(pl.col("kind") == k)["cost"].sum()
                    for k in ("model", "shared", "untagged")}
-        credits = items.filter(pl.col("cost") < 0)["cost"].sum()
+        credits = items["credits"].sum()
         return {
             "total_cost": total, "allocated_cost": total - unalloc, "unallocated_cost": unalloc,
             "unallocated_share": unalloc / total if total else None,
