@@ -141,6 +141,7 @@ def test_as_of_cuts_the_month_and_the_forecast():
     assert b["month_to_date_cost"] == pytest.approx(70.0)
     assert b["forecast_cost"] == pytest.approx(70.0 + 10.0 * 25)
     assert b["on_budget"] is False and r.metrics["models_over_budget"] == 1
+    assert r.metrics["models_over_budget_to_date"] == 0   # 70 of 300 spent so far
 
 
 def test_default_month_is_the_latest_with_a_week_of_data():

@@ -31,7 +31,8 @@ from its first day to ``as_of``: ``total_cost``, ``allocated_cost``, ``total_val
 ``unallocated_share`` and ``tag_coverage`` (fractions of net cost; coverage = cost whose tags
 name both a model, or ``shared``, and a stage), ``credits`` (sum of negative line items),
 ``anomalies_count`` (whole ledger), ``anomalies_in_month``, ``models_not_worth_cost``,
-``models_over_budget``, ``line_items``; per model ``<name>.<model>`` for
+``models_over_budget`` (forecast to month end above budget), ``models_over_budget_to_date``
+(month-to-date cost above budget), ``line_items``; per model ``<name>.<model>`` for
 ``cost_per_1k_predictions``, ``value_per_1k_predictions``, ``value_cost_ratio``,
 ``net_value``, ``budget_burn_pct`` (month-to-date / budget x 100),
 ``forecast_vs_budget_pct`` and ``on_budget``.

@@ -153,6 +153,7 @@ class CostResult:
             "anomalies_in_month": self._in_month(self.anomalies).height,
             "models_not_worth_cost": models.filter(pl.col("worth_it").not_()).height,
             "models_over_budget": models.filter(pl.col("on_budget").not_()).height,
+            "models_over_budget_to_date": models.filter(pl.col("budget_burn_pct") > 100).height,
             "line_items": self.line_items,
         }
         for row in models.iter_rows(named=True):
