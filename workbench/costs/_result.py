@@ -187,7 +187,8 @@ class CostResult:
         else:
             parts.append("every model earns more than it costs")
         if over.height:
-            parts.append("forecast over budget: " + ", ".join(
+            complete = self.as_of == self.month_end
+            parts.append(("over budget: " if complete else "forecast over budget: ") + ", ".join(
                 f"{r['model']} ({r['forecast_vs_budget_pct']:.0f}% of budget)"
                 for r in over.iter_rows(named=True)))
         else:
