@@ -65,7 +65,9 @@ def check(contract: Contract | str | os.PathLike[str], data: DataLike | None = N
         if d.kind == "row":
             aggs.append(d.bad.sum().alias(f"c{i}"))
         elif d.kind == "dup":
-            key = _key(d.columns)
+            # 64-bit hashes: n_unique over integers is ~3x faster than over strings; equal
+            # values hash equal, and a collision is caught by the exact follow-up below
+            key = _key_hash(d.columns)
             aggs.append((key.count() - key.n_unique()).alias(f"c{i}"))
         elif d.kind == "freshness":
             aggs.append(pl.col(d.columns[0]).max().alias(f"c{i}"))
@@ -79,33 +81,15 @@ def check(contract: Contract | str | os.PathLike[str], data: DataLike | None = N
                          file=dataset) from exc
     rows = int(first["__rows"])
 
-    # follow-up: exact duplicate counts where pass 1 found any
-    dup_counts: dict[int, tuple[int, int]] = {}
-    dup_queries = [(i, d) for i, d in enumerate(defs) if d.kind == "dup" and first[f"c{i}"]]
-    if dup_queries:
-        # group_by, not value_counts: two evaluations of value_counts in one expression
-        # need not come back in the same order (polars 2.1 gave 41 rows for 40 pairs)
-        queries = []
-        for _, d in dup_queries:
-            cols = list(d.columns)
-            nonnull = pl.all_horizontal([pl.col(c).is_not_null() for c in cols])
-            queries.append(lf.filter(nonnull).group_by(cols).agg(n=pl.len())
-                           .filter(pl.col("n") > 1)
-                           .select(k=pl.len(), r=pl.col("n").sum()))
-        got = pl.collect_all(queries, engine="streaming")
-        dup_counts = {i: (int(g["k"][0]), int(g["r"][0] or 0))
-                      for (i, _), g in zip(dup_queries, got, strict=True)}
-
+    ts_col = _timestamp_column(obj, data_schema)
     sensitive = {column_name(p) for p in obj.properties or []
                  if column_name(p) in {c.name for c in contract.columns(sname) if c.sensitive}}
-    results: list[dict[str, Any]] = []
-    for i, d in enumerate(defs):
-        results.append(_evaluate(d, i, first, rows, data_schema, dup_counts, as_of_dt, sensitive))
+    results = [_evaluate(d, i, first, rows, data_schema, {}, as_of_dt, sensitive)
+               for i, d in enumerate(defs)]
     sql_defs = [(i, d) for i, d in enumerate(defs) if d.kind == "sql"]
     if sql_defs:
         _run_sql(sql_defs, results, source, lf, obj, sname, dataset)
-
-    _follow_up(defs, results, lf, obj, data_schema, sensitive, sample_rows)
+    _follow_up(defs, results, first, lf, obj, data_schema, sensitive, sample_rows, ts_col)
     checks = tuple(CheckResult(**r) for r in results)
     return ContractResult(contract=contract.id, dataset=dataset, schema=sname, rows=rows,
                           checks=checks, as_of=as_of_dt, sensitive=frozenset(sensitive))
@@ -139,24 +123,21 @@ def _open(contract: Contract, obj: Any, sname: str, data: DataLike | None
     return lf, str(path), (kind, str(path)), kind == "csv"
 
 
-def _key(columns: Iterable[str]) -> pl.Expr:
-    cols = list(columns)
-    nonnull = pl.all_horizontal([pl.col(c).is_not_null() for c in cols])
-    key = pl.col(cols[0]) if len(cols) == 1 else pl.struct(cols)
-    return key.filter(nonnull)
+def _hash(cols: list[str]) -> pl.Expr:
+    return (pl.col(cols[0]) if len(cols) == 1 else pl.struct(cols)).hash(seed=0)
 
 
-def _dup_bad(columns: Iterable[str]) -> pl.Expr:
+def _key_hash(columns: Iterable[str]) -> pl.Expr:
+    """Hashes of the non-null keys (rows with a null key part are never duplicates)."""
     cols = list(columns)
     nonnull = pl.all_horizontal([pl.col(c).is_not_null() for c in cols])
-    key = pl.col(cols[0]) if len(cols) == 1 else pl.struct(cols)
-    return nonnull & key.is_duplicated()
+    return _hash(cols).filter(nonnull)
 
 
 # --- evaluation ------------------------------------------------------------------------------
 
 def _evaluate(d: CheckDef, i: int, first: dict[str, Any], rows: int, data_schema: pl.Schema,
-              dup_counts: dict[int, tuple[int, int]], as_of: datetime,
+              dup_info: dict[int, dict[str, Any]], as_of: datetime,
               sensitive: set[str]) -> dict[str, Any]:
     out: dict[str, Any] = dict(
         id=d.id, schema=d.schema, column=d.column, rule=d.rule, severity=d.severity,
@@ -169,7 +150,8 @@ def _evaluate(d: CheckDef, i: int, first: dict[str, Any], rows: int, data_schema
         metric = (round(count / rows * 100, 6) if rows else 0.0) if d.percent else count
         out.update(failed_rows=count, observed=metric, passed=d.threshold.passes(metric))
     elif d.kind == "dup":
-        keys, dup_rows = dup_counts.get(i, (0, 0))
+        info = dup_info.get(i, {})
+        keys, dup_rows = info.get("keys", 0), info.get("rows", 0)
         out.update(failed_rows=dup_rows, observed=keys, passed=d.threshold.passes(keys))
     elif d.kind == "rows":
         out.update(observed=rows, passed=d.threshold.passes(rows))
@@ -275,44 +257,79 @@ def _run_sql(sql_defs: list[tuple[int, CheckDef]], results: list[dict[str, Any]]
 
 # --- failures: samples and first/last failing timestamps ----------------------------------
 
-def _follow_up(defs: list[CheckDef], results: list[dict[str, Any]], lf: pl.LazyFrame, obj: Any,
-               data_schema: pl.Schema, sensitive: set[str], sample_rows: int) -> None:
-    failed = [(i, d) for i, d in enumerate(defs)
-              if not results[i]["passed"] and d.kind in {"row", "dup"}
-              and (results[i]["failed_rows"] or 0) > 0]
+def _follow_up(defs: list[CheckDef], results: list[dict[str, Any]], first: dict[str, Any],
+               lf: pl.LazyFrame, obj: Any, data_schema: pl.Schema, sensitive: set[str],
+               sample_rows: int, ts_col: str | None) -> None:
+    """Pass 2, one ``collect_all``, only when pass 1 found something.
+
+    Duplicate checks whose hashes repeat: an exact ``group_by`` over just the rows whose
+    hash repeats gives the duplicated keys and rows, the first/last timestamps and sample
+    rows. Failed row checks: a ``head`` query each for samples (it stops reading once it
+    has its rows) and one select for all their first/last failing timestamps.
+    """
     for r in results:
-        r.setdefault("first_failed_at", None)
-        r.setdefault("last_failed_at", None)
-        r.setdefault("samples", ())
-    if not failed:
-        return
-    ts_col = _timestamp_column(obj, data_schema)
+        r.update(first_failed_at=None, last_failed_at=None, samples=())
     keys = [column_name(p) for p in sorted(
         (p for p in obj.properties or [] if p.primaryKey),
         key=lambda p: p.primaryKeyPosition if p.primaryKeyPosition is not None else 0)]
-    queries: list[pl.LazyFrame] = []
-    plan: list[tuple[int, str]] = []
-    for i, d in failed:
-        bad = _dup_bad(d.columns) if d.kind == "dup" else d.bad
+
+    def sample_cols(d: CheckDef) -> list[str]:
         cols = list(dict.fromkeys([*keys, *([ts_col] if ts_col else []), *d.columns]))
-        cols = [c for c in cols if c in data_schema]
-        rows = lf.filter(bad).select(cols)
-        if d.kind == "dup":
-            rows = rows.sort(list(d.columns), nulls_last=True)
-        queries.append(_mask(rows.head(sample_rows), sensitive))
-        plan.append((i, "samples"))
-        if ts_col:
-            queries.append(lf.filter(bad).select(pl.col(ts_col).min().alias("first"),
-                                                 pl.col(ts_col).max().alias("last")))
-            plan.append((i, "times"))
-    frames = pl.collect_all(queries)
-    for (i, what), frame in zip(plan, frames, strict=True):
-        if what == "samples":
+        return [c for c in cols if c in data_schema]
+
+    queries: list[pl.LazyFrame] = []
+    plan: list[tuple[str, int]] = []
+    for i, d in enumerate(defs):
+        if d.kind == "dup" and first[f"c{i}"]:
+            cols = list(d.columns)
+            nonnull = pl.all_horizontal([pl.col(c).is_not_null() for c in cols])
+            # rows whose key hash repeats (a streaming group_by over 64-bit hashes, then a
+            # semi join); the exact grouping runs over these few rows only, in memory
+            dup_hashes = (lf.filter(nonnull).select(__h=_hash(cols)).group_by("__h")
+                          .agg(pl.len().alias("__n")).filter(pl.col("__n") > 1).select("__h"))
+            needed = list(dict.fromkeys([*cols, *sample_cols(d), *([ts_col] if ts_col else [])]))
+            queries.append(lf.filter(nonnull).with_columns(__h=_hash(cols))
+                           .join(dup_hashes, on="__h", how="semi").select(needed))
+            plan.append(("dup", i))
+        elif d.kind == "row" and not results[i]["passed"] and results[i]["failed_rows"]:
+            rows = lf.filter(d.bad).select(sample_cols(d)).head(sample_rows)
+            queries.append(_mask(rows, sensitive))
+            plan.append(("samples", i))
+    row_failed = [(i, d) for i, d in enumerate(defs) if d.kind == "row"
+                  and not results[i]["passed"] and results[i]["failed_rows"]]
+    if ts_col and row_failed:
+        ts = pl.col(ts_col)
+        queries.append(lf.select([e for i, d in row_failed for e in (
+            ts.filter(d.bad).min().alias(f"f{i}"), ts.filter(d.bad).max().alias(f"l{i}"))]))
+        plan.append(("times", -1))
+    if not queries:
+        return
+    frames = pl.collect_all(queries, engine="streaming")
+    for (what, i), frame in zip(plan, frames, strict=True):
+        if what == "dup":
+            d = defs[i]
+            cols = list(d.columns)
+            dups = frame.filter(pl.len().over(cols) > 1)  # exact: drops hash collisions
+            dup_keys = dups.select(cols).n_unique() if dups.height else 0
+            results[i].update(observed=dup_keys, failed_rows=dups.height,
+                              passed=d.threshold.passes(dup_keys))
+            if dups.height:
+                if ts_col:
+                    results[i].update(first_failed_at=_iso(dups[ts_col].min()),
+                                      last_failed_at=_iso(dups[ts_col].max()))
+                sample = dups.sort(cols, nulls_last=True).head(sample_rows)
+                sample = _mask(sample.lazy(), sensitive).collect().select(sample_cols(d))
+                results[i]["samples"] = tuple(_jsonable_row(r) for r in sample.to_dicts())
+        elif what == "samples":
             results[i]["samples"] = tuple(_jsonable_row(r) for r in frame.to_dicts())
         else:
-            first, last = frame.row(0)
-            results[i]["first_failed_at"] = _iso(first)
-            results[i]["last_failed_at"] = _iso(last)
+            times = frame.row(0, named=True)
+            for k, _ in row_failed:
+                results[k].update(first_failed_at=_iso(times[f"f{k}"]),
+                                  last_failed_at=_iso(times[f"l{k}"]))
+    for i, d in enumerate(defs):
+        if d.kind == "dup" and results[i]["passed"]:
+            results[i].update(samples=(), first_failed_at=None, last_failed_at=None)
 
 
 def _timestamp_column(obj: Any, data_schema: pl.Schema) -> str | None:
