@@ -24,8 +24,9 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
+# One pytest run: the test suite, and every notebook in notebooks/ under nbval (lax mode).
 test: $(STAMP) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests notebooks --nbval-lax
 
 lint: $(STAMP)
 	$(BIN)/ruff check workbench tests benchmarks notebooks
