@@ -226,3 +226,21 @@ def test_same_inputs_give_the_same_findings_bytes():
     texts = {dumps_json(costs.compute(d / "focus_costs.csv", d / "usage.csv", d / "value.csv",
                                       d / "budgets.csv").to_dict()) for _ in range(4)}
     assert len(texts) == 1
+
+
+def test_parquet_and_csv_ledgers_give_the_same_answer(tmp_path):
+    ledger = _ledger(ONE_DAY)
+    ledger.write_parquet(tmp_path / "ledger.parquet")
+    ledger.write_csv(tmp_path / "ledger.csv")
+    a = costs.compute(tmp_path / "ledger.parquet", USAGE, VALUE, BUDGETS).to_dict()
+    b = costs.compute(tmp_path / "ledger.csv", USAGE, VALUE, BUDGETS).to_dict()
+    assert a["metrics"] == b["metrics"]
+    assert a["metrics"]["total_cost"] == pytest.approx(190.0)
+
+
+def test_tags_stored_as_a_struct_are_read_too():
+    ledger = _ledger(ONE_DAY).with_columns(
+        pl.col("Tags").str.json_decode(pl.Struct({"model": pl.String, "stage": pl.String,
+                                                  "version": pl.String})))
+    r = costs.compute(ledger, USAGE, VALUE, BUDGETS)
+    assert r.allocation["unallocated_share"] == pytest.approx(20 / 190)
