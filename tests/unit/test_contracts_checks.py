@@ -240,3 +240,17 @@ def test_server_path_is_resolved_against_the_contract(tmp_path):
                          servers=[{"server": "s", "type": "local", "format": "parquet",
                                    "path": "d/t.parquet"}])
     assert check(load_contract(path)).rows == 6
+
+
+def test_free_text_severities_and_unknown_physical_types(tmp_path):
+    props = [{"name": "n", "logicalType": "integer", "physicalType": "VARIANT", "quality": [
+        {"metric": "invalidValues", "arguments": {"validValues": [1]}, "mustBe": 0,
+         "severity": "Critical"},
+        {"metric": "nullValues", "mustBe": 1, "severity": "warn"}]}]
+    res = check(contract_file(tmp_path, props), FRAME)
+    r = by_id(res)
+    assert r["t.n.invalidValues"].severity == "error"
+    assert r["t.n.nullValues"].severity == "warning"
+    unknown = r["t.n.physicalType"]
+    assert (unknown.severity, unknown.passed) == ("info", False)
+    assert "unknown physical type" in unknown.observed

@@ -16,7 +16,14 @@ from typing import Any
 import polars as pl
 from open_data_contract_standard.model import DataQuality, SchemaObject, SchemaProperty
 
-from workbench.contracts._model import OPERATORS, Contract, column_name, is_sensitive, schema_name
+from workbench.contracts._model import (
+    OPERATORS,
+    Contract,
+    column_name,
+    is_sensitive,
+    schema_name,
+    severity_of,
+)
 
 # The dimension a built-in (schema) check measures; a quality rule's own dimension wins.
 DEFAULT_DIMENSIONS = {
@@ -144,8 +151,10 @@ def compile_schema(contract: Contract, obj: SchemaObject, data_schema: pl.Schema
         if prop.logicalType:
             add(mk("logicalType", "meta", prop.logicalType, columns=(col,), prop=prop))
         if prop.physicalType:
+            # a type name workbench does not know is reported (info), never silently skipped
+            known = physical_type_matches(prop.physicalType, dtype) is not None
             add(mk("physicalType", "meta", prop.physicalType, columns=(col,), prop=prop,
-                   extra={"csv": csv}))
+                   extra={"csv": csv}, severity="error" if known else "info"))
         c = pl.col(col)
         if prop.required or prop.primaryKey:
             add(mk("required", "row", "no null values", bad=c.is_null(), columns=(col,)))
@@ -272,7 +281,7 @@ def _quality_check(q: DataQuality, k: int, schema: str, pname: str | None, col: 
     kind = q.type or "library"
     if kind == "text":
         return None
-    severity = (q.severity or "error").lower()
+    severity = severity_of(q.severity)
     where = f"{schema}.{pname}" if pname else schema
     threshold = threshold_of(q)
     percent = (q.unit or "rows") == "percent"

@@ -182,7 +182,8 @@ def _meta(d: CheckDef, data_schema: pl.Schema) -> dict[str, Any]:
         return {"observed": str(dtype), "passed": bool(ok)}
     ok = physical_type_matches(str(d.expected), dtype, csv=bool(d.extra.get("csv")))
     if ok is None:
-        return {"observed": f"{dtype} (unknown physical type {d.expected!r})", "passed": False}
+        return {"observed": f"{dtype}; cannot compare with unknown physical type "
+                            f"{d.expected!r}", "passed": False}
     return {"observed": str(dtype), "passed": ok}
 
 

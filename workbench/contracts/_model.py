@@ -44,6 +44,16 @@ OPERATORS = ("mustBe", "mustNotBe", "mustBeGreaterThan", "mustBeGreaterOrEqualTo
              "mustBeLessThan", "mustBeLessOrEqualTo", "mustBeBetween", "mustNotBeBetween")
 UNITS = ("rows", "percent")
 SEVERITIES = ("error", "warning", "info")
+
+
+def severity_of(text: str | None) -> str:
+    """ODCS severity is free text: warning/warn and info are non-blocking, the rest errors."""
+    value = (text or "error").strip().lower()
+    if value in {"warning", "warn"}:
+        return "warning"
+    if value in {"info", "information", "informational"}:
+        return "info"
+    return "error"
 STRING_FORMATS = ("email", "uuid", "uri", "date", "date-time")
 MAX_PROBLEMS = 50
 
@@ -438,8 +448,6 @@ def _semantic_problems(odcs: OpenDataContractStandard) -> list[str]:
 def _quality_problems(q: DataQuality, where: str, column: str | None) -> list[str]:
     out: list[str] = []
     kind = q.type or "library"
-    if q.severity is not None and q.severity.lower() not in SEVERITIES:
-        out.append(f"{where}.severity: expected one of {', '.join(SEVERITIES)}, got {q.severity!r}")
     if kind == "text":
         return out
     if kind == "custom":
