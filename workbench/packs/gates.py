@@ -191,6 +191,28 @@ class ReviewSummary:
     verdict: str
     gates: tuple[GateResult, ...]
     notebooks: tuple[dict[str, Any], ...]  # name, status, headline
+    changes: Any = None  # workbench.packs.summary.ChangeSummary (None: not compared)
+    history: tuple[dict[str, Any], ...] = ()  # summary.history rows, oldest first
+
+    @property
+    def reason(self) -> str:
+        return verdict_reason(self.gates, self.missing)
+
+    def history_chart(self) -> Any:
+        """Trends across versions (an Altair chart), or a note when there is one version."""
+        from workbench.packs.summary import history_chart, history_table
+
+        if len(self.history) < 2:
+            return render.HTML(
+                "<p>This is the first version of this pack; trends appear from the second "
+                "build.</p>" + (history_table(self.history) if self.history else "")
+            )
+        return history_chart(self.history)
+
+    def history_table(self) -> render.HTML:
+        from workbench.packs.summary import history_table
+
+        return render.HTML(history_table(self.history))
 
     @property
     def missing(self) -> list[str]:
@@ -228,9 +250,14 @@ class ReviewSummary:
                 "gates_failed": sum(g.status == "failed" for g in self.gates),
                 "gates_unknown": sum(g.status == "unknown" for g in self.gates),
                 "notebooks_missing": len(self.missing),
+                "changes_worse": len(self.changes.worse) if self.changes else 0,
+                "changes_better": len(self.changes.better) if self.changes else 0,
             },
+            "verdict_reason": self.reason,
             "gates": [g.to_dict() for g in self.gates],
             "notebooks": list(self.notebooks),
+            "changes": None if self.changes is None else self.changes.to_dict(),
+            "history": list(self.history),
         }
 
     def gates_table(self) -> str:
@@ -257,17 +284,27 @@ class ReviewSummary:
 
     def _repr_html_(self) -> str:
         status = {"go": "ok", "hold": "warn", "no-go": "fail"}[self.verdict]
-        box = render.callout(f"{self.title}: {VERDICT_TEXT[self.verdict]}", self.headline(), status)
+        box = render.callout(
+            f"{self.title}: {VERDICT_TEXT[self.verdict]}",
+            f"{self.reason} {self.headline()}",
+            status,
+        )
         return f"{box}{self.gates_table()}{self.notebooks_table()}"
 
 
 def summarize(
     spec_path: str | os.PathLike[str],
     results_dir: str | os.PathLike[str] = ".",
+    previous_dir: str | os.PathLike[str] = "",
     exclude: Sequence[str] = ("review_summary",),
 ) -> ReviewSummary:
-    """Read the pack's results from ``results_dir`` and evaluate the spec's gates."""
+    """Read the pack's results from ``results_dir``, evaluate the spec's gates, and compare
+    with ``previous_dir`` (the previous published version; "" for none).
+
+    The history covers every published version next to ``previous_dir`` plus this one.
+    """
     from workbench.packs.spec import load_spec
+    from workbench.packs.summary import changes_since, history, history_row
 
     spec = load_spec(spec_path)
     names = [nb.name for nb in spec.notebooks if nb.name not in exclude]
@@ -293,4 +330,14 @@ def summarize(
             )
     gates = evaluate_gates(spec.gates, results)
     missing = [r["name"] for r in rows if r["status"] == "missing"]
-    return ReviewSummary(spec.title, verdict(gates, missing), tuple(gates), tuple(rows))
+    outcome = verdict(gates, missing)
+    diff = changes_since(
+        results_dir, previous_dir, gates=[g.to_dict() for g in gates], verdict=outcome
+    )
+    # The builder runs notebooks in reports/<pack>/.staging-<version>: that is this version.
+    this = Path(results_dir).resolve().name.removeprefix(".staging-")
+    trend = history(
+        Path(previous_dir).parent if previous_dir else None,
+        history_row(this, results, status="this build", verdict=outcome),
+    )
+    return ReviewSummary(spec.title, outcome, tuple(gates), tuple(rows), diff, tuple(trend))

@@ -119,7 +119,6 @@ def front_page(
         history_row(
             manifest["version"],
             results,
-            started_at=manifest.get("started_at"),
             status=manifest.get("status"),
             verdict=manifest.get("verdict"),
         ),
@@ -174,6 +173,8 @@ def versions(pack_dir: Path) -> list[dict[str, Any]]:
                 "verdict": m.get("verdict", "unknown"),
                 "started_at": m.get("started_at", ""),
                 "gates_failed": sum(g.get("status") == "failed" for g in m.get("gates", [])),
+                "gates_total": len(m.get("gates", [])),
+                "verdict_reason": str(m.get("verdict_reason") or ""),
             }
         )
     return sorted(out, key=lambda v: v["version"], reverse=True)

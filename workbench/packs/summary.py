@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -482,7 +483,6 @@ def history(
             history_row(
                 v.name,
                 read_results_dir(v),
-                started_at=m.get("started_at"),
                 status=m.get("status"),
                 verdict=m.get("verdict"),
             )
@@ -499,12 +499,26 @@ TREND_LABELS = {
 }
 
 
+_VERSION_TIME = re.compile(r"^\d{4}(\d\d)(\d\d)T(\d\d)(\d\d)\d\dZ")
+
+
+def _build_label(row: Mapping[str, Any], i: int) -> str:
+    """``11-27 22:08`` from ``started_at`` or the version name's timestamp, else the name."""
+    when = str(row.get("started_at") or "")
+    if len(when) >= 16:
+        return when[5:16].replace("T", " ")
+    version = str(row.get("version") or "")
+    hit = _VERSION_TIME.match(version)
+    if hit:
+        return f"{hit[1]}-{hit[2]} {hit[3]}:{hit[4]}"
+    return version or f"#{i + 1}"
+
+
 def history_long(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Rows as (build, order, panel, series, value) records for charting; None values dropped."""
     out = []
     for i, r in enumerate(rows):
-        when = str(r.get("started_at") or r.get("version") or "")
-        label = when[5:16].replace("T", " ") if len(when) >= 16 else when or f"#{i + 1}"
+        label = _build_label(r, i)
         for key, value in r.items():
             if value is None:
                 continue
