@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -29,15 +30,19 @@ def run_once(spec: Path, jobs: int | None) -> dict:
         if jobs:
             cmd += ["--jobs", str(jobs)]
         load = os.getloadavg()[0]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # builder + kernels (reaped descendants count): less noisy than wall time on a busy box
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         if done.returncode not in (0, 1, 3):
             sys.exit(f"build failed ({done.returncode}):\n{done.stderr}")
         version = Path(done.stdout.strip().splitlines()[-1]).parent
         manifest = json.loads((version / "manifest.json").read_text())
         pages = {p.name: p.stat().st_size for p in sorted(version.glob("*.html"))}
-        return {"wall": wall, "load": load, "rc": done.returncode, "manifest": manifest,
+        return {"wall": wall, "cpu": cpu, "load": load, "rc": done.returncode, "manifest": manifest,
                 "pages": pages}
 
 
@@ -55,6 +60,8 @@ def main() -> None:
         print(f"\nrun {i + 1}: wall {r['wall']:.1f} s (builder {m['duration_s']:.1f} s, "
               f"exit {r['rc']}, status {m['status']}, verdict {m['verdict']}, "
               f"load avg at start {r['load']:.1f})")
+        print(f"  CPU {r['cpu']:.1f} s in builder + kernels; on 2 idle cores at least "
+              f"{r['cpu'] / 2:.1f} s wall")
         print(f"  {'notebook':<22}{'status':<8}{'exec s':>8}{'export s':>10}{'page KB':>10}")
         for nb in m["notebooks"]:
             size = r["pages"].get(f"{nb['name']}.html", 0) / 1000
