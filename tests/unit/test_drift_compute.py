@@ -268,3 +268,55 @@ def test_cli_bad_input_is_one_line_exit_2(files) -> None:
     assert res.exit_code == 2 and "needs a numerical column" in res.output
     res = CliRunner().invoke(cli, ["drift", str(ref), str(cur), "--window", "day"])
     assert res.exit_code == 2 and "timestamp" in res.output
+
+
+def test_cli_windows_and_prediction_in_json(tmp_path) -> None:
+    start = datetime(2026, 10, 5, tzinfo=UTC)
+    ref = pl.DataFrame({"score": [0.1, 0.2, 0.3] * 400})
+    cur = pl.DataFrame(
+        {"ts": [start + timedelta(hours=i) for i in range(48)] * 25, "score": [0.1, 0.2, 0.3] * 400}
+    )
+    cur = cur.with_columns(
+        pl.when(pl.col("ts") >= start + timedelta(days=1))
+        .then(pl.col("score") + 0.5)
+        .otherwise(pl.col("score"))
+        .alias("score")
+    )
+    ref.write_parquet(tmp_path / "ref.parquet")
+    cur.write_parquet(tmp_path / "cur.parquet")
+    res = CliRunner().invoke(
+        cli,
+        [
+            "drift",
+            str(tmp_path / "ref.parquet"),
+            str(tmp_path / "cur.parquet"),
+            "--timestamp",
+            "ts",
+            "--window",
+            "1d",
+            "--prediction",
+            "score",
+            "--format",
+            "json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert [(w["start"][:10], w["drifted"]) for w in out["windows"]] == [
+        ("2026-10-05", False),
+        ("2026-10-06", True),
+    ]
+    assert out["first_drift_window"] == {"score": "2026-10-06T00:00:00+00:00"}
+    res = CliRunner().invoke(
+        cli,
+        [
+            "drift",
+            str(tmp_path / "ref.parquet"),
+            str(tmp_path / "cur.parquet"),
+            "--timestamp",
+            "ts",
+            "--window",
+            "fortnight",
+        ],
+    )
+    assert res.exit_code == 2 and "window" in res.output

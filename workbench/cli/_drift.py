@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import sys
 
+from typing import TYPE_CHECKING
+
 import click
 
 from workbench.errors import InputError
+
+if TYPE_CHECKING:
+    from workbench.drift import DriftResult
 
 
 def _pairs(values: tuple[str, ...], option: str, cast: type) -> dict:
@@ -137,7 +142,7 @@ def _names(text: str | None) -> list[str]:
     return [c.strip() for c in text.split(",") if c.strip()] if text else []
 
 
-def _table(result) -> str:
+def _table(result: DriftResult) -> str:
     from workbench.render import fmt
 
     rows = [("column", "type", "method", "statistic", "threshold", "drifted")]
