@@ -1,0 +1,103 @@
+"""The demo pack's front page on a 1366x768 laptop screen, in headless Chromium, offline.
+
+The verdict banner, the page links and the whole gates table must be inside the first
+screen (no scrolling), the table must say what manifest.json says, and the text must be
+a readable size. A screenshot is saved to ``$WORKBENCH_ARTIFACTS`` (a CI artifact
+directory) or the test's tmp dir, and its path printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WIDTH, HEIGHT = 1366, 768
+OUTCOME_TEXT = {"go": "GO", "hold": "HOLD", "no-go": "NO-GO"}
+
+
+@pytest.fixture(scope="module")
+def page(demo_pack):
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+        blocked: list[str] = []
+
+        def route(r):
+            if r.request.url.startswith(("file://", "data:")):
+                r.continue_()
+            else:
+                blocked.append(r.request.url)
+                r.abort()
+
+        context.route("**/*", route)
+        pg = context.new_page()
+        pg.goto(demo_pack.index.as_uri(), wait_until="load")
+        pg.blocked = blocked
+        yield pg
+        browser.close()
+
+
+def _inside_viewport(pg, selector: str) -> dict:
+    box = pg.locator(selector).bounding_box()
+    assert box is not None, f"{selector} is not rendered"
+    assert box["x"] >= 0 and box["y"] >= 0, (selector, box)
+    assert box["x"] + box["width"] <= WIDTH, f"{selector} runs off the right edge: {box}"
+    assert box["y"] + box["height"] <= HEIGHT, f"{selector} is below the fold: {box}"
+    return box
+
+
+def test_verdict_and_gates_fit_the_first_screen(page, demo_pack, tmp_path):
+    shots = Path(os.environ.get("WORKBENCH_ARTIFACTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    shot = shots / "front_page_1366x768.png"
+    page.screenshot(path=str(shot))
+    print(f"screenshot: {shot}")
+    assert shot.stat().st_size > 10_000  # a real picture, not a blank page
+
+    assert page.evaluate("window.scrollY") == 0
+    verdict = _inside_viewport(page, "#verdict")
+    gates = _inside_viewport(page, "#gates")
+    _inside_viewport(page, ".wb-pages")
+    assert verdict["y"] < gates["y"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+    assert page.blocked == []
+
+
+def test_front_page_says_what_the_manifest_says(page, demo_pack):
+    m = json.loads((demo_pack.version_dir / "manifest.json").read_text())
+    banner = page.locator("#verdict").inner_text()
+    assert f"Verdict: {OUTCOME_TEXT[m['verdict']]}" in banner
+    assert m["verdict_reason"] in banner
+    rows = page.locator("#gates tbody tr")
+    assert rows.count() == len(m["gates"]) > 0
+    for i, g in enumerate(m["gates"]):
+        cells = rows.nth(i).locator("td").all_inner_texts()
+        assert cells[0] == OUTCOME_TEXT[g["outcome"]] and cells[1] == g["title"], cells
+    # each notebook's page is one click away, above the fold
+    links = page.eval_on_selector_all(".wb-pages a", "as => as.map(a => a.getAttribute('href'))")
+    assert links == [f"{nb['name']}.html" for nb in m["notebooks"]]
+
+
+def test_text_is_readable_at_laptop_size(page):
+    sizes = page.eval_on_selector_all(
+        "#verdict .wb-verdict, #verdict .wb-reason, #gates td",
+        "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))",
+    )
+    assert sizes and min(sizes) >= 13
+    assert sizes[0] >= 20  # the verdict itself stands out
