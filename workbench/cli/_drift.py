@@ -6,7 +6,6 @@ The CLI keeps the design's REFERENCE CURRENT order; the Python API takes current
 from __future__ import annotations
 
 import sys
-
 from typing import TYPE_CHECKING
 
 import click
