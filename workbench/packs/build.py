@@ -250,9 +250,11 @@ def _make_readable(root: Path) -> None:
 
 
 def _remove_stale_staging(pack_dir: Path) -> None:
-    """Staging dirs left by a killed build (we hold the lock, so none is in use)."""
-    for d in pack_dir.glob(f"{STAGING_PREFIX}*"):
-        shutil.rmtree(d, ignore_errors=True)
+    """Staging dirs left by a killed build, trash left by a killed prune (we hold the lock,
+    so none is in use)."""
+    for pattern in (f"{STAGING_PREFIX}*", ".trash-*"):
+        for d in pack_dir.glob(pattern):
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def _safe_run(
