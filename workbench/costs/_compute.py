@@ -1,8 +1,13 @@
 """Cost ledger + usage + value + budgets -> allocation, unit economics, budget burn, anomalies.
 
-One lazy pass over the ledger groups line items by day, service, currency, charge category
-and ``Tags`` (a handful of thousand groups even for 10M line items); everything after that
-works on the small aggregate, so tags are parsed once per distinct value.
+One lazy pass over the ledger groups line items by day, service and ``Tags`` (and currency
+when there are several): a few thousand groups even for 10M line items. Everything after
+that works on the small aggregate, so tags are parsed once per distinct value. Costs are
+summed as integer millionths, so the findings do not change in the last digit from run to
+run with the order in which parallel threads add them.
+
+Measured (benchmarks/costs.py, 10M line items, 2 shared cores): about 1.8-2.0 s of CPU and
+0.3-0.5 GB peak RSS for the whole analysis; the 5-key first version took ~2.5 s of CPU.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import calendar
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import polars as pl
@@ -79,16 +84,6 @@ class Methods:
                           f"{self.anomaly_threshold:g}; services with fewer than "
                           f"{self.min_anomaly_days} days are not scored"),
         }
-
-
-@dataclass(frozen=True)
-class _Inputs:
-    ledger: pl.LazyFrame
-    usage: pl.DataFrame
-    value: pl.DataFrame
-    budgets: pl.DataFrame
-    rates: pl.DataFrame | None
-    names: dict[str, str] = field(default_factory=dict)
 
 
 def _lazy(src: Source, what: str) -> tuple[pl.LazyFrame, str]:
