@@ -119,3 +119,11 @@ def test_non_numeric_cost_deep_in_a_large_file(tmp_path, side_files):
     ledger.write_text("\n".join([HEADER, *rows]) + "\n")
     line = _one_error_line(_run(ledger, side_files))
     assert str(ledger) in line and "BilledCost" in line and "'n/a'" in line
+
+
+def test_unparseable_usage_date(tmp_path, side_files):
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("\n".join([HEADER, _row(1)]) + "\n")
+    (tmp_path / "usage.csv").write_text("date,model,version,predictions\nsoon,A,v1,10\n")
+    line = _one_error_line(_run(ledger, side_files))
+    assert "usage.csv: date: expected a YYYY-MM-DD date" in line

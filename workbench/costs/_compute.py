@@ -142,7 +142,11 @@ def _small(src: Source, what: str, columns: Mapping[str, str], numeric: tuple[st
             exprs.append(pl.col(col).cast(pl.String))
     if "version" in schema.names() and "version" not in columns:
         exprs.append(pl.col("version").cast(pl.String))
-    return _collect(lf.select(exprs), name), name
+    out = _collect(lf.select(exprs), name)
+    if "date" in columns and out["date"].null_count():
+        raise input_error(name, "date", "a YYYY-MM-DD date on every row",
+                          f"{out['date'].null_count()} empty or unparseable")
+    return out, name
 
 
 def _micro(expr: pl.Expr) -> pl.Expr:
