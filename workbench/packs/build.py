@@ -295,6 +295,7 @@ def _safe_run(
             '<p><a href="index.html">Back to the pack</a></p></body></html>\n',
         )
         run.results = (staging / f"{nb.name}.results.json").exists()
+        run.page_bytes = (staging / f"{nb.name}.html").stat().st_size
         return run
 
 
@@ -332,7 +333,8 @@ def _run_all(
                 say(
                     f"[{len(done)}/{total}] {name:<{width}}  {run.status:<6}  "
                     f"exec {run.exec_s:5.1f} s  "
-                    f"export {run.export_s:4.1f} s{note}"
+                    f"export {run.export_s:4.1f} s  page {run.page_bytes / 1e6:4.2f} MB"
+                    f"{' (over 2 MB)' if run.page_bytes > 2_000_000 else ''}{note}"
                 )
             submit_ready()
     return [done[nb.name] for nb in spec.notebooks]

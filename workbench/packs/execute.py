@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,7 @@ class NotebookRun:
     export_s: float = 0.0
     error: dict[str, Any] | None = None
     results: bool = False  # <name>.results.json was written
-    outputs: list[str] = field(default_factory=list)
+    page_bytes: int = 0         # size of <name>.html (a page should stay under 2 MB)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +80,7 @@ class NotebookRun:
             "export_s": round(self.export_s, 3),
             "error": self.error,
             "results": self.results,
+            "page_bytes": self.page_bytes,
         }
 
 
@@ -316,5 +317,6 @@ def run_notebook(
         {**wb_page, "name": nb_spec.name, "source": nb_spec.path, "error": run.error},
     )
     run.export_s = time.perf_counter() - t1
+    run.page_bytes = out_html.stat().st_size
     kill_point(f"exported:{nb_spec.name}")
     return run
