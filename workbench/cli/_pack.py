@@ -39,7 +39,18 @@ def command() -> None:
 )
 @click.option("--fail-on-gate", is_flag=True, help="Exit 1 when the verdict is no-go.")
 def build_cmd(spec: Path, out_dir: Path, jobs: int | None, fail_on_gate: bool) -> None:
-    """Execute SPEC's notebooks into a new version under OUT/<pack>/."""
+    """Execute SPEC's notebooks into a new version under OUT/<pack>/.
+
+    Prints one progress line per notebook on stderr and the new front page's path on
+    stdout. Never prompts.
+
+    \b
+    Exit codes:
+      0  published (whatever the verdict, unless --fail-on-gate)
+      1  verdict no-go and --fail-on-gate
+      2  unusable spec or input (one line naming the file and field)
+      3  a notebook failed: the version is published as failed, latest does not move
+    """
     from workbench.packs.build import build
 
     def say(line: str) -> None:
