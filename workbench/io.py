@@ -60,6 +60,8 @@ def scan(path: str | os.PathLike[str], fmt: str | None = None, *,
             raise input_error(src, None, "a file, not a directory")
         if p.is_file() and p.stat().st_size == 0:
             raise input_error(src, None, "a non-empty file")
+        if p.is_file() and kind in {"csv", "ndjson"}:
+            _check_utf8(p)
     try:
         if kind == "csv":
             lf = pl.scan_csv(src, try_parse_dates=try_parse_dates,
@@ -78,12 +80,50 @@ def scan(path: str | os.PathLike[str], fmt: str | None = None, *,
     return lf
 
 
+def _check_utf8(p: Path, sniff: int = 1 << 16) -> None:
+    """Text tables must be UTF-8: a UTF-16 file or a Latin-1 byte fails here, in one line."""
+    with open(p, "rb") as fh:
+        head = fh.read(sniff)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\0" in head:
+        raise input_error(p, "encoding", "UTF-8 text", "UTF-16 or binary bytes")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut at the end of the sniff
+            line = head[: exc.start].count(b"\n") + 1
+            raise input_error(p, f"encoding (line {line})", "UTF-8 text",
+                              f"byte {head[exc.start]:#04x}") from exc
+
+
+def read_problem(path: str | os.PathLike[str], exc: BaseException) -> InputError | None:
+    """Name the line of a ragged CSV row that made a lazy read fail, or None.
+
+    polars reports "found more fields than defined in 'Schema'" without a line number;
+    this re-reads the local CSV with the csv module (only after a failure) to find it.
+    """
+    import csv
+
+    p = Path(str(path))
+    if "more fields" not in str(exc) or is_url(path) or not p.is_file():
+        return None
+    with open(p, newline="", encoding="utf-8", errors="replace") as fh:
+        rows = csv.reader(fh, delimiter="\t" if p.suffix.lower() == ".tsv" else ",")
+        width = len(next(rows, []))
+        for row in rows:
+            if len(row) != width:
+                return input_error(p, f"line {rows.line_num}", f"{width} fields like the header",
+                                   f"{len(row)} fields")
+    return None
+
+
 def read_table(path: str | os.PathLike[str], fmt: str | None = None, **kw: Any) -> pl.DataFrame:
     """:func:`scan` and collect, with read failures (ragged rows, bad encoding) as InputError."""
     lf = scan(path, fmt, **kw)
     try:
         return lf.collect()
     except Exception as exc:
+        if (problem := read_problem(path, exc)) is not None:
+            raise problem from exc
         raise InputError(f"{path}: expected a readable {table_format(path, fmt)} file: "
                          f"{type(exc).__name__}: {_first_line(exc)}", file=str(path)) from exc
 

@@ -74,6 +74,8 @@ def check(contract: Contract | str | os.PathLike[str], data: DataLike | None = N
     try:
         first = lf.select(aggs).collect(engine="streaming").row(0, named=True)
     except pl.exceptions.ComputeError as exc:
+        if (problem := io.read_problem(dataset, exc)) is not None:
+            raise problem from exc
         raise InputError(f"{dataset}: expected data the contract's rules can read: {_line(exc)}",
                          file=dataset) from exc
     except Exception as exc:

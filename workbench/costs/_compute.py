@@ -100,6 +100,8 @@ def _collect(lf: pl.LazyFrame, name: str) -> pl.DataFrame:
     except InputError:
         raise
     except Exception as exc:   # a parse failure deep in a file: still one line naming it
+        if (problem := io.read_problem(name, exc)) is not None:
+            raise problem from exc
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         bad = re.search(r"could not parse `(.*?)` as dtype `(.*?)` at column '(.*?)'", first)
         if bad:

@@ -1,0 +1,258 @@
+"""Soak test: SIGKILL `workbench pack build` over and over, then check nothing is broken.
+
+    .venv/bin/python benchmarks/soak_kill.py --kills 120          # the soak (minutes)
+    .venv/bin/python benchmarks/soak_kill.py --kills 24 --json    # what tests/trust runs
+
+A tiny two-notebook spec is built again and again into one reports dir. Each build runs
+in a forked child (the parent imports the builder once, so a kill costs a fork rather
+than an interpreter start). The first kills walk every named kill point of
+``workbench.packs._faults`` once (``WORKBENCH_KILL_AT``); the rest kill the child with
+SIGKILL after a random delay within one build's duration. After EVERY kill:
+
+* every published version directory passes ``workbench pack verify``;
+* ``latest`` (when present) names a verified version whose status is ok;
+* no version published earlier has disappeared;
+* the kernels of the killed builder are gone within a few seconds (ipykernel's parent
+  poller); any left over are counted and killed.
+
+At the end one build runs without a kill: it must succeed, remove every ``.staging-*``
+leftover, and ``reports/index.html`` must list every published version. Exit status 0
+when no problem was found, 1 otherwise. Timings are wall-clock on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from workbench.packs import _faults
+from workbench.packs.build import STAGING_PREFIX, build
+from workbench.packs.index import read_latest
+from workbench.packs.verify import verify
+
+NOTEBOOKS = ("a", "b")  # --notebooks 1 builds only "a"
+
+
+def write_spec(root: Path, notebooks: tuple[str, ...] = NOTEBOOKS) -> Path:
+    """A spec of two tiny notebooks (no heavy imports: a kill point costs a kernel start)."""
+    params = new_code_cell(
+        'results_dir: str = "."  # where the results JSON goes\nname: str = "a"  # results stem'
+    )
+    params.metadata["tags"] = ["parameters"]
+    body = new_code_cell(
+        "import json, pathlib\n"
+        "doc = {'notebook': name, 'status': 'ok', 'headline': 'fine.', 'metrics': {'rows': 3}}\n"
+        "pathlib.Path(results_dir, name + '.results.json').write_text(json.dumps(doc))\n"
+        "print('done')"
+    )
+    nb = new_notebook(cells=[params, body])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.write(nb, root / "tiny.ipynb")
+    spec = root / "tiny.yml"
+    lines = ["name: tiny", "title: Tiny pack", "inputs: ['tiny.ipynb']", "notebooks:"]
+    for name in notebooks:
+        lines += [f"  - name: {name}", "    path: tiny.ipynb", f"    parameters: {{name: {name}}}"]
+    spec.write_text("\n".join(lines) + "\n")
+    return spec
+
+
+def named_points(notebooks: tuple[str, ...] = NOTEBOOKS) -> list[str]:
+    out = []
+    for p in _faults.POINTS:
+        out.extend(p.format(nb=n) for n in notebooks) if "{nb}" in p else out.append(p)
+    return out
+
+
+def _child(spec: Path, out: Path, point: str | None) -> int:
+    pid = os.fork()
+    if pid == 0:  # child: build, with the kill point armed
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            if point:
+                os.environ[_faults.ENV] = point
+            build(spec, out, jobs=2)
+            os._exit(0)
+        except BaseException:
+            os._exit(3)
+    return pid
+
+
+def _wait(pid: int) -> str:
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        return "killed" if sig == signal.SIGKILL else f"signal {sig}"
+    return "finished" if os.WEXITSTATUS(status) == 0 else f"exit {os.WEXITSTATUS(status)}"
+
+
+def _orphans(parent: int) -> list[int]:
+    """Processes (kernels) whose JPY_PARENT_PID is the killed builder."""
+    found = []
+    needle = f"JPY_PARENT_PID={parent}".encode()
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            env = (d / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in env.split(b"\0"):
+            found.append(int(d.name))
+    return found
+
+
+def _reap_orphans(parent: int, grace: float = 8.0) -> int:
+    """Wait up to ``grace`` s for the kernels to notice; kill and count any that stay."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not _orphans(parent):
+            return 0
+        time.sleep(0.2)
+    left = _orphans(parent)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return len(left)
+
+
+def check(pack_dir: Path, seen: set[str]) -> list[str]:
+    """Invariants after a kill; returns problems (empty when all hold). Updates ``seen``."""
+    problems = []
+    published = {d.name for d in pack_dir.iterdir() if d.is_dir() and not d.name.startswith(".")}
+    for name in sorted(published):
+        try:
+            verify(pack_dir / name)
+        except Exception as exc:  # noqa: BLE001 (report whatever verify raises)
+            problems.append(f"{name}: fails verify: {exc}")
+    lost = seen - published
+    if lost:
+        problems.append(f"versions disappeared: {sorted(lost)}")
+    seen |= published
+    if (pack_dir / "latest").exists():
+        latest = read_latest(pack_dir)
+        if latest is None:
+            problems.append("latest names no published version")
+        elif json.loads((pack_dir / latest / "manifest.json").read_text())["status"] != "ok":
+            problems.append(f"latest {latest} is not an ok version")
+    return problems
+
+
+def _preload() -> None:
+    """Import what a build imports lazily, once, so each forked child starts warm."""
+    import jupyter_client.manager  # noqa: F401
+    import papermill  # noqa: F401
+    import papermill.parameterize  # noqa: F401
+
+    from workbench.packs import export
+
+    export.make_exporter()
+
+
+def soak(kills: int, seed: int, work: Path, notebooks: int = 2) -> dict:
+    _preload()
+    rng = random.Random(seed)
+    names = NOTEBOOKS[:notebooks]
+    spec = write_spec(work, names)
+    out = work / "reports"
+    pack_dir = out / "tiny"
+    t0 = time.monotonic()
+    pid = _child(spec, out, None)  # one clean build: baseline and duration of a build
+    first = _wait(pid)
+    build_s = time.monotonic() - t0
+    seen: set[str] = set()
+    problems = [] if first == "finished" else [f"first build: {first}"]
+    problems += check(pack_dir, seen)
+    points = named_points(names)
+    outcomes: dict[str, int] = {}
+    staging_left = orphans = 0
+    log = []
+    for i in range(kills):
+        point = points[i] if i < len(points) else None
+        delay = None if point else rng.uniform(0.0, build_s * 1.2)
+        started = time.monotonic()
+        pid = _child(spec, out, point)
+        if delay is not None:
+            time.sleep(delay)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        outcome = _wait(pid)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        orphans += _reap_orphans(pid)
+        leftovers = list(pack_dir.glob(f"{STAGING_PREFIX}*"))
+        staging_left += bool(leftovers)
+        found = check(pack_dir, seen)
+        what = point or f"after {delay:.2f} s"
+        problems += [f"kill {i + 1} ({what}): {p}" for p in found]
+        if point and outcome != "killed":
+            problems.append(f"kill {i + 1} ({what}): the build was not killed ({outcome})")
+        log.append({"kill": i + 1, "at": what, "outcome": outcome,
+                    "s": round(time.monotonic() - started, 2), "staging_left": len(leftovers)})
+    pid = _child(spec, out, None)  # the next build after all that must just work
+    last = _wait(pid)
+    if last != "finished":
+        problems.append(f"final build: {last}")
+    problems += check(pack_dir, seen)
+    if list(pack_dir.glob(f"{STAGING_PREFIX}*")):
+        problems.append("staging leftovers remain after a successful build")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    missing = sorted(v for v in seen if v not in index)
+    if missing:
+        problems.append(f"reports/index.html lacks versions {missing}")
+    return {
+        "kills": kills,
+        "named_points": min(kills, len(points)),
+        "timed_kills": max(0, kills - len(points)),
+        "outcomes": outcomes,
+        "published_versions": len(seen),
+        "kills_leaving_staging": staging_left,
+        "orphan_kernels_killed": orphans,
+        "clean_build_s": round(build_s, 2),
+        "elapsed_s": round(time.monotonic() - t0, 1),
+        "problems": problems,
+        "log": log,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--kills", type=int, default=120)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--notebooks", type=int, choices=(1, 2), default=2)
+    ap.add_argument("--work", type=Path, default=None, help="work dir (default: a temp dir)")
+    ap.add_argument("--json", action="store_true", help="print the summary as JSON")
+    args = ap.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="soak-kill-"))
+    work.mkdir(parents=True, exist_ok=True)
+    summary = soak(args.kills, args.seed, work, args.notebooks)
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        for k in ("kills", "named_points", "timed_kills", "outcomes", "published_versions",
+                  "kills_leaving_staging", "orphan_kernels_killed", "clean_build_s", "elapsed_s"):
+            print(f"{k:<24} {summary[k]}")
+        print(f"{'problems':<24} {len(summary['problems'])}")
+        for p in summary["problems"]:
+            print(f"  {p}")
+        print("(wall-clock figures on a shared 2-core machine: noisy)")
+    return 1 if summary["problems"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
