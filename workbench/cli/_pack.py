@@ -1,4 +1,4 @@
-"""`workbench pack`: build, list, verify and prune review packs.
+"""`workbench pack`: build, list, verify, prune, hold and release review packs.
 
 ``pack build`` never prompts. Progress goes to stderr (one line per notebook); stdout
 gets only the path of the new version's index.html, so ``$(workbench pack build ...)``
@@ -83,7 +83,7 @@ def build_cmd(spec: Path, out_dir: Path, jobs: int | None, fail_on_gate: bool) -
 )
 def list_cmd(out_dir: Path) -> None:
     """List every pack and version with its status and verdict."""
-    from workbench.packs.prune import list_packs
+    from workbench.packs.prune import list_packs, read_holds
 
     found = list_packs(out_dir)
     if not found:
@@ -91,8 +91,11 @@ def list_cmd(out_dir: Path) -> None:
         return
     for pack in found:
         click.echo(f"{pack['name']}: {pack['title']}")
+        held = read_holds(out_dir / pack["name"])
         for v in pack["versions"]:
             mark = "  (latest)" if v["version"] == pack["latest"] else ""
+            if v["version"] in held:
+                mark += f"  (held: {held[v['version']]['reason']})"
             click.echo(
                 f"  {v['version']}  {v['status']:<6}  {v['verdict']:<5}  "
                 f"{out_dir / pack['name'] / v['version'] / 'index.html'}{mark}"
@@ -122,10 +125,31 @@ def verify_cmd(version_dir: Path) -> None:
     help="Reports directory.",
 )
 def prune_cmd(keep: int, out_dir: Path) -> None:
-    """Delete all but the KEEP newest versions of each pack (latest is always kept)."""
+    """Delete all but the KEEP newest versions of each pack (latest and held ones are kept)."""
     from workbench.packs.prune import prune
 
     removed = prune(out_dir, keep)
     click.echo(f"removed {len(removed)} version(s)")
     for p in removed:
         click.echo(f"  {p}")
+
+
+@command.command("hold")
+@click.argument("version_dir", type=click.Path(path_type=Path))
+@click.option("--reason", required=True, help="Why the version is kept (e.g. the audit).")
+def hold_cmd(version_dir: Path, reason: str) -> None:
+    """Keep VERSION_DIR through every prune (an audit hold) until released."""
+    from workbench.packs.prune import hold
+
+    entry = hold(version_dir, reason)
+    click.echo(f"{version_dir}: held ({entry['reason']})")
+
+
+@command.command("release")
+@click.argument("version_dir", type=click.Path(path_type=Path))
+def release_cmd(version_dir: Path) -> None:
+    """Remove the audit hold on VERSION_DIR (prune may then delete it)."""
+    from workbench.packs.prune import release
+
+    released = release(version_dir)
+    click.echo(f"{version_dir}: {'released' if released else 'was not held'}")
