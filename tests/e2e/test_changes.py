@@ -26,6 +26,7 @@ from click.testing import CliRunner
 from markupsafe import escape
 
 from workbench.cli import cli
+from workbench.packs.summary import history_long
 
 pytestmark = pytest.mark.slow
 
@@ -204,8 +205,11 @@ def test_gates_decide_exit_codes_and_are_recorded(two_builds):
     assert labels["unit-cost"]["explanation"] == (
         "cost_per_1k_predictions.credit_risk is 195; the gate requires at most 180."
     )
-    assert m2["verdict_reason"].startswith("Blocked by No error-level contract check fails;")
-    assert "could not evaluate Labels have not drifted" in m2["verdict_reason"]
+    assert m2["verdict_reason"] == (
+        "No-go gates failed: No error-level contract check fails. "
+        "Hold gates failed: Cost per 1k at most 180, No overdue action items. "
+        "Not evaluated (holds): Labels have not drifted."
+    )
 
 
 def test_change_summary_lists_exactly_what_changed(two_builds):
@@ -251,6 +255,8 @@ def test_history_covers_both_versions(two_builds):
     assert [r["verdict"] for r in rows] == ["hold", "no-go"]
     html = second_index.read_text()
     assert 'src="data:image/svg+xml;base64,' in html  # the trend chart, as an image
+    builds = {d["build"] for d in history_long(rows)}
+    assert len(builds) == 2  # two points on the x axis even when built within one minute
     assert f'href="../{first_index.parent.name}/index.html"' in html
     site = (two_builds["out"] / "index.html").read_text()
     assert "Change &lt;summary&gt; pack" in site

@@ -67,8 +67,10 @@ def test_verdict_reason_names_the_deciding_gates():
          gate("c", "<", 1, "hold", title="C")],
         res,
     )  # fmt: skip
-    assert verdict_reason(out) == "Blocked by A; also failed: B; could not evaluate C."
-    assert verdict_reason(out[1:2], ["drift"]) == "Needs a decision on B; no results from drift."
+    assert verdict_reason(out) == (
+        "No-go gates failed: A. Hold gates failed: B. Not evaluated (holds): C."
+    )
+    assert verdict_reason(out[1:2], ["drift"]) == ("Hold gates failed: B. No results from: drift.")
     ok = evaluate_gates([gate("a", ">", 1)], res)
     assert verdict_reason(ok) == "All 1 gates passed."
 

@@ -154,18 +154,17 @@ def verdict_reason(
     unknown = [g.title for g in gate_results if g.status == "unknown"]
     parts = []
     if nogo:
-        parts.append("blocked by " + ", ".join(nogo))
+        parts.append("No-go gates failed: " + ", ".join(nogo) + ".")
     if hold:
-        parts.append(("also failed: " if nogo else "needs a decision on ") + ", ".join(hold))
+        parts.append("Hold gates failed: " + ", ".join(hold) + ".")
     if unknown:
-        parts.append("could not evaluate " + ", ".join(unknown))
+        parts.append("Not evaluated (holds): " + ", ".join(unknown) + ".")
     if missing_notebooks:
-        parts.append("no results from " + ", ".join(missing_notebooks))
+        parts.append("No results from: " + ", ".join(missing_notebooks) + ".")
     if not parts:
         n = len(gate_results)
         return f"All {n} gates passed." if n else "No gates are defined."
-    text = "; ".join(parts) + "."
-    return text[0].upper() + text[1:]
+    return " ".join(parts)
 
 
 def load_results(
@@ -263,13 +262,12 @@ class ReviewSummary:
     def gates_table(self) -> str:
         rows = [
             {
+                "outcome": VERDICT_TEXT.get(g.outcome, g.outcome),
                 "gate": g.title,
-                "notebook": g.notebook,
-                "check": f"{g.metric} {g.op} {render.fmt(g.value)}",
+                "rule": f"{g.notebook} · {g.metric} {g.op} {render.fmt(g.value)}",
                 "observed": render.fmt(g.observed),
-                "result": g.status,
-                "outcome": g.outcome,
-                "why it matters": g.reason,
+                "what happened": g.explanation,
+                "why it matters": g.reason if g.status != "passed" else "",
             }
             for g in self.gates
         ]
@@ -286,7 +284,8 @@ class ReviewSummary:
         status = {"go": "ok", "hold": "warn", "no-go": "fail"}[self.verdict]
         box = render.callout(
             f"{self.title}: {VERDICT_TEXT[self.verdict]}",
-            f"{self.reason} {self.headline()}",
+            f"{self.reason} {sum(g.status == 'passed' for g in self.gates)} of "
+            f"{len(self.gates)} gates passed.",
             status,
         )
         return f"{box}{self.gates_table()}{self.notebooks_table()}"

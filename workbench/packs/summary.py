@@ -499,26 +499,30 @@ TREND_LABELS = {
 }
 
 
-_VERSION_TIME = re.compile(r"^\d{4}(\d\d)(\d\d)T(\d\d)(\d\d)\d\dZ")
+_VERSION_TIME = re.compile(r"^\d{4}(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z")
 
 
-def _build_label(row: Mapping[str, Any], i: int) -> str:
-    """``11-27 22:08`` from ``started_at`` or the version name's timestamp, else the name."""
-    when = str(row.get("started_at") or "")
-    if len(when) >= 16:
-        return when[5:16].replace("T", " ")
+def _build_label(row: Mapping[str, Any], i: int, seconds: bool = False) -> str:
+    """``11-27 22:08`` (or ``11-27 22:08:15``) from the version name, else the name."""
     version = str(row.get("version") or "")
     hit = _VERSION_TIME.match(version)
     if hit:
-        return f"{hit[1]}-{hit[2]} {hit[3]}:{hit[4]}"
+        return f"{hit[1]}-{hit[2]} {hit[3]}:{hit[4]}" + (f":{hit[5]}" if seconds else "")
     return version or f"#{i + 1}"
 
 
 def history_long(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Rows as (build, order, panel, series, value) records for charting; None values dropped."""
+    """Rows as (build, order, panel, series, value) records for charting; None values dropped.
+
+    ``build`` labels are unique: two builds within one minute get seconds, then a number.
+    """
+    labels = [_build_label(r, i) for i, r in enumerate(rows)]
+    if len(set(labels)) < len(labels):
+        labels = [_build_label(r, i, seconds=True) for i, r in enumerate(rows)]
+    if len(set(labels)) < len(labels):
+        labels = [f"{label} #{i + 1}" for i, label in enumerate(labels)]
     out = []
-    for i, r in enumerate(rows):
-        label = _build_label(r, i)
+    for i, (r, label) in enumerate(zip(rows, labels, strict=True)):
         for key, value in r.items():
             if value is None:
                 continue
