@@ -125,18 +125,37 @@ def _theme() -> dict[str, Any]:
     }}
 
 
+_SEPARATORS = str.maketrans({"\u2028": " ", "\u2029": " "})
+
+
+def _vega_safe(obj: Any) -> Any:
+    """U+2028/U+2029 in any string of a spec (data, fields, titles) become spaces.
+
+    Vega-Lite copies titles and field names into Vega expressions, whose parser rejects
+    these two characters ("Unexpected token ILLEGAL"), so one such character in a data
+    value or column name would otherwise fail the whole chart (and its notebook).
+    """
+    if isinstance(obj, str):
+        return obj.translate(_SEPARATORS)
+    if isinstance(obj, dict):
+        return {_vega_safe(k): _vega_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_vega_safe(v) for v in obj]
+    return obj
+
+
 def chart_svg(chart: Any) -> str:
     """Static SVG for an Altair chart, rendered offline by vl-convert."""
     import vl_convert as vlc
 
     spec = chart.to_dict() if hasattr(chart, "to_dict") else chart
-    return vlc.vegalite_to_svg(spec)
+    return vlc.vegalite_to_svg(_vega_safe(spec))
 
 
 def _svg_renderer(spec: dict, **_: Any) -> dict[str, str]:
     import vl_convert as vlc
 
-    return {"image/svg+xml": vlc.vegalite_to_svg(spec), "text/plain": "<chart>"}
+    return {"image/svg+xml": vlc.vegalite_to_svg(_vega_safe(spec)), "text/plain": "<chart>"}
 
 
 _SET_UP = False

@@ -162,6 +162,18 @@ def scrub(obj: Any, values: Iterable[str]) -> Any:
     return obj
 
 
+def pack_secret_values(spec: PackSpec) -> list[str]:
+    """The values of every secret parameter in the spec (from the environment or defaults)."""
+    values = []
+    for nb in spec.notebooks:
+        for param in nb.parameters.values():
+            if isinstance(param, EnvParam) and param.secret:
+                value = os.environ.get(param.env, param.default)
+                if value not in (None, ""):
+                    values.append(str(value))
+    return values
+
+
 def _first_error(nb: nbformat.NotebookNode) -> dict[str, Any] | None:
     for index, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
@@ -295,7 +307,9 @@ def run_notebook(
         input_path=nb_spec.path, output_path=out_ipynb.name
     )
 
-    secret_values = [v for _, v in secrets if v]
+    # every secret of the pack, not only this notebook's: all kernels inherit the
+    # environment, so another notebook could print os.environ
+    secret_values = pack_secret_values(spec)
     if secret_values:
         scrub(executed, secret_values)
         if run.error:
