@@ -141,3 +141,18 @@ def test_notebook_node_round_trip_is_not_mutated(tmp_path):
         },
     )
     assert nbformat.writes(nb) == before
+
+
+def test_svg_ids_are_unique_per_chart(tmp_path):
+    svg = (
+        '<svg><defs><clipPath id="clip1"><rect/></clipPath></defs>'
+        '<g clip-path="url(#clip1)"><path d="M0,0"/></g></svg>'
+    )
+    cells = [
+        new_code_cell("x", outputs=[new_output("display_data", data={"image/svg+xml": svg})])
+        for _ in range(2)
+    ]
+    html = _page(tmp_path, cells)
+    assert 'id="wb1-clip1"' in html and "url(#wb1-clip1)" in html
+    assert 'id="wb2-clip1"' in html and "url(#wb2-clip1)" in html
+    assert 'id="clip1"' not in html

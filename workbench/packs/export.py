@@ -37,9 +37,24 @@ _SVG_EXTERNAL = re.compile(
 _SVG_PROLOG = re.compile(r"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!DOCTYPE[^>]*>\s*)?", re.IGNORECASE)
 
 
-def clean_svg(svg: str) -> str:
-    """Inline-safe SVG: no script, event handlers, foreign HTML or external references."""
+_SVG_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def clean_svg(svg: str, prefix: str = "") -> str:
+    """Inline-safe SVG: no script, event handlers, foreign HTML or external references.
+
+    With ``prefix``, ids (and ``url(#id)`` / ``href="#id"`` references to them) are made
+    unique, so two inline charts on one page cannot clip or fill with each other's defs.
+    """
     svg = _SVG_PROLOG.sub("", svg)
+    if prefix:
+        for old in set(_SVG_ID.findall(svg)):
+            new = f"{prefix}{old}"
+            svg = (
+                svg.replace(f'id="{old}"', f'id="{new}"')
+                .replace(f"url(#{old})", f"url(#{new})")
+                .replace(f'href="#{old}"', f'href="#{new}"')
+            )
     svg = _SVG_SCRIPT.sub("", svg)
     svg = _SVG_FOREIGN.sub("", svg)
     svg = _SVG_ON_ATTR.sub("", svg)
@@ -62,7 +77,10 @@ class OutputSanitizer(SanitizeHTML):
                 continue
             if "image/svg+xml" in data:
                 svg = data["image/svg+xml"]
-                data["image/svg+xml"] = clean_svg("".join(svg) if isinstance(svg, list) else svg)
+                n = resources["wb_svg_count"] = resources.get("wb_svg_count", 0) + 1
+                data["image/svg+xml"] = clean_svg(
+                    "".join(svg) if isinstance(svg, list) else svg, prefix=f"wb{n}-"
+                )
         cell.outputs = self.sanitize_code_outputs(cell.outputs)
         return cell, resources
 
