@@ -36,6 +36,7 @@ from workbench.packs.execute import NotebookRun, declared_parameters, run_notebo
 from workbench.packs.gates import evaluate_gates, load_results, verdict, verdict_reason
 from workbench.packs.index import (
     LATEST,
+    current_umask,
     front_page,
     publish_text,
     read_latest,
@@ -242,8 +243,7 @@ def _version_name(pack_dir: Path, started: datetime, digest: str) -> str:
 
 def _make_readable(root: Path) -> None:
     """Atomic writes create 0600 temp files; published pages follow the umask like any file."""
-    mask = os.umask(0)
-    os.umask(mask)
+    mask = current_umask()
     for p in root.rglob("*"):
         if p.is_file():
             p.chmod(0o666 & ~mask)

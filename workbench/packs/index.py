@@ -202,12 +202,24 @@ def packs(out_dir: Path) -> list[dict[str, Any]]:
     return found
 
 
+def current_umask() -> int:
+    """The process umask, read without setting it where possible (setting is process-wide,
+    and another thread could create a file in between)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def publish_text(path: Path, text: str) -> Path:
     """Atomic write, then the umask's permissions (temp files are created 0600)."""
     write_text_atomic(path, text)
-    mask = os.umask(0)
-    os.umask(mask)
-    path.chmod(0o666 & ~mask)
+    path.chmod(0o666 & ~current_umask())
     return path
 
 
