@@ -244,3 +244,10 @@ def test_tags_stored_as_a_struct_are_read_too():
                                                   "version": pl.String})))
     r = costs.compute(ledger, USAGE, VALUE, BUDGETS)
     assert r.allocation["unallocated_share"] == pytest.approx(20 / 190)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), None])
+def test_nan_infinite_or_empty_cost_is_refused(bad):
+    items = [dict(ONE_DAY[0]), dict(ONE_DAY[1], EffectiveCost=bad)]
+    with pytest.raises(InputError, match="EffectiveCost: expected a finite number.*1 empty"):
+        costs.compute(_ledger(items), USAGE, VALUE, BUDGETS)

@@ -154,7 +154,8 @@ def _small(src: Source, what: str, columns: Mapping[str, str], numeric: tuple[st
 def _micro(expr: pl.Expr) -> pl.Expr:
     """Cost in integer millionths: sums of integers do not depend on the order in which a
     parallel group-by adds them, so the same ledger gives the same bytes of findings."""
-    return (expr * MICRO).round().cast(pl.Int64)
+    # NaN and inf become null here and are reported with the empty values
+    return (expr * MICRO).round().cast(pl.Int64, strict=False)
 
 
 def _aggregate(ledger: pl.LazyFrame, name: str, rules: AllocationRules) -> pl.DataFrame:
@@ -197,6 +198,7 @@ def _aggregate(ledger: pl.LazyFrame, name: str, rules: AllocationRules) -> pl.Da
            .agg(pl.col("cost").sum(), *[pl.col(c).sum() for c in checked],
                 pl.col("cost").clip(lower_bound=0).sum().alias("charged"),
                 pl.col("cost").null_count().alias("null_cost"),
+                *[pl.col(c).null_count().alias("null_other") for c in checked],
                 pl.len().alias("items")))
     out = _collect(agg, name)
     if not mixed and out.height:
@@ -206,11 +208,12 @@ def _aggregate(ledger: pl.LazyFrame, name: str, rules: AllocationRules) -> pl.Da
     if out["date"].null_count():
         raise input_error(name, "ChargePeriodStart", "a date or datetime on every line item",
                           "empty or unparseable values")
-    if out["null_cost"].sum():
-        raise input_error(name, rules.cost_column, "a numeric cost on every line item",
-                          f"{out['null_cost'].sum()} empty values")
+    for col, nulls in ((rules.cost_column, "null_cost"), (other, "null_other")):
+        if nulls in out.columns and out[nulls].sum():
+            raise input_error(name, col, "a finite number on every line item",
+                              f"{out[nulls].sum()} empty, NaN or infinite values")
     # each item is its positive part plus its negative part, so credits need no extra sum
-    return out.drop("null_cost").with_columns(
+    return out.drop("null_cost", "null_other", strict=False).with_columns(
         (pl.col("cost", "charged", *checked) / MICRO),
         ((pl.col("cost") - pl.col("charged")) / MICRO).alias("credits")).sort(keys)
 
