@@ -254,3 +254,11 @@ def test_free_text_severities_and_unknown_physical_types(tmp_path):
     unknown = r["t.n.physicalType"]
     assert (unknown.severity, unknown.passed) == ("info", False)
     assert "unknown physical type" in unknown.observed
+
+
+def test_sql_results_from_sensitive_columns_are_masked(tmp_path):
+    props = [{"name": "email", "logicalType": "string", "tags": ["pii"]}]
+    quality = [{"type": "sql", "query": "SELECT MAX(email) FROM t", "mustNotBe": ""}]
+    res = check(contract_file(tmp_path, props, quality), FRAME)
+    assert res.check("t.sql").observed == MASK and res.check("t.sql").passed
+    assert "nope@" not in str(res.to_dict())

@@ -92,7 +92,7 @@ def check(contract: Contract | str | os.PathLike[str], data: DataLike | None = N
                for i, d in enumerate(defs)]
     sql_defs = [(i, d) for i, d in enumerate(defs) if d.kind == "sql"]
     if sql_defs:
-        _run_sql(sql_defs, results, source, lf, obj, sname, dataset)
+        _run_sql(sql_defs, results, source, lf, obj, sname, sensitive)
     _follow_up(defs, results, first, lf, obj, data_schema, sensitive, sample_rows, ts_col)
     checks = tuple(CheckResult(**r) for r in results)
     return ContractResult(contract=contract.id, dataset=dataset, schema=sname, rows=rows,
@@ -221,7 +221,7 @@ _PLACEHOLDER = re.compile(r"\$?\{(model|table|object|schema|column|property|fiel
 
 
 def _run_sql(sql_defs: list[tuple[int, CheckDef]], results: list[dict[str, Any]], source: Any,
-             lf: pl.LazyFrame, obj: Any, sname: str, dataset: str) -> None:
+             lf: pl.LazyFrame, obj: Any, sname: str, sensitive: set[str]) -> None:
     import duckdb
 
     con = duckdb.connect()
@@ -232,6 +232,8 @@ def _run_sql(sql_defs: list[tuple[int, CheckDef]], results: list[dict[str, Any]]
             kind, path = source
             reader = "read_parquet" if kind == "parquet" else (
                 "read_csv_auto" if kind == "csv" else "read_json_auto")
+            if os.path.isdir(path):
+                path = os.path.join(path, "**", "*.parquet")
             literal = "'" + path.replace("'", "''") + "'"
             for n in names:
                 con.execute(f'CREATE VIEW "{n}" AS SELECT * FROM {reader}({literal})')
@@ -254,8 +256,10 @@ def _run_sql(sql_defs: list[tuple[int, CheckDef]], results: list[dict[str, Any]]
                 value = value.item()
             if hasattr(value, "__float__") and not isinstance(value, int | float | bool):
                 value = float(value)  # Decimal
-            results[i].update(observed=value, passed=d.threshold.passes(value)
-                              if value is not None else False)
+            passed = d.threshold.passes(value) if value is not None else False
+            if isinstance(value, str) and any(c in query for c in sensitive):
+                value = MASK  # a query may select a sensitive value; never show it
+            results[i].update(observed=value, passed=passed)
     finally:
         con.close()
 
