@@ -9,7 +9,8 @@ rows, reference N/2), restricted to its 25 features (20 numerical, 5 categorical
 10M-row files are the 1M-row files repeated (streamed with polars), to keep the run short.
 Each measurement runs in a fresh subprocess, so peak memory (ru_maxrss) is that run's own;
 the figure includes the Python interpreter and imports. Timings on a shared 2-core machine
-are noisy: read them as orders of magnitude. workbench reads Parquet lazily; evidently
+are noisy: CPU seconds (user + system, all threads) are printed beside wall time because
+they barely move with the machine's load. workbench reads Parquet lazily; evidently
 needs pandas frames, so its time includes only the report, not reading the files.
 """
 
@@ -49,7 +50,10 @@ FEATURES_CAT = ["channel", "home_ownership", "loan_purpose", "employment_type", 
 COLUMNS = FEATURES_NUM + FEATURES_CAT
 
 _CHILD = r"""
-import json, sys, time, warnings
+import json, resource, sys, time, warnings
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 warnings.simplefilter("ignore")
 kind, cur, ref, cols = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
 t0 = time.perf_counter()
@@ -57,15 +61,16 @@ if kind == "workbench":
     import polars as pl
     from workbench.drift import compute
     t_import = time.perf_counter() - t0
-    times = []
+    times, cpus = [], []
     for _ in range(int(sys.argv[5])):           # best of N: the machine is shared and noisy
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu()
         r = compute(pl.scan_parquet(cur).select(cols), pl.scan_parquet(ref).select(cols),
                     methods="evidently")
         times.append(time.perf_counter() - t0)
+        cpus.append(cpu() - c0)
     out = {"drifted": r.drifted_columns, "columns": len(r.columns),
            "stats": {c.column: c.statistic for c in r.columns}, "seconds": min(times),
-           "first_seconds": times[0]}
+           "first_seconds": times[0], "cpu_seconds": min(cpus)}
 else:
     import polars as pl
     from evidently import Report
@@ -73,7 +78,7 @@ else:
     t_import = time.perf_counter() - t0
     c = pl.scan_parquet(cur).select(cols).collect().to_pandas()
     f = pl.scan_parquet(ref).select(cols).collect().to_pandas()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu()
     snap = Report([DataDriftPreset()]).run(c, f)
     d = snap.dict()
     vals = {m["config"]["column"]: m["value"] for m in d["metrics"]
@@ -81,7 +86,7 @@ else:
     cnt = [m["value"]["count"] for m in d["metrics"]
            if m["config"]["type"].endswith("DriftedColumnsCount")]
     out = {"drifted": int(cnt[0]), "columns": len(vals), "stats": vals,
-           "seconds": time.perf_counter() - t0}
+           "seconds": time.perf_counter() - t0, "cpu_seconds": cpu() - c0}
 out["import_seconds"] = t_import
 # VmHWM: this process's own peak RSS (ru_maxrss would carry the parent's peak across exec)
 hwm = [x for x in open("/proc/self/status") if x.startswith("VmHWM")][0]
@@ -137,7 +142,8 @@ def make_data(root: Path, rows: int, base: int | None = None) -> tuple[Path, Pat
 def line(label: str, r: dict) -> str:
     first = f" (first {r['first_seconds']:.2f} s)" if r.get("first_seconds") else ""
     return (
-        f"  {label:<34} {r['seconds']:8.2f} s  (+{r['import_seconds']:.1f} s import)  "
+        f"  {label:<34} {r['seconds']:8.2f} s wall {r['cpu_seconds']:7.2f} s cpu  "
+        f"(+{r['import_seconds']:.1f} s import)  "
         f"peak {r['peak_mb']:7.0f} MB   drifted {r['drifted']}/{r['columns']}{first}"
     )
 
@@ -172,6 +178,10 @@ def main() -> None:
         f"{ev_small['seconds'] / ours_small['seconds']:.0f}x"
     )
     print(
+        f"  cpu ratio at {args.evidently_rows:,} rows: "
+        f"{ev_small['cpu_seconds'] / ours_small['cpu_seconds']:.0f}x"
+    )
+    print(
         f"  evidently at {args.evidently_rows:,} rows vs workbench at {args.rows:,} rows: "
         f"{ev_small['seconds'] / ours['seconds']:.1f}x"
     )
@@ -182,6 +192,7 @@ def main() -> None:
             f"  ratio at {args.rows:,} rows: evidently / workbench = "
             f"{ev['seconds'] / ours['seconds']:.0f}x"
         )
+        print(f"  cpu ratio at {args.rows:,} rows: {ev['cpu_seconds'] / ours['cpu_seconds']:.0f}x")
         worst = max(
             abs(ours["stats"][c] - ev["stats"][c]) / max(abs(ev["stats"][c]), 1e-300)
             for c in ev["stats"]
