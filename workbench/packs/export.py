@@ -17,6 +17,7 @@ from typing import Any
 
 import nbformat
 from nbconvert.exporters import HTMLExporter
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 from traitlets.config import Config
 
@@ -62,7 +63,8 @@ def clean_svg(svg: str, prefix: str = "") -> str:
 
 
 class OutputSanitizer(SanitizeHTML):
-    """Sanitize text/markdown outputs (they may carry data), clean SVG, drop script types.
+    """Sanitize text/markdown outputs (rendered to HTML, then cleaned: they may carry data),
+    clean SVG, drop script types.
 
     Markdown *cells* are the notebook author's prose and stay as written; text/html
     outputs are workbench's own escaped markup (``workbench.render``).
@@ -75,6 +77,12 @@ class OutputSanitizer(SanitizeHTML):
             data = output.get("data")
             if not data:
                 continue
+            if "text/markdown" in data and "text/html" not in data:
+                # render first, then sanitize the HTML: sanitizing the Markdown source
+                # would leave [x](javascript:...) links for the renderer to create
+                md = data.pop("text/markdown")
+                html = markdown2html_mistune("".join(md) if isinstance(md, list) else md)
+                data["text/html"] = self.sanitize_html_tags(html)
             if "image/svg+xml" in data:
                 svg = data["image/svg+xml"]
                 n = resources["wb_svg_count"] = resources.get("wb_svg_count", 0) + 1
@@ -107,6 +115,13 @@ def make_exporter() -> HTMLExporter:
         "application/json",
     }
     c.OutputSanitizer.sanitized_output_types = {"text/markdown"}
+    # what Markdown renders to (bleach's default list lacks headings, paragraphs, tables);
+    # attributes stay bleach's (href/title on <a>, protocols http/https/mailto only)
+    c.OutputSanitizer.tags = sorted(
+        {"a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4",
+         "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "strong", "sub", "sup", "table",
+         "tbody", "td", "th", "thead", "tr", "ul"}
+    )
     exporter = HTMLExporter(config=c)
     exporter.register_preprocessor(OutputSanitizer(config=c), enabled=True)
     return exporter
