@@ -101,3 +101,65 @@ def test_text_is_readable_at_laptop_size(page):
     )
     assert sizes and min(sizes) >= 13
     assert sizes[0] >= 20  # the verdict itself stands out
+
+
+def test_ten_gates_and_a_failed_build_still_fit(tmp_path):
+    """Worst case we design for: long description, failed build, 10 failing gates with
+    two-line titles and reasons; the banner then counts gates instead of naming them."""
+    from types import SimpleNamespace
+
+    from workbench.packs.gates import evaluate_gates, verdict, verdict_reason
+    from workbench.packs.index import front_page
+
+    gates = [
+        SimpleNamespace(
+            id=f"g{i}",
+            title=f"Gate {i}: a fairly long title that PM and MLOps agreed on",
+            notebook="drift",
+            metric=f"drifted_share.model_{i}",
+            op="<=",
+            value=0.25,
+            severity="no-go" if i % 2 else "hold",
+            reason="A reason of realistic length telling a product manager why this gate "
+            "matters for the release decision.",
+        )
+        for i in range(10)
+    ]
+    results = {
+        "drift": {
+            "notebook": "drift",
+            "status": "fail",
+            "headline": "h",
+            "metrics": {f"drifted_share.model_{i}": 0.5 for i in range(9)},
+        },
+        "boom": None,
+    }
+    found = evaluate_gates(gates, results)
+    manifest = {
+        "pack": "p", "title": "Credit risk model — weekly review",
+        "version": "20261127T000000Z-aaaaaaaa", "status": "failed",
+        "verdict": verdict(found, ["boom"]), "verdict_reason": verdict_reason(found, ["boom"]),
+        "started_at": "2026-11-27T00:00:00Z", "finished_at": "2026-11-27T00:01:00Z",
+        "duration_s": 60.0, "spec": {"path": "x.yml", "sha256": "0" * 64}, "inputs": [],
+        "git": {"commit": None}, "environment": {"python": "3.11"},
+        "gates": [g.to_dict() for g in found], "previous_version": None,
+        "notebooks": [
+            {"name": "drift", "status": "ok", "duration_s": 1.0, "results": True, "error": None},
+            {"name": "boom", "status": "failed", "duration_s": 1.0, "results": False,
+             "error": {"ename": "ValueError", "evalue": "boom"}},
+        ],
+    }  # fmt: skip
+    description = "Data contract, drift, cost-to-value and the latest incident for the model. " * 3
+    path = tmp_path / "index.html"
+    path.write_text(front_page(manifest, results, description))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pg = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+        pg.goto(path.as_uri(), wait_until="load")
+        pg.screenshot(path=str(tmp_path / "worst_case_1366x768.png"))
+        banner = pg.locator("#verdict").inner_text()
+        assert "4 no-go gates failed, 5 hold gates failed, 1 not evaluated (holds)" in banner
+        assert "Build failed" in banner
+        _inside_viewport(pg, "#verdict")
+        _inside_viewport(pg, "#gates")
+        browser.close()

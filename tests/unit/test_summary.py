@@ -71,8 +71,12 @@ def test_verdict_reason_names_the_deciding_gates():
         "No-go gates failed: A. Hold gates failed: B. Not evaluated (holds): C."
     )
     assert verdict_reason(out[1:2], ["drift"]) == ("Hold gates failed: B. No results from: drift.")
+    assert verdict_reason(out, ["drift"], brief=True) == (
+        "1 no-go gate failed, 1 hold gate failed, 1 not evaluated (holds); "
+        "no results from drift; see the gates below."
+    )
     ok = evaluate_gates([gate("a", ">", 1)], res)
-    assert verdict_reason(ok) == "All 1 gates passed."
+    assert verdict_reason(ok) == verdict_reason(ok, brief=True) == "All 1 gates passed."
 
 
 # --- changes ---------------------------------------------------------------------------

@@ -146,12 +146,28 @@ def verdict(gate_results: Sequence[GateResult], missing_notebooks: Sequence[str]
 
 
 def verdict_reason(
-    gate_results: Sequence[GateResult], missing_notebooks: Sequence[str] = ()
+    gate_results: Sequence[GateResult],
+    missing_notebooks: Sequence[str] = (),
+    brief: bool = False,
 ) -> str:
-    """The verdict in one plain sentence: which gates decided it, and what could not run."""
+    """The verdict in plain words: which gates decided it, and what could not run.
+
+    ``brief`` counts the gates instead of naming them (for a banner above the gates table).
+    """
     nogo = [g.title for g in gate_results if g.outcome == "no-go"]
     hold = [g.title for g in gate_results if g.status == "failed" and g.outcome == "hold"]
     unknown = [g.title for g in gate_results if g.status == "unknown"]
+    if brief:
+        counts = [
+            f"{len(nogo)} no-go gate{'s' if len(nogo) != 1 else ''} failed" if nogo else "",
+            f"{len(hold)} hold gate{'s' if len(hold) != 1 else ''} failed" if hold else "",
+            f"{len(unknown)} not evaluated (holds)" if unknown else "",
+        ]
+        text = ", ".join(c for c in counts if c)
+        if missing_notebooks:
+            text += ("; " if text else "") + "no results from " + ", ".join(missing_notebooks)
+        if text:
+            return text[0].upper() + text[1:] + "; see the gates below."
     parts = []
     if nogo:
         parts.append("No-go gates failed: " + ", ".join(nogo) + ".")

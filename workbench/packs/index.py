@@ -104,6 +104,8 @@ def front_page(
         + "."
     )
     reason = manifest.get("verdict_reason") or verdict_reason(_gate_objects(gates), missing)
+    if len(reason) > 200:  # the gates table right below names them; keep the banner short
+        reason = verdict_reason(_gate_objects(gates), missing, brief=True)
     prev = _previous(pack_dir, manifest)
     diff = changes(
         results,
