@@ -167,6 +167,18 @@ def test_undeclared_parameter_names_the_notebook_parameters(tmp_path):
         check_declared_parameters(spec, {"a": {"results_dir", "name", "rows", "token"}})
 
 
+def test_builder_parameters_cannot_be_set_in_the_spec(tmp_path):
+    path = _spec(
+        tmp_path,
+        notebooks=[{"name": "a", "path": "ok.ipynb", "parameters": {"results_dir": "/tmp/x"}}],
+        gates=[],
+    )
+    with pytest.raises(
+        SpecError, match=r"notebooks\[0\]\.parameters\.results_dir: expected no value"
+    ):
+        check_declared_parameters(load_spec(path), {"a": {"results_dir"}})
+
+
 def test_cli_bad_spec_exits_2_with_one_line(tmp_path):
     path = _spec(
         tmp_path,

@@ -59,6 +59,7 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 DEFAULT_CELL_TIMEOUT = 600
 DEFAULT_MAX_DURATION = 1800
 REDACTED = "<redacted>"
+BUILDER_PARAMETERS = ("results_dir", "previous_dir", "pack_spec")  # injected when declared
 OPS = ("<", "<=", ">", ">=", "==", "!=")
 
 
@@ -360,6 +361,13 @@ def check_declared_parameters(spec: PackSpec, declared: dict[str, set[str]]) -> 
     for i, nb in enumerate(spec.notebooks):
         have = declared.get(nb.name, set())
         for key in nb.parameters:
+            if key in BUILDER_PARAMETERS:
+                raise _fail(
+                    spec.path,
+                    f"notebooks[{i}].parameters.{key}",
+                    "no value: the builder sets results_dir, previous_dir and pack_spec",
+                    key,
+                )
             if key not in have:
                 listed = ", ".join(sorted(have)) or "none"
                 raise _fail(
