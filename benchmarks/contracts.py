@@ -72,6 +72,8 @@ def write_data(path: Path, rows: int, seed: int = 7, chunk: int = 10_000_000,
             writer = pq.ParquetWriter(str(path), table.schema, compression="zstd")
         writer.write_table(table, row_group_size=1_000_000)
         start += n
+        if rows > chunk:
+            print(f"  generated {start:,} rows", flush=True)
     writer.close()
 
 
