@@ -86,8 +86,7 @@ def check(contract: Contract | str | os.PathLike[str], data: DataLike | None = N
     rows = int(first["__rows"])
 
     ts_col = _timestamp_column(obj, data_schema)
-    sensitive = {column_name(p) for p in obj.properties or []
-                 if column_name(p) in {c.name for c in contract.columns(sname) if c.sensitive}}
+    sensitive = {c.name for c in contract.columns(sname) if c.sensitive}
     results = [_evaluate(d, i, first, rows, data_schema, {}, as_of_dt, sensitive)
                for i, d in enumerate(defs)]
     sql_defs = [(i, d) for i, d in enumerate(defs) if d.kind == "sql"]
