@@ -32,25 +32,32 @@ OUTCOME_TEXT = {"go": "GO", "hold": "HOLD", "no-go": "NO-GO"}
 
 
 @pytest.fixture(scope="module")
-def page(demo_pack):
+def browser():
+    # one Playwright per module: the sync API refuses a second one while the first is open
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
-        blocked: list[str] = []
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
 
-        def route(r):
-            if r.request.url.startswith(("file://", "data:")):
-                r.continue_()
-            else:
-                blocked.append(r.request.url)
-                r.abort()
 
-        context.route("**/*", route)
-        pg = context.new_page()
-        pg.goto(demo_pack.index.as_uri(), wait_until="load")
-        pg.blocked = blocked
-        yield pg
-        browser.close()
+@pytest.fixture(scope="module")
+def page(browser, demo_pack):
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    blocked: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(("file://", "data:")):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    pg = context.new_page()
+    pg.goto(demo_pack.index.as_uri(), wait_until="load")
+    pg.blocked = blocked
+    yield pg
+    context.close()
 
 
 def _inside_viewport(pg, selector: str) -> dict:
@@ -103,7 +110,7 @@ def test_text_is_readable_at_laptop_size(page):
     assert sizes[0] >= 20  # the verdict itself stands out
 
 
-def test_ten_gates_and_a_failed_build_still_fit(tmp_path):
+def test_ten_gates_and_a_failed_build_still_fit(browser, tmp_path):
     """Worst case we design for: long description, failed build, 10 failing gates with
     two-line titles and reasons; the banner then counts gates instead of naming them."""
     from types import SimpleNamespace
@@ -152,14 +159,13 @@ def test_ten_gates_and_a_failed_build_still_fit(tmp_path):
     description = "Data contract, drift, cost-to-value and the latest incident for the model. " * 3
     path = tmp_path / "index.html"
     path.write_text(front_page(manifest, results, description))
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
-        pg.goto(path.as_uri(), wait_until="load")
-        pg.screenshot(path=str(tmp_path / "worst_case_1366x768.png"))
-        banner = pg.locator("#verdict").inner_text()
-        assert "4 no-go gates failed, 5 hold gates failed, 1 not evaluated (holds)" in banner
-        assert "Build failed" in banner
-        _inside_viewport(pg, "#verdict")
-        _inside_viewport(pg, "#gates")
-        browser.close()
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    pg = context.new_page()
+    pg.goto(path.as_uri(), wait_until="load")
+    pg.screenshot(path=str(tmp_path / "worst_case_1366x768.png"))
+    banner = pg.locator("#verdict").inner_text()
+    assert "4 no-go gates failed, 5 hold gates failed, 1 not evaluated (holds)" in banner
+    assert "Build failed" in banner
+    _inside_viewport(pg, "#verdict")
+    _inside_viewport(pg, "#gates")
+    context.close()
