@@ -320,3 +320,15 @@ def test_cli_windows_and_prediction_in_json(tmp_path) -> None:
         ],
     )
     assert res.exit_code == 2 and "window" in res.output
+
+
+def test_excluded_columns_are_skipped_with_their_reason():
+    import polars as pl
+
+    from workbench.drift import compute
+
+    frame = pl.DataFrame({"x": [1.0, 2.0, 3.0] * 400, "model_version": ["v3"] * 1200})
+    moved = frame.with_columns(pl.lit("v4").alias("model_version"))
+    result = compute(moved, frame, exclude=["model_version"])
+    assert [c["column"] for c in result.to_dict()["columns"]] == ["x"]
+    assert {"column": "model_version", "reason": "excluded by the caller"} in result.results()["skipped"]

@@ -359,7 +359,8 @@ def compute(
     prediction, label = list(prediction), list(label)
 
     declared: dict[str, str | None] = {}
-    sensitive = set(exclude)
+    excluded = set(exclude)
+    sensitive: set[str] = set()
     valid: dict[str, tuple] = {}
     contract_id = None
     if contract is not None:
@@ -374,6 +375,8 @@ def compute(
     for c in picked:
         if c in sensitive:
             skipped.append({"column": c, "reason": "sensitive (excluded)"})
+        elif c in excluded:
+            skipped.append({"column": c, "reason": "excluded by the caller"})
         elif c == timestamp:
             skipped.append({"column": c, "reason": "timestamp"})
         elif declared.get(c) == "skip":
