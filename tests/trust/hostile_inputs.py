@@ -131,6 +131,7 @@ def write_hostile_inputs(root: Path) -> dict[str, Path]:
 
     data = root / "data"
     generate(data, 1500)
+    _hostile_costs(data)
     return {
         "current": _hostile_scoring(data),
         "contract": _hostile_contract(data),
