@@ -1,12 +1,13 @@
 """Running compiled checks: one fused lazy polars pass, then small follow-ups for failures.
 
 Pass 1 (one ``select``, streaming engine): the row count, the count of failing rows of every
-row-level check, ``count - n_unique`` of every duplicate check and the newest timestamp of
-every freshness check. Type and presence checks read only the schema.
-Pass 2 (only when something failed, all queries in one ``collect_all``): the duplicated key
-and row counts of failed duplicate checks, up to ``sample_rows`` failing rows per failed
-check (sensitive columns masked) and, where the schema object has a timestamp column, the
-first and last failing timestamps.
+row-level check, the repeats among the sorted 64-bit key hashes of every duplicate check
+(``count - n_unique``), the newest timestamp of every freshness check. Type and presence
+checks read only the schema.
+Pass 2 (only when something failed, all queries in one ``collect_all``): the rows whose key
+hash repeats, grouped exactly (duplicated keys and rows; hash collisions drop out), up to
+``sample_rows`` failing rows per failed check (sensitive columns masked) and, where the
+schema object has a timestamp column, the first and last failing timestamps.
 SQL rules run in DuckDB over the same file (``read_parquet``/``read_csv``) or the frame.
 """
 
@@ -291,10 +292,11 @@ def _follow_up(defs: list[CheckDef], results: list[dict[str, Any]], first: dict[
         if d.kind == "dup" and first[f"c{i}"]:
             cols = list(d.columns)
             nonnull = pl.all_horizontal([pl.col(c).is_not_null() for c in cols])
-            # rows whose key hash repeats (a streaming group_by over 64-bit hashes, then a
-            # semi join); the exact grouping runs over these few rows only, in memory
-            dup_hashes = (lf.filter(nonnull).select(__h=_hash(cols)).group_by("__h")
-                          .agg(pl.len().alias("__n")).filter(pl.col("__n") > 1).select("__h"))
+            # rows whose key hash repeats: the repeated hashes come from sorted hashes (as
+            # in pass 1: a sort needs less memory than a hash table over every row), then
+            # a semi join; the exact grouping runs over these few rows only, in memory
+            hashes = lf.filter(nonnull).select(__h=_hash(cols).sort())
+            dup_hashes = hashes.filter(pl.col("__h") == pl.col("__h").shift(1)).unique()
             needed = list(dict.fromkeys([*cols, *sample_cols(d), *([ts_col] if ts_col else [])]))
             queries.append(lf.filter(nonnull).with_columns(__h=_hash(cols))
                            .join(dup_hashes, on="__h", how="semi").select(needed))
