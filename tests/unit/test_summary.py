@@ -244,3 +244,10 @@ def test_front_page_with_previous_version_shows_changes_and_trend_escaped(tmp_pa
     assert f"What changed since {prev.name}" in html
     assert f'href="../{prev.name}/index.html"' in html
     assert "All 0 gates passed." not in html and "No gates are defined." in html
+
+
+def test_a_pruned_previous_version_is_said_not_compared(tmp_path):
+    gone = tmp_path / "20261101T090000Z-aaaaaaaa"
+    s = changes_since(tmp_path, gone)
+    assert s.previous == gone.name and s.changes == ()
+    assert s.headline() == f"Not compared: the previous version {gone.name} is no longer on disk."

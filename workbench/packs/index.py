@@ -20,6 +20,7 @@ from workbench.io import write_text_atomic
 from workbench.packs.gates import VERDICT_TEXT, GateResult, verdict_reason
 from workbench.packs.manifest import MANIFEST
 from workbench.packs.summary import (
+    ChangeSummary,
     changes,
     history,
     history_row,
@@ -107,15 +108,18 @@ def front_page(
     if len(reason) > 200:  # the gates table right below names them; keep the banner short
         reason = verdict_reason(_gate_objects(gates), missing, brief=True)
     prev = _previous(pack_dir, manifest)
-    diff = changes(
-        results,
-        prev[0] if prev else None,
-        previous_name=manifest.get("previous_version"),
-        gates=gates,
-        previous_gates=(prev[1].get("gates") or []) if prev else [],
-        verdict=manifest.get("verdict"),
-        previous_verdict=prev[1].get("verdict") if prev else None,
-    )
+    if prev is None and manifest.get("previous_version") and pack_dir:
+        diff = ChangeSummary(manifest["previous_version"], compared=False)  # pruned meanwhile
+    else:
+        diff = changes(
+            results,
+            prev[0] if prev else None,
+            previous_name=manifest.get("previous_version"),
+            gates=gates,
+            previous_gates=(prev[1].get("gates") or []) if prev else [],
+            verdict=manifest.get("verdict"),
+            previous_verdict=prev[1].get("verdict") if prev else None,
+        )
     trend = history(
         pack_dir,
         history_row(

@@ -63,6 +63,7 @@ class ChangeSummary:
     previous: str | None  # previous version name (or directory), None for a first version
     changes: tuple[Change, ...] = ()
     notes: tuple[str, ...] = ()  # areas that could not be compared, and why
+    compared: bool = True  # False: a previous version exists but its results are gone
 
     @property
     def worse(self) -> list[Change]:
@@ -75,6 +76,8 @@ class ChangeSummary:
     def headline(self) -> str:
         if self.previous is None:
             return "First version of this pack: nothing to compare with."
+        if not self.compared:
+            return f"Not compared: the previous version {self.previous} is no longer on disk."
         if not self.changes:
             return f"Nothing changed since {self.previous}."
         return (
@@ -85,6 +88,7 @@ class ChangeSummary:
     def to_dict(self) -> dict[str, Any]:
         return {
             "previous": self.previous,
+            "compared": self.compared,
             "headline": self.headline(),
             "changes": [c.to_dict() for c in self.changes],
             "notes": list(self.notes),
@@ -415,8 +419,10 @@ def changes_since(
     verdict: str | None = None,
 ) -> ChangeSummary:
     """:func:`changes` between two results directories (``previous_dir`` "" or None: first)."""
-    if not previous_dir or not Path(previous_dir).is_dir():
+    if not previous_dir:
         return ChangeSummary(None)
+    if not Path(previous_dir).is_dir():
+        return ChangeSummary(Path(previous_dir).name, compared=False)
     prev = Path(previous_dir)
     manifest = _manifest(prev)
     return changes(
@@ -508,6 +514,8 @@ def _build_label(row: Mapping[str, Any], i: int, seconds: bool = False) -> str:
     hit = _VERSION_TIME.match(version)
     if hit:
         return f"{hit[1]}-{hit[2]} {hit[3]}:{hit[4]}" + (f":{hit[5]}" if seconds else "")
+    if not version and row.get("status") == "this build":
+        return "this build"
     return version or f"#{i + 1}"
 
 
