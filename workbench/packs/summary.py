@@ -34,7 +34,6 @@ from typing import Any
 
 from workbench import render
 
-AREAS = ("contract_checks", "drift", "cost_to_value", "incident_postmortem")
 COST_METRICS = (
     ("cost_per_1k_predictions", "cost per 1k predictions", "worse"),
     ("value_per_1k_predictions", "value per 1k predictions", "better"),
@@ -47,7 +46,7 @@ COST_EPSILON = 0.005
 @dataclass(frozen=True)
 class Change:
     area: str  # contract | drift | cost | incidents | gates
-    kind: str  # e.g. "new failure", "started drifting", "unit cost", "new incident"
+    kind: str  # e.g. "new failure", "started drifting", "value/cost", "new incident"
     item: str  # check id, column, model, incident id, gate id
     text: str  # one plain sentence
     direction: str  # "worse" | "better" | "info"
