@@ -12,6 +12,7 @@ SIGKILL after a random delay within one build's duration. After EVERY kill:
 * every published version directory passes ``workbench pack verify``;
 * ``latest`` (when present) names a verified version whose status is ok;
 * no version published earlier has disappeared;
+* (at the end) no temp notebook or kernel socket dir of a killed build is left in $TMPDIR;
 * the kernels of the killed builder are gone within a few seconds (ipykernel's parent
   poller); any left over are counted and killed.
 
@@ -181,11 +182,13 @@ def soak(kills: int, seed: int, work: Path, notebooks: int = 2) -> dict:
     outcomes: dict[str, int] = {}
     staging_left = orphans = 0
     log = []
+    children: list[int] = []
     for i in range(kills):
         point = points[i] if i < len(points) else None
         delay = None if point else rng.uniform(0.0, build_s * 1.2)
         started = time.monotonic()
         pid = _child(spec, out, point)
+        children.append(pid)
         if delay is not None:
             time.sleep(delay)
             try:
@@ -211,6 +214,10 @@ def soak(kills: int, seed: int, work: Path, notebooks: int = 2) -> dict:
     problems += check(pack_dir, seen)
     if list(pack_dir.glob(f"{STAGING_PREFIX}*")):
         problems.append("staging leftovers remain after a successful build")
+    tmp = Path(tempfile.gettempdir())
+    temp_left = [p.name for pid in children for p in tmp.glob(f"workbench-{pid}-*")]
+    if temp_left:
+        problems.append(f"temp files of killed builds remain: {temp_left[:5]}")
     index = (out / "index.html").read_text(encoding="utf-8")
     missing = sorted(v for v in seen if v not in index)
     if missing:

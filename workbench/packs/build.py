@@ -32,7 +32,12 @@ from typing import Any
 from workbench import render
 from workbench.io import dumps_json, sha256_file, write_text_atomic
 from workbench.packs._faults import kill_point
-from workbench.packs.execute import NotebookRun, declared_parameters, run_notebook
+from workbench.packs.execute import (
+    NotebookRun,
+    declared_parameters,
+    remove_orphan_temp,
+    run_notebook,
+)
 from workbench.packs.gates import evaluate_gates, load_results, verdict, verdict_reason
 from workbench.packs.index import (
     LATEST,
@@ -104,6 +109,7 @@ def build(
     ):
         kill_point("locked")
         _remove_stale_staging(pack_dir)
+        remove_orphan_temp()  # temp notebooks and kernel sockets of killed builds
         kill_point("staging-cleaned")
         started = _now()
         t0 = time.perf_counter()

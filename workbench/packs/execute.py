@@ -162,6 +162,41 @@ def scrub(obj: Any, values: Iterable[str]) -> Any:
     return obj
 
 
+_TEMP_RE = re.compile(r"^workbench-(\d+)-")
+
+
+def _temp_prefix() -> str:
+    """Temp names carry the builder's pid, so leftovers of a killed build can be found."""
+    return f"workbench-{os.getpid()}-"
+
+
+def remove_orphan_temp() -> int:
+    """Delete temp notebooks and kernel socket dirs of builders that no longer run.
+
+    A SIGKILLed build cannot clean up after itself; the next build does. Returns how
+    many entries were removed.
+    """
+    removed = 0
+    tmp = Path(tempfile.gettempdir())
+    for entry in tmp.glob("workbench-*-*"):
+        m = _TEMP_RE.match(entry.name)
+        if not m or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue  # that builder is alive
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue  # alive, another user's
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
 def pack_secret_values(spec: PackSpec) -> list[str]:
     """The values of every secret parameter in the spec (from the environment or defaults)."""
     values = []
@@ -220,13 +255,13 @@ def run_notebook(
         nb = parameterize_notebook(nb, inject, kernel_name=kernel, language="python")
         _read_secrets_from_env(nb, secrets)
     # papermill records input_path in the metadata: give it a file, not the in-memory node.
-    fd, tmp_name = tempfile.mkstemp(prefix=f"workbench-{nb_spec.name}-", suffix=".ipynb")
+    fd, tmp_name = tempfile.mkstemp(prefix=f"{_temp_prefix()}{nb_spec.name}-", suffix=".ipynb")
     os.close(fd)
     tmp_input = Path(tmp_name)
     nbformat.write(nb, tmp_name)
 
     kernels: list[Any] = []
-    ipc_dir = tempfile.mkdtemp(prefix="workbench-kernel-")
+    ipc_dir = tempfile.mkdtemp(prefix=f"{_temp_prefix()}kernel-")
 
     class _TrackedKernelManager(AsyncKernelManager):
         """Lets the watchdog find the kernel process; nbclient still owns and cleans it up."""
