@@ -15,6 +15,7 @@ import binascii
 import json
 import re
 
+import hostile_inputs
 from hostile_inputs import CANARY_DOMAIN, SECRET
 
 BASE64_RUN = re.compile(rb"[A-Za-z0-9+/]{24,}={0,2}")
@@ -69,3 +70,27 @@ def test_the_sensitive_column_was_read_but_shown_masked(hostile_pack):
     """The contract checks ran over applicant_email (so the canaries were in play)."""
     results = (hostile_pack.version_dir / "contract_checks.results.json").read_text()
     assert "applicant_email" in results
+
+
+def test_a_value_from_the_environment_is_secret_unless_the_spec_says_otherwise(
+    tmp_path, monkeypatch
+):
+    from workbench.packs.execute import _parameters, pack_secret_values
+    from workbench.packs.spec import load_spec
+
+    nb = tmp_path / "n.ipynb"
+    nb.write_bytes((hostile_inputs.FIXTURES / "leaky.ipynb").read_bytes())
+    spec_path = tmp_path / "s.yml"
+    spec_path.write_text(
+        "name: s\ntitle: S\nnotebooks:\n  - name: n\n    path: n.ipynb\n    parameters:\n"
+        "      token: {env: WB_T_TOKEN}\n      label: {env: WB_T_LABEL, secret: false}\n"
+    )
+    monkeypatch.setenv("WB_T_TOKEN", "from-env-0001")
+    monkeypatch.setenv("WB_T_LABEL", "plain-label")
+    spec = load_spec(spec_path)
+    recorded = spec.redacted_parameters(spec.notebooks[0])
+    assert recorded["token"]["value"] == "<redacted>"
+    assert recorded["label"]["value"] == "plain-label"
+    inject, record, _ = _parameters(spec, spec.notebooks[0], {"token", "label"}, {})
+    assert "from-env-0001" not in json.dumps([inject, record])
+    assert pack_secret_values(spec) == ["from-env-0001"]

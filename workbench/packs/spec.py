@@ -13,7 +13,8 @@ gates that turn their findings into a go / hold / no-go verdict::
         parameters:                 # only names the notebook declares
           drift_share: 0.5          # literal, injected as-is
           current: {path: ../../data/sample/scoring/current.parquet}   # resolved here
-          api_token: {env: API_TOKEN, secret: true}   # read from the environment
+          api_token: {env: API_TOKEN}   # from the environment: secret unless secret: false
+          region: {env: REGION, secret: false}   # from the environment, recorded as is
         needs: [contract_checks]    # run after these (whatever their outcome)
         timeout: 600                # seconds per cell
         max_duration: 1800          # seconds for the whole notebook (watchdog)
@@ -68,10 +69,14 @@ class _Model(BaseModel):
 
 
 class EnvParam(_Model):
-    """A value read from an environment variable at build time."""
+    """A value read from an environment variable at build time.
+
+    Secret unless the spec says ``secret: false``: environments carry credentials, and a
+    value that is not meant to be recorded must not leak because a flag was forgotten.
+    """
 
     env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-    secret: bool = False
+    secret: bool = True
     default: Any = None
 
 
