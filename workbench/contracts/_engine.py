@@ -66,12 +66,13 @@ def check(contract: Contract | str | os.PathLike[str], data: DataLike | None = N
         if d.kind == "row":
             aggs.append(d.bad.sum().alias(f"c{i}"))
         elif d.kind == "dup":
-            # repeats among sorted 64-bit key hashes (= count - n_unique): sorting integers
-            # needs less memory than hashing strings (measured: 0.61 vs 0.78 GB for two
-            # checks on 10M rows); equal keys hash equal, and the rare hash collision is
-            # removed by the exact follow-up in pass 2
-            key = _key_hash(d.columns).sort()
-            aggs.append((key == key.shift(1)).sum().alias(f"c{i}"))
+            # repeats among sorted 64-bit key hashes (runs longer than one = count -
+            # n_unique): sorting integers needs less memory than hashing strings
+            # (measured on 10M rows, two checks: 0.53 GB with rle, 0.65 GB comparing with
+            # shift, 0.78 GB with n_unique); equal keys hash equal, and the rare hash
+            # collision is removed by the exact follow-up in pass 2
+            runs = _key_hash(d.columns).sort().rle().struct.field("len")
+            aggs.append((runs - 1).sum().alias(f"c{i}"))
         elif d.kind == "freshness":
             aggs.append(pl.col(d.columns[0]).max().alias(f"c{i}"))
     try:
@@ -295,8 +296,8 @@ def _follow_up(defs: list[CheckDef], results: list[dict[str, Any]], first: dict[
             # rows whose key hash repeats: the repeated hashes come from sorted hashes (as
             # in pass 1: a sort needs less memory than a hash table over every row), then
             # a semi join; the exact grouping runs over these few rows only, in memory
-            hashes = lf.filter(nonnull).select(__h=_hash(cols).sort())
-            dup_hashes = hashes.filter(pl.col("__h") == pl.col("__h").shift(1)).unique()
+            runs = lf.filter(nonnull).select(__r=_hash(cols).sort().rle()).unnest("__r")
+            dup_hashes = runs.filter(pl.col("len") > 1).select(__h=pl.col("value"))
             needed = list(dict.fromkeys([*cols, *sample_cols(d), *([ts_col] if ts_col else [])]))
             queries.append(lf.filter(nonnull).with_columns(__h=_hash(cols))
                            .join(dup_hashes, on="__h", how="semi").select(needed))
