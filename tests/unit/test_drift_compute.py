@@ -331,4 +331,17 @@ def test_excluded_columns_are_skipped_with_their_reason():
     moved = frame.with_columns(pl.lit("v4").alias("model_version"))
     result = compute(moved, frame, exclude=["model_version"])
     assert [c["column"] for c in result.to_dict()["columns"]] == ["x"]
-    assert {"column": "model_version", "reason": "excluded by the caller"} in result.results()["skipped"]
+    skipped = result.results()["skipped"]
+    assert {"column": "model_version", "reason": "excluded by the caller"} in skipped
+
+
+def test_strings_handed_to_evidently_cannot_open_markup():
+    import polars as pl
+
+    from workbench.drift._evidently import _defang
+
+    payload = '</script><img src=x onerror="alert(1)">\u2028'
+    out = _defang(pl.DataFrame({payload: [payload, "ok"], "n": [1, 2]}))
+    text = " ".join([*out.columns, *out[out.columns[0]].to_list()])
+    assert not any(ch in text for ch in "<>&\"'\u2028")
+    assert out.columns[1] == "n" and out[out.columns[0]][1] == "ok"

@@ -218,6 +218,11 @@ class DriftResult:
                 for b in self.breaches
             ],
             "evidently_report": evidently_report,
+            # extra pages of this notebook, linked from the pack's front page
+            "pages": (
+                [{"file": evidently_report, "title": "evidently report (sample)"}]
+                if evidently_report else []
+            ),
         }
         return out
 

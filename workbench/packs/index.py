@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,19 @@ def _previous(pack_dir: Path | None, manifest: dict[str, Any]) -> tuple[dict, di
     return read_results_dir(pack_dir / name), prev_manifest
 
 
+_PAGE_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.html$")
+
+
+def extra_pages(results: dict) -> list[dict[str, str]]:
+    """Pages a notebook wrote beside its own (its results' ``pages``: file and title).
+
+    Only plain file names in the version folder are linked: never a path or a URL.
+    """
+    pages = results.get("pages") or []
+    return [{"file": p["file"], "title": str(p.get("title") or p["file"])}
+            for p in pages if isinstance(p, dict) and _PAGE_FILE.match(str(p.get("file", "")))]
+
+
 def front_page(
     manifest: dict[str, Any],
     results: dict[str, dict | None],
@@ -92,7 +106,8 @@ def front_page(
             badge = {"ok": "ok", "warn": "warn", "fail": "fail"}.get(str(res.get("status")), "info")
             text = str(res.get("status", "no results"))
             headline = str(res.get("headline", "(no results file)"))
-        notebooks.append({**nb, "badge": badge, "status_text": text, "headline": headline})
+        notebooks.append({**nb, "badge": badge, "status_text": text, "headline": headline,
+                          "pages": extra_pages(res)})
     failed = [nb["name"] for nb in manifest["notebooks"] if nb["status"] != "ok"]
     missing = [nb["name"] for nb in manifest["notebooks"] if not results.get(nb["name"])]
     gates = manifest["gates"]
