@@ -156,3 +156,15 @@ def test_svg_ids_are_unique_per_chart(tmp_path):
     assert 'id="wb1-clip1"' in html and "url(#wb1-clip1)" in html
     assert 'id="wb2-clip1"' in html and "url(#wb2-clip1)" in html
     assert 'id="clip1"' not in html
+
+
+def test_javascript_outputs_are_not_rendered_their_text_fallback_is(tmp_path):
+    from workbench.packs.export import make_exporter
+
+    out = new_output("display_data", data={"application/javascript": "window.__pwned = 1",
+                                           "text/plain": "plain fallback"})
+    nb = new_notebook(cells=[new_code_cell("x", outputs=[out])])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    html, _ = make_exporter().from_notebook_node(nb)
+    assert "__pwned" not in html
+    assert "plain fallback" in html

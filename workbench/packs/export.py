@@ -104,7 +104,9 @@ def make_exporter() -> HTMLExporter:
     c.HTMLExporter.embed_images = True
     c.HTMLExporter.mathjax_url = ""
     c.HTMLExporter.require_js_url = ""
-    c.HTMLExporter.display_data_priority = PRIORITY
+    # NbConvertBase owns this trait (set on HTMLExporter it is ignored, with a warning);
+    # leaving out application/javascript keeps any script output off the page
+    c.NbConvertBase.display_data_priority = PRIORITY
     c.OutputSanitizer.safe_output_keys = {
         "metadata",
         "text/plain",
