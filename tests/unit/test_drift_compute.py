@@ -345,3 +345,21 @@ def test_strings_handed_to_evidently_cannot_open_markup():
     text = " ".join([*out.columns, *out[out.columns[0]].to_list()])
     assert not any(ch in text for ch in "<>&\"'\u2028")
     assert out.columns[1] == "n" and out[out.columns[0]][1] == "ok"
+
+
+def test_named_column_with_no_values_is_one_line_exit_2(tmp_path):
+    from click.testing import CliRunner
+
+    from workbench.cli import cli
+
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    ref.write_text("x,y\n,1\n,2\n,3\n")
+    cur.write_text("x,y\n,1\n,5\n,3\n")
+    result = CliRunner().invoke(cli, ["drift", str(ref), str(cur), "--columns", "x"])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cur.csv: x: expected a column with values" in lines[0]
+    # with another comparable column named too, x is skipped and y is compared
+    args = ["drift", str(ref), str(cur), "--columns", "x,y", "--format", "json"]
+    ok = CliRunner().invoke(cli, args)
+    assert ok.exit_code == 0 and '"column": "y"' in ok.stdout

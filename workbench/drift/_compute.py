@@ -456,6 +456,17 @@ def compute(
             )
         windows = _windows(cur_lf, cur_name, ref_sum, types, results, timestamp, window, methods)
 
+    if columns is not None and not results and skipped:
+        # the caller named the columns and none can be compared: say why rather than
+        # answer "no drift" about nothing
+        first = skipped[0]
+        raise InputError(
+            f"{cur_name}: {first['column']}: expected a column with values to compare, "
+            f"got: {first['reason']}",
+            file=cur_name,
+            field=first["column"],
+        )
+
     return DriftResult(
         columns=results,
         skipped=skipped,
