@@ -20,8 +20,14 @@ import yaml
 
 from workbench.errors import InputError, input_error
 
-TABULAR_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
-                    ".jsonl": "ndjson", ".ndjson": "ndjson"}
+TABULAR_SUFFIXES = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "ndjson",
+    ".ndjson": "ndjson",
+}
 
 
 def is_url(path: str | os.PathLike[str]) -> bool:
@@ -42,9 +48,13 @@ def table_format(path: str | os.PathLike[str], fmt: str | None = None) -> str:
     raise input_error(path, None, "a .csv, .parquet or .jsonl file")
 
 
-def scan(path: str | os.PathLike[str], fmt: str | None = None, *,
-         schema_overrides: Mapping[str, pl.DataType] | None = None,
-         try_parse_dates: bool = True) -> pl.LazyFrame:
+def scan(
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    *,
+    schema_overrides: Mapping[str, pl.DataType] | None = None,
+    try_parse_dates: bool = True,
+) -> pl.LazyFrame:
     """A LazyFrame over a CSV, Parquet or JSON-lines file (local path or any URL polars scans).
 
     The file is checked for existence and readability here, and its schema is resolved,
@@ -64,9 +74,13 @@ def scan(path: str | os.PathLike[str], fmt: str | None = None, *,
             _check_utf8(p)
     try:
         if kind == "csv":
-            lf = pl.scan_csv(src, try_parse_dates=try_parse_dates,
-                             schema_overrides=schema_overrides, infer_schema_length=10_000,
-                             separator="\t" if src.lower().endswith(".tsv") else ",")
+            lf = pl.scan_csv(
+                src,
+                try_parse_dates=try_parse_dates,
+                schema_overrides=schema_overrides,
+                infer_schema_length=10_000,
+                separator="\t" if src.lower().endswith(".tsv") else ",",
+            )
         elif kind == "parquet":
             lf = pl.scan_parquet(src)
         else:
@@ -75,8 +89,10 @@ def scan(path: str | os.PathLike[str], fmt: str | None = None, *,
     except InputError:
         raise
     except Exception as exc:  # polars raises many kinds; all mean "cannot read this"
-        raise InputError(f"{src}: expected a readable {kind} file: "
-                         f"{type(exc).__name__}: {_first_line(exc)}", file=src) from exc
+        raise InputError(
+            f"{src}: expected a readable {kind} file: {type(exc).__name__}: {_first_line(exc)}",
+            file=src,
+        ) from exc
     return lf
 
 
@@ -91,8 +107,9 @@ def _check_utf8(p: Path, sniff: int = 1 << 16) -> None:
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 3:  # not just a character cut at the end of the sniff
             line = head[: exc.start].count(b"\n") + 1
-            raise input_error(p, f"encoding (line {line})", "UTF-8 text",
-                              f"byte {head[exc.start]:#04x}") from exc
+            raise input_error(
+                p, f"encoding (line {line})", "UTF-8 text", f"byte {head[exc.start]:#04x}"
+            ) from exc
 
 
 def read_problem(path: str | os.PathLike[str], exc: BaseException) -> InputError | None:
@@ -111,8 +128,12 @@ def read_problem(path: str | os.PathLike[str], exc: BaseException) -> InputError
         width = len(next(rows, []))
         for row in rows:
             if len(row) != width:
-                return input_error(p, f"line {rows.line_num}", f"{width} fields like the header",
-                                   f"{len(row)} fields")
+                return input_error(
+                    p,
+                    f"line {rows.line_num}",
+                    f"{width} fields like the header",
+                    f"{len(row)} fields",
+                )
     return None
 
 
@@ -124,18 +145,24 @@ def read_table(path: str | os.PathLike[str], fmt: str | None = None, **kw: Any) 
     except Exception as exc:
         if (problem := read_problem(path, exc)) is not None:
             raise problem from exc
-        raise InputError(f"{path}: expected a readable {table_format(path, fmt)} file: "
-                         f"{type(exc).__name__}: {_first_line(exc)}", file=str(path)) from exc
+        raise InputError(
+            f"{path}: expected a readable {table_format(path, fmt)} file: "
+            f"{type(exc).__name__}: {_first_line(exc)}",
+            file=str(path),
+        ) from exc
 
 
-def require_columns(frame: pl.LazyFrame | pl.DataFrame, columns: Mapping[str, str] | list[str],
-                    file: object) -> None:
+def require_columns(
+    frame: pl.LazyFrame | pl.DataFrame, columns: Mapping[str, str] | list[str], file: object
+) -> None:
     """Raise naming the first missing column. ``columns`` maps name -> what it should hold."""
     have = set(frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns)
     wanted = columns if isinstance(columns, Mapping) else {c: "a column" for c in columns}
     for name, what in wanted.items():
         if name not in have:
-            raise input_error(file, name, f"{what} (column missing; found {', '.join(sorted(have)[:12])})")
+            raise input_error(
+                file, name, f"{what} (column missing; found {', '.join(sorted(have)[:12])})"
+            )
 
 
 def read_yaml(path: str | os.PathLike[str]) -> Any:
@@ -188,8 +215,10 @@ def _clean(value: Any) -> Any:
 
 def dumps_json(obj: Any) -> str:
     """Deterministic JSON text: sorted keys, no NaN, trailing newline."""
-    return json.dumps(_clean(obj), sort_keys=True, indent=2, ensure_ascii=False,
-                      allow_nan=False) + "\n"
+    return (
+        json.dumps(_clean(obj), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+        + "\n"
+    )
 
 
 def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
@@ -213,7 +242,9 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     return p
 
 
-def write_results(name: str, results: Mapping[str, Any], results_dir: str | os.PathLike[str] = ".") -> Path:
+def write_results(
+    name: str, results: Mapping[str, Any], results_dir: str | os.PathLike[str] = "."
+) -> Path:
     """Write a notebook's findings as ``<results_dir>/<name>.results.json``.
 
     Findings must be deterministic: the same inputs give the same bytes (no build times).

@@ -21,8 +21,13 @@ import polars as pl
 MASK = "••••"
 
 PALETTE = {
-    "ok": "#1a7f37", "warn": "#9a6700", "fail": "#cf222e", "info": "#0969da",
-    "muted": "#6e7781", "ref": "#8c959f", "cur": "#0969da",
+    "ok": "#1a7f37",
+    "warn": "#9a6700",
+    "fail": "#cf222e",
+    "info": "#0969da",
+    "muted": "#6e7781",
+    "ref": "#8c959f",
+    "cur": "#0969da",
 }
 
 
@@ -44,15 +49,21 @@ def fmt(value: Any, digits: int = 4) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             return str(value)
-        if value != 0 and (abs(value) < 10 ** -digits or abs(value) >= 1e9):
+        if value != 0 and (abs(value) < 10**-digits or abs(value) >= 1e9):
             return f"{value:.{digits - 1}e}"
         return f"{value:,.{digits}g}" if abs(value) < 1e4 else f"{value:,.0f}"
     return str(value)
 
 
-def html_table(rows: pl.DataFrame | Sequence[Mapping[str, Any]], *, columns: Sequence[str] | None = None,
-               max_rows: int = 50, caption: str | None = None, classes: str = "wb-table",
-               mask: Iterable[str] = ()) -> str:
+def html_table(
+    rows: pl.DataFrame | Sequence[Mapping[str, Any]],
+    *,
+    columns: Sequence[str] | None = None,
+    max_rows: int = 50,
+    caption: str | None = None,
+    classes: str = "wb-table",
+    mask: Iterable[str] = (),
+) -> str:
     """An HTML table with every header and cell escaped; ``mask`` columns shown as MASK."""
     if isinstance(rows, pl.DataFrame):
         cols = list(columns or rows.columns)
@@ -67,14 +78,18 @@ def html_table(rows: pl.DataFrame | Sequence[Mapping[str, Any]], *, columns: Seq
     out = [f'<table class="{escape(classes)}">']
     if caption:
         out.append(f"<caption>{escape(caption)}</caption>")
-    out.append("<thead><tr>" + "".join(f"<th>{escape(c)}</th>" for c in cols) + "</tr></thead><tbody>")
+    out.append(
+        "<thead><tr>" + "".join(f"<th>{escape(c)}</th>" for c in cols) + "</tr></thead><tbody>"
+    )
     for rec in records:
         cells = []
         for c in cols:
             v = rec.get(c)
             text = MASK if (c in masked and v is not None) else fmt(v)
             num = isinstance(v, int | float) and not isinstance(v, bool) and c not in masked
-            cells.append(f'<td class="num">{escape(text)}</td>' if num else f"<td>{escape(text)}</td>")
+            cells.append(
+                f'<td class="num">{escape(text)}</td>' if num else f"<td>{escape(text)}</td>"
+            )
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     if total > len(records):
@@ -84,18 +99,26 @@ def html_table(rows: pl.DataFrame | Sequence[Mapping[str, Any]], *, columns: Seq
 
 def badge(status: str, text: str | None = None) -> str:
     """A coloured status pill: ok, warn, fail, info (or go/hold/no-go)."""
-    key = {"go": "ok", "hold": "warn", "no-go": "fail", "passed": "ok", "failed": "fail"}.get(status, status)
+    key = {"go": "ok", "hold": "warn", "no-go": "fail", "passed": "ok", "failed": "fail"}.get(
+        status, status
+    )
     color = PALETTE.get(key, PALETTE["muted"])
-    return (f'<span class="wb-badge wb-{escape(key)}" style="background:{color};color:#fff;'
-            f'padding:2px 8px;border-radius:10px;font-weight:600">{escape(text or status)}</span>')
+    return (
+        f'<span class="wb-badge wb-{escape(key)}" style="background:{color};color:#fff;'
+        f'padding:2px 8px;border-radius:10px;font-weight:600">{escape(text or status)}</span>'
+    )
 
 
-def callout(title: str, body: str = "", status: str = "info") -> "HTML":
+def callout(title: str, body: str = "", status: str = "info") -> HTML:
     """A headline box. ``title`` and ``body`` are plain text and get escaped."""
-    color = PALETTE.get({"go": "ok", "hold": "warn", "no-go": "fail"}.get(status, status), PALETTE["info"])
-    return HTML(f'<div class="wb-callout" style="border-left:6px solid {color};padding:8px 14px;'
-                f'margin:8px 0;background:#f6f8fa"><div style="font-size:1.25em;font-weight:600">'
-                f"{escape(title)}</div><div>{escape(body)}</div></div>")
+    color = PALETTE.get(
+        {"go": "ok", "hold": "warn", "no-go": "fail"}.get(status, status), PALETTE["info"]
+    )
+    return HTML(
+        f'<div class="wb-callout" style="border-left:6px solid {color};padding:8px 14px;'
+        f'margin:8px 0;background:#f6f8fa"><div style="font-size:1.25em;font-weight:600">'
+        f"{escape(title)}</div><div>{escape(body)}</div></div>"
+    )
 
 
 class HTML:
@@ -113,16 +136,29 @@ class HTML:
 
 # --- charts ---------------------------------------------------------------------------
 
+
 def _theme() -> dict[str, Any]:
-    return {"config": {
-        "view": {"stroke": None, "continuousWidth": 560, "continuousHeight": 260},
-        "font": "DejaVu Sans, Helvetica, Arial, sans-serif",
-        "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#eaeef2"},
-        "legend": {"labelFontSize": 11, "titleFontSize": 12},
-        "title": {"fontSize": 14, "anchor": "start"},
-        "range": {"category": ["#0969da", "#cf222e", "#1a7f37", "#9a6700", "#8250df",
-                               "#6e7781", "#bc4c00", "#1b7c83"]},
-    }}
+    return {
+        "config": {
+            "view": {"stroke": None, "continuousWidth": 560, "continuousHeight": 260},
+            "font": "DejaVu Sans, Helvetica, Arial, sans-serif",
+            "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#eaeef2"},
+            "legend": {"labelFontSize": 11, "titleFontSize": 12},
+            "title": {"fontSize": 14, "anchor": "start"},
+            "range": {
+                "category": [
+                    "#0969da",
+                    "#cf222e",
+                    "#1a7f37",
+                    "#9a6700",
+                    "#8250df",
+                    "#6e7781",
+                    "#bc4c00",
+                    "#1b7c83",
+                ]
+            },
+        }
+    }
 
 
 _SEPARATORS = str.maketrans({"\u2028": " ", "\u2029": " "})

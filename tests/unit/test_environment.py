@@ -24,5 +24,7 @@ def test_environment_yml_mirrors_pyproject():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
     have = {_norm(r) for r in pip_section if not r.startswith("-e")}
-    assert have == wanted, f"only in environment.yml: {have - wanted}; only in pyproject: {wanted - have}"
+    assert have == wanted, (
+        f"only in environment.yml: {have - wanted}; only in pyproject: {wanted - have}"
+    )
     assert "python=3.11" in env["dependencies"]

@@ -20,8 +20,11 @@ def regenerated(tmp_path_factory) -> Path:
 
 def test_committed_sample_is_byte_identical_to_generator(regenerated):
     made = sorted(p.relative_to(regenerated) for p in regenerated.rglob("*") if p.is_file())
-    committed = sorted(p.relative_to(SAMPLE) for p in SAMPLE.rglob("*")
-                       if p.is_file() and p != SAMPLE / "README.md")
+    committed = sorted(
+        p.relative_to(SAMPLE)
+        for p in SAMPLE.rglob("*")
+        if p.is_file() and p != SAMPLE / "README.md"
+    )
     assert made == committed
     for rel in made:
         assert (regenerated / rel).read_bytes() == (SAMPLE / rel).read_bytes(), rel
@@ -46,14 +49,20 @@ def test_current_window_tells_the_story():
     assert bad["scored_at"].min() >= scenario.DRIFT_START
     assert bad["scored_at"].max() < scenario.INCIDENT_RESOLVED
     # broker requests that errored during the incident were never logged
-    lost = cur.filter(broker & pl.col("scored_at").is_between(
-        scenario.INCIDENT_START, scenario.INCIDENT_MITIGATED, closed="left"))
+    lost = cur.filter(
+        broker
+        & pl.col("scored_at").is_between(
+            scenario.INCIDENT_START, scenario.INCIDENT_MITIGATED, closed="left"
+        )
+    )
     assert lost.height == 0
     # defects a contract must catch
     assert cur["application_id"].is_duplicated().any()
     assert cur["credit_score"].null_count() > 0 and (cur["credit_score"] > 850).any()
     assert not cur["home_ownership"].is_in(list(scoring.HOME_OWNERSHIP)).all()
-    assert cur.filter(pl.col("scored_at") >= scenario.LABELS_UNTIL)["label_default"].null_count() > 0
+    assert (
+        cur.filter(pl.col("scored_at") >= scenario.LABELS_UNTIL)["label_default"].null_count() > 0
+    )
 
 
 def test_scaled_sample_has_the_same_columns(tmp_path):

@@ -30,27 +30,84 @@ from workbench.sample import scenario as sc
 
 CHANNELS = ("web", "mobile", "branch", "broker")
 HOME_OWNERSHIP = ("RENT", "OWN", "MORTGAGE", "OTHER")
-LOAN_PURPOSES = ("debt_consolidation", "credit_card", "home_improvement", "major_purchase",
-                 "car", "medical", "small_business", "other")
+LOAN_PURPOSES = (
+    "debt_consolidation",
+    "credit_card",
+    "home_improvement",
+    "major_purchase",
+    "car",
+    "medical",
+    "small_business",
+    "other",
+)
 EMPLOYMENT_TYPES = ("salaried", "self_employed", "contractor", "retired", "unemployed")
 REGIONS = ("NE", "SE", "MW", "SW", "W")
 LOAN_TERMS = (12, 24, 36, 48, 60)
 
 NUMERICAL_FEATURES = (
-    "applicant_age", "annual_income", "loan_amount", "loan_term_months", "interest_rate",
-    "debt_to_income", "credit_score", "employment_length_years", "num_open_accounts",
-    "num_delinquencies_2y", "revolving_utilization", "total_credit_lines", "inquiries_last_6m",
-    "months_since_last_delinquency", "mortgage_accounts", "dependents", "monthly_debt_payments",
-    "savings_balance", "loan_to_income", "payment_to_income",
+    "applicant_age",
+    "annual_income",
+    "loan_amount",
+    "loan_term_months",
+    "interest_rate",
+    "debt_to_income",
+    "credit_score",
+    "employment_length_years",
+    "num_open_accounts",
+    "num_delinquencies_2y",
+    "revolving_utilization",
+    "total_credit_lines",
+    "inquiries_last_6m",
+    "months_since_last_delinquency",
+    "mortgage_accounts",
+    "dependents",
+    "monthly_debt_payments",
+    "savings_balance",
+    "loan_to_income",
+    "payment_to_income",
 )
 CATEGORICAL_FEATURES = ("channel", "home_ownership", "loan_purpose", "employment_type", "region")
-PREDICTION, DECISION, LABEL, TIMESTAMP, ID = "score", "decision", "label_default", "scored_at", "application_id"
+PREDICTION, DECISION, LABEL, TIMESTAMP, ID = (
+    "score",
+    "decision",
+    "label_default",
+    "scored_at",
+    "application_id",
+)
 APPROVE_BELOW = 0.18
 
-_FIRST = ("alex", "sam", "maria", "li", "noah", "ava", "omar", "zoe", "ivan", "mia", "raj", "emma",
-          "lucas", "nina", "kofi", "sara")
-_LAST = ("smith", "garcia", "chen", "okafor", "novak", "khan", "muller", "rossi", "silva", "kim",
-         "haddad", "jensen")
+_FIRST = (
+    "alex",
+    "sam",
+    "maria",
+    "li",
+    "noah",
+    "ava",
+    "omar",
+    "zoe",
+    "ivan",
+    "mia",
+    "raj",
+    "emma",
+    "lucas",
+    "nina",
+    "kofi",
+    "sara",
+)
+_LAST = (
+    "smith",
+    "garcia",
+    "chen",
+    "okafor",
+    "novak",
+    "khan",
+    "muller",
+    "rossi",
+    "silva",
+    "kim",
+    "haddad",
+    "jensen",
+)
 _DOMAINS = ("example.com", "mail.example.org", "inbox.example.net")
 
 
@@ -65,15 +122,23 @@ def generate(out: Path, rows: int | None = None) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / "reference.parquet", folder / "current.parquet"]
     for frame, path in zip((reference, current), paths, strict=True):
-        frame.write_parquet(path, compression="zstd", compression_level=9, statistics=True,
-                            row_group_size=500_000)
+        frame.write_parquet(
+            path, compression="zstd", compression_level=9, statistics=True, row_group_size=500_000
+        )
     return paths
 
 
 def reference_frame(rng: np.random.Generator, n: int) -> pl.DataFrame:
     ts = _timestamps(rng, n, sc.REFERENCE_START, sc.REFERENCE_END)
-    frame = _applications(rng, n, ts, shifted=np.zeros(n, bool), percent_dti=np.zeros(n, bool),
-                          first_id=1, version=np.full(n, "v3"))
+    frame = _applications(
+        rng,
+        n,
+        ts,
+        shifted=np.zeros(n, bool),
+        percent_dti=np.zeros(n, bool),
+        first_id=1,
+        version=np.full(n, "v3"),
+    )
     return frame
 
 
@@ -86,15 +151,25 @@ def current_frame(rng: np.random.Generator, n: int, first_id: int) -> pl.DataFra
     ramp = np.clip((ts - _us(sc.DRIFT_START)) / (3 * 86_400e6), 0, 1)
     shifted = after & (rng.random(n + extra) < ramp)
     version = np.where(ts >= _us(sc.V4_PROMOTED), "v4", "v3")
-    frame = _applications(rng, n + extra, ts, shifted=shifted,
-                          percent_dti=np.zeros(n + extra, bool), first_id=first_id, version=version)
+    frame = _applications(
+        rng,
+        n + extra,
+        ts,
+        shifted=shifted,
+        percent_dti=np.zeros(n + extra, bool),
+        first_id=first_id,
+        version=version,
+    )
     broker = frame["channel"].to_numpy() == "broker"
     in_feed_break = (ts >= _us(sc.DRIFT_START)) & (ts < _us(sc.INCIDENT_RESOLVED))
     lost = broker & (ts >= _us(sc.INCIDENT_START)) & (ts < _us(sc.INCIDENT_MITIGATED))
     percent = broker & in_feed_break
     frame = frame.with_columns(
-        pl.when(pl.Series(percent)).then((pl.col("debt_to_income") * 100).round(1))
-        .otherwise(pl.col("debt_to_income")).alias("debt_to_income"))
+        pl.when(pl.Series(percent))
+        .then((pl.col("debt_to_income") * 100).round(1))
+        .otherwise(pl.col("debt_to_income"))
+        .alias("debt_to_income")
+    )
     frame = _rescore(frame, percent)
     keep = ~lost
     surplus = int(keep.sum()) - n
@@ -108,6 +183,7 @@ def current_frame(rng: np.random.Generator, n: int, first_id: int) -> pl.DataFra
 
 
 # --- building blocks ---------------------------------------------------------------------
+
 
 def _us(dt: datetime) -> int:
     return int(dt.timestamp() * 1_000_000)
@@ -126,16 +202,28 @@ def _choice(rng: np.random.Generator, values: tuple, p: list[float], n: int) -> 
     return np.asarray(values, dtype=object)[rng.choice(len(values), size=n, p=p)]
 
 
-def _applications(rng: np.random.Generator, n: int, ts: np.ndarray, *, shifted: np.ndarray,
-                  percent_dti: np.ndarray, first_id: int, version: np.ndarray) -> pl.DataFrame:
-    channel = np.where(shifted, _choice(rng, CHANNELS, [0.28, 0.22, 0.10, 0.40], n),
-                       _choice(rng, CHANNELS, [0.46, 0.30, 0.17, 0.07], n))
+def _applications(
+    rng: np.random.Generator,
+    n: int,
+    ts: np.ndarray,
+    *,
+    shifted: np.ndarray,
+    percent_dti: np.ndarray,
+    first_id: int,
+    version: np.ndarray,
+) -> pl.DataFrame:
+    channel = np.where(
+        shifted,
+        _choice(rng, CHANNELS, [0.28, 0.22, 0.10, 0.40], n),
+        _choice(rng, CHANNELS, [0.46, 0.30, 0.17, 0.07], n),
+    )
     broker = channel == "broker"
     home = _choice(rng, HOME_OWNERSHIP, [0.38, 0.17, 0.42, 0.03], n)
     purpose = np.where(
         shifted & broker,
         _choice(rng, LOAN_PURPOSES, [0.50, 0.12, 0.06, 0.04, 0.05, 0.04, 0.15, 0.04], n),
-        _choice(rng, LOAN_PURPOSES, [0.34, 0.20, 0.12, 0.08, 0.09, 0.05, 0.05, 0.07], n))
+        _choice(rng, LOAN_PURPOSES, [0.34, 0.20, 0.12, 0.08, 0.09, 0.05, 0.05, 0.07], n),
+    )
     employment = _choice(rng, EMPLOYMENT_TYPES, [0.68, 0.14, 0.09, 0.06, 0.03], n)
     region = _choice(rng, REGIONS, [0.20, 0.24, 0.19, 0.15, 0.22], n)
 
@@ -166,67 +254,94 @@ def _applications(rng: np.random.Generator, n: int, ts: np.ndarray, *, shifted: 
     loan_to_income = np.round(loan / income, 4)
     pay_to_income = np.round(payment / monthly_income, 4)
 
-    true_logit = (-2.35 + 0.011 * (690 - credit) + 2.8 * (dti - 0.27) + 0.35 * delinq
-                  + 0.9 * (loan_to_income - 0.25) + 0.25 * (inquiries - 1.1)
-                  - 0.02 * np.minimum(emp_len, 15) + 0.3 * (employment == "unemployed"))
+    true_logit = (
+        -2.35
+        + 0.011 * (690 - credit)
+        + 2.8 * (dti - 0.27)
+        + 0.35 * delinq
+        + 0.9 * (loan_to_income - 0.25)
+        + 0.25 * (inquiries - 1.1)
+        - 0.02 * np.minimum(emp_len, 15)
+        + 0.3 * (employment == "unemployed")
+    )
     label = (rng.random(n) < 1 / (1 + np.exp(-true_logit))).astype(np.int64)
     score = np.round(1 / (1 + np.exp(-(true_logit + rng.normal(0, 0.25, n)))), 4)
 
     ids = np.char.add("A", np.char.zfill((first_id + np.arange(n)).astype(str), 8))
     email_idx = rng.integers(0, 1 << 30, n)
     emails = pl.select(
-        pl.concat_str([
-            pl.Series(np.asarray(_FIRST)[email_idx % len(_FIRST)]), pl.lit("."),
-            pl.Series(np.asarray(_LAST)[(email_idx // 16) % len(_LAST)]),
-            pl.Series((email_idx // 192) % 1000).cast(pl.String), pl.lit("@"),
-            pl.Series(np.asarray(_DOMAINS)[(email_idx // 192_000) % len(_DOMAINS)]),
-        ]).alias("e"))["e"]
+        pl.concat_str(
+            [
+                pl.Series(np.asarray(_FIRST)[email_idx % len(_FIRST)]),
+                pl.lit("."),
+                pl.Series(np.asarray(_LAST)[(email_idx // 16) % len(_LAST)]),
+                pl.Series((email_idx // 192) % 1000).cast(pl.String),
+                pl.lit("@"),
+                pl.Series(np.asarray(_DOMAINS)[(email_idx // 192_000) % len(_DOMAINS)]),
+            ]
+        ).alias("e")
+    )["e"]
 
-    frame = pl.DataFrame({
-        ID: ids,
-        TIMESTAMP: pl.Series(ts).cast(pl.Datetime("us", "UTC")),
-        "model_version": version.astype(str),
-        "channel": channel.astype(str),
-        "home_ownership": home.astype(str),
-        "loan_purpose": purpose.astype(str),
-        "employment_type": employment.astype(str),
-        "region": region.astype(str),
-        "applicant_age": age,
-        "annual_income": income,
-        "loan_amount": loan.astype(float),
-        "loan_term_months": term.astype(np.int64),
-        "interest_rate": rate,
-        "debt_to_income": dti,
-        "credit_score": credit,
-        "employment_length_years": emp_len,
-        "num_open_accounts": open_acc,
-        "num_delinquencies_2y": delinq,
-        "revolving_utilization": util,
-        "total_credit_lines": lines.astype(np.int64),
-        "inquiries_last_6m": inquiries,
-        "months_since_last_delinquency": since_delinq.astype(np.int64),
-        "mortgage_accounts": mortgages.astype(np.int64),
-        "dependents": dependents,
-        "monthly_debt_payments": debt_payments,
-        "savings_balance": savings,
-        "loan_to_income": loan_to_income,
-        "payment_to_income": pay_to_income,
-        "applicant_email": emails,
-        PREDICTION: score,
-        LABEL: label,
-    })
+    frame = pl.DataFrame(
+        {
+            ID: ids,
+            TIMESTAMP: pl.Series(ts).cast(pl.Datetime("us", "UTC")),
+            "model_version": version.astype(str),
+            "channel": channel.astype(str),
+            "home_ownership": home.astype(str),
+            "loan_purpose": purpose.astype(str),
+            "employment_type": employment.astype(str),
+            "region": region.astype(str),
+            "applicant_age": age,
+            "annual_income": income,
+            "loan_amount": loan.astype(float),
+            "loan_term_months": term.astype(np.int64),
+            "interest_rate": rate,
+            "debt_to_income": dti,
+            "credit_score": credit,
+            "employment_length_years": emp_len,
+            "num_open_accounts": open_acc,
+            "num_delinquencies_2y": delinq,
+            "revolving_utilization": util,
+            "total_credit_lines": lines.astype(np.int64),
+            "inquiries_last_6m": inquiries,
+            "months_since_last_delinquency": since_delinq.astype(np.int64),
+            "mortgage_accounts": mortgages.astype(np.int64),
+            "dependents": dependents,
+            "monthly_debt_payments": debt_payments,
+            "savings_balance": savings,
+            "loan_to_income": loan_to_income,
+            "payment_to_income": pay_to_income,
+            "applicant_email": emails,
+            PREDICTION: score,
+            LABEL: label,
+        }
+    )
     frame = frame.with_columns(
-        pl.when(pl.col("months_since_last_delinquency") < 0).then(None)
-        .otherwise(pl.col("months_since_last_delinquency")).alias("months_since_last_delinquency"),
-        pl.when(pl.col(PREDICTION) < APPROVE_BELOW).then(pl.lit("approve")).otherwise(pl.lit("decline"))
+        pl.when(pl.col("months_since_last_delinquency") < 0)
+        .then(None)
+        .otherwise(pl.col("months_since_last_delinquency"))
+        .alias("months_since_last_delinquency"),
+        pl.when(pl.col(PREDICTION) < APPROVE_BELOW)
+        .then(pl.lit("approve"))
+        .otherwise(pl.lit("decline"))
         .alias(DECISION),
     )
     return _order(frame)
 
 
 def _order(frame: pl.DataFrame) -> pl.DataFrame:
-    lead = [ID, TIMESTAMP, "model_version", *CATEGORICAL_FEATURES, *NUMERICAL_FEATURES,
-            "applicant_email", PREDICTION, DECISION, LABEL]
+    lead = [
+        ID,
+        TIMESTAMP,
+        "model_version",
+        *CATEGORICAL_FEATURES,
+        *NUMERICAL_FEATURES,
+        "applicant_email",
+        PREDICTION,
+        DECISION,
+        LABEL,
+    ]
     return frame.select(lead)
 
 
@@ -234,12 +349,17 @@ def _rescore(frame: pl.DataFrame, percent: np.ndarray) -> pl.DataFrame:
     """The model reads percent DTI as a ratio: its score saturates for those rows."""
     bump = pl.Series(percent)
     logit = (pl.col(PREDICTION) / (1 - pl.col(PREDICTION))).log()
-    new_score = (1 / (1 + (-(logit + 2.8 * (pl.col("debt_to_income") - pl.col("debt_to_income") / 100))).exp()))
+    new_score = 1 / (
+        1 + (-(logit + 2.8 * (pl.col("debt_to_income") - pl.col("debt_to_income") / 100))).exp()
+    )
     return frame.with_columns(
         pl.when(bump).then(new_score.round(4)).otherwise(pl.col(PREDICTION)).alias(PREDICTION),
     ).with_columns(
-        pl.when(pl.col(PREDICTION) < APPROVE_BELOW).then(pl.lit("approve")).otherwise(pl.lit("decline"))
-        .alias(DECISION))
+        pl.when(pl.col(PREDICTION) < APPROVE_BELOW)
+        .then(pl.lit("approve"))
+        .otherwise(pl.lit("decline"))
+        .alias(DECISION)
+    )
 
 
 def _inject_violations(rng: np.random.Generator, frame: pl.DataFrame) -> pl.DataFrame:
@@ -266,8 +386,18 @@ def _inject_violations(rng: np.random.Generator, frame: pl.DataFrame) -> pl.Data
     return frame.with_columns(
         pl.Series(ID, ids.astype(str)),
         pl.Series("home_ownership", home.astype(str)),
-        pl.when(pl.Series(null_credit)).then(None)
-        .when(pl.Series(sentinel_credit)).then(999).otherwise(pl.col("credit_score")).alias("credit_score"),
-        pl.when(pl.Series(null_income)).then(None).otherwise(pl.col("annual_income")).alias("annual_income"),
-        pl.when(pl.Series(under_age)).then(17).otherwise(pl.col("applicant_age")).alias("applicant_age"),
+        pl.when(pl.Series(null_credit))
+        .then(None)
+        .when(pl.Series(sentinel_credit))
+        .then(999)
+        .otherwise(pl.col("credit_score"))
+        .alias("credit_score"),
+        pl.when(pl.Series(null_income))
+        .then(None)
+        .otherwise(pl.col("annual_income"))
+        .alias("annual_income"),
+        pl.when(pl.Series(under_age))
+        .then(17)
+        .otherwise(pl.col("applicant_age"))
+        .alias("applicant_age"),
     )
