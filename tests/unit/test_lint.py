@@ -1,4 +1,4 @@
-"""ruff (pyflakes, pycodestyle, import order, bugbear, pyupgrade) is clean over code and notebooks."""
+"""ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade) is clean over code and notebooks."""
 
 import subprocess
 import sys
