@@ -30,7 +30,6 @@ def test_version_holds_pages_notebooks_results_and_manifest(demo_pack):
     expected = {"index.html", "manifest.json"}
     for nb in DEMO_NOTEBOOKS:
         expected |= {f"{nb}.html", f"{nb}.ipynb", f"{nb}.results.json"}
-    expected.add("drift.evidently.html")  # the drift deep dive (evidently's own report)
     assert names == expected
     assert (demo_pack.pack_dir / "latest").read_text().strip() == demo_pack.version_dir.name
     assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{8}", demo_pack.version_dir.name)
@@ -77,20 +76,8 @@ def test_verify_passes_then_names_a_flipped_byte(demo_pack, tmp_path):
         assert name in bad.output
 
 
-def test_deep_dive_pages_are_linked_and_offline(demo_pack):
-    """evidently's own report (drift's deep dive) is its own page, linked from the front page.
-
-    It is evidently's HTML (its inline JavaScript bundle, ~5 MB), so the notebook-page rules
-    on size and scripts do not apply; loading nothing over the network does.
-    """
-    deep = demo_pack.version_dir / "drift.evidently.html"
-    assert deep.is_file()
-    assert 'href="drift.evidently.html"' in demo_pack.index.read_text(encoding="utf-8")
-    assert not REMOTE.search(deep.read_text(encoding="utf-8"))
-
-
 def test_pages_are_small_offline_and_show_no_code(demo_pack):
-    pages = sorted(p for p in demo_pack.out.rglob("*.html") if p.name != "drift.evidently.html")
+    pages = sorted(demo_pack.out.rglob("*.html"))
     assert len(pages) == len(DEMO_NOTEBOOKS) + 2
     for page in pages:
         html = page.read_text(encoding="utf-8")
