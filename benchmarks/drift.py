@@ -24,30 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-FEATURES_NUM = [
-    "applicant_age",
-    "annual_income",
-    "loan_amount",
-    "loan_term_months",
-    "interest_rate",
-    "debt_to_income",
-    "credit_score",
-    "employment_length_years",
-    "num_open_accounts",
-    "num_delinquencies_2y",
-    "revolving_utilization",
-    "total_credit_lines",
-    "inquiries_last_6m",
-    "months_since_last_delinquency",
-    "mortgage_accounts",
-    "dependents",
-    "monthly_debt_payments",
-    "savings_balance",
-    "loan_to_income",
-    "payment_to_income",
-]
-FEATURES_CAT = ["channel", "home_ownership", "loan_purpose", "employment_type", "region"]
-COLUMNS = FEATURES_NUM + FEATURES_CAT
+from workbench.sample.scoring import CATEGORICAL_FEATURES as FEATURES_CAT
+from workbench.sample.scoring import NUMERICAL_FEATURES as FEATURES_NUM
+
+COLUMNS = [*FEATURES_NUM, *FEATURES_CAT]
 
 _CHILD = r"""
 import json, resource, sys, time, warnings

@@ -13,20 +13,11 @@ import os
 from pathlib import Path
 
 import pytest
+from _chromium import ARGS, CHROMIUM
 from playwright.sync_api import sync_playwright
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WIDTH, HEIGHT = 1366, 768
 OUTCOME_TEXT = {"go": "GO", "hold": "HOLD", "no-go": "NO-GO"}
 

@@ -9,6 +9,7 @@ never skips: without Playwright or Chromium it errors (`make browser` installs C
 from __future__ import annotations
 
 import pytest
+from _chromium import ARGS, CHROMIUM
 from playwright.sync_api import sync_playwright
 
 DEMO_NOTEBOOKS = (
@@ -17,16 +18,6 @@ DEMO_NOTEBOOKS = (
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CHARTS_JS = """() => Array.from(document.querySelectorAll('figure.wb-chart svg')).map(svg => {
   const box = svg.getBoundingClientRect();
   return {marks: svg.querySelectorAll('path, rect, circle, line, text, polygon, polyline').length,

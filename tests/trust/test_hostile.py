@@ -14,21 +14,12 @@ import shutil
 from html.parser import HTMLParser
 
 import pytest
+from _chromium import ARGS, CHROMIUM
 from hostile_inputs import HOSTILE_COLUMN, HOSTILE_MODEL, PAYLOADS
 from playwright.sync_api import sync_playwright
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 INJECTED_JS = """() => ({
   pwned: typeof window.__pwned !== 'undefined',
   marked: document.querySelectorAll('#wbpwn, [id=wbpwn]').length,
