@@ -21,9 +21,8 @@ def command() -> None:
     """Build, list, verify and prune review packs."""
 
 
-@command.command("build")
-@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
+# every subcommand that reads or writes reports/ takes the same --out
+_out_option = click.option(
     "--out",
     "out_dir",
     default="reports",
@@ -31,6 +30,11 @@ def command() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Reports directory.",
 )
+
+
+@command.command("build")
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@_out_option
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
@@ -73,14 +77,7 @@ def build_cmd(spec: Path, out_dir: Path, jobs: int | None, fail_on_gate: bool) -
 
 
 @command.command("list")
-@click.option(
-    "--out",
-    "out_dir",
-    default="reports",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Reports directory.",
-)
+@_out_option
 def list_cmd(out_dir: Path) -> None:
     """List every pack and version with its status and verdict."""
     from workbench.packs.prune import list_packs, read_holds
@@ -116,14 +113,7 @@ def verify_cmd(version_dir: Path) -> None:
 @click.option(
     "--keep", type=click.IntRange(min=1), required=True, help="Versions to keep per pack."
 )
-@click.option(
-    "--out",
-    "out_dir",
-    default="reports",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Reports directory.",
-)
+@_out_option
 def prune_cmd(keep: int, out_dir: Path) -> None:
     """Delete all but the KEEP newest versions of each pack (latest and held ones are kept)."""
     from workbench.packs.prune import prune
