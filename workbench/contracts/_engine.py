@@ -1,13 +1,13 @@
-"""Running compiled checks: one fused lazy polars pass, then small follow-ups for failures.
+"""Running compiled checks: one streaming polars pass over the data, then a small read of the
+failing rows.
 
-Pass 1 (one ``select``, streaming engine): the row count, the count of failing rows of every
-row-level check, the repeats among the sorted 64-bit key hashes of every duplicate check
-(``count - n_unique``), the newest timestamp of every freshness check. Type and presence
-checks read only the schema.
-Pass 2 (only when something failed, all queries in one ``collect_all``): the rows whose key
-hash repeats, grouped exactly (duplicated keys and rows; hash collisions drop out), up to
-``sample_rows`` failing rows per failed check (sensitive columns masked) and, where the
-schema object has a timestamp column, the first and last failing timestamps.
+Pass 1 (one ``select``, streaming engine) keeps one bit a row per row-level check, the 64-bit
+key hash of each duplicate check that needs one, and the timestamp and freshness columns
+(``_Plan``). Every count, newest timestamp, first/last failing time and duplicate candidate
+is computed from that in memory. Type and presence checks read only the schema.
+Pass 2 (only when something failed) reads, by position, the first ``sample_rows`` failing
+rows of each failed check and the rows whose key hash repeats, with only the columns shown
+(sensitive ones masked); duplicates are grouped exactly on those rows.
 SQL rules run in DuckDB over the same file (``read_parquet``/``read_csv``) or the frame.
 """
 
@@ -61,22 +61,10 @@ def check(contract: Contract | str | os.PathLike[str], data: DataLike | None = N
     defs = compile_schema(contract, obj, data_schema, csv=csv, allow_undeclared=allow_undeclared)
     defs += freshness_checks(contract, obj, data_schema)
 
-    aggs: list[pl.Expr] = [pl.len().alias("__rows")]
-    for i, d in enumerate(defs):
-        if d.kind == "row":
-            aggs.append(d.bad.sum().alias(f"c{i}"))
-        elif d.kind == "dup":
-            # repeats among sorted 64-bit key hashes (runs longer than one = count -
-            # n_unique): sorting integers needs less memory than hashing strings
-            # (measured on 10M rows, two checks: 0.53 GB with rle, 0.65 GB comparing with
-            # shift, 0.78 GB with n_unique); equal keys hash equal, and the rare hash
-            # collision is removed by the exact follow-up in pass 2
-            runs = _key_hash(d.columns).sort().rle().struct.field("len")
-            aggs.append((runs - 1).sum().alias(f"c{i}"))
-        elif d.kind == "freshness":
-            aggs.append(pl.col(d.columns[0]).max().alias(f"c{i}"))
+    ts_col = _timestamp_column(obj, data_schema)
+    plan = _Plan(defs, ts_col)
     try:
-        first = lf.select(aggs).collect(engine="streaming").row(0, named=True)
+        frame = plan.run(lf)
     except pl.exceptions.ComputeError as exc:
         if (problem := io.read_problem(dataset, exc)) is not None:
             raise problem from exc
@@ -85,16 +73,17 @@ def check(contract: Contract | str | os.PathLike[str], data: DataLike | None = N
     except Exception as exc:
         raise InputError(f"{dataset}: expected a readable table: {_line(exc)}",
                          file=dataset) from exc
+    first = plan.summarise(frame)
     rows = int(first["__rows"])
 
-    ts_col = _timestamp_column(obj, data_schema)
     sensitive = {c.name for c in contract.columns(sname) if c.sensitive}
     results = [_evaluate(d, i, first, rows, data_schema, {}, as_of_dt, sensitive)
                for i, d in enumerate(defs)]
     sql_defs = [(i, d) for i, d in enumerate(defs) if d.kind == "sql"]
     if sql_defs:
         _run_sql(sql_defs, results, source, lf, obj, sname, sensitive)
-    _follow_up(defs, results, first, lf, obj, data_schema, sensitive, sample_rows, ts_col)
+    _follow_up(plan, frame, results, first, lf, source, obj, data_schema, sensitive,
+               sample_rows)
     checks = tuple(CheckResult(**r) for r in results)
     return ContractResult(contract=contract.id, dataset=dataset, schema=sname, rows=rows,
                           checks=checks, as_of=as_of_dt, sensitive=frozenset(sensitive))
@@ -126,17 +115,6 @@ def _open(contract: Contract, obj: Any, sname: str, data: DataLike | None
                      if p.logicalType == "string"}
     lf = io.scan(path, kind, schema_overrides=overrides)
     return lf, str(path), (kind, str(path)), kind == "csv"
-
-
-def _hash(cols: list[str]) -> pl.Expr:
-    return (pl.col(cols[0]) if len(cols) == 1 else pl.struct(cols)).hash(seed=0)
-
-
-def _key_hash(columns: Iterable[str]) -> pl.Expr:
-    """Hashes of the non-null keys (rows with a null key part are never duplicates)."""
-    cols = list(columns)
-    nonnull = pl.all_horizontal([pl.col(c).is_not_null() for c in cols])
-    return _hash(cols).filter(nonnull)
 
 
 # --- evaluation ------------------------------------------------------------------------------
@@ -265,18 +243,96 @@ def _run_sql(sql_defs: list[tuple[int, CheckDef]], results: list[dict[str, Any]]
         con.close()
 
 
-# --- failures: samples and first/last failing timestamps ----------------------------------
+# --- pass 1: one streaming select ------------------------------------------------------------
 
-def _follow_up(defs: list[CheckDef], results: list[dict[str, Any]], first: dict[str, Any],
-               lf: pl.LazyFrame, obj: Any, data_schema: pl.Schema, sensitive: set[str],
-               sample_rows: int, ts_col: str | None) -> None:
-    """Pass 2, one ``collect_all``, only when pass 1 found something.
+class _Plan:
+    """What pass 1 keeps of every row, and the summary computed from it in memory.
 
-    Duplicate checks whose hashes repeat: an exact ``group_by`` over just the rows whose
-    hash repeats gives the duplicated keys and rows, the first/last timestamps and sample
-    rows. Failed row checks: a ``head`` query each for samples (it stops reading once it
-    has its rows) and one select for all their first/last failing timestamps.
+    One streaming ``select`` materialises, per row: a boolean per row-level check (one bit a
+    row: sums, failing positions and first/last failing times all come from these), the
+    64-bit key hash of each duplicate check that needs one, the timestamp column and the
+    columns freshness is measured on. Nothing is read twice to count.
+
+    Duplicate checks: the key hashes are sorted and the hashes that repeat mark the candidate
+    rows; pass 2 groups those rows exactly (a hash collision drops out there). A check whose
+    key columns contain another duplicate check's columns needs no hash of its own: two rows
+    with equal keys also agree on that subset, so all its duplicates are among the other
+    check's candidates (``unique`` on ``id`` and ``duplicateValues`` on ``id, ts``: one sort).
+    Measured on 10M rows (benchmarks/contracts.py): polars' ``is_duplicated``/``n_unique`` on
+    the hashes took 1.5 s and 1.5 GB for two checks, a sort and a comparison with the
+    neighbour 0.55 s and 0.15 GB; sorting strings or structs instead of hashes, 3.5 s and 2 GB.
     """
+
+    def __init__(self, defs: list[CheckDef], ts_col: str | None) -> None:
+        self.defs, self.ts_col = defs, ts_col
+        self.exprs: dict[str, pl.Expr] = {"n": pl.nth(0).is_null()}  # the row count
+        self.root: dict[int, int] = {}  # dup check -> the check whose candidates it uses
+        for i, d in enumerate(defs):
+            if d.kind == "row" and d.bad is not None:
+                self.exprs[f"b{i}"] = d.bad.fill_null(False)
+            elif d.kind == "freshness":
+                self.exprs[f"f{i}"] = pl.col(d.columns[0])
+        dups = sorted((i for i, d in enumerate(defs) if d.kind == "dup"),
+                      key=lambda i: len(set(defs[i].columns)))
+        for i in dups:
+            cols = set(defs[i].columns)
+            parent = next((r for r in self.roots if set(defs[r].columns) <= cols), None)
+            self.root[i] = i if parent is None else parent
+            if parent is None:
+                self.exprs[f"h{i}"] = _key_hash(defs[i].columns)
+        if ts_col and any(d.kind in {"row", "dup"} for d in defs):
+            self.exprs["t"] = pl.col(ts_col)
+        self.candidates: dict[int, pl.Series] = {}
+
+    @property
+    def roots(self) -> list[int]:
+        return [i for i, r in self.root.items() if i == r]
+
+    def run(self, lf: pl.LazyFrame) -> pl.DataFrame:
+        if not lf.collect_schema().names():
+            return pl.DataFrame({"n": pl.Series([], dtype=pl.Boolean)})
+        return lf.select(**self.exprs).collect(engine="streaming")
+
+    def summarise(self, frame: pl.DataFrame) -> dict[str, Any]:
+        """Pass-1 figures by check: ``c<i>`` is the failing-row count, the newest value (for
+        freshness), or whether duplicate candidates exist."""
+        sums = [pl.col(f"b{i}").sum().alias(f"c{i}") for i, d in enumerate(self.defs)
+                if f"b{i}" in frame.columns]
+        sums += [pl.col(f"f{i}").max().alias(f"c{i}") for i, d in enumerate(self.defs)
+                 if f"f{i}" in frame.columns]
+        first: dict[str, Any] = frame.select(sums).row(0, named=True) if sums else {}
+        first["__rows"] = frame.height
+        for r in self.roots:
+            hashes = frame[f"h{r}"].drop_nulls().sort()
+            repeated = hashes.filter(hashes == hashes.shift(1)).unique()
+            if repeated.len():
+                self.candidates[r] = frame[f"h{r}"].is_in(repeated.implode()).arg_true()
+        for i, r in self.root.items():
+            first[f"c{i}"] = r in self.candidates
+        return first
+
+
+def _key_hash(columns: Iterable[str]) -> pl.Expr:
+    """Hashes of the keys; null where a key part is null (such rows are never duplicates)."""
+    cols = list(columns)
+    key = pl.col(cols[0]) if len(cols) == 1 else pl.struct(cols)
+    return pl.when(pl.all_horizontal([pl.col(c).is_not_null() for c in cols])).then(
+        key.hash(seed=0))
+
+
+# --- pass 2: failing rows, fetched by position ------------------------------------------------
+
+def _follow_up(plan: _Plan, frame: pl.DataFrame, results: list[dict[str, Any]],
+               first: dict[str, Any], lf: pl.LazyFrame, source: Any, obj: Any,
+               data_schema: pl.Schema, sensitive: set[str], sample_rows: int) -> None:
+    """Samples, duplicate groups and first/last failing timestamps, only for failed checks.
+
+    First/last failing times of row checks come from pass 1's bits and timestamps. The rows
+    to show (the first ``sample_rows`` failing rows of each failed row check, and every
+    duplicate candidate) are fetched by position in one read of just the columns shown
+    (``_take``); duplicates are then grouped exactly on those rows.
+    """
+    defs, ts_col = plan.defs, plan.ts_col
     for r in results:
         r.update(first_failed_at=None, last_failed_at=None, samples=())
     keys = [column_name(p) for p in sorted(
@@ -287,60 +343,76 @@ def _follow_up(defs: list[CheckDef], results: list[dict[str, Any]], first: dict[
         cols = list(dict.fromkeys([*keys, *([ts_col] if ts_col else []), *d.columns]))
         return [c for c in cols if c in data_schema]
 
-    queries: list[pl.LazyFrame] = []
-    plan: list[tuple[str, int]] = []
-    for i, d in enumerate(defs):
-        if d.kind == "dup" and first[f"c{i}"]:
-            cols = list(d.columns)
-            nonnull = pl.all_horizontal([pl.col(c).is_not_null() for c in cols])
-            # rows whose key hash repeats: the repeated hashes come from sorted hashes (as
-            # in pass 1: a sort needs less memory than a hash table over every row), then
-            # a semi join; the exact grouping runs over these few rows only, in memory
-            runs = lf.filter(nonnull).select(__r=_hash(cols).sort().rle()).unnest("__r")
-            dup_hashes = runs.filter(pl.col("len") > 1).select(__h=pl.col("value"))
-            needed = list(dict.fromkeys([*cols, *sample_cols(d), *([ts_col] if ts_col else [])]))
-            queries.append(lf.filter(nonnull).with_columns(__h=_hash(cols))
-                           .join(dup_hashes, on="__h", how="semi").select(needed))
-            plan.append(("dup", i))
-        elif d.kind == "row" and not results[i]["passed"] and results[i]["failed_rows"]:
-            rows = lf.filter(d.bad).select(sample_cols(d)).head(sample_rows)
-            queries.append(_mask(rows, sensitive))
-            plan.append(("samples", i))
-    row_failed = [(i, d) for i, d in enumerate(defs) if d.kind == "row"
+    row_failed = [i for i, d in enumerate(defs) if d.kind == "row"
                   and not results[i]["passed"] and results[i]["failed_rows"]]
-    if ts_col and row_failed:
-        ts = pl.col(ts_col)
-        queries.append(lf.select([e for i, d in row_failed for e in (
-            ts.filter(d.bad).min().alias(f"f{i}"), ts.filter(d.bad).max().alias(f"l{i}"))]))
-        plan.append(("times", -1))
-    if not queries:
+    dup_found = [i for i, r in plan.root.items() if r in plan.candidates]
+    if not row_failed and not dup_found:
         return
-    frames = pl.collect_all(queries, engine="streaming")
-    for (what, i), frame in zip(plan, frames, strict=True):
-        if what == "dup":
-            d = defs[i]
-            cols = list(d.columns)
-            dups = frame.filter(pl.len().over(cols) > 1)  # exact: drops hash collisions
-            dup_keys = dups.select(cols).n_unique() if dups.height else 0
-            results[i].update(observed=dup_keys, failed_rows=dups.height,
-                              passed=d.threshold.passes(dup_keys))
-            if dups.height:
-                if ts_col:
-                    results[i].update(first_failed_at=_iso(dups[ts_col].min()),
-                                      last_failed_at=_iso(dups[ts_col].max()))
-                sample = dups.sort(cols, nulls_last=True).head(sample_rows)
-                sample = _mask(sample.lazy(), sensitive).collect().select(sample_cols(d))
-                results[i]["samples"] = tuple(_jsonable_row(r) for r in sample.to_dicts())
-        elif what == "samples":
-            results[i]["samples"] = tuple(_jsonable_row(r) for r in frame.to_dicts())
-        else:
-            times = frame.row(0, named=True)
-            for k, _ in row_failed:
-                results[k].update(first_failed_at=_iso(times[f"f{k}"]),
-                                  last_failed_at=_iso(times[f"l{k}"]))
-    for i, d in enumerate(defs):
-        if d.kind == "dup" and results[i]["passed"]:
-            results[i].update(samples=(), first_failed_at=None, last_failed_at=None)
+    if ts_col and row_failed:
+        t = pl.col("t")
+        times = frame.select([e for i in row_failed for e in (
+            t.filter(pl.col(f"b{i}")).min().alias(f"f{i}"),
+            t.filter(pl.col(f"b{i}")).max().alias(f"l{i}"))]).row(0, named=True)
+        for i in row_failed:
+            results[i].update(first_failed_at=_iso(times[f"f{i}"]),
+                              last_failed_at=_iso(times[f"l{i}"]))
+
+    samples = {i: frame[f"b{i}"].arg_true().head(sample_rows) for i in row_failed}
+    wanted = pl.concat([*samples.values(), *plan.candidates.values()]).unique().sort()
+    columns = [c for i in row_failed for c in sample_cols(defs[i])]
+    columns += [c for i in dup_found for c in (*defs[i].columns, *sample_cols(defs[i]))]
+    fetched = _take(lf, source, wanted, list(dict.fromkeys(columns)))
+
+    for i in row_failed:
+        rows = fetched.filter(pl.col("__i").is_in(samples[i].implode())).select(
+            sample_cols(defs[i]))
+        rows = _mask(rows.lazy(), sensitive).collect()
+        results[i]["samples"] = tuple(_jsonable_row(r) for r in rows.to_dicts())
+    for i in dup_found:
+        d = defs[i]
+        cols = list(d.columns)
+        candidates = fetched.filter(
+            pl.col("__i").is_in(plan.candidates[plan.root[i]].implode()),
+            pl.all_horizontal([pl.col(c).is_not_null() for c in cols]))
+        dups = candidates.filter(pl.len().over(cols) > 1)  # exact: drops hash collisions
+        dup_keys = dups.select(cols).n_unique() if dups.height else 0
+        results[i].update(observed=dup_keys, failed_rows=dups.height,
+                          passed=d.threshold.passes(dup_keys))
+        if dups.height and not results[i]["passed"]:
+            if ts_col:
+                results[i].update(first_failed_at=_iso(dups[ts_col].min()),
+                                  last_failed_at=_iso(dups[ts_col].max()))
+            sample = dups.sort(cols, nulls_last=True, maintain_order=True).head(sample_rows)
+            sample = _mask(sample.lazy(), sensitive).collect().select(sample_cols(d))
+            results[i]["samples"] = tuple(_jsonable_row(r) for r in sample.to_dicts())
+
+
+# a Parquet read of rows by position slices the file (only the row groups holding them are
+# decoded) when the positions fall in a few clusters; otherwise one filtered read
+_CLUSTER_GAP = 1 << 16
+_MAX_SLICES = 16
+
+
+def _take(lf: pl.LazyFrame, source: Any, positions: pl.Series,
+          columns: list[str]) -> pl.DataFrame:
+    """The rows at ``positions`` (sorted, unique), ``columns`` plus their position ``__i``."""
+    cols = ["__i", *columns]
+    pos = positions.cast(pl.UInt64)
+    index = pl.col("__i").cast(pl.UInt64)
+    if isinstance(source, tuple) and source[0] == "parquet" and pos.len():
+        values = pos.to_list()
+        clusters: list[list[int]] = [[values[0]]]
+        for v in values[1:]:
+            if v - clusters[-1][-1] > _CLUSTER_GAP:
+                clusters.append([])
+            clusters[-1].append(v)
+        if len(clusters) <= _MAX_SLICES:
+            queries = [lf.slice(c[0], c[-1] - c[0] + 1).with_row_index("__i", offset=c[0])
+                       .filter(index.is_in(pl.Series(c, dtype=pl.UInt64).implode()))
+                       .select(cols) for c in clusters]
+            return pl.concat(pl.collect_all(queries, engine="streaming"))
+    return (lf.with_row_index("__i").filter(index.is_in(pos.implode())).select(cols)
+            .collect(engine="streaming"))
 
 
 def _timestamp_column(obj: Any, data_schema: pl.Schema) -> str | None:
