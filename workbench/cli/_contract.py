@@ -23,7 +23,8 @@ def command() -> None:
 @click.argument("contract", type=click.Path(dir_okay=False))
 @click.argument("data", required=False)
 @click.option("--schema", "schema", default=None, metavar="NAME",
-              help="Schema object of the contract to check (needed when it has several).")
+              help="Schema object to check (default: every one, each against its own "
+                   "server path; needed with DATA when the contract has several).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
 @click.option("--as-of", "as_of", default=None, metavar="ISO",
@@ -32,7 +33,12 @@ def command() -> None:
               help="Also fail when the data has columns the contract does not declare.")
 def check_command(contract: str, data: str | None, schema: str | None, fmt: str,
                   as_of: str | None, no_undeclared: bool) -> None:
-    """Check DATA (default: the contract's server path) against CONTRACT."""
+    """Check DATA (default: the contract's server paths) against CONTRACT.
+
+    A contract with several schema objects is checked in one run, each object against the
+    server whose path is named after it or holds a {model} placeholder; foreign keys
+    (ODCS relationships) are checked against the referenced object's data.
+    """
     from workbench.contracts import check, load_contract
     from workbench.io import _clean
 

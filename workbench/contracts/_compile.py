@@ -24,6 +24,7 @@ from workbench.contracts._model import (
     schema_name,
     severity_of,
 )
+from workbench.contracts._relations import foreign_keys
 
 # The dimension a built-in (schema) check measures; a quality rule's own dimension wins.
 DEFAULT_DIMENSIONS = {
@@ -36,7 +37,7 @@ DEFAULT_DIMENSIONS = {
     "maxItems": "conformity", "uniqueItems": "uniqueness", "nullValues": "completeness",
     "missingValues": "completeness", "invalidValues": "conformity",
     "duplicateValues": "uniqueness", "rowCount": "completeness", "sql": "accuracy",
-    "freshness": "timeliness",
+    "freshness": "timeliness", "foreignKey": "consistency",
 }
 
 FORMAT_PATTERNS = {
@@ -87,7 +88,10 @@ class CheckDef:
 
     ``meta`` from the data's schema; ``row`` counts rows where ``bad`` holds; ``dup`` counts
     duplicated keys over ``columns``; ``rows`` compares the row count; ``sql`` runs
-    ``query`` in DuckDB; ``freshness`` compares the newest ``columns[0]`` with ``seconds``.
+    ``query`` in DuckDB; ``freshness`` compares the newest ``columns[0]`` with ``seconds``;
+    ``fk`` counts rows whose ``columns`` have no match in another schema object's data;
+    ``missing`` fails because ``extra["missing"]`` columns are absent; ``unsupported``
+    fails (as info) with ``extra["reason"]``.
     """
 
     id: str
@@ -223,6 +227,23 @@ def compile_schema(contract: Contract, obj: SchemaObject, data_schema: pl.Schema
                      else f"{name}.primaryKey", schema=name,
                      column=key_cols[0] if single else None, rule="primaryKey", severity="error",
                      dimension="uniqueness", kind="dup", expected=list(key_cols), columns=key_cols))
+
+    index = (contract.odcs.schema_ or []).index(obj)
+    for fk in foreign_keys(contract.odcs, index)[0]:
+        expected = f"every key present in {fk.label}"
+        common = dict(id=fk.id, schema=name, column=fk.column, rule="foreignKey",
+                      dimension="consistency", expected=expected, columns=fk.columns)
+        if fk.unsupported:
+            add(CheckDef(kind="unsupported", severity="info",
+                         extra={"reason": f"not checked: {fk.unsupported}"}, **common))
+        elif any(cn not in present for cn in fk.columns):
+            add(CheckDef(kind="missing", severity="error",
+                         extra={"missing": [cn for cn in fk.columns if cn not in present]},
+                         **common))
+        else:
+            add(CheckDef(kind="fk", severity="error",
+                         extra={"target": fk.target, "target_columns": fk.target_columns},
+                         **common))
 
     for k, q in enumerate(obj.quality or []):
         check = _quality_check(q, k, name, None, None, None, False)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -29,7 +29,7 @@ from workbench.contracts._compile import (
     freshness_checks,
     physical_type_matches,
 )
-from workbench.contracts._model import Contract, column_name, load_contract, schema_name
+from workbench.contracts._model import Contract, column_name, load_contract
 from workbench.contracts._result import CheckResult, ContractResult
 from workbench.errors import InputError, input_error
 from workbench.render import MASK
@@ -37,21 +37,39 @@ from workbench.render import MASK
 DataLike = str | os.PathLike[str] | pl.LazyFrame | pl.DataFrame
 
 
-def check(contract: Contract | str | os.PathLike[str], data: DataLike | None = None, *,
+def check(contract: Contract | str | os.PathLike[str],
+          data: DataLike | Mapping[str, DataLike] | None = None, *,
           schema: str | None = None, as_of: datetime | str | None = None,
           allow_undeclared: bool = True, sample_rows: int = 5) -> ContractResult:
-    """Check ``data`` (default: the contract's server path) against one schema object.
+    """Check data against a contract: one schema object, or every one of them.
 
-    ``as_of`` is the instant freshness is measured from (default: now, UTC); pass a fixed
-    one for reproducible results. ``allow_undeclared=False`` adds a check that the data has
-    no columns the contract does not declare.
+    ``data`` is the dataset (default: the contract's server path for the schema object), or
+    a mapping from schema name to dataset. With several schema objects and no ``schema``,
+    each is checked against its own data and the results are combined; foreign keys read
+    the referenced schema object's data the same way. ``as_of`` is the instant freshness is
+    measured from (default: now, UTC); pass a fixed one for reproducible results.
+    ``allow_undeclared=False`` adds a check that the data has no columns the contract does
+    not declare.
     """
     if not isinstance(contract, Contract):
         contract = load_contract(contract)
-    obj = contract.schema(schema)
-    sname = schema_name(obj, (contract.odcs.schema_ or []).index(obj))
     as_of_dt = _as_of(as_of)
-    lf, dataset, source, csv = _open(contract, obj, sname, data)
+    names = contract.schema_names
+    if schema is None and len(names) > 1:
+        if data is not None and not isinstance(data, Mapping):
+            raise input_error(contract.path, "schema", "--schema NAME to say which schema object "
+                              f"DATA holds (one of {', '.join(names)})")
+        parts = [_check_one(contract, name, data, as_of_dt, allow_undeclared, sample_rows)
+                 for name in names]
+        return ContractResult.combine(parts)
+    name = names[(contract.odcs.schema_ or []).index(contract.schema(schema))]
+    return _check_one(contract, name, data, as_of_dt, allow_undeclared, sample_rows)
+
+
+def _check_one(contract: Contract, sname: str, data: DataLike | Mapping[str, DataLike] | None,
+               as_of_dt: datetime, allow_undeclared: bool, sample_rows: int) -> ContractResult:
+    obj = contract.schema(sname)
+    lf, dataset, source, csv = _open(contract, obj, sname, _data_for(data, sname))
     try:
         data_schema = lf.collect_schema()
     except Exception as exc:
@@ -77,16 +95,25 @@ def check(contract: Contract | str | os.PathLike[str], data: DataLike | None = N
     rows = int(first["__rows"])
 
     sensitive = {c.name for c in contract.columns(sname) if c.sensitive}
-    results = [_evaluate(d, i, first, rows, data_schema, {}, as_of_dt, sensitive)
+    results = [_evaluate(d, i, first, rows, data_schema, as_of_dt, sensitive)
                for i, d in enumerate(defs)]
     sql_defs = [(i, d) for i, d in enumerate(defs) if d.kind == "sql"]
     if sql_defs:
         _run_sql(sql_defs, results, source, lf, obj, sname, sensitive)
-    _follow_up(plan, frame, results, first, lf, source, obj, data_schema, sensitive,
-               sample_rows)
+    _follow_up(plan, frame, results, lf, source, obj, data_schema, sensitive, sample_rows)
+    fk_defs = [(i, d) for i, d in enumerate(defs) if d.kind == "fk"]
+    if fk_defs:
+        _run_foreign_keys(fk_defs, results, contract, data, lf, obj, data_schema, ts_col,
+                          sensitive, sample_rows)
     checks = tuple(CheckResult(**r) for r in results)
     return ContractResult(contract=contract.id, dataset=dataset, schema=sname, rows=rows,
                           checks=checks, as_of=as_of_dt, sensitive=frozenset(sensitive))
+
+
+def _data_for(data: DataLike | Mapping[str, DataLike] | None, sname: str) -> DataLike | None:
+    if isinstance(data, Mapping):
+        return data.get(sname)
+    return data
 
 
 # --- data ----------------------------------------------------------------------------------
@@ -120,8 +147,7 @@ def _open(contract: Contract, obj: Any, sname: str, data: DataLike | None
 # --- evaluation ------------------------------------------------------------------------------
 
 def _evaluate(d: CheckDef, i: int, first: dict[str, Any], rows: int, data_schema: pl.Schema,
-              dup_info: dict[int, dict[str, Any]], as_of: datetime,
-              sensitive: set[str]) -> dict[str, Any]:
+              as_of: datetime, sensitive: set[str]) -> dict[str, Any]:
     out: dict[str, Any] = dict(
         id=d.id, schema=d.schema, column=d.column, rule=d.rule, severity=d.severity,
         dimension=d.dimension, expected=d.expected, description=d.description,
@@ -132,10 +158,10 @@ def _evaluate(d: CheckDef, i: int, first: dict[str, Any], rows: int, data_schema
         count = int(first[f"c{i}"] or 0)
         metric = (round(count / rows * 100, 6) if rows else 0.0) if d.percent else count
         out.update(failed_rows=count, observed=metric, passed=d.threshold.passes(metric))
-    elif d.kind == "dup":
-        info = dup_info.get(i, {})
-        keys, dup_rows = info.get("keys", 0), info.get("rows", 0)
-        out.update(failed_rows=dup_rows, observed=keys, passed=d.threshold.passes(keys))
+    elif d.kind == "dup":  # no repeated key hash: no duplicates (pass 2 counts the others)
+        out.update(failed_rows=0, observed=0, passed=d.threshold.passes(0))
+    elif d.kind == "unsupported":
+        out.update(observed=d.extra["reason"])
     elif d.kind == "rows":
         out.update(observed=rows, passed=d.threshold.passes(rows))
     elif d.kind == "missing":
@@ -323,8 +349,8 @@ def _key_hash(columns: Iterable[str]) -> pl.Expr:
 # --- pass 2: failing rows, fetched by position ------------------------------------------------
 
 def _follow_up(plan: _Plan, frame: pl.DataFrame, results: list[dict[str, Any]],
-               first: dict[str, Any], lf: pl.LazyFrame, source: Any, obj: Any,
-               data_schema: pl.Schema, sensitive: set[str], sample_rows: int) -> None:
+               lf: pl.LazyFrame, source: Any, obj: Any, data_schema: pl.Schema,
+               sensitive: set[str], sample_rows: int) -> None:
     """Samples, duplicate groups and first/last failing timestamps, only for failed checks.
 
     First/last failing times of row checks come from pass 1's bits and timestamps. The rows
@@ -335,13 +361,9 @@ def _follow_up(plan: _Plan, frame: pl.DataFrame, results: list[dict[str, Any]],
     defs, ts_col = plan.defs, plan.ts_col
     for r in results:
         r.update(first_failed_at=None, last_failed_at=None, samples=())
-    keys = [column_name(p) for p in sorted(
-        (p for p in obj.properties or [] if p.primaryKey),
-        key=lambda p: p.primaryKeyPosition if p.primaryKeyPosition is not None else 0)]
 
     def sample_cols(d: CheckDef) -> list[str]:
-        cols = list(dict.fromkeys([*keys, *([ts_col] if ts_col else []), *d.columns]))
-        return [c for c in cols if c in data_schema]
+        return _sample_columns(obj, data_schema, ts_col, d)
 
     row_failed = [i for i, d in enumerate(defs) if d.kind == "row"
                   and not results[i]["passed"] and results[i]["failed_rows"]]
@@ -384,6 +406,72 @@ def _follow_up(plan: _Plan, frame: pl.DataFrame, results: list[dict[str, Any]],
                                   last_failed_at=_iso(dups[ts_col].max()))
             sample = dups.sort(cols, nulls_last=True, maintain_order=True).head(sample_rows)
             sample = _mask(sample.lazy(), sensitive).collect().select(sample_cols(d))
+            results[i]["samples"] = tuple(_jsonable_row(r) for r in sample.to_dicts())
+
+
+def _sample_columns(obj: Any, data_schema: pl.Schema, ts_col: str | None,
+                    d: CheckDef) -> list[str]:
+    """What a failing row shows: the primary key, the timestamp, the check's columns."""
+    keys = [column_name(p) for p in sorted(
+        (p for p in obj.properties or [] if p.primaryKey),
+        key=lambda p: p.primaryKeyPosition if p.primaryKeyPosition is not None else 0)]
+    cols = list(dict.fromkeys([*keys, *([ts_col] if ts_col else []), *d.columns]))
+    return [c for c in cols if c in data_schema]
+
+
+# --- foreign keys -------------------------------------------------------------------------------
+
+def _run_foreign_keys(fk_defs: list[tuple[int, CheckDef]], results: list[dict[str, Any]],
+                      contract: Contract, data: Any, lf: pl.LazyFrame, obj: Any,
+                      data_schema: pl.Schema, ts_col: str | None, sensitive: set[str],
+                      sample_rows: int) -> None:
+    """Rows whose key is fully present and missing from the referenced schema object's data
+    (an anti join, streaming; the referenced keys are read once per check)."""
+    for i, d in fk_defs:
+        target, target_cols = d.extra["target"], list(d.extra["target_columns"])
+        ref_data = _data_for(data, target) if isinstance(data, Mapping) else None
+        if ref_data is None and contract.data_path(target) is None:
+            results[i].update(severity="info", observed=f"not checked: no data for {target} "
+                              "(give it a server in the contract, or pass it)")
+            continue
+        ref, ref_name, _, _ = _open(contract, contract.schema(target), target, ref_data)
+        try:
+            ref_schema = ref.collect_schema()
+        except Exception as exc:
+            raise InputError(f"{ref_name}: expected a readable table: {_line(exc)}",
+                             file=ref_name) from exc
+        absent = [c for c in target_cols if c not in ref_schema]
+        if absent:
+            results[i].update(observed=f"{target} data has no column {', '.join(absent)}")
+            continue
+        cols = list(d.columns)
+        keys = [f"__k{j}" for j in range(len(cols))]
+        referenced = ref.select([
+            (pl.col(tc) if ref_schema[tc] == data_schema[c]
+             else pl.col(tc).cast(data_schema[c], strict=False)).alias(k)
+            for c, tc, k in zip(cols, target_cols, keys, strict=True)]).unique()
+        shown = list(dict.fromkeys([*_sample_columns(obj, data_schema, ts_col, d), *cols]))
+        orphans = (lf.filter(pl.all_horizontal([pl.col(c).is_not_null() for c in cols]))
+                   .select(shown).with_columns([pl.col(c).alias(k) for c, k in
+                                                zip(cols, keys, strict=True)])
+                   .join(referenced, on=keys, how="anti", nulls_equal=False,
+                         maintain_order="left"))
+        figures = [pl.len().alias("n")]
+        if ts_col:
+            figures += [pl.col(ts_col).min().alias("first"), pl.col(ts_col).max().alias("last")]
+        try:
+            counted, sample = pl.collect_all(
+                [orphans.select(figures), _mask(orphans.select(shown).head(sample_rows),
+                                                 sensitive)], engine="streaming")
+        except Exception as exc:
+            raise InputError(f"{ref_name}: expected keys comparable with {d.schema}'s "
+                             f"{', '.join(cols)}: {_line(exc)}", file=ref_name) from exc
+        n = int(counted["n"][0])
+        results[i].update(failed_rows=n, observed=n, passed=n == 0)
+        if n:
+            if ts_col:
+                results[i].update(first_failed_at=_iso(counted["first"][0]),
+                                  last_failed_at=_iso(counted["last"][0]))
             results[i]["samples"] = tuple(_jsonable_row(r) for r in sample.to_dicts())
 
 

@@ -34,6 +34,7 @@ from open_data_contract_standard.model import (
     Server,
 )
 
+from workbench.contracts._relations import relationship_problems
 from workbench.errors import ContractError
 from workbench.io import read_yaml
 
@@ -118,25 +119,44 @@ class Contract:
         return [column_spec(p, self.classifications) for p in (obj.properties or [])]
 
     def server(self, schema: str | None = None) -> Server | None:
-        """The server a schema object is read from: one whose path names it, else the first."""
+        """The server a schema object is read from: one whose path is named after it, else one
+        whose path has a ``{model}`` (or ``{schema}``) placeholder, else (for a contract with
+        one schema object) the first."""
         servers = [s for s in (self.odcs.servers or []) if s.path or s.location]
         if not servers:
             return None
         if schema is not None:
+            stems = [(s, Path(str(s.path or s.location)).stem) for s in servers]
+            for match in (lambda stem: stem == schema,
+                          lambda stem: stem.split(".")[0] == schema,
+                          lambda stem: schema in stem):
+                for s, stem in stems:
+                    if match(stem) and not _placeholder(s):
+                        return s
             for s in servers:
-                if schema in Path(str(s.path or s.location)).stem:
+                if _placeholder(s):
                     return s
+            if len(self.odcs.schema_ or []) > 1:
+                return None
         return servers[0]
 
     def data_path(self, schema: str | None = None) -> str | None:
-        """The server's path resolved against the contract's directory (URLs untouched)."""
+        """The server's path (placeholder filled in) resolved against the contract's
+        directory (URLs untouched)."""
         server = self.server(schema)
         if server is None:
             return None
         raw = str(server.path or server.location)
+        if schema is not None:
+            raw = raw.replace("{model}", schema).replace("{schema}", schema)
         if "://" in raw or os.path.isabs(raw):
             return raw
         return os.path.normpath(Path(self.path).parent / raw)
+
+
+def _placeholder(server: Server) -> bool:
+    raw = str(server.path or server.location)
+    return "{model}" in raw or "{schema}" in raw
 
 
 def schema_name(obj: SchemaObject, index: int = 0) -> str:
@@ -435,6 +455,7 @@ def _semantic_problems(odcs: OpenDataContractStandard) -> list[str]:
                                f"expression, got {pattern!r} ({err})")
             for k, q in enumerate(prop.quality or []):
                 out += _quality_problems(q, f"{pbase}.quality[{k}]", column=column_name(prop))
+    out += relationship_problems(odcs)
     for k, sla in enumerate(odcs.slaProperties or []):
         if (sla.property or "").lower() in {"freshness", "latency"}:
             if not isinstance(sla.value, int | float) or isinstance(sla.value, bool):

@@ -43,7 +43,8 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class ContractResult:
-    """All checks of one dataset against one schema object of a contract."""
+    """All checks of one dataset against one schema object of a contract, or (``parts``) of
+    several schema objects, each against its own dataset."""
 
     contract: str
     dataset: str
@@ -52,6 +53,25 @@ class ContractResult:
     checks: tuple[CheckResult, ...]
     as_of: datetime | None = None
     sensitive: frozenset[str] = field(default_factory=frozenset)
+    parts: tuple[ContractResult, ...] = ()
+
+    @classmethod
+    def combine(cls, parts: list[ContractResult]) -> ContractResult:
+        """One result for several schema objects: all their checks, ``rows`` summed,
+        ``schema`` and ``dataset`` listed (``parts`` keeps each one's own result)."""
+        return cls(contract=parts[0].contract,
+                   dataset=", ".join(p.dataset for p in parts),
+                   schema=", ".join(p.schema for p in parts),
+                   rows=sum(p.rows for p in parts),
+                   checks=tuple(c for p in parts for c in p.checks), as_of=parts[0].as_of,
+                   sensitive=frozenset().union(*(p.sensitive for p in parts)),
+                   parts=tuple(parts))
+
+    def tables(self) -> list[dict[str, Any]]:
+        """Per schema object: its dataset, rows, checks and whether it passed."""
+        return [{"schema": p.schema, "dataset": p.dataset, "rows": p.rows,
+                 "checks": len(p.checks), "failed": len(p.failed), "passed": p.passed}
+                for p in (self.parts or (self,))]
 
     # --- the gate ---------------------------------------------------------------------
     @property
@@ -136,9 +156,14 @@ class ContractResult:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """Exactly the JSON of ``workbench contract check --format json`` (shared design)."""
-        return {"contract": self.contract, "dataset": self.dataset, "rows": self.rows,
-                "passed": self.passed, "checks": [c.to_dict() for c in self.checks]}
+        """The JSON of ``workbench contract check --format json`` (shared design); a run over
+        several schema objects adds ``schemas`` (each one's dataset, rows and verdict)."""
+        out = {"contract": self.contract, "dataset": self.dataset, "rows": self.rows,
+               "passed": self.passed, "checks": [c.to_dict() for c in self.checks]}
+        if self.parts:
+            out["schemas"] = [{k: t[k] for k in ("schema", "dataset", "rows", "passed")}
+                              for t in self.tables()]
+        return out
 
     def results(self, notebook: str = "contract_checks",
                 previous_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
@@ -167,7 +192,7 @@ class ContractResult:
             "metrics": metrics, "changes": diff.to_dicts(),
             "previous": bool(previous_checks(previous_dir)) if previous_dir else False,
             "contract": self.contract, "schema": self.schema,
-            "dataset": self.dataset,
+            "dataset": self.dataset, "schemas": self.tables(),
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "dimensions": self.by_dimension().to_dicts(), "checks": checks,
         }
@@ -193,9 +218,9 @@ class ContractResult:
         title = {"ok": "Contract met", "warn": "Contract met, with warnings",
                  "fail": "Contract broken"}[status]
         head = render.callout(title, self.headline, status).markup
-        meta = render.html_table([{"contract": self.contract, "dataset": self.dataset,
-                                   "schema": self.schema, "rows": self.rows,
-                                   "checks": len(self.checks), "failed": len(self.failed)}])
+        meta = render.html_table([{"contract": self.contract, **{
+            k: t[k] for k in ("schema", "dataset", "rows", "checks", "failed")}}
+            for t in self.tables()])
         failed = (render.html_table(self.failed_frame(), caption="Failed checks")
                   if self.failed else "")
         return head + meta + failed + self.samples_html()
