@@ -60,3 +60,27 @@ def test_notebook_checks_a_window_and_compares_with_the_previous_pack(tmp_path):
     assert "••••" in text
     assert not any(e in text for e in list(emails)[:2000])
     assert text.count("image/svg+xml") >= 3   # the charts rendered offline
+
+
+@pytest.mark.slow
+def test_notebook_checks_every_schema_object_of_a_contract(tmp_path):
+    """A contract with two schema objects and relationships (the parity set's ``states``)."""
+    import yaml
+
+    parity = REPO / "tests" / "parity"
+    doc = yaml.safe_load((parity / "contracts" / "states.odcs.yaml").read_text(encoding="utf-8"))
+    doc["servers"][0]["path"] = str(parity / "data" / "{model}.csv")
+    contract = tmp_path / "states.odcs.yaml"
+    contract.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "out"
+    executed = tmp_path / "executed.ipynb"
+    pm.execute_notebook(str(NOTEBOOK), str(executed), cwd=str(NOTEBOOK.parent),
+                        kernel_name="python3", progress_bar=False, parameters={
+                            "contract_path": str(contract), "results_dir": str(out)})
+    results = json.loads((out / "contract_checks.results.json").read_text(encoding="utf-8"))
+    assert [(s["schema"], s["rows"]) for s in results["schemas"]] == [
+        ("cpunish", 17), ("statecrime", 51)]
+    fk = next(c for c in results["checks"] if c["id"] == "cpunish.STATE.foreignKey")
+    assert fk["failed_rows"] == 2
+    assert sorted(s["STATE"] for s in fk["samples"]) == ["Kentucky", "South_Carolina"]
+    assert results["metrics"]["rows"] == 68

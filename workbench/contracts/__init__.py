@@ -11,8 +11,9 @@ a rule's own ``id`` replaces the rule name; repeats get ``_2``, ``_3``). Rules: 
 ``exclusiveMaximum``, ``minLength``, ``maxLength``, ``multipleOf``, ``minItems``,
 ``maxItems``, ``uniqueItems``, ``validValues`` (ODCS 3.2 ``enum``), ``nullValues``,
 ``missingValues``, ``invalidValues``, ``duplicateValues``, ``rowCount``, ``sql``,
-``freshness``, ``foreignKey`` (ODCS relationships between schema objects). Schema rules are errors; quality rules take their ``severity`` (free text:
-warning/warn and info are non-blocking, anything else is an error). ``failed_rows`` counts
+``freshness``, ``foreignKey`` (ODCS relationships between schema objects). Schema rules
+are errors; quality rules take their ``severity`` (free text: warning/warn and info are
+non-blocking, anything else is an error). ``failed_rows`` counts
 the rows that break the rule (for duplicates: the rows of duplicated keys; ``observed``
 is then the number of duplicated keys, as in datacontract-cli).
 
@@ -21,8 +22,8 @@ object against its own data: a server path named after it or holding ``{model}``
 ``{schema name: data}`` mapping. Foreign keys read the referenced object's data the same way.
 
 Agreement with datacontract-cli 1.2.8 (``tests/unit/test_contracts_parity.py``: 134 checks
-on five statsmodels datasets, CSV and Parquet, one contract with two schema objects): same verdicts and failing-row counts for
-every check it evaluates. Where the two differ, on purpose:
+on five statsmodels datasets, CSV and Parquet, one contract with two schema objects): same
+verdicts and failing-row counts for every check it evaluates. Where the two differ, on purpose:
 
 * types in files: datacontract-cli casts CSV/Parquet into the contract's types and skips
   every type check ("not supported"); workbench checks logicalType and physicalType
