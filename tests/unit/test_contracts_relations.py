@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from workbench.cli import cli
 from workbench.contracts import check, load_contract
 from workbench.errors import ContractError, InputError
+from workbench.render import MASK
 
 CUSTOMERS = pl.DataFrame({"customer_id": [1, 2, 3], "region": ["eu", "us", "eu"],
                           "email": ["a@x.io", "b@x.io", "c@x.io"]})
@@ -175,3 +176,16 @@ def test_no_server_for_a_schema_object_is_named_in_one_line(tmp_path):
     with pytest.raises(InputError, match=r"servers: expected a server with a path for schema "
                                          r"'orders'"):
         check(path)
+
+
+def test_a_column_sensitive_in_one_schema_object_is_masked_in_all(tmp_path):
+    path = write(tmp_path, server=False)
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # orders.email is not classified, customers.email is pii: orders' samples mask it too
+    doc["schema"][0]["properties"].append(
+        {"name": "email", "logicalType": "string", "logicalTypeOptions": {"pattern": "^x"}})
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    orders = ORDERS.with_columns(email=pl.lit("leak@example.com"))
+    r = check(path, {"orders": orders, "customers": CUSTOMERS})
+    samples = r.check("orders.email.pattern").samples
+    assert len(samples) == 5 and all(s["email"] == MASK for s in samples)

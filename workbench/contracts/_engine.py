@@ -29,7 +29,12 @@ from workbench.contracts._compile import (
     freshness_checks,
     physical_type_matches,
 )
-from workbench.contracts._model import Contract, column_name, load_contract
+from workbench.contracts._model import (
+    Contract,
+    column_name,
+    load_contract,
+    sensitive_columns,
+)
 from workbench.contracts._result import CheckResult, ContractResult
 from workbench.errors import InputError, input_error
 from workbench.render import MASK
@@ -94,7 +99,8 @@ def _check_one(contract: Contract, sname: str, data: DataLike | Mapping[str, Dat
     first = plan.summarise(frame)
     rows = int(first["__rows"])
 
-    sensitive = {c.name for c in contract.columns(sname) if c.sensitive}
+    # a column the contract marks sensitive in any schema object is masked in all of them
+    sensitive = sensitive_columns(contract, contract.classifications)
     results = [_evaluate(d, i, first, rows, data_schema, as_of_dt, sensitive)
                for i, d in enumerate(defs)]
     sql_defs = [(i, d) for i, d in enumerate(defs) if d.kind == "sql"]
