@@ -262,3 +262,17 @@ def test_sql_results_from_sensitive_columns_are_masked(tmp_path):
     res = check(contract_file(tmp_path, props, quality), FRAME)
     assert res.check("t.sql").observed == MASK and res.check("t.sql").passed
     assert "nope@" not in str(res.to_dict())
+
+
+def test_duplicate_values_in_percent_compare_the_share_of_rows(tmp_path):
+    """unit: percent on duplicateValues is the share of rows repeating a key (3 of 10 here);
+    datacontract-cli 1.2.8 ignores the unit and would compare the key count (1)."""
+    props = [{"name": "id", "logicalType": "integer", "quality": [
+        {"metric": "duplicateValues", "mustBeLessThan": 25, "unit": "percent"},
+        {"id": "few", "metric": "duplicateValues", "mustBeLessThan": 2}]}]
+    r = check(contract_file(tmp_path, props), pl.DataFrame({"id": [1, 1, 1, 2, 3, 4, 5, 6, 7, 8]}))
+    pct = r.check("t.id.duplicateValues")
+    assert (pct.observed, pct.failed_rows, pct.passed) == (30.0, 3, False)
+    assert (r.check("t.id.few").observed, r.check("t.id.few").passed) == (1, True)
+    clean = check(contract_file(tmp_path, props), pl.DataFrame({"id": [1, 2, 3]}))
+    assert clean.check("t.id.duplicateValues").observed == 0.0

@@ -12,6 +12,9 @@ Where the two differ on purpose:
   workbench catches.
 * ``exclusiveMinimum``/``exclusiveMaximum``: datacontract-cli emits two checks
   (``field_minimum`` + ``field_not_equal``); workbench one, whose count is their sum.
+* ``duplicateValues`` with ``unit: percent``: workbench compares the share of rows that
+  repeat a key; datacontract-cli ignores the unit for duplicates and compares the key count
+  (``test_duplicate_values_in_percent_compare_the_share_of_rows``).
 * Relative server paths: datacontract-cli resolves them against the working directory,
   workbench against the contract file; the test writes absolute paths so both read the
   same file.

@@ -30,6 +30,8 @@ verdicts and failing-row counts for every check it evaluates. Where the two diff
   against the Parquet schema (CSV: inferred types, text columns kept as text, and
   physicalType compared by family since CSV stores no widths);
 * exclusiveMinimum/Maximum: one check here, two there (minimum + not-equal; counts add up);
+* duplicateValues with ``unit: percent``: the share of rows that repeat a key here;
+  datacontract-cli ignores the unit for duplicates and compares the duplicated key count;
 * relative server paths: resolved against the contract file here, the working directory
   there;
 * freshness: measured from ``as_of`` (reproducible packs) rather than the wall clock.

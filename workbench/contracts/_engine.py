@@ -165,7 +165,8 @@ def _evaluate(d: CheckDef, i: int, first: dict[str, Any], rows: int, data_schema
         metric = (round(count / rows * 100, 6) if rows else 0.0) if d.percent else count
         out.update(failed_rows=count, observed=metric, passed=d.threshold.passes(metric))
     elif d.kind == "dup":  # no repeated key hash: no duplicates (pass 2 counts the others)
-        out.update(failed_rows=0, observed=0, passed=d.threshold.passes(0))
+        zero = 0.0 if d.percent else 0
+        out.update(failed_rows=0, observed=zero, passed=d.threshold.passes(zero))
     elif d.kind == "unsupported":
         out.update(observed=d.extra["reason"])
     elif d.kind == "rows":
@@ -404,8 +405,12 @@ def _follow_up(plan: _Plan, frame: pl.DataFrame, results: list[dict[str, Any]],
             pl.all_horizontal([pl.col(c).is_not_null() for c in cols]))
         dups = candidates.filter(pl.len().over(cols) > 1)  # exact: drops hash collisions
         dup_keys = dups.select(cols).n_unique() if dups.height else 0
-        results[i].update(observed=dup_keys, failed_rows=dups.height,
-                          passed=d.threshold.passes(dup_keys))
+        # unit rows: the number of duplicated keys (as datacontract-cli counts); unit
+        # percent: the share of rows that repeat a key (datacontract-cli 1.2.8 ignores the
+        # unit here and compares the key count)
+        metric = (round(dups.height / frame.height * 100, 6) if d.percent else dup_keys)
+        results[i].update(observed=metric, failed_rows=dups.height,
+                          passed=d.threshold.passes(metric))
         if dups.height and not results[i]["passed"]:
             if ts_col:
                 results[i].update(first_failed_at=_iso(dups[ts_col].min()),
