@@ -93,3 +93,25 @@ def test_console_script_exit_code(tmp_path):
                            "--format", "json"], capture_output=True, text=True, check=False)
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["passed"] is False
+
+
+def test_sensitive_classifications_option_masks_values_in_the_table(tmp_path):
+    from datetime import UTC, datetime
+
+    pl.DataFrame({"seen": [datetime(2026, 3, 1, 12, tzinfo=UTC)]}).write_parquet(
+        tmp_path / "s.parquet")
+    doc = {"apiVersion": "v3.1.0", "kind": "DataContract", "id": "urn:s", "version": "1",
+           "status": "active",
+           "servers": [{"server": "s", "type": "local", "format": "parquet", "path": "s.parquet"}],
+           "slaProperties": [{"property": "freshness", "value": 1, "unit": "d",
+                              "element": "t.seen"}],
+           "schema": [{"name": "t", "properties": [
+               {"name": "seen", "logicalType": "timestamp", "classification": "internal"}]}]}
+    path = tmp_path / "s.odcs.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    args = ["contract", "check", str(path), "--as-of", "2026-03-01T13:00:00Z"]
+    plain = CliRunner().invoke(cli, args)
+    masked = CliRunner().invoke(cli, [*args, "--sensitive", "internal,secret"])
+    assert plain.exit_code == masked.exit_code == 0, plain.output + masked.output
+    assert "2026-03-01T12:00:00" in plain.stdout and "••••" not in plain.stdout
+    assert "2026-03-01T12:00:00" not in masked.stdout and "••••" in masked.stdout

@@ -107,3 +107,16 @@ def test_missing_operator_and_custom_engine_are_reported(tmp_path):
     problems = info.value.problems
     assert any("properties[1].quality[0]: expected exactly one of mustBe" in p for p in problems)
     assert any("properties[2].quality[0].type: expected library or sql" in p for p in problems)
+
+
+def test_sensitive_classifications_are_configurable(tmp_path, monkeypatch):
+    path = write(tmp_path, GOOD)
+    cols = lambda c: {s.name for s in c.columns() if s.sensitive}  # noqa: E731
+    assert cols(load_contract(path)) == {"email", "phone", "note"}
+    # the environment reaches every notebook of a pack; pii tags and properties always count
+    monkeypatch.setenv("WORKBENCH_SENSITIVE_CLASSIFICATIONS", "Secret, internal")
+    assert cols(load_contract(path)) == {"phone", "note"}
+    assert cols(load_contract(path, classifications=["RESTRICTED"])) == {
+        "email", "phone", "note"}
+    monkeypatch.setenv("WORKBENCH_SENSITIVE_CLASSIFICATIONS", " , ")
+    assert cols(load_contract(path)) == {"email", "phone", "note"}   # blank: the default

@@ -31,8 +31,12 @@ def command() -> None:
               help="Instant freshness is measured from (default: now, UTC).")
 @click.option("--no-undeclared", is_flag=True, default=False,
               help="Also fail when the data has columns the contract does not declare.")
+@click.option("--sensitive", "sensitive", default=None, metavar="CLASSES",
+              help="Comma-separated ODCS classifications whose columns are masked (default: "
+                   "$WORKBENCH_SENSITIVE_CLASSIFICATIONS, else confidential,restricted,"
+                   "sensitive,pii). A pii tag or custom property always masks.")
 def check_command(contract: str, data: str | None, schema: str | None, fmt: str,
-                  as_of: str | None, no_undeclared: bool) -> None:
+                  as_of: str | None, no_undeclared: bool, sensitive: str | None) -> None:
     """Check DATA (default: the contract's server paths) against CONTRACT.
 
     A contract with several schema objects is checked in one run, each object against the
@@ -43,7 +47,9 @@ def check_command(contract: str, data: str | None, schema: str | None, fmt: str,
     from workbench.io import _clean
 
     try:
-        loaded = load_contract(contract)
+        classes = None if sensitive is None else [
+            c for c in (x.strip() for x in sensitive.split(",")) if c]
+        loaded = load_contract(contract, classifications=classes or None)
     except ContractError as exc:
         for line in exc.problems:
             click.echo(f"workbench: error: {line}", err=True)

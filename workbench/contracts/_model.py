@@ -223,16 +223,30 @@ def sensitive_columns(contract: Contract,
 
 # --- loading and validation -------------------------------------------------------------
 
+SENSITIVE_ENV = "WORKBENCH_SENSITIVE_CLASSIFICATIONS"
+
+
+def default_classifications() -> frozenset[str]:
+    """The classifications that make a column sensitive: ``$WORKBENCH_SENSITIVE_CLASSIFICATIONS``
+    (comma-separated; it reaches pack kernels too) or :data:`DEFAULT_SENSITIVE`."""
+    raw = os.environ.get(SENSITIVE_ENV, "")
+    chosen = frozenset(c.strip().lower() for c in raw.split(",") if c.strip())
+    return chosen or DEFAULT_SENSITIVE
+
+
 def load_contract(path: str | os.PathLike[str], *,
-                  classifications: Iterable[str] = DEFAULT_SENSITIVE) -> Contract:
-    """Read and validate an ODCS v3 YAML contract; raise ContractError listing every problem."""
+                  classifications: Iterable[str] | None = None) -> Contract:
+    """Read and validate an ODCS v3 YAML contract; raise ContractError listing every problem.
+
+    ``classifications`` (default :func:`default_classifications`) are the ODCS
+    classification values that make a column sensitive (masked everywhere)."""
     src = str(path)
     doc = read_yaml(src)
     return contract_from_dict(doc, src, classifications=classifications)
 
 
 def contract_from_dict(doc: Any, src: str = "<contract>", *,
-                       classifications: Iterable[str] = DEFAULT_SENSITIVE) -> Contract:
+                       classifications: Iterable[str] | None = None) -> Contract:
     if not isinstance(doc, Mapping):
         raise _error(src, [f"{src}: (document): expected a mapping of ODCS fields, "
                            f"got {type(doc).__name__}"])
@@ -250,7 +264,8 @@ def contract_from_dict(doc: Any, src: str = "<contract>", *,
     problems += [p for p in _semantic_problems(odcs) if p.split(": ", 1)[0] not in reported]
     if problems:
         raise _error(src, [f"{src}: {p}" for p in problems])
-    return Contract(odcs=odcs, path=src, classifications=frozenset(classifications))
+    chosen = default_classifications() if classifications is None else classifications
+    return Contract(odcs=odcs, path=src, classifications=frozenset(c.lower() for c in chosen))
 
 
 def _error(src: str, problems: list[str]) -> ContractError:
