@@ -5,30 +5,32 @@
     .venv/bin/python benchmarks/contracts.py --big           # also 100M rows, streamed
 
 Synthetic Parquet data (seeded, with a few injected defects) is written to a temporary
-directory; the contract has 18 data checks over 6 columns (plus workbench's presence and
-type checks, which read only the Parquet schema). Each tool runs in its own subprocess;
-peak RSS comes from ``os.wait4`` on that process, and "check" time is the check call alone
-(imports excluded), "process" time the whole subprocess. pandera is not installed in this
-environment, so it is not measured (the issue quotes 7.5 s / 1.76 GB for its polars
-backend). Figures are noisy: the machine has 2 cores shared by several users.
+directory by a separate process; the contract has 18 data checks over 6 columns (plus
+workbench's presence and type checks, which read only the Parquet schema). Each tool runs
+in its own subprocess; peak RSS comes from ``os.wait4`` on that process, and "check" time
+is the check call alone (imports excluded), "process" time the whole subprocess. The data
+is written by yet another process because Linux keeps a process's peak RSS across
+``exec``: children of the process that generated 10M rows reported its 1.4 GB as their
+own floor, which inflated every figure measured before 2026-11-28. pandera is not
+installed in this environment, so it is not measured (the issue quotes 7.5 s / 1.76 GB
+for its polars backend). Figures are noisy: compare the ratios of one run.
 
-Measured 2026-11-27 (load average 5-6 on 2 cores; fastest of 2 runs, largest peak RSS):
+"polars select" is the hand-written fused select the issue's baseline describes, counting
+distinct keys with ``n_unique`` (which on this data, with a string key, takes 5 s and
+2 GB); "polars select (hashed)" counts distinct 64-bit hashes instead (faster, not exact).
+
+Measured 2026-11-28, idle machine (load average below 1), fastest of 3 runs, largest peak:
 
     10M rows, with defects     check s  peak RSS
-    workbench                    15.7    1315 MB   (alone, /usr/bin/time: 11.2 s, 891 MB)
-    datacontract-cli 1.2.8       39.2    1705 MB
-    polars, hand-written         10.1    1973 MB   (string n_unique; same counts, no samples)
-    100M rows, workbench        111.5    7121 MB   (uniqueness needs the sorted key hashes
-                                                    of all 100M rows: ~3 GB per key check)
+    workbench                    1.50     612 MB   (targets: 1.6 s, 1 GB)
+    datacontract-cli 1.2.8       9.33    1781 MB   (6.2x the time, 2.9x the memory)
+    polars select                5.27    1973 MB
+    polars select (hashed)       2.77    1180 MB
+    100M rows, workbench        15.03    2639 MB   (one bit per row and check, one 8-byte
+                                                    key hash and timestamp per row)
 
-Measured again on an idle machine (load average 1.4), 10M rows with defects:
-
-    workbench                     2.81    1402 MB
-    datacontract-cli 1.2.8        8.62    1764 MB   (3.1x the time, 1.3x the memory)
-    polars, hand-written          4.84    1975 MB
-
-The issue's targets (1.6 s, 1 GB at 10M) were set on an idle machine where the
-hand-written select took 1.3 s; here that select took 10 s, so compare the ratios.
+Before the single-pass engine (2026-11-27, same data, idle): workbench 2.81 s, 1402 MB
+(the peak partly inherited, see above); 100M rows 111 s and 7.1 GB under load.
 """
 
 from __future__ import annotations
