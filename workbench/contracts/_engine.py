@@ -97,6 +97,7 @@ def _check_one(contract: Contract, sname: str, data: DataLike | Mapping[str, Dat
         raise InputError(f"{dataset}: expected a readable table: {_line(exc)}",
                          file=dataset) from exc
     first = plan.summarise(frame)
+    frame = frame.drop([f"h{r}" for r in plan.roots])  # done with: free them for pass 2
     rows = int(first["__rows"])
 
     # a column the contract marks sensitive in any schema object is masked in all of them
@@ -291,9 +292,11 @@ class _Plan:
     key columns contain another duplicate check's columns needs no hash of its own: two rows
     with equal keys also agree on that subset, so all its duplicates are among the other
     check's candidates (``unique`` on ``id`` and ``duplicateValues`` on ``id, ts``: one sort).
-    Measured on 10M rows (benchmarks/contracts.py): polars' ``is_duplicated``/``n_unique`` on
-    the hashes took 1.5 s and 1.5 GB for two checks, a sort and a comparison with the
-    neighbour 0.55 s and 0.15 GB; sorting strings or structs instead of hashes, 3.5 s and 2 GB.
+    Measured on the 10M-row benchmark data (benchmarks/contracts.py), two key checks: polars'
+    ``is_duplicated`` on the hashes took 3.1 s and raised the peak to 1.5 GB; sorting them and
+    comparing neighbours 0.6 s (``n_unique`` is as fast but only counts, and the repeated
+    hashes are needed to find the rows); ``n_unique`` on the string and struct keys
+    themselves added 3.5 s and took the peak to 2 GB.
     """
 
     def __init__(self, defs: list[CheckDef], ts_col: str | None) -> None:
