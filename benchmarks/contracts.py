@@ -26,7 +26,7 @@ Measured 2026-11-28, idle machine (load average below 1), fastest of 3 runs, lar
     datacontract-cli 1.2.8       9.33    1781 MB   (6.2x the time, 2.9x the memory)
     polars select                5.27    1973 MB
     polars select (hashed)       2.77    1180 MB
-    100M rows, workbench        15.03    2639 MB   (one bit per row and check, one 8-byte
+    100M rows, workbench        14.46    2633 MB   (one bit per row and check, one 8-byte
                                                     key hash and timestamp per row)
 
 Before the single-pass engine (2026-11-27, same data, idle): workbench 2.81 s, 1402 MB
