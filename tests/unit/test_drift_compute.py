@@ -363,3 +363,31 @@ def test_named_column_with_no_values_is_one_line_exit_2(tmp_path):
     args = ["drift", str(ref), str(cur), "--columns", "x,y", "--format", "json"]
     ok = CliRunner().invoke(cli, args)
     assert ok.exit_code == 0 and '"column": "y"' in ok.stdout
+
+
+def test_key_features_share_and_their_gate_metric(files) -> None:
+    ref = pl.DataFrame({"a": ["x", "y"] * 600, "b": ["x", "y"] * 600, "c": ["x", "y"] * 600,
+                        "email": ["p@q.io"] * 1200})
+    cur = pl.DataFrame({"a": ["x"] * 1200, "b": ["x", "y"] * 600, "c": ["x", "y"] * 600,
+                        "email": ["p@q.io"] * 1200})
+    result = compute(cur, ref, key_features=["a", "b"], exclude=["email"])
+    assert result.drifted_share == pytest.approx(1 / 3)    # a of a, b, c
+    assert result.key_drifted_share == 0.5                 # a of the key features a, b
+    m = result.results()["metrics"]
+    assert (m["key_features_total"], m["key_drifted_columns"], m["key_drifted_share"]) == (
+        2, 1, 0.5)
+    assert result.frame["key feature"].to_list() == [True, True, False]  # a drifted first
+    assert "key_drifted_share" not in compute(cur, ref).results()["metrics"]
+    # a key feature that is not compared is an input error naming it and why
+    with pytest.raises(InputError, match=r"key_features: .*'email' \(excluded by the caller\)"):
+        compute(cur, ref, key_features=["a", "email"], exclude=["email"])
+    with pytest.raises(InputError, match=r"'zzz' \(not in both datasets\)"):
+        compute(cur, ref, key_features=["zzz"])
+
+    refp, curp = files
+    res = CliRunner().invoke(cli, ["drift", str(refp), str(curp), "--format", "json",
+                                   "--key-features", "b"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["key_drifted_share"] == 1.0
+    res = CliRunner().invoke(cli, ["drift", str(refp), str(curp), "--key-features", "b,a"])
+    assert "key features: 2 of 2 drifted (100%)" in res.output

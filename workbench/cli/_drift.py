@@ -83,6 +83,11 @@ def _pairs(values: tuple[str, ...], option: str, cast: type) -> dict:
 @click.option("--prediction", default=None, help="Comma-separated prediction columns.")
 @click.option("--label", default=None, help="Comma-separated label columns (label drift).")
 @click.option(
+    "--key-features",
+    default=None,
+    help="Comma-separated features a gate watches: adds key_drifted_share to the output.",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @click.option("--fail-on-drift", is_flag=True, help="Exit 1 when the dataset drifted.")
@@ -100,6 +105,7 @@ def command(
     window: str | None,
     prediction: str | None,
     label: str | None,
+    key_features: str | None,
     fmt: str,
     fail_on_drift: bool,
 ) -> None:
@@ -122,9 +128,13 @@ def command(
         window=window,
         prediction=_names(prediction),
         label=_names(label),
+        key_features=_names(key_features),
     )
     if fmt == "json":
         out = result.to_dict()
+        if result.key_features:
+            out["key_features"] = list(result.key_features)
+            out["key_drifted_share"] = result.results()["metrics"]["key_drifted_share"]
         if window:
             out["windows"] = result.results()["windows"]
             out["first_drift_window"] = result.first_drift_window()
@@ -160,6 +170,10 @@ def _table(result: DriftResult) -> str:
     lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.append("")
     lines.append(result.headline())
+    if result.key_features:
+        m = result.results()["metrics"]
+        lines.append(f"key features: {m['key_drifted_columns']} of {m['key_features_total']} "
+                     f"drifted ({m['key_drifted_share']:.0%})")
     for b in result.breaches:
         if b.side == "current":
             lines.append(f"contract breach: {b.column} = {b.value!r} in {b.rows} rows")

@@ -15,7 +15,9 @@ Results JSON metrics (``drift.results.json``, flat, used by pack gates):
 ``columns_total`` (compared columns), ``drifted_columns``, ``drifted_share``,
 ``dataset_drift`` (bool), ``prediction_drift`` (bool: a prediction column drifted),
 ``label_drift`` (bool), ``contract_breaches`` (current rows with a category outside the
-contract's valid values), ``windows_total``, ``windows_with_dataset_drift``.
+contract's valid values), ``windows_total``, ``windows_with_dataset_drift``; with
+``key_features`` also ``key_features_total``, ``key_drifted_columns`` and
+``key_drifted_share`` (the share of those features that drifted).
 Details beside them: ``columns`` (the design's per-column list), ``windows`` (list of
 {start, end, column, statistic, drifted, rows}), ``first_drift_window`` (column -> start
 or null), ``contract_breaches``, ``skipped``, ``evidently_report`` (path or null).

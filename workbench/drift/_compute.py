@@ -319,6 +319,7 @@ def compute(
     window: str | None = None,
     prediction: Iterable[str] = (),
     label: Iterable[str] = (),
+    key_features: Iterable[str] = (),
 ) -> DriftResult:
     """Per-column drift of ``current`` against ``reference`` (frames or file paths).
 
@@ -326,7 +327,9 @@ def compute(
     ``"calibrated"`` (default) swaps its small-sample chi-square for a contingency test.
     ``method``/``threshold`` override per column; ``contract`` (path or Contract) supplies
     types, valid values and sensitive columns; ``timestamp`` + ``window`` ("day", "week",
-    "3d") add per-window drift; ``prediction``/``label`` name model outputs and labels.
+    "3d") add per-window drift; ``prediction``/``label`` name model outputs and labels;
+    ``key_features`` the features a gate watches (``key_drifted_share``), each of which must
+    be compared.
 
     >>> r = compute(pl.DataFrame({"x": [1.0, 2, 3] * 400}),
     ...             pl.DataFrame({"x": [1.0, 2, 3] * 400}))
@@ -467,10 +470,24 @@ def compute(
             field=first["column"],
         )
 
+    key = list(dict.fromkeys(key_features))
+    compared = {r.column for r in results}
+    for name in key:
+        if name not in compared:
+            why = next((s["reason"] for s in skipped if s["column"] == name),
+                       "not in both datasets")
+            raise InputError(
+                f"{cur_name}: key_features: expected columns that are compared, got "
+                f"{name!r} ({why})",
+                file=cur_name,
+                field="key_features",
+            )
+
     return DriftResult(
         columns=results,
         skipped=skipped,
         drift_share=drift_share,
+        key_features=tuple(key),
         methods=methods,
         windows=windows,
         breaches=breaches,

@@ -27,6 +27,7 @@ class DriftResult:
     contract: str | None = None
     summaries: Inputs = field(default_factory=Inputs, repr=False)
     window: str | None = None
+    key_features: tuple[str, ...] = ()
 
     # --- numbers ------------------------------------------------------------------------
     @property
@@ -36,6 +37,12 @@ class DriftResult:
     @property
     def drifted_share(self) -> float:
         return self.drifted_columns / len(self.columns) if self.columns else 0.0
+
+    @property
+    def key_drifted_share(self) -> float | None:
+        """Share of the key features (as named by the caller) that drifted; None if none."""
+        key = [c for c in self.columns if c.column in set(self.key_features)]
+        return sum(c.drifted for c in key) / len(key) if key else None
 
     @property
     def dataset_drift(self) -> bool:
@@ -93,7 +100,11 @@ class DriftResult:
             "drifted": pl.Boolean,
             "severity": pl.Float64,
         }
-        return pl.DataFrame(rows, schema=schema)
+        frame = pl.DataFrame(rows, schema=schema)
+        if self.key_features:  # which columns the key-feature gate watches
+            frame = frame.insert_column(
+                1, frame["column"].is_in(list(self.key_features)).alias("key feature"))
+        return frame
 
     @property
     def window_frame(self) -> pl.DataFrame:
@@ -189,6 +200,12 @@ class DriftResult:
                 1 for s in starts if self._window_share(s) >= self.drift_share
             ),
         }
+        if self.key_features:
+            key = set(self.key_features)
+            metrics["key_features_total"] = len(key)
+            metrics["key_drifted_columns"] = sum(
+                c.drifted for c in self.columns if c.column in key)
+            metrics["key_drifted_share"] = round(self.key_drifted_share or 0.0, 6)
         out = {
             "notebook": "drift",
             "status": self.status,
