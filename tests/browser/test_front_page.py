@@ -81,7 +81,12 @@ def test_front_page_says_what_the_manifest_says(page, demo_pack):
     m = json.loads((demo_pack.version_dir / "manifest.json").read_text())
     banner = page.locator("#verdict").inner_text()
     assert f"Verdict: {OUTCOME_TEXT[m['verdict']]}" in banner
-    assert m["verdict_reason"] in banner
+    if len(m["verdict_reason"]) <= 200:
+        assert m["verdict_reason"] in banner
+    else:  # a long reason is counted in the banner; the gates table right below names them
+        nogo = sum(g["outcome"] == "no-go" for g in m["gates"])
+        hold = sum(g["status"] == "failed" and g["outcome"] == "hold" for g in m["gates"])
+        assert f"{nogo} no-go gates failed, {hold} hold gates failed" in banner
     rows = page.locator("#gates tbody tr")
     assert rows.count() == len(m["gates"]) > 0
     for i, g in enumerate(m["gates"]):
