@@ -251,3 +251,25 @@ def test_nan_infinite_or_empty_cost_is_refused(bad):
     items = [dict(ONE_DAY[0]), dict(ONE_DAY[1], EffectiveCost=bad)]
     with pytest.raises(InputError, match="EffectiveCost: expected a finite number.*1 empty"):
         costs.compute(_ledger(items), USAGE, VALUE, BUDGETS)
+
+
+def test_text_date_times_with_offsets_count_on_their_utc_day():
+    """FOCUS writes UTC (...Z). Text written with another offset is converted: 22:00 at
+    -05:00 on Sep 1 is 03:00 UTC on Sep 2, so A's 100 moves to Sep 2; B's 50 at 23:30Z
+    stays on Sep 1. (Text that polars reads as date-times is converted when read; these
+    stay text, as in a file whose column mixes formats.)"""
+    items = [_item(D1, 100.0, {"model": "A", "stage": "inference", "version": "v1"}),
+             _item(D1, 50.0, {"model": "B", "stage": "inference", "version": "v1"})]
+    ledger = pl.DataFrame(items).with_columns(
+        ChargePeriodStart=pl.Series(["2026-09-01T22:00:00-05:00", "2026-09-01T23:30:00Z"]))
+    usage = pl.DataFrame({"date": [D1, D1 + timedelta(days=1)] * 2,
+                          "model": ["A", "A", "B", "B"], "version": ["v1"] * 4,
+                          "predictions": [10, 10, 10, 10]})
+    r = costs.compute(ledger, usage, VALUE, BUDGETS)
+    daily = {(d, m): c for d, m, c in r.daily.select("date", "model", "cost").iter_rows()
+             if c}
+    assert daily == pytest.approx({(D1 + timedelta(days=1), "A"): 100.0, (D1, "B"): 50.0})
+    # the same instants written in UTC: the first ten characters are the date (fast path)
+    utc = ledger.with_columns(
+        ChargePeriodStart=pl.Series(["2026-09-02T03:00:00Z", "2026-09-01T23:30:00+00:00"]))
+    assert costs.compute(utc, usage, VALUE, BUDGETS).daily.equals(r.daily)

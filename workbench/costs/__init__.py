@@ -11,6 +11,8 @@ Inputs (CSV or Parquet paths, or polars frames):
   ``EffectiveCost``, ``BillingCurrency``, ``ChargeCategory``, ``ServiceName``,
   ``ServiceCategory``, ``ResourceId``, ``ResourceName``, ``Tags`` as JSON key-values; ``x_``
   columns are ignored). Cost is ``EffectiveCost`` unless ``AllocationRules.cost_column`` says.
+  Each item counts on the UTC day of ``ChargePeriodStart``: FOCUS writes UTC, and date-times
+  written with another offset (``-05:00``) are converted.
 * usage: ``date, model, version, predictions``; value: ``date, model, value`` (optional
   ``version``); budgets: ``model, month (YYYY-MM), budget``; rates (optional):
   ``currency, rate`` = units of the reporting currency per unit of ``currency``.

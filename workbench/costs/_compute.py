@@ -127,6 +127,29 @@ def _as_date(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return expr.cast(pl.String).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
 
 
+_OFFSET = re.compile(r"[+-](\d{2}):?(\d{2})$")
+
+
+def _ledger_dates(ledger: pl.LazyFrame, name: str, col: str, dtype: pl.DataType) -> pl.Expr:
+    """The UTC date of each line item. FOCUS date-times are UTC (``...Z``): then the date is
+    the text's first ten characters. A ledger whose text carries another offset
+    (``2026-10-01T22:00:00-05:00``) is parsed as date-times and converted to UTC, so an item
+    is counted on the day it happened in UTC whatever offset it was written with; a cheap
+    look at the distinct last six characters tells which case applies."""
+    if dtype.is_temporal():
+        return _as_date(pl.col(col), dtype)
+    text = pl.col(col).cast(pl.String)
+    tails = _collect(ledger.select(text.str.tail(6).unique()), name)[col].drop_nulls()
+    offsets = {m.groups() for t in tails.to_list() if (m := _OFFSET.search(t))}
+    if offsets <= {("00", "00")}:
+        return _as_date(pl.col(col), dtype)
+    stamp = text.str.replace(" ", "T", literal=True).str.to_datetime(
+        "%Y-%m-%dT%H:%M:%S%.f%#z", time_zone="UTC", strict=False)
+    return (pl.when(text.str.len_chars() <= 10)
+            .then(text.str.to_date("%Y-%m-%d", strict=False))
+            .otherwise(stamp.dt.date()))
+
+
 def _small(src: Source, what: str, columns: Mapping[str, str], numeric: tuple[str, ...]) -> tuple[
         pl.DataFrame, str]:
     lf, name = _lazy(src, what)
@@ -188,7 +211,8 @@ def _aggregate(ledger: pl.LazyFrame, name: str, rules: AllocationRules) -> pl.Da
     mixed = currencies.len() > 1
     keys = ["date", "ServiceName", "Tags", *(["BillingCurrency"] if mixed else [])]
     agg = (ledger
-           .select(_as_date(pl.col("ChargePeriodStart"), schema["ChargePeriodStart"]).alias("date"),
+           .select(_ledger_dates(ledger, name, "ChargePeriodStart", schema["ChargePeriodStart"])
+                   .alias("date"),
                    pl.col("ServiceName").cast(pl.String), tags.fill_null("{}").alias("Tags"),
                    *([pl.col("BillingCurrency").cast(pl.String)] if mixed else []),
                    _micro(cost).alias("cost"),
