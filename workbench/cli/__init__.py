@@ -25,6 +25,11 @@ COMMANDS = {
 }
 
 
+def names(text: str | None) -> list[str]:
+    """A comma-separated option as a list, blanks dropped (``"a, b,"`` -> ``["a", "b"]``)."""
+    return [c.strip() for c in text.split(",") if c.strip()] if text else []
+
+
 class _Group(click.Group):
     """Loads each command module on first use, so `workbench --help` stays fast."""
 

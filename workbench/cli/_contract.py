@@ -11,6 +11,7 @@ import json
 
 import click
 
+from workbench.cli import names
 from workbench.errors import ContractError
 
 
@@ -47,9 +48,7 @@ def check_command(contract: str, data: str | None, schema: str | None, fmt: str,
     from workbench.io import _clean
 
     try:
-        classes = None if sensitive is None else [
-            c for c in (x.strip() for x in sensitive.split(",")) if c]
-        loaded = load_contract(contract, classifications=classes or None)
+        loaded = load_contract(contract, classifications=names(sensitive) or None)
     except ContractError as exc:
         for line in exc.problems:
             click.echo(f"workbench: error: {line}", err=True)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from workbench.cli import names
 from workbench.errors import InputError
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def command(
     from workbench.drift import compute
     from workbench.io import dumps_json
 
-    cols = _names(columns) or None
+    cols = names(columns) or None
     result = compute(
         current,
         reference,
@@ -126,15 +127,15 @@ def command(
         schema=schema,
         timestamp=timestamp,
         window=window,
-        prediction=_names(prediction),
-        label=_names(label),
-        key_features=_names(key_features),
+        prediction=names(prediction),
+        label=names(label),
+        key_features=names(key_features),
     )
     if fmt == "json":
         out = result.to_dict()
         if result.key_features:
             out["key_features"] = list(result.key_features)
-            out["key_drifted_share"] = result.results()["metrics"]["key_drifted_share"]
+            out["key_drifted_share"] = round(result.key_drifted_share or 0.0, 6)
         if window:
             out["windows"] = result.results()["windows"]
             out["first_drift_window"] = result.first_drift_window()
@@ -146,9 +147,6 @@ def command(
     if fail_on_drift and result.dataset_drift:
         sys.exit(1)
 
-
-def _names(text: str | None) -> list[str]:
-    return [c.strip() for c in text.split(",") if c.strip()] if text else []
 
 
 def _table(result: DriftResult) -> str:
@@ -171,9 +169,8 @@ def _table(result: DriftResult) -> str:
     lines.append("")
     lines.append(result.headline())
     if result.key_features:
-        m = result.results()["metrics"]
-        lines.append(f"key features: {m['key_drifted_columns']} of {m['key_features_total']} "
-                     f"drifted ({m['key_drifted_share']:.0%})")
+        lines.append(f"key features: {result.key_drifted_columns} of "
+                     f"{len(result.key_features)} drifted ({result.key_drifted_share:.0%})")
     for b in result.breaches:
         if b.side == "current":
             lines.append(f"contract breach: {b.column} = {b.value!r} in {b.rows} rows")

@@ -502,16 +502,15 @@ def _take(lf: pl.LazyFrame, source: Any, positions: pl.Series,
     pos = positions.cast(pl.UInt64)
     index = pl.col("__i").cast(pl.UInt64)
     if isinstance(source, tuple) and source[0] == "parquet" and pos.len():
-        values = pos.to_list()
-        clusters: list[list[int]] = [[values[0]]]
-        for v in values[1:]:
-            if v - clusters[-1][-1] > _CLUSTER_GAP:
-                clusters.append([])
-            clusters[-1].append(v)
-        if len(clusters) <= _MAX_SLICES:
-            queries = [lf.slice(c[0], c[-1] - c[0] + 1).with_row_index("__i", offset=c[0])
-                       .filter(index.is_in(pl.Series(c, dtype=pl.UInt64).implode()))
-                       .select(cols) for c in clusters]
+        # a new cluster wherever the gap to the previous position is wide (vectorised: there
+        # may be millions of duplicate candidates)
+        cluster = (pos.diff().fill_null(0) > _CLUSTER_GAP).cum_sum()
+        if int(cluster[-1]) < _MAX_SLICES:
+            spans = (pl.DataFrame({"c": cluster, "p": pos}).group_by("c", maintain_order=True)
+                     .agg(lo=pl.col("p").first(), hi=pl.col("p").last()))
+            queries = [lf.slice(lo, hi - lo + 1).with_row_index("__i", offset=lo)
+                       .filter(index.is_in(pos.filter((pos >= lo) & (pos <= hi)).implode()))
+                       .select(cols) for lo, hi in spans.select("lo", "hi").iter_rows()]
             return pl.concat(pl.collect_all(queries, engine="streaming"))
     return (lf.with_row_index("__i").filter(index.is_in(pos.implode())).select(cols)
             .collect(engine="streaming"))

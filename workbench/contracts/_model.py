@@ -34,7 +34,6 @@ from open_data_contract_standard.model import (
     Server,
 )
 
-from workbench.contracts._relations import relationship_problems
 from workbench.errors import ContractError
 from workbench.io import read_yaml
 
@@ -470,6 +469,8 @@ def _semantic_problems(odcs: OpenDataContractStandard) -> list[str]:
                                f"expression, got {pattern!r} ({err})")
             for k, q in enumerate(prop.quality or []):
                 out += _quality_problems(q, f"{pbase}.quality[{k}]", column=column_name(prop))
+    from workbench.contracts._relations import relationship_problems  # it reads this module
+
     out += relationship_problems(odcs)
     for k, sla in enumerate(odcs.slaProperties or []):
         if (sla.property or "").lower() in {"freshness", "latency"}:

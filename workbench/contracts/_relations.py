@@ -23,6 +23,9 @@ from open_data_contract_standard.model import (
     SchemaProperty,
 )
 
+from workbench.contracts._model import column_name as _column
+from workbench.contracts._model import schema_name as _schema_label
+
 
 @dataclass(frozen=True)
 class ForeignKey:
@@ -36,14 +39,6 @@ class ForeignKey:
     target_columns: tuple[str, ...] = ()
     label: str = ""                      # "customers.id" as written, for messages
     unsupported: str | None = None       # why it is not checked
-
-
-def _schema_label(obj: SchemaObject, i: int) -> str:
-    return obj.name or obj.physicalName or f"schema{i}"
-
-
-def _column(prop: SchemaProperty) -> str:
-    return prop.physicalName or prop.name or ""
 
 
 def _as_list(value: str | list[str] | None) -> list[str]:

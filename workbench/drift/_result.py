@@ -39,10 +39,14 @@ class DriftResult:
         return self.drifted_columns / len(self.columns) if self.columns else 0.0
 
     @property
+    def key_drifted_columns(self) -> int:
+        return sum(c.drifted for c in self.columns if c.column in set(self.key_features))
+
+    @property
     def key_drifted_share(self) -> float | None:
         """Share of the key features (as named by the caller) that drifted; None if none."""
-        key = [c for c in self.columns if c.column in set(self.key_features)]
-        return sum(c.drifted for c in key) / len(key) if key else None
+        n = len(self.key_features)
+        return self.key_drifted_columns / n if n else None
 
     @property
     def dataset_drift(self) -> bool:
@@ -201,10 +205,8 @@ class DriftResult:
             ),
         }
         if self.key_features:
-            key = set(self.key_features)
-            metrics["key_features_total"] = len(key)
-            metrics["key_drifted_columns"] = sum(
-                c.drifted for c in self.columns if c.column in key)
+            metrics["key_features_total"] = len(self.key_features)
+            metrics["key_drifted_columns"] = self.key_drifted_columns
             metrics["key_drifted_share"] = round(self.key_drifted_share or 0.0, 6)
         out = {
             "notebook": "drift",
