@@ -40,7 +40,9 @@ from workbench.incidents._analysis import (
     load,
 )
 from workbench.incidents._evidence import pack_evidence
+from workbench.incidents._import import jira_action_items, write_import
 from workbench.incidents._portfolio import PortfolioResult, load_records, portfolio
+from workbench.incidents._prometheus import load_prometheus
 from workbench.incidents._record import (
     CATEGORIES,
     IncidentRecord,
@@ -48,6 +50,7 @@ from workbench.incidents._record import (
     load_events,
     load_record,
     load_slis,
+    read_slis,
     validate_record,
 )
 from workbench.incidents._slo import (
@@ -55,6 +58,7 @@ from workbench.incidents._slo import (
     SLOSpec,
     alert_firings,
     budget_pct,
+    burn_factor,
     burn_rate,
     burn_rates,
     error_budget,
@@ -74,6 +78,7 @@ __all__ = [
     "alert_firings",
     "analyze",
     "budget_pct",
+    "burn_factor",
     "burn_rate",
     "burn_rates",
     "durations",
@@ -82,7 +87,11 @@ __all__ = [
     "load_events",
     "load_record",
     "load_records",
+    "load_prometheus",
     "load_slis",
+    "jira_action_items",
+    "read_slis",
+    "write_import",
     "load_slos",
     "pack_evidence",
     "portfolio",
