@@ -74,7 +74,14 @@ def world(tmp_path_factory):
     return base, prom
 
 
-def test_pagerduty_import_gives_durations_and_timeline(world):
+@pytest.fixture(scope="module")
+def result(world):
+    """The imported record analysed with its Prometheus SLIs and OpenSLO file (28 days)."""
+    base, _ = world
+    return incidents.load(base / "records" / "PD-4821.yaml", as_of=AS_OF)
+
+
+def test_pagerduty_import_gives_durations_and_timeline(world, result):
     base, _ = world
     path = base / "records" / "PD-4821.yaml"
     rec = incidents.load_record(path)
@@ -82,7 +89,7 @@ def test_pagerduty_import_gives_durations_and_timeline(world):
                                                                          "service", [])
     assert rec.detected_at == X.CREATED and rec.acknowledged_at == X.ACKED  # first ack only
     assert rec.resolved_at == X.RESOLVED and rec.mitigated_at == X.MITIGATED
-    res = incidents.load(path, as_of=AS_OF)
+    res = result
     d = res.durations
     assert d["ttd"] == pytest.approx(_minutes(X.STARTED, X.CREATED))  # 14.53
     assert d["tta"] == pytest.approx(_minutes(X.CREATED, X.ACKED))  # 12.52
@@ -102,10 +109,9 @@ def test_pagerduty_import_gives_durations_and_timeline(world):
     assert "drift" not in res.intro("postmortem") and "drift" not in res.intro("timeline")
 
 
-def test_budgets_and_error_ratio_from_prometheus_and_openslo(world):
-    base, _ = world
+def test_budgets_and_error_ratio_from_prometheus_and_openslo(result):
     t = X.truth()
-    res = incidents.load(base / "records" / "PD-4821.yaml", as_of=AS_OF)
+    res = result
     m = res.metrics
     s, e = X.minute(X.STARTED), X.minute(X.MITIGATED)
     failed = int(t["errors"][s:e].sum())
@@ -129,10 +135,9 @@ def test_budgets_and_error_ratio_from_prometheus_and_openslo(world):
     assert m["latency_budget_consumed_pct"] < per_minute_pct / 2
 
 
-def test_openslo_alert_after_and_latency_alerts(world):
-    base, _ = world
+def test_openslo_alert_after_and_latency_alerts(result):
     t = X.truth()
-    res = incidents.load(base / "records" / "PD-4821.yaml", as_of=AS_OF)
+    res = result
     got = {(a.sli, a.burn_rate): a for a in res.alerts}
     slow = t["requests"] - t["good"]
     cases = {

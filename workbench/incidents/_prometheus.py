@@ -28,7 +28,6 @@ import json
 import math
 import os
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +49,9 @@ def _responses(path: Path) -> list[Any]:
     return doc if isinstance(doc, list) else [doc]
 
 
-def _points(path: Path) -> list[tuple[tuple[tuple[str, str], ...], float, float]]:
-    """(labels, t, value) of every point in a file's responses."""
-    out = []
+def _points(path: Path) -> pl.DataFrame:
+    """Every point of a file's responses: ``series`` (its labels), ``le``, ``t``, ``v``."""
+    frames = []
     for i, doc in enumerate(_responses(path)):
         where = f"[{i}]" if i else ""
         if not isinstance(doc, dict) or doc.get("status") != "success":
@@ -71,48 +70,49 @@ def _points(path: Path) -> list[tuple[tuple[tuple[str, str], ...], float, float]
                 data.get("resultType"),
             )
         for j, series in enumerate(data.get("result") or []):
-            labels = tuple(sorted((series.get("metric") or {}).items()))
-            for k, pair in enumerate(series.get("values") or []):
-                try:
-                    t, v = float(pair[0]), float(pair[1])
-                except (TypeError, ValueError, IndexError) as exc:
-                    raise input_error(
-                        path,
-                        f"{where}data.result[{j}].values[{k}]",
-                        '[unix_seconds, "number"]',
-                        pair,
-                    ) from exc
-                if not math.isfinite(v):
-                    v = 0.0  # NaN from a division over an empty range: nothing counted
-                out.append((labels, t, v))
-    if not out:
+            labels = series.get("metric") or {}
+            values = series.get("values") or []
+            if not values:
+                continue
+            try:
+                # Prometheus sends [unix_seconds, "value"]; polars parses the strings at once.
+                frame = pl.DataFrame(
+                    values, schema={"t": pl.Float64, "v": pl.String}, orient="row"
+                ).with_columns(pl.col("v").cast(pl.Float64))
+            except (TypeError, ValueError, pl.exceptions.PolarsError) as exc:
+                raise input_error(
+                    path, f"{where}data.result[{j}].values", '[[unix_seconds, "number"], ...]'
+                ) from exc
+            key = json.dumps(sorted(labels.items()))
+            frames.append(
+                frame.with_columns(
+                    pl.lit(key).alias("series"),
+                    pl.lit(str(labels.get("le", ""))).alias("le"),
+                    # NaN from a division over an empty range: nothing counted.
+                    pl.when(pl.col("v").is_nan()).then(0.0).otherwise(pl.col("v")).alias("v"),
+                )
+            )
+    if not frames:
         raise input_error(path, "data.result", "at least one series with values")
-    return out
+    return pl.concat(frames, how="vertical")
 
 
-def _step(times: Sequence[float], file: object) -> int:
-    ts = sorted(set(times))
-    diffs = {round(b - a, 3) for a, b in zip(ts, ts[1:], strict=False)}
-    if not diffs:
+def _step(times: pl.Series, file: object) -> int:
+    ts = times.unique().sort()
+    diffs = ts.diff().drop_nulls().round(3).unique()
+    if diffs.len() == 0:
         raise input_error(file, "values", "at least two points (the step is read from them)")
-    step = min(diffs)
-    if step <= 0 or step != int(step) or any(d % step for d in diffs):
-        raise input_error(file, "values", "points at one regular step", sorted(diffs)[:5])
+    step = float(diffs.min())  # type: ignore[arg-type]
+    if step <= 0 or step != int(step) or bool(((diffs % step) != 0).any()):
+        raise input_error(file, "values", "points at one regular step", diffs.head(5).to_list())
     return int(step)
 
 
-def _per_time(
-    points: list[tuple[tuple[tuple[str, str], ...], float, float]], drop: str | None = None
-) -> dict[Any, float]:
-    """Sum the series (optionally keeping ``drop`` as a key), each point once."""
-    seen: dict[tuple[Any, float], float] = {}
-    for labels, t, v in points:
-        seen.setdefault((labels, t), v)  # a point repeated at a chunk boundary counts once
-    out: dict[Any, float] = {}
-    for (labels, t), v in seen.items():
-        key = (dict(labels).get(drop, ""), t) if drop else t
-        out[key] = out.get(key, 0.0) + v
-    return out
+def _per_time(points: pl.DataFrame, by_le: bool = False) -> pl.DataFrame:
+    """Sum the series per time (and ``le``), each point once."""
+    # A point repeated at a chunk boundary counts once.
+    once = points.unique(subset=["series", "t"], keep="first", maintain_order=True)
+    return once.group_by(["le", "t"] if by_le else ["t"]).agg(pl.col("v").sum())
 
 
 def _bucket_bound(le: str) -> float:
@@ -132,10 +132,8 @@ def load_prometheus(
     if "requests" not in files:
         raise input_error("--prometheus", "requests", "a requests=FILE query_range export")
     notes: list[str] = []
-    points = {k: [p for f in fs for p in _points(Path(f))] for k, fs in files.items()}
-    steps = {
-        k: _step([t for _, t, _ in pts], ", ".join(map(str, files[k]))) for k, pts in points.items()
-    }
+    points = {k: pl.concat([_points(Path(f)) for f in fs]) for k, fs in files.items()}
+    steps = {k: _step(pts["t"], ", ".join(map(str, files[k]))) for k, pts in points.items()}
     if len(set(steps.values())) > 1:
         raise input_error(
             "--prometheus",
@@ -159,17 +157,16 @@ def load_prometheus(
     for k, fs in files.items():
         if len(fs) > 1:
             notes.append(f"{k}: {len(fs)} query_range chunks joined")
-    cols: dict[str, dict[float, float]] = {
-        "requests": _per_time(points["requests"]),
-        "errors": _per_time(points.get("errors", [])),
-    }
+    cols: dict[str, pl.DataFrame] = {"requests": _per_time(points["requests"])}
+    if "errors" in points:
+        cols["errors"] = _per_time(points["errors"])
     if "latency_buckets" in files:
         if latency_threshold_ms is None:
             raise input_error(
                 "--prometheus", "latency_buckets", "a latency SLO (its threshold picks the bucket)"
             )
-        by_le = _per_time(points["latency_buckets"], drop="le")
-        bounds = sorted({le for le, _ in by_le}, key=_bucket_bound)
+        by_le = _per_time(points["latency_buckets"], by_le=True)
+        bounds = sorted(by_le["le"].unique().to_list(), key=_bucket_bound)
         good_le = next(
             (
                 le
@@ -190,24 +187,29 @@ def load_prometheus(
                 f"a bucket at the SLO threshold ({latency_threshold_ms:g} ms) and +Inf",
                 ", ".join(bounds) or "no le label",
             )
-        cols["latency_good"] = {t: v for (le, t), v in by_le.items() if le == good_le}
-        cols["latency_total"] = {t: v for (le, t), v in by_le.items() if le == inf_le}
-    all_t = [t for c in cols.values() for t in c]
-    first, last = min(all_t), max(all_t)
+        cols["latency_good"] = by_le.filter(pl.col("le") == good_le).drop("le")
+        cols["latency_total"] = by_le.filter(pl.col("le") == inf_le).drop("le")
+    first = min(float(c["t"].min()) for c in cols.values())  # type: ignore[arg-type]
+    last = max(float(c["t"].max()) for c in cols.values())  # type: ignore[arg-type]
     n = int(round((last - first) / step)) + 1
-    grid = [first + i * step for i in range(n)]
+    grid = pl.DataFrame({"t": [first + i * step for i in range(n)]})
+    for k, c in cols.items():  # a point missing from every series counts as zero
+        grid = grid.join(c.rename({"v": k}), on="t", how="left").with_columns(
+            pl.col(k).fill_null(0.0)
+        )
+    if "errors" not in cols:
+        grid = grid.with_columns(pl.lit(0.0).alias("errors"))
+    names = [
+        k for k in ("requests", "errors", "latency_good", "latency_total") if k in grid.columns
+    ]
     # A point at t covers (t - step, t]: its row starts at t - step, then minutes are summed.
-    frame = pl.DataFrame(
-        {
-            "start": [datetime.fromtimestamp(t - step, UTC) for t in grid],
-            **{k: [c.get(t, 0.0) for t in grid] for k, c in cols.items()},
-        }
-    ).with_columns(pl.col("start").dt.cast_time_unit("us"))
+    start = ((pl.col("t") - step) * 1_000_000).cast(pl.Int64).cast(pl.Datetime("us", "UTC"))
     out = (
-        frame.group_by(pl.col("start").dt.truncate("1m").alias("timestamp"))
-        .agg(pl.col(k).sum() for k in cols)
+        grid.with_columns(start.dt.truncate("1m").alias("timestamp"))
+        .group_by("timestamp")
+        .agg(pl.col(k).sum() for k in names)
         .sort("timestamp")
     )
-    if step < MINUTE_S and (grid[0] - step) % MINUTE_S:
+    if step < MINUTE_S and (first - step) % MINUTE_S:
         notes.append("the first minute is partial (the range does not start on a minute)")
     return out, notes
