@@ -533,6 +533,11 @@ def analyze(
         ).to_dicts():
             rows.append({**ev, "origin": "event log"})
     found, found_notes = pack_evidence(results_dir, start, end, evidence_lookback)
+    if record.incident_kind == "service":
+        # Drift and contract results are an ML pack's; their absence is no news for a service.
+        found_notes = [
+            n for n in found_notes if "not found" not in n and "no results directory" not in n
+        ]
     rows += [{**ev, "origin": "pack evidence"} for ev in found]
     if events is not None:
         outside = events.height - sum(1 for r in rows if r["origin"] == "event log")
