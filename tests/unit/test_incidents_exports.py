@@ -355,3 +355,47 @@ def read_yaml_documents_from(tmp_path, text):
     p = tmp_path / "o.yaml"
     p.write_text(text, encoding="utf-8")
     return read_yaml_documents(p)
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("no_incident", "incident.json: expected an existing JSON export file"),
+        ("bad_json", "log_entries.json: expected JSON as the API returns it"),
+        ("bad_time", "incident.created_at: expected an ISO 8601 timestamp"),
+        ("not_matrix", "data.resultType: expected 'matrix'"),
+        ("no_bucket", "le: expected a bucket at the SLO threshold (300 ms) and +Inf"),
+    ],
+)
+def test_unusable_exports_exit_2_with_one_line(tmp_path, case, expected):
+    pd = X.write_pagerduty(tmp_path / "pd")
+    args = ["incident", "import", "pagerduty", str(pd), "--out", str(tmp_path / "out")]
+    if case == "no_incident":
+        (pd / "incident.json").unlink()
+    elif case == "bad_json":
+        (pd / "log_entries.json").write_text("{not json", encoding="utf-8")
+    elif case == "bad_time":
+        doc = json.loads((pd / "incident.json").read_text())
+        doc["incident"]["created_at"] = "yesterday"
+        (pd / "incident.json").write_text(json.dumps(doc), encoding="utf-8")
+    else:
+        (tmp_path / "slo.yaml").write_text(X.OPENSLO, encoding="utf-8")
+        req = tmp_path / "req.json"
+        req.write_text(json.dumps({"status": "success", "data": {
+            "resultType": "vector" if case == "not_matrix" else "matrix",
+            "result": [{"metric": {}, "values": [[60, "5"], [120, "5"]]}]}}), encoding="utf-8")
+        buckets = tmp_path / "b.json"
+        buckets.write_text(json.dumps({"status": "success", "data": {"resultType": "matrix",
+            "result": [{"metric": {"le": le}, "values": [[60, "5"], [120, "5"]]}
+                       for le in ("0.25", "+Inf")]}}), encoding="utf-8")  # fmt: skip
+        rec = tmp_path / "rec.yaml"
+        data = _service_record()
+        rec.write_text(yaml.safe_dump({k: (v.isoformat() if isinstance(v, datetime) else v)
+                                       for k, v in data.items()}), encoding="utf-8")
+        args = ["incident", str(rec), "--slos", str(tmp_path / "slo.yaml"), "--prometheus",
+                f"requests={req}", "--prometheus", f"latency_buckets={buckets}"]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 2, r.output
+    lines = [x for x in r.output.splitlines() if x.strip()]
+    assert len(lines) == 1 and expected in lines[0] and "Traceback" not in r.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
