@@ -20,6 +20,11 @@ Conventions:
   (an alert evaluated every 5 minutes would be compared with minute-level detection);
 * latency: the bucket whose ``le`` equals the SLO threshold gives the good requests and the
   ``+Inf`` bucket the total (``le`` in seconds, or in the threshold's milliseconds).
+
+Why not prometheus-api-client: its ``MetricRangeDataFrame`` only turns results into a pandas
+frame; joining chunks, summing series, the bucket and the step shift are still ours, and on a
+28-day export (5.8 MB, 40,320 minutes x 8 series, 4 chunks each) that route took 4.59 s
+against 1.70 s here, same SLIs (``benchmarks/incidents.py``, load average 12.8 on 2 cores).
 """
 
 from __future__ import annotations
