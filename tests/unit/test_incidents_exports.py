@@ -160,7 +160,8 @@ def test_sloth_burn_factors_follow_the_period(world):
     base, prom = world
     spec = incidents.load_slos(base / "sloth.yaml", period_days=28)
     rates = sorted(a.burn_rate for a in spec.alerts)
-    assert rates == pytest.approx([0.02 * 28 * 24 / 6 * 0.25 * 10, 0.02 * 28 * 24])  # 5.6, 13.44
+    # 5 % of a 28-day budget in 6 h, 2 % in 1 h: 5.6x and 13.44x.
+    assert rates == pytest.approx([0.05 * 28 * 24 / 6, 0.02 * 28 * 24])
     assert spec.latency is not None and spec.latency.threshold_ms == pytest.approx(300)
     default = incidents.load_slos(base / "sloth.yaml")
     assert sorted(a.burn_rate for a in default.alerts) == pytest.approx([6.0, 14.4])

@@ -17,7 +17,9 @@ What is read, and how it maps:
 An SLO is a latency SLO when its queries select a histogram bucket (``le="0.3"``): the threshold
 is that bucket's bound (seconds, or milliseconds when the metric name says ``_ms``/
 ``_milliseconds``) and it is counted per request. Any other ratio SLO is an availability SLO.
-One availability SLO is required; the first latency SLO is used when there are several.
+One availability SLO is required; the first latency SLO is used when there are several. The
+alerts are the availability SLO's (OpenSLO: its alert policies, else the first SLO's that has
+any) and are evaluated on both SLIs.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ def latency_threshold_ms(queries: list[str]) -> float | None:
 
 
 def _objective(
-    kind: str, target: float, name: str, queries: list[str], file: object, field: str
+    target: float, name: str, queries: list[str], file: object, field: str
 ) -> AvailabilitySLO | LatencySLO:
     if not 0 < target < 1:
         raise input_error(file, field, "a target between 0 and 1 (exclusive)", target)
@@ -147,9 +149,7 @@ def from_sloth(doc: dict[str, Any], file: object, period_days: int | None = None
                 file, f"{where}.objective", "a number in percent", s["objective"]
             ) from exc
         name = str(s.get("name", where))
-        obj = _objective(
-            "", pct / 100.0, name, _queries(s.get("sli", {})), file, f"{where}.objective"
-        )
+        obj = _objective(pct / 100.0, name, _queries(s.get("sli", {})), file, f"{where}.objective")
         objs.append((name, obj))
         if i == 0 or (isinstance(obj, AvailabilitySLO) and not alerts):
             alerting = s.get("alerting") or {}
@@ -253,7 +253,6 @@ def from_openslo(docs: list[Any], file: object) -> SLOSpec:
             (
                 name,
                 _objective(
-                    "",
                     target,
                     name,
                     _queries(ind_spec["ratioMetric"]),
