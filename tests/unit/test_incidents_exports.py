@@ -400,3 +400,14 @@ def test_unusable_exports_exit_2_with_one_line(tmp_path, case, expected):
     lines = [x for x in r.output.splitlines() if x.strip()]
     assert len(lines) == 1 and expected in lines[0] and "Traceback" not in r.output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_comment_cut_warning_spares_comments_written_on_purpose(tmp_path):
+    from workbench.incidents._record import comment_cuts
+
+    p = tmp_path / "r.yaml"
+    p.write_text("severity: SEV2  # was SEV3\ntrigger: deploy #4812\nroot_causes:\n"
+                 "- retry budget 0 #config\n- 'quoted #kept'\n", encoding="utf-8")
+    found = comment_cuts(p)
+    assert len(found) == 2
+    assert "line 2: trigger" in found[0] and "line 4: list item" in found[1]
