@@ -249,13 +249,21 @@ def _run_sql(sql_defs: list[tuple[int, CheckDef]], results: list[dict[str, Any]]
                 else f'"{_d.column}"', d.query or "")
             value, error = _sql.scalar(con, query, limits, sensitive)
             if error is not None:
-                results[i].update(observed={"error": error}, passed=False)
+                # a rule that could not run is never a pass, whatever severity it declares
+                # (a hostile rule marked "warning" must not leave the verdict green)
+                results[i].update(observed={"error": error}, passed=False, severity="error")
                 continue
             if hasattr(value, "item"):
                 value = value.item()
             if hasattr(value, "__float__") and not isinstance(value, int | float | bool):
                 value = float(value)  # Decimal
-            passed = d.threshold.passes(value) if value is not None else False
+            try:
+                passed = d.threshold.passes(value) if value is not None else False
+            except TypeError:  # a text (or date) value against a numeric bound
+                results[i].update(observed={"error": f"expected a value comparable with "
+                                            f"{d.expected}, got {type(value).__name__}"},
+                                  passed=False, severity="error")
+                continue
             if isinstance(value, str) and any(c in query for c in sensitive):
                 value = MASK  # a query may select a sensitive value; never show it
             results[i].update(observed=value, passed=passed)

@@ -176,6 +176,8 @@ def scalar(con: Any, query: str, limits: SqlLimits,
     except duckdb.PermissionException as exc:
         return None, ("refused: the query reaches outside the contract's data "
                       f"({_line(exc).removeprefix('Permission Error: ')})")
+    except duckdb.ParserException as exc:  # SQL text inside query()/query_table()
+        return None, f"refused: the query does not parse: {_line(exc)}"
     except duckdb.Error as exc:
         if any(c in query for c in sensitive):
             # conversion errors quote the offending value: never show a sensitive one
