@@ -196,11 +196,11 @@ def test_an_error_on_a_sensitive_column_does_not_quote_its_values(tmp_path):
     assert "Conversion Error" in plain.observed["error"] and "'a'" in plain.observed["error"]
 
 
-def test_csv_and_lazy_frames_are_registered_without_duckdb_opening_a_file(tmp_path):
+def test_every_kind_of_data_is_registered_without_duckdb_opening_a_file(tmp_path):
     pl.DataFrame({"v": [1, 2, 3]}).write_csv(tmp_path / "d.csv")
     path = write_contract(tmp_path, ["SELECT SUM(v) FROM t"])
     for data in (tmp_path / "d.csv", pl.scan_csv(tmp_path / "d.csv"),
-                 pl.read_csv(tmp_path / "d.csv")):
+                 pl.read_csv(tmp_path / "d.csv"), pl.read_csv(tmp_path / "d.csv").lazy()):
         (c,) = errors_of(check(path, data)).values()
         assert (c.observed, c.passed) == (6, True), data
 

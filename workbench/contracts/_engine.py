@@ -240,8 +240,7 @@ def _run_sql(sql_defs: list[tuple[int, CheckDef]], results: list[dict[str, Any]]
     limits = _sql.SqlLimits.from_env()
     names = {n for n in (sname, obj.physicalName, obj.name) if n}
     table = obj.physicalName or sname
-    data = source.to_arrow() if isinstance(source, pl.DataFrame) else lf
-    con = _sql.sandbox(dict.fromkeys(names, data), limits)
+    con = _sql.sandbox(dict.fromkeys(names, _sql.table_for(source, lf)), limits)
     try:
         for i, d in sql_defs:
             query = _PLACEHOLDER.sub(

@@ -13,10 +13,11 @@ of whoever checks the contract. Three layers keep it to the data:
    install, temp file or Python replacement scan), extension autoload/autoinstall and
    community/unsigned extensions off, persistent secrets off, ``threads``, ``memory_limit``,
    ``temp_directory=''`` and ``max_temp_directory_size=0`` (nothing spills to disk). The
-   contract's dataset is registered from Python (a polars LazyFrame or an Arrow table: DuckDB
-   never opens the file itself) and then ``lock_configuration=true``: no statement can change
-   any of the above. A ``SELECT`` that reaches for anything else (``read_csv('/etc/passwd')``,
-   ``glob``, ``query('COPY ...')``) fails with DuckDB's permission error before reading.
+   contract's dataset is registered from Python (a pyarrow dataset, polars LazyFrame or Arrow
+   table, :func:`table_for`: DuckDB never opens the file itself) and then
+   ``lock_configuration=true``: no statement can change any of the above. A ``SELECT`` that
+   reaches for anything else (``read_csv('/etc/passwd')``, ``glob``, ``query('COPY ...')``)
+   fails with DuckDB's permission error before reading.
 3. **Limits.** Each query runs under a timer that calls ``con.interrupt()`` after
    :attr:`SqlLimits.seconds`; memory is bounded by the connection's ``memory_limit``.
 
@@ -27,7 +28,7 @@ sensitive column have their message withheld, as DuckDB quotes values in convers
 Why the data is registered rather than read by DuckDB: ``allowed_paths`` would let DuckDB read
 the data file with external access off, but the same setting lets ``COPY ... TO`` write that
 path (tried on DuckDB 1.5: only the temporary-file rename stopped an overwrite). Registering
-a polars LazyFrame keeps DuckDB away from the file system altogether and still pushes
+Python objects keeps DuckDB away from the file system altogether and still pushes
 projections and filters into the scan (``EXPLAIN`` shows them on the ``ARROW_SCAN``).
 Measured in ``benchmarks/contracts_sql.py`` (10M-row Parquet): see its header.
 """
@@ -81,6 +82,26 @@ class SqlLimits:
                 raise input_error("environment", ENV_MEMORY, "a size such as 512MB or 2GB", text)
             memory = text.strip()
         return cls(seconds=seconds, memory=memory, threads=base.threads)
+
+
+def table_for(source: Any, lf: Any) -> Any:
+    """What the sandbox registers for a dataset: never a path DuckDB would open itself.
+
+    A local Parquet file: a pyarrow dataset over it (read lazily, columns and filters pushed
+    down; 1.6x faster than the LazyFrame on 10M rows, see ``benchmarks/contracts_sql.py``).
+    A DataFrame: its Arrow table (no copy). Anything else (CSV, JSON lines, a directory, a
+    URL, a LazyFrame): the engine's own LazyFrame, so SQL sees the same columns and types as
+    every other check.
+    """
+    import polars as pl
+
+    if isinstance(source, pl.DataFrame):
+        return source.to_arrow()
+    if isinstance(source, tuple) and source[0] == "parquet" and os.path.isfile(source[1]):
+        import pyarrow.dataset as ds
+
+        return ds.dataset(source[1], format="parquet")
+    return lf
 
 
 def refusal(query: str) -> str | None:
