@@ -65,6 +65,9 @@ def hostile(outside: Path) -> dict[str, str]:
         "read a csv": f"SELECT MAX(k) FROM read_csv_auto('{o}/secret.csv')",
         "read a parquet": f"SELECT COUNT(*) FROM read_parquet('{o}/secret.parquet')",
         "glob": f"SELECT COUNT(*) FROM glob('{o}/*')",
+        "a path as a table": f"FROM '{o}/secret.csv'",
+        "a URL": "SELECT COUNT(*) FROM read_parquet('https://example.com/x.parquet')",
+        "list extensions": "SELECT COUNT(*) FROM duckdb_extensions()",
         "read text": f"SELECT content FROM read_text('{o}/secret.csv')",
         "query() around a COPY": f"SELECT * FROM query('COPY (SELECT 1) TO ''{o}/q.csv''')",
         "write a file": f"COPY (SELECT 42 AS pwned) TO '{o}/pwned.csv'",
@@ -226,3 +229,12 @@ def test_a_text_value_against_a_numeric_bound_is_a_failed_check_not_a_traceback(
     assert c.observed == {"error": "expected a value comparable with "
                                    "{'mustBeGreaterThan': 0}, got str"}
     assert (c.passed, c.severity) == (False, "error")
+
+
+def test_cli_bad_limit_in_the_environment_is_one_line_exit_2(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_SQL_MEMORY", "lots")
+    out = CliRunner().invoke(cli, ["contract", "check",
+                                   str(write_contract(tmp_path, ["SELECT 1"]))])
+    assert out.exit_code == 2, out.output
+    assert out.stderr.strip() == ("workbench: error: environment: WORKBENCH_SQL_MEMORY: "
+                                  "expected a size such as 512MB or 2GB, got 'lots'")
