@@ -11,24 +11,26 @@ in its own subprocess (peak RSS from ``os.wait4``); the data is written by anoth
 
     way            what DuckDB scans
     read_parquet   the file, by DuckDB's own reader (no sandbox: the old way)
-    lazyframe      the engine's polars LazyFrame (what ``check`` registers for a file)
+    dataset        a pyarrow dataset over the file (what ``check`` registers for local Parquet)
+    lazyframe      the engine's polars LazyFrame (``check`` on CSV, JSON lines, a directory, a URL)
     arrow          a polars DataFrame's Arrow table, zero copy (``check`` on a DataFrame)
-    dataset        a pyarrow dataset over the file (an alternative, not used)
 
-Measured 2026-12-02, 10M rows, machine shared (load average 13-15 on 2 cores; compare the
-ratios of one run, not the absolute times):
+Measured 2026-12-02, 10M rows, fastest of 3 round-robin runs, largest peak; the machine was
+shared (load average 12-17 on 2 cores during the run), so compare ratios, not seconds:
 
     way            rules s   peak RSS
-    read_parquet      2.0     611 MB
-    lazyframe         5.0    1127 MB
-    arrow             1.4    1393 MB   (includes the frame itself: ~400 MB read beforehand)
-    dataset           3.0     815 MB
+    read_parquet     12.10     579 MB   (the old way, no sandbox)
+    dataset          10.64     804 MB   (0.9x the time, 1.4x the memory)
+    lazyframe        16.92     935 MB   (1.4x the time, 1.6x the memory)
+    arrow             7.29     942 MB   (the peak includes the frame, read into memory first)
 
-The LazyFrame costs 2.5x the time and 1.8x the memory of DuckDB's own reader here (polars
-decodes each column DuckDB asks for once per rule; projections and filters are pushed into
-the scan). The Arrow table is registered without a copy: its rules run as fast as on
-DuckDB's own reader and the peak is the frame plus the hash table of COUNT(DISTINCT). Large
-data still works; a contract whose SQL rules are slow on it needs ``WORKBENCH_SQL_SECONDS``.
+Two earlier single runs the same morning (load 13-19) gave read_parquet 11.6 / 11.3 s,
+dataset 12.8 / 22.6 s, lazyframe 21.0 / 17.9 s, arrow 11.2 / 11.9 s: the noise is larger
+than the dataset-vs-read_parquet difference, the LazyFrame is consistently the slowest. So a
+local Parquet file is registered as a pyarrow dataset, and the LazyFrame is kept for what
+pyarrow would read differently from polars (CSV and JSON types, directories, URLs). The
+Arrow table of a DataFrame is registered without a copy. Large data still works inside the
+sandbox; most of the time here is ``COUNT(DISTINCT id)`` over 3.3M distinct strings.
 """
 
 from __future__ import annotations
