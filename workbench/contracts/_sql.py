@@ -21,6 +21,15 @@ of whoever checks the contract. Three layers keep it to the data:
 3. **Limits.** Each query runs under a timer that calls ``con.interrupt()`` after
    :attr:`SqlLimits.seconds`; memory is bounded by the connection's ``memory_limit``.
 
+What the limits do not bound (measured on DuckDB 1.5.6, 256MB / 5 s limits): DuckDB sees an
+interrupt between chunks and its ``memory_limit`` covers what its buffer manager holds (hash
+tables, sorts, a materialised cross join or ``list()``: all stopped at 256MB), not the strings
+one scalar function builds inside a chunk. ``SELECT repeat('x', 1000000000)`` peaked at
+2.1 GB and stopped after 13 s; ``repeat`` over 8 rows of 100 MB peaked at 957 MB and stopped
+after 21 s. A hard bound needs the operating system: run checks of contracts you do not trust
+under a memory cap (container, ``systemd-run -p MemoryMax=``, ``ulimit -v``). The same holds
+for the data a polars LazyFrame scan hands to DuckDB (CSV sources): it is Python memory.
+
 A rule that is refused or stopped is a failed check whose observed value is one line saying
 why; nothing the query computed reaches the result. Other failures whose query names a
 sensitive column have their message withheld, as DuckDB quotes values in conversion errors.
