@@ -120,7 +120,7 @@ def refusal(query: str) -> str | None:
     >>> refusal("SELECT COUNT(*) FROM t WHERE amount < 0") is None
     True
     >>> refusal("COPY (SELECT 1) TO 'out.csv'")
-    'refused: expected a single read-only SELECT, got a COPY statement'
+    'refused: expected a single read-only SELECT, got COPY'
     """
     import duckdb
 
@@ -142,7 +142,7 @@ def _refusal_of(statements: list[Any]) -> str | None:
                f"statements ({kinds})"
     kind = statements[0].type
     if kind != duckdb.StatementType.SELECT:
-        return f"refused: expected a single read-only SELECT, got a {kind.name} statement"
+        return f"refused: expected a single read-only SELECT, got {kind.name}"
     return None
 
 
