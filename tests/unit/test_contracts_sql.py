@@ -26,7 +26,8 @@ from workbench.errors import InputError
 SECRET = "s3cr3t-marker-line"
 
 
-def write_contract(tmp_path: Path, queries: list[str], severity: str = "warning") -> Path:
+def write_contract(tmp_path: Path, queries: list[str], severity: str = "warning",
+                   bound: dict[str, Any] | None = None) -> Path:
     pl.DataFrame({"id": ["a", "b", "c"], "v": [1, 2, 3],
                   "email": ["x@y.io", "bad", "z@w.org"]}).write_parquet(tmp_path / "d.parquet")
     doc = {"apiVersion": "v3.1.0", "kind": "DataContract", "id": "urn:t", "version": "1",
@@ -36,7 +37,7 @@ def write_contract(tmp_path: Path, queries: list[str], severity: str = "warning"
                {"name": "id", "logicalType": "string"},
                {"name": "v", "logicalType": "integer"},
                {"name": "email", "logicalType": "string", "classification": "restricted"}],
-               "quality": [{"type": "sql", "query": q, "mustBeGreaterThan": 0,
+               "quality": [{"type": "sql", "query": q, **(bound or {"mustBeGreaterThan": 0}),
                             "severity": severity} for q in queries]}]}
     path = tmp_path / "c.odcs.yaml"
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
@@ -238,3 +239,11 @@ def test_cli_bad_limit_in_the_environment_is_one_line_exit_2(tmp_path, monkeypat
     assert out.exit_code == 2, out.output
     assert out.stderr.strip() == ("workbench: error: environment: WORKBENCH_SQL_MEMORY: "
                                   "expected a size such as 512MB or 2GB, got 'lots'")
+
+
+def test_a_long_text_value_is_cut_before_it_reaches_the_result(tmp_path):
+    path = write_contract(tmp_path, ["SELECT string_agg(id || repeat('-', 300), ',') FROM t"],
+                          bound={"mustNotBe": ""})
+    (c,) = errors_of(check(path)).values()
+    assert c.observed.startswith("a---") and c.observed.endswith("…")
+    assert len(c.observed) == 200

@@ -265,7 +265,7 @@ def _run_sql(sql_defs: list[tuple[int, CheckDef]], results: list[dict[str, Any]]
                 continue
             if isinstance(value, str) and any(c in query for c in sensitive):
                 value = MASK  # a query may select a sensitive value; never show it
-            results[i].update(observed=value, passed=passed)
+            results[i].update(observed=_sql.shown(value), passed=passed)
     finally:
         con.close()
 

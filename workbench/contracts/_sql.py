@@ -220,6 +220,20 @@ def scalar(con: Any, query: str, limits: SqlLimits,
     return (row[0] if row else None), None
 
 
+def shown(value: Any, limit: int = 200) -> Any:
+    """``value`` as a result may show it: text cut to ``limit`` characters.
+
+    A rule's observed value is one figure; a query returning a whole column as one string
+    (``string_agg``) must not copy it into a published pack.
+
+    >>> shown("x" * 500)[-3:], len(shown("x" * 500)), shown(42)
+    ('xx…', 200, 42)
+    """
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
+
+
 def _line(exc: BaseException) -> str:
     text = " ".join(str(exc).split("\n")[0].split())
     return text[:300]
