@@ -8,7 +8,7 @@ is computed from that in memory. Type and presence checks read only the schema.
 Pass 2 (only when something failed) reads, by position, the first ``sample_rows`` failing
 rows of each failed check and the rows whose key hash repeats, with only the columns shown
 (sensitive ones masked); duplicates are grouped exactly on those rows.
-SQL rules run in a locked DuckDB sandbox over the same LazyFrame or frame (``_sql``).
+SQL rules run in a locked DuckDB sandbox (``_sql``) over the same data, registered from Python.
 """
 
 from __future__ import annotations
