@@ -13,9 +13,10 @@ treats the reference shares as exact: there a 2 x k contingency test is used ins
 
 Results JSON metrics (``drift.results.json``, flat, used by pack gates):
 ``columns_total`` (compared columns), ``drifted_columns``, ``drifted_share``,
-``dataset_drift`` (bool), ``prediction_drift`` (bool: a prediction column drifted),
-``label_drift`` (bool), ``contract_breaches`` (current rows with a category outside the
-contract's valid values), ``windows_total``, ``windows_with_dataset_drift``; with
+``dataset_drift`` (bool), ``prediction_drift`` (bool: a prediction column drifted; null
+when no prediction column was named), ``label_drift`` (bool; null without label
+columns), ``contract_breaches`` (current rows with a category outside the contract's
+valid values), ``windows_total``, ``windows_with_dataset_drift``; with
 ``key_features`` also ``key_features_total``, ``key_drifted_columns`` and
 ``key_drifted_share`` (the share of those features that drifted).
 Details beside them: ``columns`` (the design's per-column list), ``windows`` (list of

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from workbench.drift import _stats
+from workbench.drift._columns import check_drift_columns
 from workbench.drift._stats import CATEGORICAL, NUMERICAL, Summary
 from workbench.errors import InputError, input_error
 
@@ -348,6 +349,10 @@ def compute(
         )
     cur_lf, cur_name = as_lazy(current, "current")
     ref_lf, ref_name = as_lazy(reference, "reference")
+    check_drift_columns(
+        cur_lf, ref_lf, cur_name, ref_name, prediction=prediction, label=label,
+        key_features=key_features, timestamp=timestamp, exclude=exclude,
+    )
     picked, skipped = resolve_columns(cur_lf, ref_lf, cur_name, ref_name, columns)
     method = dict(method or {})
     threshold = dict(threshold or {})
