@@ -49,6 +49,7 @@ from workbench.packs.index import (
 )
 from workbench.packs.lock import locked
 from workbench.packs.manifest import environment, git_state, write_manifest
+from workbench.packs.preflight import preflight
 from workbench.packs.spec import (
     EnvParam,
     NotebookSpec,
@@ -100,6 +101,7 @@ def build(
     declared = {nb.name: declared_parameters(spec.notebook_path(nb)) for nb in spec.notebooks}
     check_declared_parameters(spec, declared)
     _check_secrets(spec)
+    preflight(spec)  # parameter types, named columns, gate metrics: before any kernel
     jobs = max(1, jobs or os.cpu_count() or 1)
 
     out = Path(out_dir)
