@@ -188,3 +188,14 @@ def init_cmd(reference: str, current: str, out: str, contract: str | None,
     ), force=force)
     click.echo(f"wrote {path}; build it with: workbench pack build {path}", err=True)
     click.echo(str(path))
+
+
+@command.command("metrics")
+@click.argument("notebook", required=False)
+def metrics_cmd(notebook: str | None) -> None:
+    """Print the metrics gates can read: of NOTEBOOK (a name such as drift, or an
+    .ipynb path), or of every notebook. The full reference is notebooks/REFERENCE.md."""
+    from workbench.packs.reference import metrics_text, notebooks, resolve_notebook
+
+    paths = [resolve_notebook(notebook)] if notebook else notebooks()
+    click.echo("\n\n".join(metrics_text(p) for p in paths))
