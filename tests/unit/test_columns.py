@@ -25,7 +25,7 @@ def _frames(tmp_path):
 def test_missing_prediction_column_is_an_error_not_a_go(tmp_path) -> None:
     ref, cur = _frames(tmp_path)
     with pytest.raises(InputError) as err:
-        compute(str(cur), str(ref), prediction=["y_prob"])
+        compute(current=str(cur), reference=str(ref), prediction=["y_prob"])
     msg = str(err.value)
     assert "prediction" in msg and "'y_prob'" in msg and "did you mean 'y_proba'" in msg
     assert "age, y_proba, target" in msg and "\n" not in msg
@@ -43,27 +43,27 @@ def test_missing_prediction_column_is_an_error_not_a_go(tmp_path) -> None:
 def test_every_named_column_is_checked(tmp_path, kw, param) -> None:
     ref, cur = _frames(tmp_path)
     with pytest.raises(InputError, match=rf": {param}: expected columns of this data"):
-        compute(str(cur), str(ref), **kw)
+        compute(current=str(cur), reference=str(ref), **kw)
 
 
 def test_prediction_only_in_current_is_named_with_the_reference_file(tmp_path) -> None:
     ref, cur = _frames(tmp_path)
     pl.read_csv(ref).drop("y_proba").write_csv(ref)
     with pytest.raises(InputError, match=r"ref\.csv: prediction: .*'y_proba'"):
-        compute(str(cur), str(ref), prediction=["y_proba"])
+        compute(current=str(cur), reference=str(ref), prediction=["y_proba"])
 
 
 def test_a_string_for_a_list_of_columns_is_refused(tmp_path) -> None:
     ref, cur = _frames(tmp_path)
     with pytest.raises(InputError, match="prediction: expected a list of column names"):
-        compute(str(cur), str(ref), prediction="y_proba")
+        compute(current=str(cur), reference=str(ref), prediction="y_proba")
 
 
 def test_no_prediction_columns_gives_a_null_metric_so_the_gate_is_unknown(tmp_path) -> None:
     ref, cur = _frames(tmp_path)
-    metrics = compute(str(cur), str(ref)).results()["metrics"]
+    metrics = compute(current=str(cur), reference=str(ref)).results()["metrics"]
     assert metrics["prediction_drift"] is None and metrics["label_drift"] is None
-    named = compute(str(cur), str(ref), prediction=["y_proba"], label=["target"])
+    named = compute(current=str(cur), reference=str(ref), prediction=["y_proba"], label=["target"])
     assert named.results()["metrics"]["prediction_drift"] is True
 
 
@@ -94,3 +94,11 @@ def test_long_column_lists_are_bounded() -> None:
     with pytest.raises(InputError) as err:
         check_named_columns(cols, {"key_features": ["x"]}, "big.parquet")
     assert "(500 in all)" in str(err.value) and len(str(err.value)) < 600
+
+
+def test_drift_api_takes_current_and_reference_by_keyword_only(tmp_path) -> None:
+    # the CLI takes REFERENCE CURRENT; a positional call could silently swap the two
+    ref, cur = _frames(tmp_path)
+    with pytest.raises(TypeError):
+        compute(str(cur), str(ref))  # type: ignore[misc]
+    assert compute(current=str(cur), reference=str(ref)).columns

@@ -42,7 +42,8 @@ def _produced() -> dict[str, set[str]]:
 
     contract = check(load_contract(DATA / "contracts" / "loan_scoring.odcs.yaml"), None,
                      as_of=AS_OF)
-    drift = compute(DATA / "scoring" / "current.parquet", DATA / "scoring" / "reference.parquet",
+    drift = compute(current=DATA / "scoring" / "current.parquet",
+                    reference=DATA / "scoring" / "reference.parquet",
                     prediction=["score"], label=["label_default"], key_features=["credit_score"],
                     timestamp="scored_at", window="week")
     cost = costs.compute(*(DATA / "costs" / f for f in (

@@ -124,8 +124,8 @@ def command(
                                     "key_features": "--key-features", "timestamp": "--timestamp"},
     )
     result = compute(
-        current,
-        reference,
+        current=current,
+        reference=reference,
         columns=cols,
         drift_share=drift_share,
         methods=methods,

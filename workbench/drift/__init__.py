@@ -1,14 +1,15 @@
 """Per-column drift, evidently-compatible, on polars; time windows; contract-aware.
 
 >>> from workbench.drift import compute
->>> result = compute("current.parquet", "reference.parquet")        # doctest: +SKIP
+>>> result = compute(current="current.parquet", reference="reference.parquet")  # doctest: +SKIP
 >>> result.to_dict()["dataset_drift"], result.frame.head(3)        # doctest: +SKIP
 
-Argument order is current, then reference. ``methods="evidently"`` reproduces evidently
-0.7's DataDriftPreset defaults (type inference, method choice, thresholds, the dataset
-rule "share of drifted columns >= drift_share"); ``methods="calibrated"`` (the default)
-differs only where evidently runs its chi-square (references of at most 1000 rows), which
-treats the reference shares as exact: there a 2 x k contingency test is used instead
+``current`` and ``reference`` are keyword-only (the CLI takes REFERENCE CURRENT).
+``methods="evidently"`` reproduces evidently 0.7's DataDriftPreset defaults (type
+inference, method choice, thresholds, the dataset rule "share of drifted columns >=
+drift_share"); ``methods="calibrated"`` (the default) differs only where evidently runs
+its chi-square (references of at most 1000 rows), which treats the reference shares as
+exact: there a 2 x k contingency test is used instead
 (see ``tests/unit/test_drift_calibration.py`` for the false-positive rates of both).
 
 Results JSON metrics (``drift.results.json``, flat, used by pack gates):

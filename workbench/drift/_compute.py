@@ -305,9 +305,9 @@ def invalid_values(summary: Summary, allowed: tuple) -> list[tuple[Any, int]]:
 
 
 def compute(
+    *,
     current: Frame,
     reference: Frame,
-    *,
     columns: Sequence[str] | None = None,
     drift_share: float = 0.5,
     methods: str = "calibrated",
@@ -332,8 +332,11 @@ def compute(
     ``key_features`` the features a gate watches (``key_drifted_share``), each of which must
     be compared.
 
-    >>> r = compute(pl.DataFrame({"x": [1.0, 2, 3] * 400}),
-    ...             pl.DataFrame({"x": [1.0, 2, 3] * 400}))
+    ``current`` and ``reference`` are keyword-only: the CLI takes REFERENCE CURRENT, so a
+    positional call could silently swap them.
+
+    >>> r = compute(current=pl.DataFrame({"x": [1.0, 2, 3] * 400}),
+    ...             reference=pl.DataFrame({"x": [1.0, 2, 3] * 400}))
     >>> r.dataset_drift, r.columns[0].method
     (False, 'jensenshannon')
     """
