@@ -29,17 +29,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from workbench.columns import as_names, describe_columns
 from workbench.errors import InputError, SpecError
-from workbench.packs.params import _NO_VALUE, notebook_parameters
+from workbench.packs.params import _NO_VALUE, notebook_parameters, read_notebook
 
 
 def notebook_declarations(path: str | Path) -> dict[str, Any]:
     """The notebook's ``metadata.workbench`` ({} when it declares nothing)."""
-    nb = nbformat.read(str(path), as_version=4)
-    meta = nb.metadata.get("workbench", {})
+    meta = (read_notebook(path).get("metadata") or {}).get("workbench", {})
     return dict(meta) if isinstance(meta, Mapping) else {}
 
 

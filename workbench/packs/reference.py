@@ -15,9 +15,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import nbformat
-
-from workbench.packs.params import notebook_parameters
+from workbench.packs.params import _source, notebook_parameters, read_notebook
 from workbench.packs.preflight import notebook_declarations
 from workbench.packs.spec import BUILDER_PARAMETERS
 
@@ -58,10 +56,9 @@ def _cell(text: str) -> str:
 
 
 def _title(path: Path) -> str:
-    nb = nbformat.read(str(path), as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
+    for cell in read_notebook(path).get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            for line in _source(cell).splitlines():
                 if line.startswith("# "):
                     return line[2:].strip()
     return path.stem
