@@ -102,12 +102,14 @@ def test_a_misspelt_gate_metric_is_refused_with_a_did_you_mean(tmp_path):
     assert "gates[0].metric" in msg and "did you mean 'prediction_drift'" in msg
 
 
-def test_pack_build_exits_2_with_one_line_before_any_kernel(tmp_path):
-    spec = _spec(tmp_path, {"prediction_columns": ["y_prob"]})
+@pytest.mark.parametrize("value", [["y_prob"], "y_pred_proba"], ids=["absent", "string"])
+def test_pack_build_exits_2_with_one_line_before_any_kernel(tmp_path, value):
+    spec = _spec(tmp_path, {"prediction_columns": value})
     res = CliRunner().invoke(cli, ["pack", "build", str(spec), "--out", str(tmp_path / "r")])
     assert res.exit_code == 2, res.output
     lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and "prediction_columns" in lines[0] and "'y_prob'" in lines[0]
+    assert len(lines) == 1 and "notebooks[0].parameters.prediction_columns" in lines[0]
+    assert "'y_prob'" in lines[0] or "the string 'y_pred_proba'" in lines[0]
     assert not (tmp_path / "r" / "own").exists()  # nothing ran, nothing was staged
 
 
