@@ -131,3 +131,20 @@ def test_parameter_comments_are_read_inline_or_above():
     assert params["window"].help == "day, week"
     assert params["x"].type == "" and params["x"].allowed() == ((list,), False)
     assert json.loads(json.dumps(params["window"].value)) == "day"
+
+
+def test_replacing_some_demo_files_but_not_all_is_refused(tmp_path):
+    path = _spec(tmp_path, {})
+    spec = yaml.safe_load(path.read_text())
+    del spec["notebooks"][0]["parameters"]["contract_path"]  # would check against the demo's
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(SpecError) as err:
+        preflight(load_spec(path))
+    msg = str(err.value)
+    assert "notebooks[0].parameters.contract_path: expected a value" in msg
+    assert "reference_path, current_path replaced the demo's files" in msg
+    assert "loan_scoring.odcs.yaml" in msg
+
+
+def test_the_demo_spec_passes_preflight():
+    preflight(load_spec(ROOT / "notebooks" / "packs" / "demo.yml"))

@@ -140,10 +140,47 @@ def check_gate_metrics(spec: Any) -> None:
         )
 
 
+DEMO_DATA = Path(__file__).resolve().parents[2] / "data" / "sample"
+
+
+def _demo_default(param: Any, notebook_dir: Path) -> bool:
+    value = param.value
+    if not isinstance(value, str) or not value or "://" in value:
+        return False
+    p = (notebook_dir / value).resolve()
+    return p == DEMO_DATA or DEMO_DATA in p.parents
+
+
+def check_demo_defaults(spec: Any) -> None:
+    """Refuse a notebook that would mix the user's files with the demo's.
+
+    The notebooks' file defaults point at the demo data so they run as they are in
+    JupyterLab. A spec that replaces some of them (``current_path``) but not others
+    (``contract_path``) would silently check the user's data against the demo's contract,
+    or list the demo's incidents in the user's portfolio.
+    """
+    for i, nb in enumerate(spec.notebooks):
+        path = spec.notebook_path(nb)
+        demo = [p for p in notebook_parameters(path).values() if _demo_default(p, path.parent)]
+        replaced = [p.name for p in demo if p.name in nb.parameters]
+        left = [p for p in demo if p.name not in nb.parameters]
+        if replaced and left:
+            field = f"notebooks[{i}].parameters.{left[0].name}"
+            raise SpecError(
+                f"{spec.path}: {field}: expected a value: {', '.join(replaced)} replaced the "
+                f"demo's files but {left[0].name} would still read the demo's "
+                f"{left[0].value} (set it, or \"\" where the notebook allows none)",
+                file=str(spec.path),
+                field=field,
+                expected="a value",
+            )
+
+
 def preflight(spec: Any) -> None:
     """Every check that needs the notebooks and the data's schema, none of their rows."""
     from workbench.packs.params import check_parameter_types
 
     check_parameter_types(spec)
+    check_demo_defaults(spec)
     check_columns(spec)
     check_gate_metrics(spec)
