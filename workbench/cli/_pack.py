@@ -143,3 +143,59 @@ def release_cmd(version_dir: Path) -> None:
 
     released = release(version_dir)
     click.echo(f"{version_dir}: {'released' if released else 'was not held'}")
+
+
+# --- bring your own model: a starter spec, and what gates can read ----------------------
+
+
+@command.command("init")
+@click.option("--reference", required=True, help="Reference data (what the model learned on).")
+@click.option("--current", required=True, help="Current data (what the model scores now).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the spec (YAML).")
+@click.option("--contract", default=None, help="ODCS contract of the current data.")
+@click.option("--prediction", default=None, help="Comma-separated prediction columns.")
+@click.option("--label", default=None, help="Comma-separated label columns.")
+@click.option("--timestamp", default=None, help="Timestamp column of the current data.")
+@click.option("--key-features", default=None, help="Comma-separated features a gate watches.")
+@click.option("--exclude", default=None, help="Comma-separated columns never compared.")
+@click.option("--costs", default=None, help="FOCUS cost export (needs --usage --value --budgets).")
+@click.option("--usage", default=None, help="Predictions per model and day (CSV/Parquet).")
+@click.option("--value", default=None, help="Business value per model and day.")
+@click.option("--budgets", default=None, help="Budget per model and month.")
+@click.option("--incident", default=None, help="Incident record (YAML) for a postmortem.")
+@click.option("--name", default=None, help="Pack name (default: from --out).")
+@click.option("--title", default=None, help="Pack title.")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+def init_cmd(reference: str, current: str, out: str, contract: str | None,
+             prediction: str | None, label: str | None, timestamp: str | None,
+             key_features: str | None, exclude: str | None, costs: str | None,
+             usage: str | None, value: str | None, budgets: str | None,
+             incident: str | None, name: str | None, title: str | None, force: bool) -> None:
+    """Write a starter pack spec for your own model's files; it builds as written.
+
+    Every named column is checked against both data files (exit 2 naming it). Then run
+    `workbench pack build OUT`.
+    """
+    from workbench.cli import names
+    from workbench.packs.starter import StarterInputs, write_starter
+
+    path = write_starter(StarterInputs(
+        reference=reference, current=current, out=out, contract=contract,
+        prediction=names(prediction), label=names(label), timestamp=timestamp or None,
+        key_features=names(key_features), exclude=names(exclude), costs=costs, usage=usage,
+        value=value, budgets=budgets, incident=incident, name=name, title=title,
+    ), force=force)
+    click.echo(f"wrote {path}; build it with: workbench pack build {path}", err=True)
+    click.echo(str(path))
+
+
+@command.command("metrics")
+@click.argument("notebook", required=False)
+def metrics_cmd(notebook: str | None) -> None:
+    """Print the metrics gates can read: of NOTEBOOK (a name such as drift, or an
+    .ipynb path), or of every notebook. The full reference is notebooks/REFERENCE.md."""
+    from workbench.packs.reference import metrics_text, notebooks, resolve_notebook
+
+    paths = [resolve_notebook(notebook)] if notebook else notebooks()
+    click.echo("\n\n".join(metrics_text(p) for p in paths))

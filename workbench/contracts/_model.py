@@ -34,6 +34,7 @@ from open_data_contract_standard.model import (
     Server,
 )
 
+from workbench.contracts._where import locate
 from workbench.errors import ContractError
 from workbench.io import read_yaml
 
@@ -256,13 +257,13 @@ def contract_from_dict(doc: Any, src: str = "<contract>", *,
     except pydantic.ValidationError as exc:
         if not problems:
             problems = [f"{yaml_path(e['loc'])}: expected {e['msg']}" for e in exc.errors()]
-        raise _error(src, [f"{src}: {p}" for p in problems]) from exc
+        raise _error(src, locate([f"{src}: {p}" for p in problems], doc, src)) from exc
     except TypeError as exc:  # e.g. a non-string key
         raise _error(src, [f"{src}: (document): expected ODCS fields, got {exc}"]) from exc
     reported = {p.split(": ", 1)[0] for p in problems}
     problems += [p for p in _semantic_problems(odcs) if p.split(": ", 1)[0] not in reported]
     if problems:
-        raise _error(src, [f"{src}: {p}" for p in problems])
+        raise _error(src, locate([f"{src}: {p}" for p in problems], doc, src))
     chosen = default_classifications() if classifications is None else classifications
     return Contract(odcs=odcs, path=src, classifications=frozenset(c.lower() for c in chosen))
 

@@ -48,7 +48,8 @@ from workbench.packs.index import (
     write_site_index,
 )
 from workbench.packs.lock import locked
-from workbench.packs.manifest import environment, git_state, write_manifest
+from workbench.packs.manifest import environment, pack_git_state, write_manifest
+from workbench.packs.preflight import preflight
 from workbench.packs.spec import (
     EnvParam,
     NotebookSpec,
@@ -100,6 +101,7 @@ def build(
     declared = {nb.name: declared_parameters(spec.notebook_path(nb)) for nb in spec.notebooks}
     check_declared_parameters(spec, declared)
     _check_secrets(spec)
+    preflight(spec)  # parameter types, named columns, gate metrics: before any kernel
     jobs = max(1, jobs or os.cpu_count() or 1)
 
     out = Path(out_dir)
@@ -170,7 +172,11 @@ def build(
                 "notebooks": [r.to_dict() for r in runs],
                 "gates": [g.to_dict() for g in gate_results],
                 "previous_version": previous,
-                "git": git_state(spec.base_dir),
+                "git": pack_git_state(
+                    spec.base_dir,
+                    [spec.notebook_path(nb).parent for nb in spec.notebooks]
+                    + [Path(__file__).resolve().parent],
+                ),
                 "environment": environment(),
             }
             write_text_atomic(

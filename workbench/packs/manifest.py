@@ -10,7 +10,7 @@ Layout (keys sorted on disk; see design.md)::
                  execution_s, export_s, error, results}],
     outputs: [{path, size, sha256}],         # every file in the version dir but this one
     gates: [{id, title, notebook, metric, op, value, observed, status, outcome, ...}],
-    git: {commit, dirty}, environment: {python, platform, packages},
+    git: {commit, dirty[, source, path | notebooks]}, environment: {python, platform, packages},
     manifest_sha256                          # sha256 of this document without this key
 
 ``manifest_sha256`` plus the canonical serialisation (:func:`workbench.io.dumps_json`)
@@ -86,6 +86,29 @@ def git_state(where: Path) -> dict[str, Any]:
         return {"commit": None, "dirty": None}
     status = git("status", "--porcelain", "--untracked-files=no")
     return {"commit": commit.strip(), "dirty": bool(status and status.strip())}
+
+
+def pack_git_state(spec_dir: Path, code_dirs: list[Path]) -> dict[str, Any]:
+    """The spec's ``{commit, dirty}``, and the notebooks' and package's repository too.
+
+    A spec kept outside any repository (a user's own folder) still records the commit of the
+    code that ran: the first of ``code_dirs`` in git, with ``"source": "notebooks"``. When
+    spec and code live in different repositories, the code's state is added as ``notebooks``.
+    """
+    state = git_state(spec_dir)
+    code = None
+    for d in dict.fromkeys(code_dirs):
+        found = git_state(d)
+        if found["commit"] is not None:
+            code = {**found, "path": str(d)}
+            break
+    if code is None:
+        return state
+    if state["commit"] is None:
+        return {**code, "source": "notebooks"}
+    if code["commit"] != state["commit"]:
+        return {**state, "notebooks": code}
+    return state
 
 
 def file_entries(root: Path, names: list[str] | None = None) -> list[dict[str, Any]]:
