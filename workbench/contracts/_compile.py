@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 import polars as pl
@@ -124,7 +124,8 @@ def threshold_of(q: DataQuality) -> Threshold:
 
 def compile_schema(contract: Contract, obj: SchemaObject, data_schema: pl.Schema, *,
                    csv: bool = False, allow_undeclared: bool = True) -> list[CheckDef]:
-    """The checks of one schema object against data with ``data_schema``."""
+    """The checks of one schema object against data with ``data_schema``. ``csv``: the
+    data's format has no type widths (CSV, JSON; see :func:`physical_type_matches`)."""
     name = schema_name(obj, (contract.odcs.schema_ or []).index(obj))
     props = obj.properties or []
     checks: list[CheckDef] = []
@@ -173,11 +174,13 @@ def compile_schema(contract: Contract, obj: SchemaObject, data_schema: pl.Schema
             add(mk("format", "row", opts["format"], bad=_format_bad(c, text, dtype, opts["format"]),
                    columns=(col,)))
         num = _comparable(c, dtype, prop.logicalType)
+        # the dtype the bounds are compared in (times kept as text are compared as times)
+        bound_dtype = pl.Time if prop.logicalType == "time" and dtype == pl.String else dtype
         for rule, cmp in (("minimum", lambda x, v: x < v), ("maximum", lambda x, v: x > v),
                           ("exclusiveMinimum", lambda x, v: x <= v),
                           ("exclusiveMaximum", lambda x, v: x >= v)):
             if rule in opts and opts[rule] is not None and not isinstance(opts[rule], bool):
-                bound = _literal(opts[rule], dtype)
+                bound = _literal(opts[rule], bound_dtype)
                 add(mk(rule, "row", opts[rule], bad=(cmp(num, bound)).fill_null(False),
                        columns=(col,)))
         if opts.get("multipleOf"):
@@ -309,6 +312,14 @@ def _quality_check(q: DataQuality, k: int, schema: str, pname: str | None, col: 
     expected = threshold.as_dict(q.unit)
     common = dict(schema=schema, column=col, severity=severity, threshold=threshold,
                   percent=percent, description=q.description, sensitive=sensitive)
+    if kind == "custom":  # another engine's rule: shown as not run, never skipped
+        engine = q.engine or "unnamed"
+        return CheckDef(id=f"{where}.{q.id or 'custom'}", rule="custom", dimension=q.dimension
+                        or "accuracy", kind="unsupported", expected={"engine": engine},
+                        extra={"reason": f"not run: a custom rule for engine {engine!r}; "
+                                         "workbench runs library and sql rules"},
+                        columns=(col,) if col else (),
+                        **{**common, "severity": "info"})
     if kind == "sql":
         return CheckDef(id=f"{where}.{q.id or 'sql'}", rule="sql",
                         dimension=q.dimension or "accuracy", kind="sql", expected=expected,
@@ -376,6 +387,8 @@ def _text(v: Any) -> str:
 def _comparable(c: pl.Expr, dtype: pl.DataType, logical: str | None) -> pl.Expr:
     if dtype.is_numeric() or dtype.is_temporal():
         return c
+    if logical == "time" and dtype == pl.String:  # times kept as text (CSV, JSON)
+        return c.str.to_time(strict=False)
     if logical in {"number", "integer"} or dtype == pl.String:
         return c.cast(pl.Float64, strict=False)
     return c
@@ -395,7 +408,21 @@ def _literal(value: Any, dtype: pl.DataType) -> Any:
         return pl.lit(ts).cast(dtype)
     if dtype == pl.Date and isinstance(value, str):
         return pl.lit(date.fromisoformat(value[:10]))
+    if dtype == pl.Time:
+        return pl.lit(_time_of(value), dtype=pl.Time)
     return value
+
+
+def _time_of(value: Any) -> time:
+    """A ``time`` bound: ISO text (``"08:30:00"``), a time, or a number of seconds since
+    midnight (YAML 1.1 reads an unquoted ``08:30:00`` as the sexagesimal number 30600)."""
+    if isinstance(value, time):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 86400:
+        whole = int(value)
+        return time(whole // 3600, whole // 60 % 60, whole % 60,
+                    round((value - whole) * 1_000_000))
+    return time.fromisoformat(str(value))
 
 
 def _format_bad(c: pl.Expr, text: pl.Expr, dtype: pl.DataType, fmt: str) -> pl.Expr:
@@ -441,7 +468,8 @@ _STRINGS = {"string", "varchar", "text", "char", "nvarchar", "nchar", "utf8", "l
 def physical_type_matches(expected: str, dtype: pl.DataType, *, csv: bool = False) -> bool | None:
     """Whether ``dtype`` is the declared physical type; None when the name is not known.
 
-    CSV files store no types, so there only the family (text, integer, number, ...) counts.
+    ``csv``: the data comes from a format without type widths (CSV, JSON, JSON lines),
+    so only the family (text, integer, number, ...) counts; Parquet and frames keep theirs.
     """
     raw = expected.strip().lower()
     base = re.sub(r"\s*\(.*\)\s*$", "", raw)

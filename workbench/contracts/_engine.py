@@ -148,7 +148,8 @@ def _open(contract: Contract, obj: Any, sname: str, data: DataLike | None
         overrides = {column_name(p): pl.String for p in obj.properties or []
                      if p.logicalType == "string"}
     lf = io.scan(path, kind, schema_overrides=overrides)
-    return lf, str(path), (kind, str(path)), kind == "csv"
+    # CSV and JSON store no type widths (an integer is an integer): only the family counts
+    return lf, str(path), (kind, str(path)), kind in {"csv", "ndjson", "json"}
 
 
 # --- evaluation ------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ Validation happens in three layers, and every problem found becomes one line of 
 2. the package's pydantic model :class:`OpenDataContractStandard` (what the rest of the
    code reads);
 3. workbench's own rules: library metrics, operators, units and SQL rules it can run.
-   A rule workbench cannot evaluate is an error, never silently skipped.
+   A library or SQL rule workbench cannot evaluate is an error, never silently skipped; a
+   ``custom`` rule (another engine's: soda, great expectations, ...) loads and is reported
+   as an ``info`` check that did not run.
 
 ODCS v3.0.x contracts that name a library rule with ``rule:`` instead of ``metric:`` are
 accepted: ``rule`` is read as ``metric`` before validation.
@@ -620,9 +622,7 @@ def _quality_problems(q: DataQuality, where: str, column: str | None) -> list[st
     if kind == "text":
         return out
     if kind == "custom":
-        out.append(f"{where}.type: expected library or sql (workbench cannot run custom rules "
-                   f"for engine {q.engine!r})")
-        return out
+        return out  # another engine's rule: reported as not run (an info check), never refused
     ops = [op for op in OPERATORS if getattr(q, op) is not None]
     if len(ops) != 1:
         out.append(f"{where}: expected exactly one operator of {', '.join(OPERATORS)}, "
