@@ -155,3 +155,172 @@ def test_time_bounds_compare_as_times(tmp_path, fmt):
     assert result.check("t.at.minimum").passed
     late = result.check("t.at.maximum")
     assert not late.passed and late.failed_rows == 1
+
+
+NESTED = """\
+    schema:
+      - name: orders
+        properties:
+          - name: id
+            logicalType: integer
+          - name: customer
+            logicalType: object
+            properties:
+              - name: email
+                logicalType: string
+                required: true
+                logicalTypeOptions:
+                  pattern: "^[^@]+@[^@]+$"
+              - name: address
+                logicalType: object
+                properties:
+                  - name: postal_code
+                    logicalType: string
+                    classification: restricted
+                    logicalTypeOptions: {maxLength: 5}
+          - name: lines
+            logicalType: array
+            logicalTypeOptions: {minItems: 1}
+            items:
+              logicalType: object
+              properties:
+                - name: sku
+                  logicalType: string
+                  required: true
+                - name: qty
+                  logicalType: integer
+                  logicalTypeOptions: {minimum: 1}
+                  quality:
+                    - metric: invalidValues
+                      arguments: {validValues: [1, 2, 3, 5]}
+                      mustBe: 0
+          - name: tags
+            logicalType: array
+            items:
+              logicalType: string
+              logicalTypeOptions: {pattern: "^[a-z]+$"}
+"""
+
+NESTED_ROWS = [
+    {"id": 1, "customer": {"email": "a@x.io", "address": {"postal_code": "12345"}},
+     "lines": [{"sku": "A", "qty": 1}], "tags": ["new"]},
+    {"id": 2, "customer": {"email": None, "address": {"postal_code": "123456"}},   # null email
+     "lines": [{"sku": "B", "qty": 0}, {"sku": None, "qty": 2}], "tags": ["ok", "Bad"]},
+    {"id": 3, "customer": {"email": "no-at-sign", "address": None},              # bad email
+     "lines": [], "tags": []},
+    {"id": 4, "customer": None, "lines": [{"sku": "C", "qty": 4}], "tags": None},
+]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl", "json"])
+def test_nested_fields_are_checked_with_their_path(tmp_path, fmt):
+    """Before: only the top-level columns became checks ('0 of 6 checks failed')."""
+    frame = pl.DataFrame(NESTED_ROWS)
+    data = tmp_path / f"orders.{fmt}"
+    if fmt == "parquet":
+        frame.write_parquet(data)
+    elif fmt == "jsonl":
+        frame.write_ndjson(data)
+    else:
+        data.write_text(json.dumps(NESTED_ROWS), encoding="utf-8")
+    result = check(write(tmp_path, HEAD + NESTED), data)
+    failed = {c.id: c.failed_rows for c in result.checks if not c.passed}
+    assert failed == {
+        "orders.customer.email.required": 1,          # row 2 (row 4 has no customer at all)
+        "orders.customer.email.pattern": 1,           # row 3
+        "orders.customer.address.postal_code.maxLength": 1,
+        "orders.lines.minItems": 1,                   # row 3
+        "orders.lines[].sku.required": 1,             # row 2
+        "orders.lines[].qty.minimum": 1,              # row 2
+        "orders.lines[].qty.invalidValues": 2,        # rows 2 (0) and 4 (4)
+        "orders.tags[].pattern": 1,                   # row 2
+    }
+    email = result.check("orders.customer.email.pattern")
+    assert email.column == "customer.email"
+    assert result.check("orders.customer.address.postal_code.present").passed
+    # a sensitive nested field masks the column it lives in, in every sample
+    samples = result.check("orders.customer.address.postal_code.maxLength").samples
+    assert samples and all("123456" not in json.dumps(s) for s in samples)
+
+
+def test_nested_fields_in_csv_are_reported_not_checked(tmp_path):
+    (tmp_path / "orders.csv").write_text("id,customer,lines,tags\n1,x,y,z\n", encoding="utf-8")
+    result = check(write(tmp_path, HEAD + NESTED), tmp_path / "orders.csv")
+    email = result.check("orders.customer.email.present")
+    assert email.severity == "info" and not email.passed
+    assert "not a struct" in str(email.observed)
+    assert result.check("orders.customer.logicalType").passed is False  # String, not object
+
+
+def test_missing_nested_field_fails_its_presence_check(tmp_path):
+    rows = [{"id": 1, "customer": {"mail": "a@x.io"}, "lines": [], "tags": []}]
+    pl.DataFrame(rows).write_parquet(tmp_path / "o.parquet")
+    result = check(write(tmp_path, HEAD + NESTED), tmp_path / "o.parquet")
+    present = result.check("orders.customer.email.present")
+    assert not present.passed and present.severity == "error"
+
+
+@pytest.mark.parametrize("pattern,fmt", [("data/*.parquet", "parquet"), ("data/*.json", "json"),
+                                         ("data/part-*.csv", "csv")])
+def test_glob_paths_in_a_server_read_every_match(tmp_path, pattern, fmt):
+    """Before: 'expected an existing file'. Three files, one bad row in the second."""
+    (tmp_path / "data").mkdir()
+    parts = [[{"n": 1}, {"n": 2}], [{"n": -3}], [{"n": 4}]]
+    for i, rows in enumerate(parts):
+        frame = pl.DataFrame(rows)
+        target = tmp_path / "data" / f"part-{i}.{fmt}"
+        if fmt == "parquet":
+            frame.write_parquet(target)
+        elif fmt == "csv":
+            frame.write_csv(target)
+        else:
+            target.write_text(json.dumps(rows), encoding="utf-8")
+    result = check(write(tmp_path, HEAD + f"""\
+    servers:
+      - server: files
+        type: local
+        format: {fmt}
+        path: {pattern}
+    schema:
+      - name: t
+        properties:
+          - name: n
+            logicalType: integer
+            logicalTypeOptions: {{minimum: 0}}
+            quality:
+              - metric: rowCount
+                mustBe: 4
+    """))
+    assert result.rows == 4
+    assert result.check("t.n.minimum").failed_rows == 1
+    assert result.check("t.n.rowCount").passed
+
+
+def test_glob_matching_nothing_is_one_clear_error(tmp_path):
+    from workbench.errors import InputError
+
+    with pytest.raises(InputError, match="expected a pattern matching at least one file"):
+        check(write(tmp_path, HEAD + """\
+    servers:
+      - server: files
+        type: local
+        format: parquet
+        path: nowhere/*.parquet
+    schema:
+      - name: t
+        properties:
+          - name: n
+    """))
+
+
+def test_single_json_record_over_several_lines(tmp_path):
+    (tmp_path / "t.json").write_text('{\n  "n": 5\n}\n', encoding="utf-8")
+    result = check(write(tmp_path, HEAD + """\
+    schema:
+      - name: t
+        properties:
+          - name: n
+            logicalType: integer
+            required: true
+    """), tmp_path / "t.json")
+    assert result.rows == 1 and result.passed

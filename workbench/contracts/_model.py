@@ -218,8 +218,23 @@ def sensitive_columns(contract: Contract,
                       classifications: Iterable[str] = DEFAULT_SENSITIVE) -> set[str]:
     """Data column names (every schema object) that must be masked wherever shown."""
     wanted = frozenset(classifications)
+    # a sensitive nested field masks the whole column it lives in
     return {column_name(p) for obj in (contract.odcs.schema_ or []) for p in (obj.properties or [])
-            if is_sensitive(p, wanted)}
+            if any(is_sensitive(q, wanted) for q, _ in walk_properties([p]))}
+
+
+def walk_properties(props: Iterable[SchemaProperty], base: str = "properties"
+                    ) -> Iterable[tuple[SchemaProperty, str]]:
+    """Every property with its YAML path, nested ones (``properties``, ``items``) right after
+    their parent: ``(prop, "properties[2].items.properties[0]")``."""
+    def walk(prop: SchemaProperty, where: str) -> Iterable[tuple[SchemaProperty, str]]:
+        yield prop, where
+        yield from walk_properties(prop.properties or [], f"{where}.properties")
+        if prop.items is not None:
+            yield from walk(prop.items, f"{where}.items")
+
+    for j, prop in enumerate(props):
+        yield from walk(prop, f"{base}[{j}]")
 
 
 # --- loading and validation -------------------------------------------------------------
@@ -587,14 +602,15 @@ def _semantic_problems(odcs: OpenDataContractStandard) -> list[str]:
         base = f"schema[{i}]"
         for k, q in enumerate(obj.quality or []):
             out += _quality_problems(q, f"{base}.quality[{k}]", column=None)
-        for j, prop in enumerate(obj.properties or []):
-            pbase = f"{base}.properties[{j}]"
-            if not (prop.name or prop.physicalName):
+        for prop, where in walk_properties(obj.properties or []):
+            pbase = f"{base}.{where}"
+            if not (prop.name or prop.physicalName) and not where.endswith(".items"):
                 out.append(f"{pbase}.name: expected a column name")
             fmt = (prop.logicalTypeOptions or {}).get("format")
             if prop.logicalType == "string" and fmt is not None and fmt not in STRING_FORMATS:
                 out.append(f"{pbase}.logicalTypeOptions.format: expected one of "
                            f"{', '.join(STRING_FORMATS)} (formats workbench checks), got {fmt!r}")
+            out += _time_bound_problems(prop, pbase)
             pattern = (prop.logicalTypeOptions or {}).get("pattern")
             if isinstance(pattern, str):
                 err = _regex_error(pattern)
@@ -613,6 +629,22 @@ def _semantic_problems(odcs: OpenDataContractStandard) -> list[str]:
             if _unit_seconds(sla.unit) is None:
                 out.append(f"slaProperties[{k}].unit: expected a time unit (s, m, h, d, y), "
                            f"got {_short(sla.unit)}")
+    return out
+
+
+def _time_bound_problems(prop: SchemaProperty, where: str) -> list[str]:
+    """Bounds of a ``time`` property must read as times (``"08:30:00"``)."""
+    from datetime import time
+
+    out = []
+    for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        value = (prop.logicalTypeOptions or {}).get(key) if prop.logicalType == "time" else None
+        if isinstance(value, str):
+            try:
+                time.fromisoformat(value)
+            except ValueError:
+                out.append(f"{where}.logicalTypeOptions.{key}: expected a time such as "
+                           f"\"08:30:00\", got {_short(value)}")
     return out
 
 
