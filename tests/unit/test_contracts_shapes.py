@@ -324,3 +324,64 @@ def test_single_json_record_over_several_lines(tmp_path):
             required: true
     """), tmp_path / "t.json")
     assert result.rows == 1 and result.passed
+
+
+RELATED = """\
+    schema:
+      - name: accounts
+        id: accounts_tbl
+        properties:
+          - name: id
+            id: acc_id
+            logicalType: integer
+          - name: address
+            id: acc_address
+            logicalType: object
+            properties:
+              - name: postal_code
+                id: acc_zip
+                logicalType: string
+      - name: shipments
+        properties:
+          - name: account_id
+            logicalType: integer
+            relationships:
+              - to: accounts.id
+          - name: zip
+            logicalType: string
+            relationships:
+              - to: {to}
+          - name: parcel
+            logicalType: object
+            properties:
+              - name: sender_zip
+                logicalType: string
+                relationships:
+                  - to: accounts.address.postal_code
+"""
+
+
+@pytest.mark.parametrize("to", ["accounts.address.postal_code",
+                                "schema/accounts_tbl/properties/acc_address/properties/acc_zip"])
+def test_nested_relationship_references_are_resolved_and_reported(tmp_path, to):
+    """Before: 'expected <schema>.<property> of a schema object in this contract'."""
+    pl.DataFrame({"id": [1, 2], "address": [{"postal_code": "1"}, {"postal_code": "2"}]}
+                 ).write_parquet(tmp_path / "accounts.parquet")
+    pl.DataFrame({"account_id": [1, 3], "zip": ["1", "9"],
+                  "parcel": [{"sender_zip": "1"}, {"sender_zip": "2"}]}
+                 ).write_parquet(tmp_path / "shipments.parquet")
+    path = write(tmp_path, HEAD + RELATED.replace("{to}", to))
+    result = check(path, {"accounts": tmp_path / "accounts.parquet",
+                          "shipments": tmp_path / "shipments.parquet"})
+    top = result.check("shipments.account_id.foreignKey")
+    assert (top.severity, top.failed_rows) == ("error", 1)  # a top-level key is still checked
+    nested = result.check("shipments.zip.foreignKey")
+    assert nested.severity == "info" and not nested.passed
+    assert "nested field" in str(nested.observed)
+    inner = result.check("shipments.parcel.sender_zip.foreignKey")
+    assert inner.severity == "info" and "nested field" in str(inner.observed)
+
+
+def test_a_nested_reference_to_an_unknown_field_is_still_refused(tmp_path):
+    with pytest.raises(ContractError, match="got 'accounts.address.nope'"):
+        load_contract(write(tmp_path, HEAD + RELATED.replace("{to}", "accounts.address.nope")))
