@@ -163,7 +163,12 @@ def compile_schema(contract: Contract, obj: SchemaObject, data_schema: pl.Schema
         if node.dtype is None:
             continue  # the other checks of a missing column cannot run; its presence check fails
         dtype = node.dtype
-        if prop.logicalType:
+        if prop.logicalType in TEXT_TEMPORAL and csv and dtype == pl.String:
+            # JSON has no date/time types: text that reads as one conforms (row by row)
+            add(mk("logicalType", "row", prop.logicalType, columns=(col,),
+                   bad=node.expr.is_not_null() & TEXT_TEMPORAL[prop.logicalType](
+                       node.expr).is_null()))
+        elif prop.logicalType:
             add(mk("logicalType", "meta", prop.logicalType, columns=(col,), prop=prop,
                    extra={"dtype": dtype}))
         if prop.physicalType:
@@ -544,6 +549,13 @@ def _format_bad(c: pl.Expr, text: pl.Expr, dtype: pl.DataType, fmt: str) -> pl.E
 
 
 # --- type conformance --------------------------------------------------------------------
+
+# how text is read as a date, time or timestamp where the file format has no such types
+TEXT_TEMPORAL: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "date": lambda c: c.str.to_date(strict=False),
+    "time": lambda c: c.str.to_time(strict=False),
+    "timestamp": lambda c: c.str.to_datetime(strict=False, time_zone="UTC"),
+}
 
 LOGICAL_TYPES = {
     "string": lambda d: d in (pl.String, pl.Categorical) or isinstance(d, pl.Enum | pl.Categorical),
