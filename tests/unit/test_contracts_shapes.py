@@ -385,3 +385,35 @@ def test_nested_relationship_references_are_resolved_and_reported(tmp_path, to):
 def test_a_nested_reference_to_an_unknown_field_is_still_refused(tmp_path):
     with pytest.raises(ContractError, match="got 'accounts.address.nope'"):
         load_contract(write(tmp_path, HEAD + RELATED.replace("{to}", "accounts.address.nope")))
+
+
+V30_EXTRAS = """\
+    team:
+      - username: ceastwood
+        role: Data Scientist
+        comment: on leave until March
+    servers:
+      - server: events
+        type: kafka
+        host: broker:9092
+        topic: orders
+    schema:
+      - name: t
+        properties:
+          - name: a
+            logicalType: string
+"""
+
+
+def test_v30_contracts_keep_the_extra_fields_v30_allowed(tmp_path):
+    """ODCS v3.0.x let unknown fields be outside schema objects and properties (datacontract-
+    cli's odcs_v3/full-example has team members with ``comment``): refused before."""
+    v30 = HEAD.replace("v3.1.0", "v3.0.2")
+    contract = load_contract(write(tmp_path, v30 + V30_EXTRAS))
+    assert contract.odcs.apiVersion == "v3.0.2"
+    # ... but not in properties, where v3.0.x refused them too
+    with pytest.raises(ContractError, match="got unexpected colour"):
+        load_contract(write(tmp_path, v30 + V30_EXTRAS + "            colour: blue\n"))
+    # and v3.1 closed those objects
+    with pytest.raises(ContractError, match="unexpected"):
+        load_contract(write(tmp_path, HEAD + V30_EXTRAS))

@@ -322,15 +322,18 @@ def yaml_path(loc: Iterable[Any]) -> str:
 
 
 @cache
-def _validator() -> Any:
+def _validator(v30: bool = False) -> Any:
     """The packaged ODCS JSON Schema with its known problems worked around (see
     :func:`patch_schema`), checked by a validator whose ``unevaluatedProperties`` is static
-    (see :func:`_static_unevaluated`)."""
+    (see :func:`_static_unevaluated`). ``v30``: as lenient with unknown fields as ODCS
+    v3.0.x was (:func:`v30_schema`)."""
     from importlib.resources import files
 
     jsonschema = _import_jsonschema()
     text = files("open_data_contract_standard").joinpath("schema.json").read_text("utf-8")
     schema = patch_schema(json.loads(text))
+    if v30:
+        schema = v30_schema(schema)
     base = jsonschema.validators.validator_for(schema)
     cls = jsonschema.validators.extend(base, {"unevaluatedProperties": _static_unevaluated(schema),
                                               "if": _fast_if})
@@ -424,6 +427,36 @@ def patch_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+# ODCS v3.0.x (odcs-json-schema-v3.0.2.json) refused unknown fields only at the top level,
+# in schema objects, their properties and items, and in logicalTypeOptions; elsewhere
+# (servers, team members, support channels, roles, SLAs, quality rules, ...) it let them
+# be, and later versions closed those objects. A v3.0.x contract is held to v3.0.x's rule.
+_V30_STRICT = ("SchemaObject", "SchemaBaseProperty", "SchemaProperty", "SchemaItemProperty")
+
+
+def v30_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` without the closed objects ODCS v3.0.x did not have (a copy)."""
+    schema = copy.deepcopy(schema)
+
+    def open_up(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("additionalProperties", "unevaluatedProperties"):
+                if node.get(key) is False:
+                    del node[key]
+            for value in node.values():
+                open_up(value)
+        elif isinstance(node, list):
+            for value in node:
+                open_up(value)
+
+    for name, definition in (schema.get("$defs") or {}).items():
+        if name not in _V30_STRICT:
+            open_up(definition)
+    for sub in (schema.get("properties") or {}).values():
+        open_up(sub)
+    return schema
+
+
 def _static_unevaluated(root: Mapping[str, Any]) -> Any:
     """An ``unevaluatedProperties`` keyword that reads the evaluated names from the schema's
     text (problem 2 above); ``false`` is the only value the ODCS schemas use."""
@@ -496,7 +529,8 @@ def _import_jsonschema() -> Any:
 def _schema_problems(doc: Mapping[str, Any]) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
-    errors = sorted(_validator().iter_errors(_jsonable(doc)),
+    v30 = str(doc.get("apiVersion") or "").startswith("v3.0")
+    errors = sorted(_validator(v30).iter_errors(_jsonable(doc)),
                     key=lambda e: list(map(str, e.absolute_path)))
     leaves = [leaf for err in errors for leaf in _leaves(err)]
     # A field that failed its own sub-schema is also "unevaluated" by the parent: report it once.
