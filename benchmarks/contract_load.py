@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/contract_load.py            # stock: 1 to 3 levels (seconds)
     .venv/bin/python benchmarks/contract_load.py --levels 4 # stock at 4 levels: minutes
+    .venv/bin/python benchmarks/contract_load.py --peer     # and datacontract-cli's lint
 
 Contracts are generated here, in the shapes the issue measured: ``deep<N>``, arrays of
 objects nested N levels (the 4-level one is 39 lines); ``wide545``, 545 properties in
@@ -24,6 +25,10 @@ so wall times are 3 to 4 times the CPU times), ``--levels 4``:
     deep5          6    (skipped)            0.014   0.041
     deep6          7    (skipped)            0.026   0.055
     wide545      545    (skipped)            0.121   0.324   (product_detail: 195 s in the issue)
+
+With ``--peer``, same run (load average 11): datacontract-cli 1.2.8's ``lint`` (it drops
+``unevaluatedProperties`` and does not refuse unknown fields) took 0.16 to 0.25 CPU s on
+flat40 and deep1-6 (workbench 0.002 to 0.033) and 0.77 on wide545 (workbench 0.16).
 
 datacontract-cli's ``product_detail`` fixture itself (not committed): 0.39 CPU s, 1.0 to
 1.5 s wall at load 9; its JSON-schema validation alone took 2.0 s wall with only the
@@ -106,6 +111,8 @@ def timed(fn) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--levels", type=int, default=3, help="deepest level run stock")
+    parser.add_argument("--peer", action="store_true",
+                        help="also time datacontract-cli's lint (Python API) on each contract")
     args = parser.parse_args()
 
     import jsonschema
@@ -118,7 +125,10 @@ def main() -> None:
     _validator()  # built once per process in both cases
     cases = {"flat40": flat(), **{f"deep{n}": deep(n) for n in range(1, 7)}, "wide545": wide()}
     print(os.popen("uptime").read().strip())
-    print(f"{'contract':10} {'props':>5} {'stock CPU s':>12} {'workbench CPU s':>16} {'wall s':>7}")
+    if args.peer:
+        from datacontract.data_contract import DataContract
+    print(f"{'contract':10} {'props':>5} {'stock CPU s':>12} {'workbench CPU s':>16} {'wall s':>7}"
+          + (f" {'datacontract lint CPU s':>24}" if args.peer else ""))
     with tempfile.TemporaryDirectory() as tmp:
         for name, doc in cases.items():
             path = Path(tmp) / f"{name}.odcs.yaml"
@@ -128,7 +138,11 @@ def main() -> None:
             before = (f"{timed(lambda d=doc: list(stock.iter_errors(d)))[0]:12.3f}"
                       if run_stock else f"{'(skipped)':>12}")
             cpu, wall = timed(lambda p=path: load_contract(p))
-            print(f"{name:10} {count_properties(doc):5} {before} {cpu:16.3f} {wall:7.3f}")
+            peer = ""
+            if args.peer:
+                lint = timed(lambda p=path: DataContract(data_contract_file=str(p)).lint())[0]
+                peer = f" {lint:24.3f}"
+            print(f"{name:10} {count_properties(doc):5} {before} {cpu:16.3f} {wall:7.3f}{peer}")
 
 
 if __name__ == "__main__":
