@@ -418,3 +418,21 @@ def test_v30_contracts_keep_the_extra_fields_v30_allowed(tmp_path):
     # and v3.1 closed those objects
     with pytest.raises(ContractError, match="unexpected"):
         load_contract(write(tmp_path, HEAD + V30_EXTRAS))
+
+
+def test_dates_and_times_as_json_text_conform_when_they_read_as_such(tmp_path):
+    """JSON has no date/time types: before, every such column failed logicalType."""
+    rows = [{"day": "2026-01-02", "at": "08:00:00"}, {"day": "someday", "at": "25:99"},
+            {"day": None, "at": "09:30:00"}]
+    (tmp_path / "t.json").write_text(json.dumps(rows), encoding="utf-8")
+    result = check(write(tmp_path, HEAD + """\
+    schema:
+      - name: t
+        properties:
+          - name: day
+            logicalType: date
+          - name: at
+            logicalType: time
+    """), tmp_path / "t.json")
+    assert result.check("t.day.logicalType").failed_rows == 1   # "someday"
+    assert result.check("t.at.logicalType").failed_rows == 1    # "25:99"
