@@ -436,3 +436,20 @@ def test_dates_and_times_as_json_text_conform_when_they_read_as_such(tmp_path):
     """), tmp_path / "t.json")
     assert result.check("t.day.logicalType").failed_rows == 1   # "someday"
     assert result.check("t.at.logicalType").failed_rows == 1    # "25:99"
+
+
+def test_map_keys_and_values_are_reported_not_checked(tmp_path):
+    pl.DataFrame({"attrs": [[{"key": "a", "value": 1}]]}).write_parquet(tmp_path / "t.parquet")
+    result = check(write(tmp_path, HEAD.replace("v3.1.0", "v3.2.0") + """\
+    schema:
+      - name: t
+        properties:
+          - name: attrs
+            logicalType: map
+            map:
+              key: {logicalType: string, logicalTypeOptions: {pattern: "^[a-z]+$"}}
+              value: {logicalType: integer, logicalTypeOptions: {minimum: 0}}
+    """), tmp_path / "t.parquet")
+    for part in ("key", "value"):
+        shown = result.check(f"t.attrs{{{part}}}.present")
+        assert shown.severity == "info" and "map" in str(shown.observed)

@@ -450,6 +450,13 @@ def _children(node: PropertyNode, wanted: frozenset[str]) -> Iterator[PropertyNo
                            fields.get(name), wrap, sensitive, True)
         yield sub
         yield from _children(sub, wanted)
+    mapping = getattr(prop, "map", None)
+    for part in ("key", "value"):
+        element = getattr(mapping, part, None) if mapping is not None else None
+        if element is not None:  # ODCS 3.2 maps: stored differently by every format
+            yield PropertyNode(element, f"{node.path}{{{part}}}", node.column, node.expr, None,
+                               node.wrap, node.sensitive or is_sensitive(element, wanted), True,
+                               f"not checked: the rules of a map's {part}s")
     item = prop.items
     if item is not None:
         path = f"{node.path}[]"
