@@ -149,7 +149,8 @@ def _open(contract: Contract, obj: Any, sname: str, data: DataLike | None
         overrides = {column_name(p): pl.String for p in obj.properties or []
                      if p.logicalType == "string"}
     lf = io.scan(path, kind, schema_overrides=overrides)
-    return lf, str(path), (kind, str(path)), kind == "csv"
+    # CSV and JSON store no type widths (an integer is an integer): only the family counts
+    return lf, str(path), (kind, str(path)), kind in {"csv", "ndjson", "json"}
 
 
 # --- evaluation ------------------------------------------------------------------------------
@@ -189,12 +190,12 @@ def _evaluate(d: CheckDef, i: int, first: dict[str, Any], rows: int, data_schema
 
 def _meta(d: CheckDef, data_schema: pl.Schema) -> dict[str, Any]:
     if d.rule == "present":
-        ok = d.columns[0] in data_schema
+        ok = d.extra.get("present", d.columns[0] in data_schema)  # nested: found at compile
         return {"observed": "present" if ok else "missing", "passed": ok}
     if d.rule == "undeclared":
         extra = d.extra["undeclared"]
         return {"observed": extra, "passed": not extra, "failed_rows": None}
-    dtype = data_schema[d.columns[0]]
+    dtype = d.extra["dtype"] if "dtype" in d.extra else data_schema[d.columns[0]]
     if d.rule == "logicalType":
         ok = LOGICAL_TYPES[d.expected](dtype)
         return {"observed": str(dtype), "passed": bool(ok)}
