@@ -166,7 +166,13 @@ def require_columns(
 
 
 def read_yaml(path: str | os.PathLike[str]) -> Any:
-    """Parse a YAML file; a syntax error names the file, line and column."""
+    """Parse a YAML file; a syntax error names the file, line and column.
+
+    Duplicate keys, alias bombs and ``!!set``/``!!binary`` tags are refused like syntax
+    errors (see :mod:`workbench.yamlsafe`).
+    """
+    from workbench import yamlsafe
+
     p = Path(path)
     if not p.exists():
         raise input_error(p, None, "an existing YAML file")
@@ -175,7 +181,7 @@ def read_yaml(path: str | os.PathLike[str]) -> Any:
     except UnicodeDecodeError as exc:
         raise input_error(p, None, "UTF-8 text") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yamlsafe.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "document"

@@ -3,7 +3,9 @@
 Each command lives in its own private module (``_contract``, ``_drift``, ``_cost``,
 ``_incident``, ``_pack``, ``_sample``) exposing a click command or group named ``command``.
 Errors: :class:`~workbench.errors.WorkbenchError` subclasses become one line on stderr and
-their exit code (2 for unusable input); nothing else is caught, so real bugs stay visible.
+their exit code (2 for unusable input); an OSError (disk full, permission denied, a
+read-only --out) is the environment's failure: one line, exit 4. Nothing else is caught,
+so real bugs stay visible.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 
 import click
 
-from workbench.errors import WorkbenchError
+from workbench.errors import WorkbenchError, environment_failure
 
 COMMANDS = {
     "contract": "workbench.cli._contract",
@@ -48,6 +50,10 @@ class _Group(click.Group):
         except WorkbenchError as exc:
             click.echo(f"workbench: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:  # disk full, read-only or impossible --out, permission denied
+            failure = environment_failure(exc)
+            click.echo(f"workbench: error: {failure}", err=True)
+            ctx.exit(failure.exit_code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
