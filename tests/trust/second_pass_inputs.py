@@ -46,7 +46,10 @@ raise RuntimeError("failed after writing its results")
 '''
 
 
-def notebook(path: Path, body: str, params: str = 'results_dir: str = "."\ntoken: str = ""') -> Path:
+PARAMS = 'results_dir: str = "."\ntoken: str = ""'
+
+
+def notebook(path: Path, body: str, params: str = PARAMS) -> Path:
     cell = new_code_cell(params)
     cell.metadata["tags"] = ["parameters"]
     nb = new_notebook(cells=[cell, new_code_cell(body)])

@@ -52,6 +52,12 @@ def prune(out_dir: str | os.PathLike[str] = "reports", keep: int = 10) -> list[P
         raise InputError(f"--keep: expected at least 1, got {keep}", field="keep")
     out = Path(out_dir)
     removed = []
+    # a pack whose only build was killed has no version yet, but its folder has the lock
+    # file every build creates, and may hold a staging folder with unscrubbed results
+    for lock in sorted(out.glob("*/.lock")) if out.is_dir() else []:
+        if lock.parent.is_dir() and not lock.parent.is_symlink():
+            with locked(lock):
+                remove_stale_staging(lock.parent)
     for pack in index.packs(out):
         pack_dir = out / pack["name"]
         with locked(pack_dir / ".lock"):
