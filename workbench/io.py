@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 import yaml
+from polars.exceptions import PanicException
 
 from workbench.errors import InputError, input_error
 
@@ -88,7 +89,9 @@ def scan(
         lf.collect_schema()
     except InputError:
         raise
-    except Exception as exc:  # polars raises many kinds; all mean "cannot read this"
+    except (Exception, PanicException) as exc:  # polars raises many kinds; all mean
+        # "cannot read this" (a corrupt Parquet page can even panic inside the Rust reader:
+        # PanicException derives from BaseException, found by tests/trust/test_fuzz.py)
         raise InputError(
             f"{src}: expected a readable {kind} file: {type(exc).__name__}: {_first_line(exc)}",
             file=src,
@@ -142,7 +145,7 @@ def read_table(path: str | os.PathLike[str], fmt: str | None = None, **kw: Any) 
     lf = scan(path, fmt, **kw)
     try:
         return lf.collect()
-    except Exception as exc:
+    except (Exception, PanicException) as exc:
         if (problem := read_problem(path, exc)) is not None:
             raise problem from exc
         raise InputError(
