@@ -333,8 +333,11 @@ def test_item7_temp_cleanup_touches_only_folders_carrying_the_marker(tmp_path, m
     ours = tmp_path / f"workbench-{pid}-leak-abc123"
     ours.mkdir()
     (ours / TEMP_MARKER).write_text(f"{pid}\n")
-    assert remove_orphan_temp() == 1
-    assert theirs.is_dir() and not ours.exists()
+    half = tmp_path / f"workbench-{pid}-killed-before-its-marker"
+    half.mkdir()  # empty: removing it loses nothing
+    assert remove_orphan_temp() == 2
+    assert theirs.is_dir() and (theirs / "report.md").exists()
+    assert not ours.exists() and not half.exists()
 
 
 # 5, 8 --------------------------------------------------------------------------------------
@@ -478,3 +481,19 @@ def test_sha256_helper_is_the_manifest_one(built):
     m = json.loads((built.version_dir / MANIFEST).read_text())
     entry = next(e for e in m["outputs"] if e["path"] == "leak.results.json")
     assert entry["sha256"] == sha256_file(built.version_dir / "leak.results.json")
+
+
+def test_item9_an_unexpected_error_is_never_exit_1(monkeypatch, capsys):
+    """A bug prints its traceback and exits 70: exit 1 would read as "a gate failed"."""
+    from workbench.cli import main
+    from workbench.packs import prune as prune_mod
+
+    def bug(*_a, **_k):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(prune_mod, "prune", bug)
+    with pytest.raises(SystemExit) as exited:
+        main(["pack", "prune", "--keep", "1", "--out", "nowhere"])
+    assert exited.value.code == 70
+    err = capsys.readouterr().err
+    assert "ZeroDivisionError" in err and "internal error" in err

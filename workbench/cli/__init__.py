@@ -62,6 +62,27 @@ def cli() -> None:
     """Review packs for production ML: contracts, drift, cost-to-value, incidents."""
 
 
+INTERNAL_ERROR = 70  # EX_SOFTWARE (sysexits.h): a bug, never a verdict a scheduler acts on
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point. Usage errors exit 2 (click's convention matches ours)."""
-    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="workbench")
+    """Console entry point. Usage errors exit 2 (click's convention matches ours).
+
+    An exception nobody anticipated is a bug: its traceback is printed for the report, and
+    the exit code is 70, never 1 (which a scheduler reads as "a gate failed").
+    """
+    try:
+        cli.main(
+            args=argv if argv is not None else sys.argv[1:],
+            prog_name="workbench",
+            standalone_mode=True,
+        )
+    except Exception:  # SystemExit (every planned exit) is not an Exception
+        import traceback
+
+        traceback.print_exc()
+        print(
+            "workbench: internal error (a bug, please report it with the traceback above)",
+            file=sys.stderr,
+        )
+        sys.exit(INTERNAL_ERROR)

@@ -25,6 +25,7 @@ Kernels start with ``_kernel_shims`` first on PYTHONPATH; it only hides the opti
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -198,18 +199,32 @@ def remove_orphan_temp() -> int:
                 continue
             if (entry / TEMP_MARKER).read_text(encoding="utf-8").strip() != m.group(1):
                 continue
+        except FileNotFoundError:
+            # killed between mkdtemp and writing the marker: an empty folder, and removing
+            # an empty folder loses nothing (rmdir refuses any other)
+            if _pid_alive(int(m.group(1))) is False:
+                with contextlib.suppress(OSError):
+                    entry.rmdir()
+                    removed += 1
+            continue
         except (OSError, UnicodeDecodeError):
-            continue  # no marker: not ours
-        try:
-            os.kill(int(m.group(1)), 0)
-            continue  # that builder is alive
-        except ProcessLookupError:
-            pass
-        except (PermissionError, OverflowError):
-            continue  # alive (another user's), or not a pid at all
+            continue  # not ours
+        if _pid_alive(int(m.group(1))) is not False:
+            continue
         shutil.rmtree(entry, ignore_errors=True)
         removed += 1
     return removed
+
+
+def _pid_alive(pid: int) -> bool | None:
+    """True alive, False gone, None unknown (another user's, or not a pid at all)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return None
+    return True
 
 
 def pack_secret_values(spec: PackSpec) -> list[str]:

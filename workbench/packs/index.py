@@ -186,7 +186,7 @@ def versions(pack_dir: Path) -> list[dict[str, Any]]:
             m = json.loads((d / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if not is_version_manifest(m, pack_dir.name, d.name):
+        if not is_version_manifest(m, pack_dir.name):
             continue  # someone else's folder: never listed, pruned or indexed
         out.append(
             {
@@ -203,16 +203,15 @@ def versions(pack_dir: Path) -> list[dict[str, Any]]:
     return sorted(out, key=lambda v: v["version"], reverse=True)
 
 
-def is_version_manifest(m: Any, pack: str, version: str) -> bool:
+def is_version_manifest(m: Any, pack: str) -> bool:
     """The marker of a folder workbench published: its manifest.json is a sealed workbench
-    manifest naming this pack and this version. A web app's manifest.json, or a copy of a
-    version under another name, is not a version of this pack."""
+    manifest (``manifest_sha256``, ``outputs``) naming this pack. A web app's
+    manifest.json, or any other folder that happens to hold one, is not a version."""
     return (
         isinstance(m, dict)
         and isinstance(m.get("manifest_sha256"), str)
         and isinstance(m.get("outputs"), list)
         and m.get("pack") == pack
-        and m.get("version") == version
     )
 
 

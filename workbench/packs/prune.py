@@ -43,7 +43,7 @@ def prune(out_dir: str | os.PathLike[str] = "reports", keep: int = 10) -> list[P
     never see a half-deleted version. Returns the removed directories.
 
     Only what workbench made is deleted: versions are folders whose manifest.json is a
-    sealed workbench manifest naming the pack and the version
+    sealed workbench manifest naming the pack
     (:func:`workbench.packs.index.is_version_manifest`); leftovers of killed builds are
     ``.staging-<version>`` folders in a pack's folder and temp folders carrying workbench's
     marker.
