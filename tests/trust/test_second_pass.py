@@ -497,3 +497,24 @@ def test_item9_an_unexpected_error_is_never_exit_1(monkeypatch, capsys):
     assert exited.value.code == 70
     err = capsys.readouterr().err
     assert "ZeroDivisionError" in err and "internal error" in err
+
+
+def test_item9_a_full_disk_while_a_notebook_runs_is_exit_4_and_publishes_nothing(
+    tmp_path, monkeypatch
+):
+    """Not "a notebook failed" (exit 3): the environment failed; nothing half-published."""
+    import errno
+
+    from workbench.packs import build as build_mod
+
+    def full(_spec, nb, staging, *_a):
+        (staging / f"{nb.name}.ipynb").write_text("half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(staging / "n.ipynb"))
+
+    monkeypatch.setattr(build_mod, "run_notebook", full)
+    p = _spec_file(tmp_path, BASE)
+    r = _invoke("pack", "build", str(p), "--out", str(tmp_path / "r"))
+    _one_line_error(r, 4, "ENOSPC")
+    pack = tmp_path / "r" / "s"
+    assert [d.name for d in pack.iterdir() if not d.name.startswith(".")] == []
+    assert not list(pack.glob(".staging-*"))

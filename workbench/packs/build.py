@@ -18,6 +18,7 @@ it happened; it never becomes ``latest`` and never serves as ``previous_dir``.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -63,6 +64,9 @@ from workbench.packs.spec import (
 )
 
 STAGING_PREFIX = ".staging-"
+# a full disk, a quota or a read-only or failing filesystem while a notebook's outputs are
+# written: not the notebook's failure (exit 3) but the environment's (exit 4)
+ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
 PARTIAL_RESULTS = "results.partial.json"  # <name>.results.partial.json: a failed run's results
 
 
@@ -351,34 +355,45 @@ def _safe_run(
     t0 = time.perf_counter()
     try:
         return run_notebook(spec, nb, staging, builtins, declared, page)
+    except OSError as exc:
+        if exc.errno in ENVIRONMENT_ERRNOS:
+            raise  # the machine failed, not the notebook: the build stops, exit 4
+        return _failed_run(spec, nb, staging, exc, t0)
     except Exception as exc:
-        run = NotebookRun(
-            nb.name,
-            nb.path,
-            sha256_file(spec.notebook_path(nb)),
-            spec.redacted_parameters(nb),
-            status="failed",
-            exec_s=time.perf_counter() - t0,
-            error={
-                "ename": type(exc).__name__,
-                "evalue": " ".join(str(exc).split())[:500],
-                "cell_index": None,
-                "execution_count": None,
-                "anchor": None,
-            },
-        )
-        msg = f"{run.error['ename']}: {run.error['evalue']}"
-        write_text_atomic(
-            staging / f"{nb.name}.html",
-            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
-            f"<title>{render.escape(nb.name)}</title></head><body><h1>"
-            f"{render.escape(nb.name)} could not be run</h1><p>{render.escape(msg)}</p>"
-            '<p><a href="index.html">Back to the pack</a></p></body></html>\n',
-        )
-        run.results = (staging / f"{nb.name}.results.json").exists()
-        run.page_bytes = (staging / f"{nb.name}.html").stat().st_size
-        return run
+        return _failed_run(spec, nb, staging, exc, t0)
+
+
+def _failed_run(
+    spec: PackSpec, nb: NotebookSpec, staging: Path, exc: Exception, t0: float
+) -> NotebookRun:
+    """A failed run and a page naming the error, when the machinery itself failed."""
+    run = NotebookRun(
+        nb.name,
+        nb.path,
+        sha256_file(spec.notebook_path(nb)),
+        spec.redacted_parameters(nb),
+        status="failed",
+        exec_s=time.perf_counter() - t0,
+        error={
+            "ename": type(exc).__name__,
+            "evalue": " ".join(str(exc).split())[:500],
+            "cell_index": None,
+            "execution_count": None,
+            "anchor": None,
+        },
+    )
+    msg = f"{run.error['ename']}: {run.error['evalue']}"
+    write_text_atomic(
+        staging / f"{nb.name}.html",
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
+        f"<title>{render.escape(nb.name)}</title></head><body><h1>"
+        f"{render.escape(nb.name)} could not be run</h1><p>{render.escape(msg)}</p>"
+        '<p><a href="index.html">Back to the pack</a></p></body></html>\n',
+    )
+    run.results = (staging / f"{nb.name}.results.json").exists()
+    run.page_bytes = (staging / f"{nb.name}.html").stat().st_size
+    return run
 
 
 def _run_all(
