@@ -51,6 +51,21 @@ def _one_line_error(r: SimpleNamespace, code: int, *needles: str) -> None:
         assert n in lines[0], (n, lines[0])
 
 
+def _keypair(path: Path) -> tuple[Path, Path]:
+    """An Ed25519 key pair written with cryptography itself (not through workbench)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                       serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    pub = path.with_name(path.name + ".pub")
+    pub.write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return path, pub
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The second-pass pack, built once and signed; uncaught thread errors recorded."""
@@ -60,21 +75,20 @@ def built(tmp_path_factory):
     text = spec.read_text().replace("name: malformed\n", "name: malformed\n  max_duration: "
                                     "1000000000000\n", 1)
     spec.write_text(text)
-    key = root / "builder.key"
-    made = _invoke("pack", "keygen", str(key))
-    assert made.code == 0, made.err
+    key, pub = _keypair(root / "builder.key")
     thread_errors: list[BaseException] = []
     hook = threading.excepthook
     threading.excepthook = lambda a: thread_errors.append(a.exc_value)
     try:
+        # the key from the environment, as a scheduler passes it (--sign-key works alike)
         r = _invoke("pack", "build", str(spec), "--out", str(root / "reports"), "--jobs", "2",
-                    "--sign-key", str(key), env={SECRET_ENV: SECRET})
+                    env={SECRET_ENV: SECRET, "WORKBENCH_SIGN_KEY": str(key)})
     finally:
         threading.excepthook = hook
     assert r.code == 3, (r.err, r.exc)  # fails_after failed
     version_dir = Path(r.out.strip()).parent
     return SimpleNamespace(root=root, out=root / "reports", version_dir=version_dir, key=key,
-                           pub=root / "builder.key.pub", thread_errors=thread_errors,
+                           pub=pub, thread_errors=thread_errors,
                            err=r.err)
 
 
@@ -174,7 +188,6 @@ def test_item6_signed_pack_verifies_with_its_key_and_says_what_was_proven(built)
     assert plain.code == 0 and "integrity only" in plain.out
     sig = json.loads((built.version_dir / "manifest.sig").read_text())
     assert sig["algorithm"] == "ed25519" and sig["public_key_fingerprint"].startswith("sha256:")
-    assert oct(built.key.stat().st_mode & 0o777) == "0o600"
 
 
 def test_item6_a_forged_pack_fails_verify_with_the_key(built, tmp_path):
@@ -191,7 +204,9 @@ def test_item6_a_forged_pack_fails_verify_with_the_key(built, tmp_path):
 
 def test_item6_another_key_or_no_signature_fails_verify(built, tmp_path):
     other = tmp_path / "other.key"
-    assert _invoke("pack", "keygen", str(other)).code == 0
+    made = _invoke("pack", "keygen", str(other))
+    assert made.code == 0 and "fingerprint: sha256:" in made.out, made.err
+    assert oct(other.stat().st_mode & 0o777) == "0o600"
     r = _invoke("pack", "verify", str(built.version_dir), "--key", str(other) + ".pub")
     _one_line_error(r, 1, "not by the given key")
     unsigned = _copy(built, tmp_path, "unsigned")
@@ -518,3 +533,12 @@ def test_item9_a_full_disk_while_a_notebook_runs_is_exit_4_and_publishes_nothing
     pack = tmp_path / "r" / "s"
     assert [d.name for d in pack.iterdir() if not d.name.startswith(".")] == []
     assert not list(pack.glob(".staging-*"))
+
+
+def test_item6_a_bad_sign_key_is_one_line_exit_2_before_anything_runs(tmp_path):
+    p = _spec_file(tmp_path, BASE)
+    bad = tmp_path / "not-a-key.pem"
+    bad.write_text("-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n")
+    r = _invoke("pack", "build", str(p), "--out", str(tmp_path / "r"), "--sign-key", str(bad))
+    _one_line_error(r, 2, "not-a-key.pem", "Ed25519 private key")
+    assert not (tmp_path / "r").exists()
