@@ -28,7 +28,7 @@ from click.testing import CliRunner
 from second_pass_inputs import SECRET, SECRET_ENV, notebook, second_pass_spec
 
 from workbench.cli import cli
-from workbench.io import dumps_json, sha256_file
+from workbench.io import sha256_file
 from workbench.packs.manifest import MANIFEST, file_entries, seal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -244,7 +244,9 @@ def test_item6_keygen_never_replaces_a_key(built):
 @pytest.mark.parametrize("edit", ["outputs not a list", "entry without sha256", "path escapes",
                                   "a list", "not json"])
 def test_item9_a_malformed_manifest_is_one_line_exit_1(built, tmp_path, edit):
-    pack = _copy(built, tmp_path, "bad")
+    """Sealed (its own hash matches) but not shaped as workbench writes it."""
+    (tmp_path / "out" / "trust2").mkdir(parents=True)
+    pack = _copy(built, tmp_path / "out" / "trust2", "v1")
     m = json.loads((pack / MANIFEST).read_text())
     if edit == "outputs not a list":
         m["outputs"] = {"a": 1}
@@ -252,11 +254,11 @@ def test_item9_a_malformed_manifest_is_one_line_exit_1(built, tmp_path, edit):
         del m["outputs"][0]["sha256"]
     elif edit == "path escapes":
         m["outputs"][0]["path"] = "../../etc/hostname"
-    text = {"a list": "[1, 2]\n", "not json": "{\n"}.get(edit) or dumps_json(m)
+    text = {"a list": "[1, 2]\n", "not json": "{\n"}.get(edit) or seal(m)
     (pack / MANIFEST).write_text(text)
     _one_line_error(_invoke("pack", "verify", str(pack)), 1, "manifest.json")
-    listed = _invoke("pack", "list", "--out", str(tmp_path))
-    assert listed.code == 0 and "Traceback" not in listed.err
+    listed = _invoke("pack", "list", "--out", str(tmp_path / "out"))
+    assert listed.code == 0 and listed.exc is None, (listed.err, listed.exc)
 
 
 # 10 ----------------------------------------------------------------------------------------
@@ -266,23 +268,6 @@ def test_item10_a_huge_max_duration_leaves_the_watchdog_running(built):
     manifest = json.loads((built.version_dir / MANIFEST).read_text())
     run = next(n for n in manifest["notebooks"] if n["name"] == "malformed")
     assert run["status"] == "ok"
-
-
-def test_item10_watchdog_clamp_is_a_valid_timer():
-    errors: list[BaseException] = []
-    hook = threading.excepthook
-    threading.excepthook = lambda a: errors.append(a.exc_value)
-    try:
-        t = threading.Timer(min(10**12, threading.TIMEOUT_MAX), lambda: None)
-        t.daemon = True
-        t.start()
-        time.sleep(0.2)
-        assert t.is_alive()
-        t.cancel()
-        t.join(5)
-    finally:
-        threading.excepthook = hook
-    assert not errors
 
 
 # 3 ---------------------------------------------------------------------------------------
@@ -413,7 +398,7 @@ def test_item5_8_symlink_loops_in_inputs_do_not_explode(tmp_path):
     code = ("import sys; from workbench.packs.spec import load_spec; "
             "print([f.path for f in load_spec(sys.argv[1]).input_files()])")
     done = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "data/sub/x.csv" in done.stdout
 
