@@ -7,6 +7,14 @@ into validation) and raw mutations must either load or raise
 exception, which the CLI would print as a traceback. Every example is bounded in time
 (``deadline``); runs stay small for ``make test``, and ``WORKBENCH_FUZZ_EXAMPLES`` raises
 the count for a longer local run.
+
+Found so far: a corrupt Parquet page made polars' Rust reader panic (PanicException, a
+BaseException: now one InputError line, workbench/io.py); ``quality: true`` in a contract
+raised TypeError (now a validation problem). Known and not fixed: at 1,500 examples an
+855-byte Parquet file whose page header claims a huge value count makes polars 1.x
+allocate 2^61 bytes and abort the interpreter (SIGABRT, exit 134), which no in-process
+handler can catch; pyarrow reports the same file as "Invalid page header". Guarding it
+would mean reading untrusted Parquet in a child process or decoding it twice.
 """
 
 from __future__ import annotations
