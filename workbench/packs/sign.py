@@ -57,6 +57,8 @@ def generate_keypair(private_path: Path, public_path: Path) -> str:
     for p in (private_path, public_path):
         if p.exists() or p.is_symlink():
             raise input_error(p, None, "a path where no file exists yet (keys are never replaced)")
+        if not p.parent.is_dir():
+            raise input_error(p, None, "a path in an existing folder")
     key = Ed25519PrivateKey.generate()
     private_pem = key.private_bytes(
         serialization.Encoding.PEM,
