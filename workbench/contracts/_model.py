@@ -297,11 +297,16 @@ def _normalise(doc: Mapping[str, Any]) -> dict[str, Any]:
     """v3.0.x ``rule:`` becomes ``metric:`` in every quality entry."""
     doc = copy.deepcopy(dict(doc))
 
+    def listed(node: Any, key: str) -> list:
+        # a non-list here (quality: true) is reported by validation; never iterate it
+        value = node.get(key) if isinstance(node, Mapping) else None
+        return value if isinstance(value, list) else []
+
     def fix_quality(node: Any) -> None:
-        for q in node.get("quality") or [] if isinstance(node, Mapping) else []:
+        for q in listed(node, "quality"):
             if isinstance(q, dict) and "rule" in q and "metric" not in q:
                 q["metric"] = q.pop("rule")
-        for child in (node.get("properties") or []) if isinstance(node, Mapping) else []:
+        for child in listed(node, "properties"):
             fix_quality(child)
         if isinstance(node, Mapping) and isinstance(node.get("items"), Mapping):
             fix_quality(node["items"])
