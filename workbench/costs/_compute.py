@@ -184,7 +184,10 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
     io.require_columns(lf, {**{c: FOCUS_COLUMNS[c] for c in REQUIRED_COLUMNS},
                             col: "a numeric cost"}, name)
     schema = lf.collect_schema()
-    if not (schema[col].is_numeric() or schema[col] == pl.Null):
+    raw = pl.col(col)
+    if schema[col] == pl.String:    # text from a frame or a Parquet file: FOCUS says Decimal
+        raw = raw.str.strip_chars()
+    elif not (schema[col].is_numeric() or schema[col] == pl.Null):
         _require_numeric(schema, col, name)
     when = _focus.utc_datetimes(ledger, {c: schema[c] for c in
                                          ("ChargePeriodStart", "ChargePeriodEnd")})
@@ -199,7 +202,7 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
             (allocated.str.strip_chars() != "") if schema["Tags"] == pl.String else pl.lit(True))
         tags = pl.when(has).then(_focus.tags_key(schema["Tags"], "AllocatedTags")).otherwise(tags)
     keys = ["date", "pstart", "pend", "ServiceName", "Tags", "ChargeCategory", "BillingCurrency"]
-    cost = _micro(pl.col(col).cast(pl.Float64))
+    cost = _micro(raw.cast(pl.Float64, strict=False))
     agg = (lf.select(
                 day0.dt.date().alias("date"),
                 pl.when(single).then(None).otherwise(start).alias("pstart"),
@@ -224,7 +227,7 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
         raise input_error(name, "BillingCurrency", "a currency code on every line item", "null")
     if out["null_cost"].sum():
         raise input_error(name, col, "a finite number on every line item",
-                          f"{out['null_cost'].sum()} empty, NaN or infinite values")
+                          f"{out['null_cost'].sum()} empty, NaN, infinite or non-numeric values")
     out = _spread(out.drop("null_cost"))
     # each item is its positive part plus its negative part, so credits need no extra sum
     return out.with_columns(
