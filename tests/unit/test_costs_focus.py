@@ -28,7 +28,8 @@ WORKLOADS = {"ingestion": ("fraud_screen", "data_processing"),
              "checkout": ("fraud_screen", "inference"), "analytics": ("churn", "training"),
              "billing": ("churn", "inference"), "search": ("churn", "monitoring")}
 DAYS = pl.date_range(date(2026, 5, 1), MAY_END, "1d", eager=True)
-USAGE = pl.DataFrame({"date": [*DAYS, *DAYS, *DAYS], "model": ["fraud_screen"] * 62 + ["churn"] * 31,
+USAGE = pl.DataFrame({"date": [*DAYS, *DAYS, *DAYS],
+                      "model": ["fraud_screen"] * 62 + ["churn"] * 31,
                       "version": ["v1"] * 31 + ["v2"] * 31 + ["v1"] * 31,
                       "predictions": [6000] * 31 + [4000] * 31 + [5000] * 31})
 VALUE = pl.DataFrame({"date": [*DAYS, *DAYS], "model": ["fraud_screen"] * 31 + ["churn"] * 31,
