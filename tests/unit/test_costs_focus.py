@@ -376,3 +376,16 @@ def test_cli_tag_keys_and_warnings(tmp_path):
     assert out["focus_version"] == "1.3" and "stages" in out and "charge_categories" in out
     table = CliRunner().invoke(cli, ["cost", str(path), *side, "--model-tag", "ml-model"])
     assert "warning: " in table.stdout and "Purchase line items" in table.stdout
+
+
+def test_allocated_tags_in_another_shape_than_tags(tmp_path):
+    df = _tagged("gcp")
+    as_struct = df.with_columns(pl.col("AllocatedTags").str.json_decode(
+        pl.Struct({"model": pl.String, "stage": pl.String, "version": pl.String})))
+    expected = _compute(df, rules=KEEP).models.select("model", "cost")
+    assert _compute(as_struct, rules=KEEP).models.select("model", "cost").equals(expected)
+    as_list = df.with_columns(pl.col("AllocatedTags").map_elements(
+        lambda t: [{"key": k, "value": v} for k, v in json.loads(t).items()],
+        return_dtype=pl.List(pl.Struct({"key": pl.String, "value": pl.String}))))
+    result = _compute(as_list, rules=KEEP)
+    assert any("AllocatedTags is stored as" in w and "host's Tags" in w for w in result.warnings)

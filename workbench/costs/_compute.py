@@ -195,12 +195,16 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
     day0 = start.dt.truncate("1d")
     single = end.is_null() | (end <= day0 + pl.duration(days=1)) | (end <= start)
     tags = _focus.tags_key(schema["Tags"], "Tags")
-    split = "AllocatedTags" in schema and schema["AllocatedTags"] == schema["Tags"]
+    split = "AllocatedTags" in schema and (
+        schema["AllocatedTags"] == schema["Tags"]
+        or {type(schema["AllocatedTags"]), type(schema["Tags"])} <= {pl.String, pl.Struct})
     if split:
         allocated = pl.col("AllocatedTags")
         has = allocated.is_not_null() & (
-            (allocated.str.strip_chars() != "") if schema["Tags"] == pl.String else pl.lit(True))
-        tags = pl.when(has).then(_focus.tags_key(schema["Tags"], "AllocatedTags")).otherwise(tags)
+            (allocated.str.strip_chars() != "") if schema["AllocatedTags"] == pl.String
+            else pl.lit(True))
+        tags = pl.when(has).then(
+            _focus.tags_key(schema["AllocatedTags"], "AllocatedTags")).otherwise(tags)
     keys = ["date", "pstart", "pend", "ServiceName", "Tags", "ChargeCategory", "BillingCurrency"]
     cost = _micro(raw.cast(pl.Float64, strict=False))
     agg = (lf.select(
@@ -571,6 +575,7 @@ def compute(ledger: Source, usage: Source, value: Source, budgets: Source, *,
     month, as_of = _pick_month(first, last, month, as_of, name)
     warnings = [
         *_tag_warnings(items, tag_table, name, rules, report_currency),
+        *_split_warnings(opened),
         *_purchase_warnings(items, name, rules, report_currency),
         *_name_warnings(items, rules, {usage_name: usage_df, value_name: value_df,
                                        budgets_name: budgets_df}),
@@ -633,6 +638,15 @@ def _tag_warnings(items: pl.DataFrame, table: pl.DataFrame, name: str,
             out.append(f"{name}: Tags key {got!r} differs from {want!r} only in case on {n:,} "
                        f"line items; read as {want!r}")
     return out
+
+
+def _split_warnings(ledger: _focus.Ledger) -> list[str]:
+    schema = ledger.frame.collect_schema()
+    if "AllocatedTags" not in schema or schema["AllocatedTags"] == schema["Tags"] or {
+            type(schema["AllocatedTags"]), type(schema["Tags"])} <= {pl.String, pl.Struct}:
+        return []
+    return [f"{ledger.name}: AllocatedTags is stored as {schema['AllocatedTags']} but Tags as "
+            f"{schema['Tags']}: split cost allocation rows are charged to the host's Tags"]
 
 
 def _purchase_warnings(items: pl.DataFrame, name: str, rules: AllocationRules,
