@@ -191,7 +191,8 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
         _require_numeric(schema, col, name)
     when = _focus.utc_datetimes(ledger, {c: schema[c] for c in
                                          ("ChargePeriodStart", "ChargePeriodEnd")})
-    start, end = when["ChargePeriodStart"], when["ChargePeriodEnd"]
+    # parsed once into columns of their own: an expression used three times is parsed thrice
+    start, end = pl.col("_start"), pl.col("_end")
     day0 = start.dt.truncate("1d")
     single = end.is_null() | (end <= day0 + pl.duration(days=1)) | (end <= start)
     tags = _focus.tags_key(schema["Tags"], "Tags")
@@ -207,10 +208,13 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
             _focus.tags_key(schema["AllocatedTags"], "AllocatedTags")).otherwise(tags)
     keys = ["date", "pstart", "pend", "ServiceName", "Tags", "ChargeCategory", "BillingCurrency"]
     cost = _micro(raw.cast(pl.Float64, strict=False))
-    agg = (lf.select(
+    agg = (lf.with_columns(when["ChargePeriodStart"].alias("_start"),
+                           when["ChargePeriodEnd"].alias("_end"))
+           .with_columns(single.alias("_single"))
+           .select(
                 day0.dt.date().alias("date"),
-                pl.when(single).then(None).otherwise(start).alias("pstart"),
-                pl.when(single).then(None).otherwise(end).alias("pend"),
+                pl.when(pl.col("_single")).then(None).otherwise(start).alias("pstart"),
+                pl.when(pl.col("_single")).then(None).otherwise(end).alias("pend"),
                 pl.col("ServiceName").cast(pl.String), tags.alias("Tags"),
                 pl.col("ChargeCategory").cast(pl.String),
                 pl.col("BillingCurrency").cast(pl.String), cost.alias("cost"),

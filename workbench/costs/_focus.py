@@ -169,7 +169,7 @@ def utc_datetimes(ledger: Ledger, dtypes: dict[str, pl.DataType]) -> dict[str, p
     to UTC. Values that do not parse become null, and the caller counts them."""
     out: dict[str, pl.Expr] = {}
     text_cols = [c for c, t in dtypes.items() if not t.is_temporal()]
-    sample = (ledger.frame.select(pl.col(text_cols).cast(pl.String).str.strip_chars())
+    sample = (ledger.frame.select(pl.col(text_cols).cast(pl.String))
               .head(1000).collect() if text_cols else None)
     for col, dtype in dtypes.items():
         expr = pl.col(col)
@@ -192,7 +192,7 @@ def utc_datetimes(ledger: Ledger, dtypes: dict[str, pl.DataType]) -> dict[str, p
                 break
         else:
             zoned = True
-        parsed_expr = expr.cast(pl.String).str.strip_chars().str.to_datetime(
+        parsed_expr = expr.cast(pl.String).str.to_datetime(
             layout, strict=False, **({"time_zone": "UTC"} if zoned else {}))
         out[col] = (parsed_expr.dt.replace_time_zone(None) if zoned
                     else parsed_expr.cast(pl.Datetime("us")))
