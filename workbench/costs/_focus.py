@@ -162,11 +162,13 @@ def open_ledger(src: Any, what: str = "ledger") -> Ledger:
     return Ledger(lf, name, kind, files)
 
 
-def utc_datetimes(ledger: Ledger, dtypes: dict[str, pl.DataType]) -> dict[str, pl.Expr]:
-    """Each column of ``dtypes`` as a UTC date-time. Text is parsed with the first layout that
-    reads the file's first rows (FOCUS writes ``2026-05-01T00:00:00Z``; one look at 1,000
-    rows for all the columns); a value written with another offset (``-05:00``) is converted
-    to UTC. Values that do not parse become null, and the caller counts them."""
+def utc_micros(ledger: Ledger, dtypes: dict[str, pl.DataType]) -> dict[str, pl.Expr]:
+    """Each column of ``dtypes`` as UTC microseconds since the epoch (Int64): whole-number
+    arithmetic is the cheapest way to find a charge's days on 10M rows. Text is parsed with
+    the first layout that reads the file's first rows (FOCUS writes ``2026-05-01T00:00:00Z``;
+    one look at 1,000 rows for all the columns); a value written with another offset
+    (``-05:00``) is converted to UTC, and one without an offset is taken as UTC. Values that
+    do not parse become null, and the caller counts them."""
     out: dict[str, pl.Expr] = {}
     text_cols = [c for c, t in dtypes.items() if not t.is_temporal()]
     sample = (ledger.frame.select(pl.col(text_cols).cast(pl.String))
@@ -174,11 +176,11 @@ def utc_datetimes(ledger: Ledger, dtypes: dict[str, pl.DataType]) -> dict[str, p
     for col, dtype in dtypes.items():
         expr = pl.col(col)
         if isinstance(dtype, pl.Datetime):
-            out[col] = (expr.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-                        if dtype.time_zone else expr).dt.cast_time_unit("us")
+            # the physical value of a zoned date-time is already UTC
+            out[col] = expr.dt.cast_time_unit("us").cast(pl.Int64)
             continue
         if dtype == pl.Date:
-            out[col] = expr.cast(pl.Datetime("us"))
+            out[col] = expr.cast(pl.Datetime("us")).cast(pl.Int64)
             continue
         assert sample is not None
         values = sample[col].drop_nulls()
@@ -192,10 +194,9 @@ def utc_datetimes(ledger: Ledger, dtypes: dict[str, pl.DataType]) -> dict[str, p
                 break
         else:
             zoned = True
-        parsed_expr = expr.cast(pl.String).str.to_datetime(
-            layout, strict=False, **({"time_zone": "UTC"} if zoned else {}))
-        out[col] = (parsed_expr.dt.replace_time_zone(None) if zoned
-                    else parsed_expr.cast(pl.Datetime("us")))
+        out[col] = expr.cast(pl.String).str.to_datetime(
+            layout, time_unit="us", strict=False,
+            **({"time_zone": "UTC"} if zoned else {})).cast(pl.Int64)
     return out
 
 
