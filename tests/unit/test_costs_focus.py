@@ -389,3 +389,13 @@ def test_allocated_tags_in_another_shape_than_tags(tmp_path):
         return_dtype=pl.List(pl.Struct({"key": pl.String, "value": pl.String}))))
     result = _compute(as_list, rules=KEEP)
     assert any("AllocatedTags is stored as" in w and "host's Tags" in w for w in result.warnings)
+
+
+def test_an_unreadable_charge_period_end_is_named(tmp_path):
+    df = _raw("aws")
+    path = tmp_path / "bad_end.csv"
+    df.with_columns(pl.when(pl.int_range(pl.len()) == 7).then(pl.lit("soon"))
+                    .otherwise(pl.col("ChargePeriodEnd")).alias("ChargePeriodEnd")).write_csv(path)
+    with pytest.raises(InputError, match=r"bad_end.csv: ChargePeriodEnd: expected an ISO 8601 "
+                                         r"date-time on every line item, got '1 empty"):
+        _compute(path)

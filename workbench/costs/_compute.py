@@ -226,7 +226,9 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
            .with_columns(single.alias("_single"))
            .select(
                 pl.when(pl.col("_single")).then(day * DAY_US).otherwise(start).alias("pstart"),
-                pl.when(pl.col("_single")).then(None).otherwise(end).alias("pend"),
+                # -1: no usable end (counted below); null: a one-day charge
+                pl.when(end.is_null()).then(-1).when(pl.col("_single")).then(None)
+                .otherwise(end).alias("pend"),
                 pl.col("ServiceName").cast(pl.String), tags.alias("Tags"),
                 pl.col("ChargeCategory").cast(pl.String),
                 *([] if only else [pl.col("BillingCurrency").cast(pl.String)]),
@@ -239,6 +241,10 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
                 *([pl.col("split").sum().alias("split_items")] if split else []),
                 pl.len().alias("items")))
     out = _collect(agg, name)
+    if (out["pend"] == -1).any():
+        bad = out.filter(pl.col("pend") == -1)["items"].sum()
+        raise input_error(name, "ChargePeriodEnd", "an ISO 8601 date-time on every line item",
+                          f"{bad} empty or unparseable values")
     if not split:
         out = out.with_columns(pl.lit(0, pl.UInt32).alias("split_items"))
     if only:
