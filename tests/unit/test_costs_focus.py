@@ -399,3 +399,16 @@ def test_an_unreadable_charge_period_end_is_named(tmp_path):
     with pytest.raises(InputError, match=r"bad_end.csv: ChargePeriodEnd: expected an ISO 8601 "
                                          r"date-time on every line item, got '1 empty"):
         _compute(path)
+
+
+def test_cli_table_on_a_glob_whose_ledger_names_no_model(tmp_path):
+    for provider in ("aws", "azure"):
+        (tmp_path / f"focus_{provider}.csv.gz").write_bytes(
+            (FIXTURES / f"focus_1_3_{provider}.csv.gz").read_bytes())
+    side = []
+    for name, frame in (("usage", USAGE), ("value", VALUE), ("budgets", BUDGETS)):
+        frame.write_csv(tmp_path / f"{name}.csv")
+        side += [f"--{name}", str(tmp_path / f"{name}.csv")]
+    run = CliRunner().invoke(cli, ["cost", str(tmp_path / "focus_*.csv.gz"), *side])
+    assert run.exit_code == 0, run.output
+    assert "matches no 'model' tag in the ledger (no model tags at all)" in run.stdout

@@ -28,7 +28,7 @@ def _table(result) -> str:
              "forecast %", "on budget")
     rows = [[render.fmt(r[c]) if not isinstance(r[c], float) else f"{r[c]:,.2f}" for c in cols]
             for r in result.models.iter_rows(named=True)]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(heads)]
     line = "  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True))
     out = [f"{result.headline}", "", line, "-" * len(line)]
     out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
