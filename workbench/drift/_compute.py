@@ -195,19 +195,24 @@ def summarize(
             out[c] = Summary.from_sorted(values, integer)
         del got
     if categorical:
-        exprs = []
+        got = lf.select([_counted(c, schema[c]).implode().alias(c) for c in categorical]).collect()
         for c in categorical:
-            x = pl.col(c)
-            if schema[c].is_float():
-                x = x.filter(x.is_finite())
-            exprs.append(x.drop_nulls().value_counts(name="n").implode().alias(c))
-        got = lf.select(exprs).collect()
-        for c in categorical:
-            vc = got[c][0]
-            vals = vc.struct.field(c).to_list() if len(vc) else []
-            counts = vc.struct.field("n").to_list() if len(vc) else []
-            out[c] = Summary.from_counts(vals, counts)
+            out[c] = Summary.from_value_counts(got[c][0].struct.unnest())
     return out
+
+
+def _counted(column: str, dtype: pl.DataType) -> pl.Expr:
+    """Value counts of a categorical column as a struct {v, n}, missing values dropped.
+
+    The column is renamed before counting: ``value_counts`` names its struct fields after
+    the column and the count, so a data column called ``n`` (or ``count``) would clash.
+    """
+    x = pl.col(column)
+    if dtype.is_float():
+        x = x.filter(x.is_finite())
+    if isinstance(dtype, pl.Categorical | pl.Enum):
+        x = x.cast(pl.String)  # sorted by text, as the categories' names compare
+    return x.drop_nulls().alias("v").value_counts(name="n")
 
 
 def _column_batches(lf: pl.LazyFrame, columns: Sequence[str]) -> Iterator[pl.DataFrame]:
@@ -516,27 +521,23 @@ def _windows(
         bounds = window_bounds(cur_lf, timestamp, window)
     except ValueError as exc:
         raise InputError(f"window: {exc}", field="window") from exc
-    tz = getattr(schema[timestamp], "time_zone", None)
-    needed = [timestamp, *[r.column for r in results]]
-    rows = cur_lf.select(pl.len()).collect().item()
-    if rows * len(needed) <= CELLS_PER_BATCH:
-        cur_lf = cur_lf.select(needed).collect().lazy()  # one read, then filters in memory
-    out: list[WindowDrift] = []
+    if not bounds:
+        return []
     by_col = {r.column: r for r in results}
-    wanted = {c: types[c] for c in by_col}
-    ts = pl.col(timestamp)
-    for start, end in bounds:
-        lo, hi = pl.lit(start.replace(tzinfo=None)), pl.lit(end.replace(tzinfo=None))
-        if tz:
-            lo, hi = lo.dt.replace_time_zone(tz), hi.dt.replace_time_zone(tz)
-        part = cur_lf.filter((ts >= lo) & (ts < hi))
-        summ = summarize(part, wanted)
+    index = _window_index(cur_lf, timestamp, schema[timestamp], bounds)
+    found: dict[str, list[Summary | None]] = {}
+    for batch in _batches(list(by_col), index.len()):
+        found.update(_window_summaries(cur_lf, index, {c: types[c] for c in batch}, len(bounds)))
+    out: list[WindowDrift] = []
+    for i, (start, end) in enumerate(bounds):
         for c, r in by_col.items():
-            s = summ[c]
-            if s.n == 0:
+            s = found[c][i]
+            if s is None or s.n == 0:
                 out.append(WindowDrift(start, end, c, None, False, 0))
                 continue
-            o = _stats.evaluate(s, ref_sum[c], types[c], r.method, r.threshold, mode)
+            o = _stats.evaluate(
+                s, ref_sum[c], types[c], r.method, r.threshold, mode, windowed=True
+            )
             out.append(
                 WindowDrift(
                     start,
@@ -548,4 +549,69 @@ def _windows(
                     _stats.severity(o.method, o.statistic, o.threshold),
                 )
             )
+    return out
+
+
+def _batches(columns: Sequence[str], rows: int) -> Iterator[list[str]]:
+    per_batch = max(1, CELLS_PER_BATCH // max(rows, 1))
+    for i in range(0, len(columns), per_batch):
+        yield list(columns[i : i + per_batch])
+
+
+def _window_index(
+    lf: pl.LazyFrame,
+    timestamp: str,
+    dtype: pl.DataType,
+    bounds: Sequence[tuple[datetime, datetime]],
+) -> pl.Series:
+    """The window of each current row (null outside every window), by one sorted search.
+
+    Window starts are wall-clock times in the column's time zone, so a day is 23 or 25
+    hours across a daylight-saving change, as the bounds say.
+    """
+    ts = pl.col(timestamp)
+    tz = getattr(dtype, "time_zone", None)
+    unit = getattr(dtype, "time_unit", None) or "us"
+    if dtype == pl.Date:
+        ts = ts.cast(pl.Datetime("us"))
+    starts = pl.Series("s", [b[0].replace(tzinfo=None) for b in bounds], pl.Datetime(unit))
+    last = pl.Series("e", [bounds[-1][1].replace(tzinfo=None)], pl.Datetime(unit))
+    if tz:
+        starts = starts.dt.replace_time_zone(tz)
+        last = last.dt.replace_time_zone(tz)
+    stamps = lf.select(ts.alias("t")).collect()["t"]
+    idx = starts.search_sorted(stamps.fill_null(starts[0]), side="right").cast(pl.Int32) - 1
+    outside = stamps.is_null() | (stamps >= last[0]) | (idx < 0)
+    return pl.select(pl.when(outside).then(None).otherwise(idx)).to_series().alias("\0window")
+
+
+def _window_summaries(
+    lf: pl.LazyFrame, index: pl.Series, types: Mapping[str, str], windows: int
+) -> dict[str, list[Summary | None]]:
+    """Each column's Summary in each window, from one grouped polars pass over the columns."""
+    schema = lf.collect_schema()
+    key = index.name
+    exprs: list[pl.Expr] = []
+    for c, t in types.items():
+        if t == NUMERICAL:
+            x = pl.col(c).cast(pl.Float64)
+            exprs.append(x.filter(x.is_finite()).sort().alias(c))
+            exprs.append(pl.col(c).null_count().alias(f"{c}\0nulls"))
+        else:
+            exprs.append(_counted(c, schema[c]).alias(c))
+    df = lf.select(list(types)).collect().with_columns(index)
+    got = df.filter(pl.col(key).is_not_null()).group_by(key).agg(exprs)
+    del df
+    out: dict[str, list[Summary | None]] = {c: [None] * windows for c in types}
+    positions = got[key].to_list()  # one entry per window, not per value
+    for c, t in types.items():
+        values = got[c]
+        if t == NUMERICAL:
+            integer = _is_int(schema[c])
+            nulls = got[f"{c}\0nulls"].to_list()
+            for row, w in enumerate(positions):
+                out[c][w] = Summary.from_sorted(values[row].to_numpy(), integer and not nulls[row])
+        else:
+            for row, w in enumerate(positions):
+                out[c][w] = Summary.from_value_counts(values[row].struct.unnest())
     return out
