@@ -427,13 +427,14 @@ def compute(
         ref_sum.update(summarize(df.lazy(), {c: types[c] for c in df.columns}, rows=df.height))
         del df
     results: list[ColumnDrift] = []
+    outcomes = _test_columns(cur_sum, ref_sum, types, method, threshold, methods)
     for c, t in types.items():
         cs, rs = cur_sum[c], ref_sum[c]
         if cs.n == 0 or rs.n == 0:
             side = "reference" if rs.n == 0 else "current"
             skipped.append({"column": c, "reason": f"no values in the {side} data"})
             continue
-        out = _stats.evaluate(cs, rs, t, method.get(c), threshold.get(c), methods)
+        out = outcomes[c]
         role = "prediction" if c in prediction else "label" if c in label else "feature"
         results.append(
             ColumnDrift(
@@ -500,6 +501,41 @@ def compute(
         summaries=Inputs(cur_sum, ref_sum),
         window=window,
     )
+
+
+# below this many distinct values in all, threads cost more than they save
+PARALLEL_VALUES = 200_000
+
+
+def _test_columns(
+    cur_sum: Mapping[str, Summary],
+    ref_sum: Mapping[str, Summary],
+    types: Mapping[str, str],
+    method: Mapping[str, str],
+    threshold: Mapping[str, float],
+    mode: str,
+) -> dict[str, _stats.Outcome]:
+    """Each column's test, on a thread per core when the columns are large.
+
+    numpy releases the GIL in the sorts, running sums and gathers the statistics are made
+    of, so columns run side by side: on 1M x 20 continuous columns the test phase takes
+    about half as long on two cores (benchmarks/drift.py).
+    """
+    todo = [c for c in types if cur_sum[c].n and ref_sum[c].n]
+
+    def one(c: str) -> _stats.Outcome:
+        return _stats.evaluate(
+            cur_sum[c], ref_sum[c], types[c], method.get(c), threshold.get(c), mode
+        )
+
+    size = sum(cur_sum[c].nunique + ref_sum[c].nunique for c in todo)
+    workers = min(len(todo), os.cpu_count() or 1)
+    if size < PARALLEL_VALUES or workers < 2:
+        return {c: one(c) for c in todo}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(workers) as pool:
+        return dict(zip(todo, pool.map(one, todo), strict=True))
 
 
 def _windows(
