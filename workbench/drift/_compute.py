@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -529,13 +529,18 @@ def _test_columns(
         )
 
     size = sum(cur_sum[c].nunique + ref_sum[c].nunique for c in todo)
-    workers = min(len(todo), os.cpu_count() or 1)
+    return dict(zip(todo, _map_columns(one, todo, size), strict=True))
+
+
+def _map_columns(fn: Callable[[str], Any], columns: Sequence[str], size: int) -> list[Any]:
+    """``[fn(c) for c in columns]``, on a thread per core when ``size`` values are at stake."""
+    workers = min(len(columns), os.cpu_count() or 1)
     if size < PARALLEL_VALUES or workers < 2:
-        return {c: one(c) for c in todo}
+        return [fn(c) for c in columns]
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(workers) as pool:
-        return dict(zip(todo, pool.map(one, todo), strict=True))
+        return list(pool.map(fn, columns))
 
 
 def _windows(
@@ -564,16 +569,24 @@ def _windows(
     found: dict[str, list[Summary | None]] = {}
     for batch in _batches(list(by_col), index.len()):
         found.update(_window_summaries(cur_lf, index, {c: types[c] for c in batch}, len(bounds)))
+    def one(c: str) -> list[_stats.Outcome | None]:
+        r = by_col[c]
+        return [
+            None
+            if s is None or s.n == 0
+            else _stats.evaluate(s, ref_sum[c], types[c], r.method, r.threshold, mode, True)
+            for s in found[c]
+        ]
+
+    size = sum(ref_sum[c].nunique for c in by_col) + index.len() * len(by_col)
+    tested = dict(zip(by_col, _map_columns(one, list(by_col), size), strict=True))
     out: list[WindowDrift] = []
     for i, (start, end) in enumerate(bounds):
-        for c, r in by_col.items():
-            s = found[c][i]
-            if s is None or s.n == 0:
+        for c in by_col:
+            o = tested[c][i]
+            if o is None:
                 out.append(WindowDrift(start, end, c, None, False, 0))
                 continue
-            o = _stats.evaluate(
-                s, ref_sum[c], types[c], r.method, r.threshold, mode, windowed=True
-            )
             out.append(
                 WindowDrift(
                     start,
@@ -581,7 +594,7 @@ def _windows(
                     c,
                     o.statistic,
                     o.drifted,
-                    s.n,
+                    found[c][i].n,
                     _stats.severity(o.method, o.statistic, o.threshold),
                 )
             )
