@@ -215,11 +215,19 @@ def _counted(column: str, dtype: pl.DataType) -> pl.Expr:
     return x.drop_nulls().alias("v").value_counts(name="n")
 
 
-def _column_batches(lf: pl.LazyFrame, columns: Sequence[str]) -> Iterator[pl.DataFrame]:
-    """The columns in memory a few at a time: one read of the file per batch, bounded size."""
+def _column_batches(
+    lf: pl.LazyFrame, columns: Sequence[str], name: str
+) -> Iterator[pl.DataFrame]:
+    """The columns in memory a few at a time: one read of the file per batch, bounded size.
+
+    A side with no rows is refused: there is nothing to compare, and an empty current set
+    must not read as "no drift".
+    """
     if not columns:
         return
     rows = lf.select(pl.len()).collect().item()
+    if rows == 0:
+        raise input_error(name, "rows", "at least one row to compare", 0)
     per_batch = max(1, CELLS_PER_BATCH // max(rows, 1))
     for i in range(0, len(columns), per_batch):
         yield lf.select(list(columns[i : i + per_batch])).collect()
@@ -397,7 +405,9 @@ def compute(
     # batch is in memory; then the reference is summarised with those types.
     found: dict[str, str | None] = {}
     cur_sum: dict[str, Summary] = {}
-    for df in _column_batches(cur_lf, candidates):
+    all_null: set[str] = set()
+    for df in _column_batches(cur_lf, candidates, cur_name):
+        all_null.update(_all_null(df))
         inferred = infer_types(df.lazy(), [c for c in df.columns if declared.get(c) is None])
         batch = {c: declared.get(c) or inferred.get(c) for c in df.columns}
         found.update(batch)
@@ -407,7 +417,9 @@ def compute(
     types: dict[str, str] = {}
     for c in candidates:
         t = found.get(c)
-        if t is None:
+        if c in all_null:
+            skipped.append({"column": c, "reason": "no values in the current data (all null)"})
+        elif t is None:
             skipped.append({"column": c, "reason": "type not compared (date, list or empty)"})
         elif t == "text":
             skipped.append(
@@ -423,7 +435,7 @@ def compute(
                 raise InputError(f"{cur_name}: {exc}", file=cur_name, field=c) from exc
 
     ref_sum: dict[str, Summary] = {}
-    for df in _column_batches(ref_lf, list(types)):
+    for df in _column_batches(ref_lf, list(types), ref_name):
         ref_sum.update(summarize(df.lazy(), {c: types[c] for c in df.columns}, rows=df.height))
         del df
     results: list[ColumnDrift] = []
@@ -632,6 +644,14 @@ def _window_index(
     idx = starts.search_sorted(stamps.fill_null(starts[0]), side="right").cast(pl.Int32) - 1
     outside = stamps.is_null() | (stamps >= last[0]) | (idx < 0)
     return pl.select(pl.when(outside).then(None).otherwise(idx)).to_series().alias("\0window")
+
+
+def _all_null(df: pl.DataFrame) -> list[str]:
+    """Columns of ``df`` with no value at all (said as such, never dropped silently)."""
+    if not df.height:
+        return []
+    nulls = df.null_count().row(0, named=True)
+    return [c for c, n in nulls.items() if n == df.height]
 
 
 def _window_summaries(
