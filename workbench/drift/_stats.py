@@ -253,10 +253,14 @@ def _merged(cur: Summary, ref: Summary) -> tuple[np.ndarray, np.ndarray, np.ndar
     order = np.argsort(vals, kind="stable")
     xs = vals[order]
     nr = ref.nunique
-    ref_counts = np.concatenate((ref.counts, np.zeros(cur.nunique, np.int64)))[order]
-    cur_counts = np.concatenate((np.zeros(nr, np.int64), cur.counts))[order]
+    if ref.n == nr and cur.n == cur.nunique:  # every value once (continuous): count positions
+        fr = np.cumsum(order < nr)
+        fc = np.arange(1, xs.size + 1) - fr
+    else:
+        fr = np.cumsum(np.concatenate((ref.counts, np.zeros(cur.nunique, np.int64)))[order])
+        fc = np.cumsum(np.concatenate((np.zeros(nr, np.int64), cur.counts))[order])
     last = np.concatenate((xs[1:] != xs[:-1], [True]))  # the last of each run of equal values
-    return xs[last], np.cumsum(ref_counts)[last], np.cumsum(cur_counts)[last]
+    return xs[last], fr[last], fc[last]
 
 
 def _aligned_frame(cur: Summary, ref: Summary) -> pl.DataFrame:
