@@ -517,6 +517,9 @@ def compute(
 
 # below this many distinct values in all, threads cost more than they save
 PARALLEL_VALUES = 200_000
+# above this many distinct values in one column (both sides), one column at a time: two at
+# once would hold two sets of temporaries (about 1 GB each at 15M values)
+SERIAL_VALUES = 4_000_000
 
 
 def _test_columns(
@@ -541,6 +544,9 @@ def _test_columns(
         )
 
     size = sum(cur_sum[c].nunique + ref_sum[c].nunique for c in todo)
+    largest = max((cur_sum[c].nunique + ref_sum[c].nunique for c in todo), default=0)
+    if largest > SERIAL_VALUES:  # each test holds about 10 arrays of its union at once
+        return {c: one(c) for c in todo}
     return dict(zip(todo, _map_columns(one, todo, size), strict=True))
 
 
