@@ -266,9 +266,10 @@ def _merged(cur: Summary, ref: Summary) -> tuple[np.ndarray, np.ndarray, np.ndar
     del vals  # temporaries freed as soon as possible: 10M-row columns are tested here too
     nr = ref.nunique
     if ref.n == nr and cur.n == cur.nunique:  # every value once (continuous): count positions
-        fr = np.cumsum(order < nr)
+        # running counts as float64 (exact below 2**53) so the test can divide in place
+        fr = np.cumsum(order < nr, dtype=np.float64)
         del order
-        fc = np.arange(1, xs.size + 1)
+        fc = np.arange(1, xs.size + 1, dtype=np.float64)
         np.subtract(fc, fr, out=fc)
     else:
         fr = np.cumsum(np.concatenate((ref.counts, np.zeros(cur.nunique, np.int64)))[order])
@@ -436,9 +437,9 @@ def wasserstein(
         return 0.0
     # the same operations as sum(abs(u - v) * diff(x)), in an order that frees each
     # union-sized temporary before the next is made (10M-row columns are tested here too)
-    u = fr[:-1] / ref.n
+    u = np.divide(fr[:-1], ref.n, out=fr[:-1] if fr.dtype == np.float64 else None)
     del fr
-    v = fc[:-1] / cur.n
+    v = np.divide(fc[:-1], cur.n, out=fc[:-1] if fc.dtype == np.float64 else None)
     del fc
     np.subtract(u, v, out=u)
     del v
