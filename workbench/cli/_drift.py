@@ -139,8 +139,12 @@ def command(
         label=names(label),
         key_features=names(key_features),
     )
+    if not result.columns:
+        raise _nothing_compared(current, result.skipped)
     if fmt == "json":
         out = result.to_dict()
+        if result.skipped:
+            out["not_compared"] = [dict(s) for s in result.skipped]
         if result.key_features:
             out["key_features"] = list(result.key_features)
             out["key_drifted_share"] = round(result.key_drifted_share or 0.0, 6)
@@ -155,6 +159,16 @@ def command(
     if fail_on_drift and result.dataset_drift:
         sys.exit(1)
 
+
+def _nothing_compared(current: str, skipped: list[dict[str, str]]) -> InputError:
+    """No column could be compared: an error, never a "no drift" verdict."""
+    why = "; ".join(f"{s['column']}: {s['reason']}" for s in skipped[:5]) or "no common columns"
+    more = f" (and {len(skipped) - 5} more)" if len(skipped) > 5 else ""
+    return InputError(
+        f"{current}: expected at least one column to compare, got none ({why}{more})",
+        file=current,
+        field="columns",
+    )
 
 
 def _table(result: DriftResult) -> str:
@@ -179,6 +193,8 @@ def _table(result: DriftResult) -> str:
     if result.key_features:
         lines.append(f"key features: {result.key_drifted_columns} of "
                      f"{len(result.key_features)} drifted ({result.key_drifted_share:.0%})")
+    for s in result.skipped:
+        lines.append(f"not compared: {s['column']} ({s['reason']})")
     for b in result.breaches:
         if b.side == "current":
             lines.append(f"contract breach: {b.column} = {b.value!r} in {b.rows} rows")
