@@ -96,7 +96,8 @@ def test_every_value_distinct_on_each_side(runs) -> None:
 @pytest.mark.parametrize("mode", ["evidently", "calibrated"])
 def test_statistics_equal_evidently_on_continuous_columns(runs, mode: str) -> None:
     expected, cur, ref = runs
-    ours = compute(current=cur, reference=ref, methods=mode, method={c: m for c, m in METHODS.items() if m})
+    ours = compute(current=cur, reference=ref, methods=mode,
+                   method={c: m for c, m in METHODS.items() if m})
     got = {c.column: c for c in ours.columns}
     assert set(got) == set(METHODS) == set(expected)
     for col, (meth, value, threshold, drifted) in expected.items():

@@ -92,8 +92,8 @@ def test_each_window_equals_a_comparison_of_that_window_alone(mode: str) -> None
     assert len(res.windows) == 7 * 3
     for w in res.windows:
         part = cur.filter((pl.col("ts") >= w.start) & (pl.col("ts") < w.end))
-        alone = compute(current=part.drop("ts"), reference=ref.drop("ts"), methods=mode, columns=[w.column],
-                        method={w.column: methods[w.column]}).columns[0]
+        alone = compute(current=part.drop("ts"), reference=ref.drop("ts"), methods=mode,
+                        columns=[w.column], method={w.column: methods[w.column]}).columns[0]
         assert w.rows == alone.rows_current
         assert w.statistic == pytest.approx(alone.statistic, rel=1e-9, abs=1e-12), w
         assert w.drifted == alone.drifted
