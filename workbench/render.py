@@ -55,6 +55,71 @@ def fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
+# Metrics whose value is a share of a whole (0..1) are shown as percentages on every page
+# (front page, summary, area pages); ``*_pct`` metrics already are percentages.
+SHARE_SUFFIXES = ("_share", "_rate")
+
+
+def pct(value: Any, digits: int = 1) -> str:
+    """A share (0..1) as a percentage; never rounded onto 0% or 100% when it is not one.
+
+    >>> pct(0.978), pct(0.99996), pct(1.0), pct(None)
+    ('97.8%', '99.996%', '100.0%', '—')
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return fmt(value)
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{value:.{digits}%}"
+    # 0.99996 must not read as 100.0%, nor 0.00004 as 0.0%: add digits until it cannot
+    while digits < 12 and value not in (0, 1) and float(text[:-1]) / 100 in (0.0, 1.0):
+        digits += 1
+        text = f"{value:.{digits}%}"
+    return text
+
+
+def is_share(metric: str) -> bool:
+    """Whether ``metric`` (a results metric name, maybe ``name.model``) is a 0..1 share."""
+    return metric.split(".", 1)[0].endswith(SHARE_SUFFIXES)
+
+
+def fmt_metric(metric: str, value: Any, digits: int = 4) -> str:
+    """One number format per metric across every page: shares as %, ``*_pct`` with a %."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return fmt(value, digits)
+    base = metric.split(".", 1)[0]
+    if base.endswith(SHARE_SUFFIXES):
+        return pct(value)
+    if base.endswith("_pct"):
+        return fmt(value, digits) + "%"
+    return fmt(value, digits)
+
+
+def fmt_apart(value: Any, other: Any, digits: int = 4, metric: str = "") -> str:
+    """``value`` formatted with enough digits that it does not read as ``other``.
+
+    A failing value must never be rounded into a passing one: 15.0001 against a maximum
+    of 15 is shown as ``15.0001``, not ``15``.
+
+    >>> fmt_apart(15.0001, 15), fmt_apart(0.50004, 0.5, metric="drifted_share")
+    ('15.0001', '50.004%')
+    """
+    def one(v: Any, d: int) -> str:
+        if metric and is_share(metric) and isinstance(v, float | int) and not isinstance(v, bool):
+            return pct(v, max(1, d - 3))
+        return fmt_metric(metric, v, d) if metric else fmt(v, d)
+
+    text = one(value, digits)
+    num = isinstance(value, int | float) and not isinstance(value, bool)
+    if not num or not isinstance(other, int | float) or value == other:
+        return text
+    d = digits
+    while d < 17 and text == one(other, d):
+        d += 1
+        text = one(value, d)
+    return text if text != one(other, d) else repr(value)
+
+
 def html_table(
     rows: pl.DataFrame | Sequence[Mapping[str, Any]],
     *,

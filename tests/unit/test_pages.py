@@ -1,0 +1,115 @@
+"""Pages that read well on any data: number formats, front page, summary, what changed."""
+
+from __future__ import annotations
+
+import re
+
+from workbench import render
+from workbench.packs.gates import ReviewSummary, evaluate_gates
+from workbench.packs.index import front_page
+from workbench.packs.summary import ChangeSummary, changes, history_chart, history_table
+
+# --- numbers: never rounded into a passing value, one format per metric ----------------
+
+
+def test_a_failing_value_is_never_rounded_onto_its_limit():
+    assert render.fmt(15.0001) == "15"  # the compact form alone would hide the failure
+    assert render.fmt_apart(15.0001, 15) == "15.0001"
+    assert render.fmt_apart(14.99999999, 15) == "14.99999999"
+    assert render.fmt_apart(15.0, 15) == "15"
+    assert render.fmt_apart(0.50004, 0.5, metric="drifted_share") == "50.004%"
+    assert render.pct(0.99996) == "99.996%" and render.pct(0.978) == "97.8%"
+
+
+def test_shares_read_as_percentages_wherever_a_gate_shows_them():
+    (g,) = evaluate_gates(
+        [type("G", (), dict(id="d", title="Drift", notebook="drift", metric="drifted_share",
+                            op="<=", value=0.5, severity="hold", reason="r"))()],
+        {"drift": {"metrics": {"drifted_share": 0.50004}}},
+    )
+    assert g.status == "failed"
+    assert g.explanation == "drifted_share is 50.004%; the gate requires at most 50.0%."
+    assert render.fmt_metric("error_budget_remaining_pct", 12.5) == "12.5%"
+    assert render.fmt_metric("cost_per_1k_predictions.m", 12.5) == "12.5"
+
+
+# --- front page: a notebook that ran is not shown as a crash -------------------------------
+
+
+def _manifest(notebooks, gates=()):
+    return {
+        "pack": "p", "title": "T", "version": "v", "status": "ok", "verdict": "no-go",
+        "started_at": "s", "finished_at": "f", "duration_s": 1.0,
+        "spec": {"path": "x.yml", "sha256": "0" * 64}, "inputs": [], "git": {"commit": None},
+        "environment": {"python": "3.11"}, "gates": list(gates), "notebooks": notebooks,
+    }
+
+
+def test_front_page_shows_run_status_apart_from_findings():
+    nbs = [
+        {"name": "checks", "status": "ok", "duration_s": 1.0, "results": True, "error": None},
+        {"name": "boom", "status": "failed", "duration_s": 1.0, "results": False,
+         "error": {"ename": "ValueError", "evalue": "x"}},
+    ]
+    html = front_page(_manifest(nbs), {"checks": {"status": "fail", "headline": "h"}})
+    pages = re.search(r'<p class="wb-pages">(.*?)</p>', html, re.S)[1]
+    # the notebook that ran says so, and its findings carry the fail pill
+    assert re.search(r"checks</a> <span[^>]*>ran</span>, findings <span[^>]*>fail</span>",
+                     pages)
+    assert re.search(r"boom</a> <span[^>]*>failed</span>", pages)
+    assert "<th>Run</th><th>Findings</th>" in html
+
+
+# --- summary page: nothing shown twice ------------------------------------------------------
+
+
+def test_summary_shows_the_first_version_note_and_history_once():
+    rows = ({"version": "v1", "status": "this build", "verdict": "go",
+             "contract_pass_rate": 0.978, "drifted_share": 0.1},)
+    s = ReviewSummary("T", "go", (), (), ChangeSummary(None), rows)
+    page = s.changes._repr_html_() + str(s.history_chart()._repr_html_()) + str(s.history_table())
+    assert page.count("First version of this pack") == 1
+    assert page.count("Every version") == 1
+    assert "97.8%" in page and "0.978" not in page  # the front page's format
+
+
+def test_trend_axis_is_fitted_so_97_8_percent_is_not_drawn_at_100():
+    rows = [{"version": f"v{i}", "contract_pass_rate": v} for i, v in enumerate((1.0, 0.978))]
+    spec = history_chart(rows).to_dict()
+    (panel,) = spec["hconcat"]
+    y = panel["layer"][0]["encoding"]["y"]
+    lo, hi = y["scale"]["domain"]
+    assert hi <= 1.0 and lo > 0.9  # 97.8% sits well below the top, not 2 px under it
+    assert "97.8%" in history_table(rows)
+
+
+# --- what changed: a loosened gate is named before the outcome it moved --------------------
+
+
+def _gate(value, outcome, severity="hold"):
+    return {"id": "k", "title": "Key features", "metric": "key_drifted_share", "op": "<=",
+            "value": value, "severity": severity, "outcome": outcome,
+            "explanation": "key_drifted_share is 40.0%."}
+
+
+def test_a_loosened_gate_comes_first_and_its_moves_are_not_called_better():
+    s = changes({}, {}, gates=[_gate(0.5, "go")], previous_gates=[_gate(0.25, "hold")],
+                verdict="go", previous_verdict="hold")
+    first, verdict, moved = s.changes
+    assert first.kind == "gate loosened"
+    assert "threshold 25.0% → 50.0%" in first.text
+    assert "because gate 'Key features' changed its rule" in verdict.text
+    assert "its rule changed" in moved.text
+    assert [c.direction for c in s.changes] == ["info"] * 3
+    assert s.better == []
+
+
+def test_a_tightened_severity_is_named_and_data_moves_keep_their_direction():
+    s = changes({}, {}, gates=[_gate(0.25, "no-go", "no-go"), {**_gate(0.1, "hold"), "id": "o",
+                                                                 "title": "Other"}],
+                previous_gates=[_gate(0.25, "hold"), {**_gate(0.1, "go"), "id": "o"}],
+                verdict="no-go", previous_verdict="go")
+    assert s.changes[0].kind == "gate tightened" and "severity hold → no-go" in s.changes[0].text
+    other = next(c for c in s.changes if c.item == "o")
+    assert other.direction == "worse"  # its rule did not change: the data moved it
+    assert "changed its rule too" in s.changes[1].text
