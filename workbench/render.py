@@ -120,6 +120,19 @@ def fmt_apart(value: Any, other: Any, digits: int = 4, metric: str = "") -> str:
     return text if text != one(other, d) else repr(value)
 
 
+def fmt_exact(value: Any) -> str:
+    """A number at full precision (the shortest text that reads back as the same float).
+
+    For values a check failed on: ``15.0001`` stays ``15.0001`` where :func:`fmt` gives ``15``.
+
+    >>> fmt_exact(15.0001), fmt_exact(1234567.5), fmt_exact(3)
+    ('15.0001', '1,234,567.5', '3')
+    """
+    if isinstance(value, float) and math.isfinite(value):
+        return format(value, ",")
+    return fmt(value)
+
+
 def html_table(
     rows: pl.DataFrame | Sequence[Mapping[str, Any]],
     *,
@@ -128,8 +141,14 @@ def html_table(
     caption: str | None = None,
     classes: str = "wb-table",
     mask: Iterable[str] = (),
+    exact: bool = False,
 ) -> str:
-    """An HTML table with every header and cell escaped; ``mask`` columns shown as MASK."""
+    """An HTML table with every header and cell escaped; ``mask`` columns shown as MASK.
+
+    ``exact``: numbers at full precision (:func:`fmt_exact`), for rows shown because a value
+    failed a check: a compact form could round the failing value onto the limit.
+    """
+    show = fmt_exact if exact else fmt
     if isinstance(rows, pl.DataFrame):
         cols = list(columns or rows.columns)
         records = rows.head(max_rows).select(cols).to_dicts()
@@ -150,7 +169,7 @@ def html_table(
         cells = []
         for c in cols:
             v = rec.get(c)
-            text = MASK if (c in masked and v is not None) else fmt(v)
+            text = MASK if (c in masked and v is not None) else show(v)
             num = isinstance(v, int | float) and not isinstance(v, bool) and c not in masked
             cells.append(
                 f'<td class="num">{escape(text)}</td>' if num else f"<td>{escape(text)}</td>"
@@ -183,6 +202,26 @@ def callout(title: str, body: str = "", status: str = "info") -> HTML:
         f'<div class="wb-callout" style="border-left:6px solid {color};padding:8px 14px;'
         f'margin:8px 0;background:#f6f8fa"><div style="font-size:1.25em;font-weight:600">'
         f"{escape(title)}</div><div>{escape(body)}</div></div>"
+    )
+
+
+def skipped_section(title: str, why: str) -> str:
+    """One sentence in place of a page section that does not apply to this data."""
+    return (f'<p class="wb-note wb-skipped">Not shown: <em>{escape(title)}</em>, because '
+            f"{escape(why)}</p>")
+
+
+def metrics_table(metrics: Mapping[str, Any], caption: str = "Figures gates can read") -> HTML:
+    """A results file's ``metrics`` as a readable two-column table, one format per metric.
+
+    Replaces the raw dictionary a notebook's last cell used to print.
+    """
+    rows = [{"metric": k, "value": fmt_metric(str(k), v)} for k, v in metrics.items()
+            if not isinstance(v, Mapping | list)]
+    if not rows:
+        return HTML("")
+    return HTML(
+        html_table(rows, caption=caption, max_rows=len(rows), classes="wb-table wb-metrics")
     )
 
 

@@ -113,3 +113,40 @@ def test_a_tightened_severity_is_named_and_data_moves_keep_their_direction():
     other = next(c for c in s.changes if c.item == "o")
     assert other.direction == "worse"  # its rule did not change: the data moved it
     assert "changed its rule too" in s.changes[1].text
+
+
+# --- range checks: the most extreme failing value, at full precision -------------------------
+
+
+def test_a_failed_range_check_shows_its_most_extreme_value_unrounded(tmp_path):
+    import polars as pl
+    import yaml
+
+    from workbench.contracts import check, load_contract
+
+    pl.DataFrame({"x": [1.0, 15.0001, 15.00005, 3.0, -0.5]}).write_parquet(tmp_path / "a.parquet")
+    contract = {
+        "apiVersion": "v3.1.0", "kind": "DataContract", "id": "c", "name": "n", "version": "1",
+        "status": "active",
+        "schema": [{"name": "t", "properties": [
+            {"name": "x", "logicalType": "number",
+             "logicalTypeOptions": {"minimum": 0, "maximum": 15}}]}],
+    }
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(contract))
+    result = check(load_contract(tmp_path / "c.yaml"), tmp_path / "a.parquet")
+    assert result.check("t.x.maximum").worst == 15.0001
+    assert result.check("t.x.minimum").worst == -0.5
+    failed = {r["id"]: r for r in result.failed_frame().to_dicts()}
+    top = failed["t.x.maximum"]
+    assert top["most extreme failing value"] == "15.0001" and top["expected"] == "15"
+    assert top["observed"] is None  # "observed 2" beside "expected 15" read as a value
+    samples = result.samples_html()
+    assert "15.0001" in samples and "15.00005" in samples and ">15<" not in samples
+    results = result.results()
+    (mx,) = [c for c in results["checks"] if c["id"] == "t.x.maximum"]
+    assert mx["worst_failing_value"] == 15.0001
+
+
+def test_metrics_table_replaces_the_raw_dictionary():
+    html = render.metrics_table({"drifted_share": 0.666667, "dataset_drift": True, "rows": 1200})
+    assert "66.7%" in html.markup and "{" not in html.markup and "1,200" in html.markup
