@@ -159,6 +159,8 @@ def html_table(
         total = len(records)
         records = records[:max_rows]
     masked = set(mask)
+    if not records:  # an empty table squeezes its headers to one word per line: say it
+        return f'<p class="wb-note wb-empty">{escape(caption or "Table")}: none.</p>'
     out = [f'<table class="{escape(classes)}">']
     if caption:
         out.append(f"<caption>{escape(caption)}</caption>")
@@ -169,7 +171,12 @@ def html_table(
         cells = []
         for c in cols:
             v = rec.get(c)
-            text = MASK if (c in masked and v is not None) else show(v)
+            if c in masked and v is not None:
+                text = MASK
+            elif is_share(str(c)) and not exact:  # pass_rate, drifted_share: as % everywhere
+                text = fmt_metric(str(c), v)
+            else:
+                text = show(v)
             num = isinstance(v, int | float) and not isinstance(v, bool) and c not in masked
             cells.append(
                 f'<td class="num">{escape(text)}</td>' if num else f"<td>{escape(text)}</td>"

@@ -217,7 +217,10 @@ class ContractResult:
                         worst, default=None, return_dtype=pl.String)})
                 .sort(pl.col("severity").replace_strict({"error": 0, "warning": 1, "info": 2},
                                                        default=3), "id")
-                .select(cols))
+                .select(cols)
+                # columns with nothing to say (no timestamps, no range checks) are left out
+                .pipe(lambda f: f.select(c for c in f.columns if c in cols[:4]
+                                         or f[c].null_count() < f.height)))
 
     def samples_html(self, max_checks: int = 20) -> str:
         parts = []
