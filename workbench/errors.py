@@ -5,7 +5,9 @@
     │   ├── ContractError     an ODCS contract that does not parse or validate
     │   └── SpecError         a pack spec that does not parse or validate
     ├── CheckFailed           a check, gate or verification failed (CLI exit 1)
-    └── NotebookFailed        a notebook raised while a pack was built (CLI exit 3)
+    ├── NotebookFailed        a notebook raised while a pack was built (CLI exit 3)
+    └── EnvironmentFailed     the environment failed: a missing optional tool, a browser
+                              that does not start, a disk that is full (CLI exit 4)
 
 Every message names the file, the field and what was expected, on one line, and is
 bounded in length so a scheduler's log stays readable.
@@ -55,6 +57,12 @@ class CheckFailed(WorkbenchError):
 
 class NotebookFailed(WorkbenchError):
     exit_code = 3
+
+
+class EnvironmentFailed(WorkbenchError):
+    """Not the input's fault: retrying, or installing what is named, may help."""
+
+    exit_code = 4
 
 
 def input_error(file: object, field: str | None, expected: str, got: object = None) -> InputError:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -120,6 +121,25 @@ def fmt_apart(value: Any, other: Any, digits: int = 4, metric: str = "") -> str:
     return text if text != one(other, d) else repr(value)
 
 
+_LONG_TOKEN = re.compile(r"[^\s<>]{12,}")
+_JOINT = re.compile(r"(?<=[._/\\:,=-])(?=[^\s])")
+
+
+def soft_breaks(text: str) -> str:
+    """Escaped text with ``<wbr>`` after the dots, underscores and slashes of long tokens.
+
+    Check ids, metric names and paths (``cells.mean_fractal_dimension.physicalType``) are
+    single words: without a break opportunity a table column is as wide as the longest one,
+    and a table of them runs off a printed page. Breaking anywhere instead splits short
+    words and headers ("Observ|ed"). ``text`` must already be escaped.
+
+    >>> soft_breaks("a.b and cost_per_1k_predictions.credit_risk")
+    'a.b and cost_<wbr>per_<wbr>1k_<wbr>predictions.<wbr>credit_<wbr>risk'
+    """
+    # entities (&amp; &#x27;) hold none of the joints, so none is split
+    return _LONG_TOKEN.sub(lambda m: _JOINT.sub("<wbr>", m.group(0)), text)
+
+
 def fmt_exact(value: Any) -> str:
     """A number at full precision (the shortest text that reads back as the same float).
 
@@ -165,7 +185,8 @@ def html_table(
     if caption:
         out.append(f"<caption>{escape(caption)}</caption>")
     out.append(
-        "<thead><tr>" + "".join(f"<th>{escape(c)}</th>" for c in cols) + "</tr></thead><tbody>"
+        "<thead><tr>" + "".join(f"<th>{soft_breaks(escape(c))}</th>" for c in cols)
+        + "</tr></thead><tbody>"
     )
     for rec in records:
         cells = []
@@ -179,7 +200,8 @@ def html_table(
                 text = show(v)
             num = isinstance(v, int | float) and not isinstance(v, bool) and c not in masked
             cells.append(
-                f'<td class="num">{escape(text)}</td>' if num else f"<td>{escape(text)}</td>"
+                f'<td class="num">{escape(text)}</td>' if num
+                else f"<td>{soft_breaks(escape(text))}</td>"
             )
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")

@@ -138,7 +138,7 @@ def test_a_failed_range_check_shows_its_most_extreme_value_unrounded(tmp_path):
     assert result.check("t.x.minimum").worst == -0.5
     failed = {r["id"]: r for r in result.failed_frame().to_dicts()}
     top = failed["t.x.maximum"]
-    assert top["most extreme failing value"] == "15.0001" and top["expected"] == "15"
+    assert top["worst value"] == "15.0001" and top["expected"] == "15"
     assert top.get("observed") is None  # "observed 2" beside "expected 15" read as a value
     assert "first_failed_at" not in top  # no timestamps: no empty columns
     samples = result.samples_html()

@@ -204,16 +204,16 @@ class ContractResult:
     # --- HTML -------------------------------------------------------------------------
     def failed_frame(self) -> pl.DataFrame:
         """Failed checks. A row check's ``observed`` that only repeats ``failed_rows`` is
-        left blank (beside a limit it reads as a value); range checks show the most extreme
-        failing value at full precision instead."""
+        left blank (beside a limit it reads as a value); range checks show their ``worst
+        value``, the failing value furthest past the limit, at full precision."""
         cols = ["id", "severity", "dimension", "failed_rows", "observed", "expected",
-                "most extreme failing value", "first_failed_at", "last_failed_at"]
+                "worst value", "first_failed_at", "last_failed_at"]
         worst = {c.id: render.fmt_exact(c.worst) for c in self.checks if c.worst is not None}
         return (self.frame.filter(~pl.col("passed"))
                 .with_columns(
                     observed=pl.when(pl.col("observed") == pl.col("failed_rows").cast(pl.String)
                                      ).then(None).otherwise(pl.col("observed")),
-                    **{"most extreme failing value": pl.col("id").replace_strict(
+                    **{"worst value": pl.col("id").replace_strict(
                         worst, default=None, return_dtype=pl.String)})
                 .sort(pl.col("severity").replace_strict({"error": 0, "warning": 1, "info": 2},
                                                        default=3), "id")
@@ -221,6 +221,14 @@ class ContractResult:
                 # columns with nothing to say (no timestamps, no range checks) are left out
                 .pipe(lambda f: f.select(c for c in f.columns if c in cols[:4]
                                          or f[c].null_count() < f.height)))
+
+    def all_checks_frame(self) -> pl.DataFrame:
+        """Every check for the page: without the schema column when there is one schema,
+        and without the columns no check filled (failure times when nothing is dated)."""
+        every = self.frame if self.parts else self.frame.drop("schema")
+        keep = ("id", "rule", "passed")
+        return every.select(c for c in every.columns
+                            if c in keep or every[c].null_count() < every.height)
 
     def samples_html(self, max_checks: int = 20) -> str:
         parts = []

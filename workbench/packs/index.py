@@ -40,6 +40,8 @@ def _env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+    # long ids and metric names get break opportunities (see render.soft_breaks)
+    env.filters["wbr"] = lambda v: Markup(render.soft_breaks(render.escape(v)))
     env.globals.update(
         badge=lambda status, text=None: Markup(
             render.badge(str(status), None if text is None else str(text))
