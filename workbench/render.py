@@ -5,14 +5,17 @@ Rules every notebook and result object follows (see shared design):
 * Every string that came from data or a spec goes through :func:`escape` (or
   :func:`html_table`), never into raw HTML, Markdown or pandas ``Styler``.
 * Charts are Altair charts shown with :func:`show_chart` (or simply left as a cell's value
-  once :func:`setup` has run): they are rendered to static SVG by vl-convert at execution
-  time, so JupyterLab and the HTML pack both draw them with no network and no script.
+  once :func:`setup` has run). In a pack build they are rendered to static SVG by
+  vl-convert, so pages draw them with no network and no script; run by a person in
+  JupyterLab they are interactive (Lab's own offline Vega-Lite renderer), with the SVG
+  beside them as the fallback.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -122,10 +125,12 @@ def fmt_apart(value: Any, other: Any, digits: int = 4, metric: str = "") -> str:
 
 
 _LONG_TOKEN = re.compile(r"[^\s<>]{12,}")
-_JOINT = re.compile(r"(?<=[._/\\:,=-])(?=[^\s])")
+_HEADER_TOKEN = re.compile(r"[^\s<>]{8,}")
+# after . _ / \ : , = - and between a lower-case letter and an upper-case one (logicalType)
+_JOINT = re.compile(r"(?<=[._/\\:,=-])(?=[^\s])|(?<=[a-z])(?=[A-Z])")
 
 
-def soft_breaks(text: str) -> str:
+def soft_breaks(text: str, header: bool = False) -> str:
     """Escaped text with ``<wbr>`` after the dots, underscores and slashes of long tokens.
 
     Check ids, metric names and paths (``cells.mean_fractal_dimension.physicalType``) are
@@ -136,8 +141,10 @@ def soft_breaks(text: str) -> str:
     >>> soft_breaks("a.b and cost_per_1k_predictions.credit_risk")
     'a.b and cost_<wbr>per_<wbr>1k_<wbr>predictions.<wbr>credit_<wbr>risk'
     """
-    # entities (&amp; &#x27;) hold none of the joints, so none is split
-    return _LONG_TOKEN.sub(lambda m: _JOINT.sub("<wbr>", m.group(0)), text)
+    # entities (&amp; &#x27;) hold none of the joints, so none is split; headers
+    # (failed_rows, first_failed_at) break sooner: their column is often narrow numbers
+    token = _HEADER_TOKEN if header else _LONG_TOKEN
+    return token.sub(lambda m: _JOINT.sub("<wbr>", m.group(0)), text)
 
 
 def fmt_exact(value: Any) -> str:
@@ -185,7 +192,7 @@ def html_table(
     if caption:
         out.append(f"<caption>{escape(caption)}</caption>")
     out.append(
-        "<thead><tr>" + "".join(f"<th>{soft_breaks(escape(c))}</th>" for c in cols)
+        "<thead><tr>" + "".join(f"<th>{soft_breaks(escape(c), header=True)}</th>" for c in cols)
         + "</tr></thead><tbody>"
     )
     for rec in records:
@@ -327,19 +334,92 @@ def _svg_renderer(spec: dict, **_: Any) -> dict[str, str]:
     return {"image/svg+xml": vlc.vegalite_to_svg(_vega_safe(spec)), "text/plain": "<chart>"}
 
 
+# --- interactive charts in JupyterLab --------------------------------------------------
+#
+# JupyterLab ships a renderer for Vega-Lite 5 (@jupyterlab/vega5-extension, with its own
+# copy of vega: no network). Altair 6's "mimetype" renderer emits Vega-Lite 6 under a MIME
+# type that extension does not claim, so a data scientist got the static SVG. The Lab
+# renderer below sends the same spec as Vega-Lite 5 (tooltips as written, plus a zoom and
+# pan interval bound to the scales of every continuous view), with the static SVG beside
+# it for every front end that cannot draw it. Pack pages never get it: the builder sets
+# WORKBENCH_PACK_BUILD for its kernels, and pages keep static SVG and no script.
+
+PACK_BUILD_ENV = "WORKBENCH_PACK_BUILD"
+LAB_MIME = "application/vnd.vegalite.v5+json"
+_VL5_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+_CONTINUOUS = {"quantitative", "temporal"}
+
+
+def _zoom(unit: dict[str, Any], name: str) -> dict[str, Any]:
+    """A unit view with a scale-bound interval (drag to pan, wheel to zoom) on its
+    continuous axes; unchanged unless x is continuous (a time axis, a value axis)."""
+    enc = unit.get("encoding") or {}
+    axes = [c for c in ("x", "y") if isinstance(enc.get(c), dict)
+            and enc[c].get("type") in _CONTINUOUS and "bin" not in enc[c]]
+    if "x" not in axes or unit.get("params"):  # bars over categories: nothing to zoom
+        return unit
+    param = {"name": name, "select": {"type": "interval", "encodings": axes}, "bind": "scales"}
+    return {**unit, "params": [param]}
+
+
+def lab_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` (Altair's Vega-Lite 6 dict) as the Vega-Lite 5 JupyterLab draws, zoomable."""
+    counter = iter(range(1_000_000))
+
+    def walk(node: Any, in_layer: bool = False) -> Any:
+        if not isinstance(node, dict):
+            return node
+        if "layer" in node:  # one zoom per layered view: on its first unit
+            layers = list(node["layer"])
+            if layers:
+                layers[0] = walk(layers[0], in_layer=True)
+            return {**node, "layer": layers}
+        for key in ("hconcat", "vconcat", "concat"):
+            if key in node:
+                return {**node, key: [walk(n) for n in node[key]]}
+        if "spec" in node:  # facet / repeat
+            return {**node, "spec": walk(node["spec"])}
+        if "mark" in node:
+            return _zoom(node, f"wb_zoom_{next(counter)}")
+        return node
+
+    out = walk(_vega_safe(spec))
+    return {**out, "$schema": _VL5_SCHEMA}
+
+
+def _lab_renderer(spec: dict, **_: Any) -> dict[str, Any]:
+    import vl_convert as vlc
+
+    safe = _vega_safe(spec)
+    return {LAB_MIME: lab_spec(safe), "image/svg+xml": vlc.vegalite_to_svg(safe),
+            "text/plain": "<chart>"}
+
+
+def in_pack_build() -> bool:
+    """Whether this kernel runs for ``workbench pack build`` (static pages, no script)."""
+    return os.environ.get(PACK_BUILD_ENV, "") not in ("", "0")
+
+
 _SET_UP = False
 
 
-def setup() -> None:
-    """Register the chart theme and the SVG renderer; idempotent. Call once per notebook."""
+def setup(interactive: bool | None = None) -> None:
+    """Register the chart theme and the chart renderer; idempotent. Call once per notebook.
+
+    Charts are interactive Vega-Lite (with an SVG fallback) when a person runs the
+    notebook, and static SVG only in a pack build; ``interactive`` overrides the choice.
+    """
     global _SET_UP
     if _SET_UP:
         return
     import altair as alt
 
+    if interactive is None:
+        interactive = not in_pack_build()
     alt.theme.register("workbench", enable=True)(_theme)
     alt.renderers.register("workbench-svg", _svg_renderer)
-    alt.renderers.enable("workbench-svg")
+    alt.renderers.register("workbench-lab", _lab_renderer)
+    alt.renderers.enable("workbench-lab" if interactive else "workbench-svg")
     alt.data_transformers.disable_max_rows()
     _SET_UP = True
 

@@ -151,3 +151,49 @@ def test_a_failed_range_check_shows_its_most_extreme_value_unrounded(tmp_path):
 def test_metrics_table_replaces_the_raw_dictionary():
     html = render.metrics_table({"drifted_share": 0.666667, "dataset_drift": True, "rows": 1200})
     assert "66.7%" in html.markup and "{" not in html.markup and "1,200" in html.markup
+
+
+# --- charts: interactive in JupyterLab, static SVG in a pack build ---------------------------
+
+
+def _charts():
+    import altair as alt
+
+    from workbench.packs.summary import history_chart
+
+    line = alt.Chart(alt.Data(values=[{"x": 1, "y": 2}, {"x": 2, "y": 3}])).encode(
+        x="x:Q", y="y:Q", tooltip=["x:Q", "y:Q"])
+    bars = alt.Chart(alt.Data(values=[{"k": "a", "v": 1}])).mark_bar().encode(x="k:N", y="v:Q")
+    rows = [{"version": f"v{i}", "contract_pass_rate": v, "drifted_share": 0.1,
+             "cost_per_1k.m": 3.0 + i} for i, v in enumerate((1.0, 0.978))]
+    return [line.mark_line() + line.mark_point(), bars, history_chart(rows)]
+
+
+def test_lab_charts_are_vega_lite_5_with_zoom_that_jupyterlab_can_compile():
+    import vl_convert as vlc
+
+    for chart in _charts():
+        bundle = render._lab_renderer(chart.to_dict())
+        spec = bundle[render.LAB_MIME]
+        assert spec["$schema"].endswith("/v5.json")
+        assert bundle["image/svg+xml"].lstrip().startswith("<svg")  # fallback for other UIs
+        # JupyterLab 4 draws with Vega-Lite 5: the spec, zoom included, must compile there
+        vega = vlc.vegalite_to_vega(spec, vl_version="5.20")
+        assert vega["marks"]
+    zoomable = render.lab_spec(_charts()[0].to_dict())
+    assert zoomable["layer"][0]["params"][0]["bind"] == "scales"
+    assert "params" not in zoomable["layer"][1]  # one zoom per view
+    assert "params" not in render.lab_spec(_charts()[1].to_dict())  # nominal x: no zoom
+
+
+def test_a_pack_build_kernel_gets_static_charts(monkeypatch):
+    monkeypatch.delenv(render.PACK_BUILD_ENV, raising=False)
+    assert not render.in_pack_build()
+    monkeypatch.setenv(render.PACK_BUILD_ENV, "1")
+    assert render.in_pack_build()
+    # the builder sets it for every kernel it starts
+    import inspect
+
+    from workbench.packs import execute
+
+    assert 'env["WORKBENCH_PACK_BUILD"] = "1"' in inspect.getsource(execute)
