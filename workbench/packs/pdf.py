@@ -24,8 +24,10 @@ import io
 import json
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from workbench.errors import EnvironmentFailed, InputError
 from workbench.packs.index import current_umask
@@ -137,10 +139,11 @@ def write_pdf(
     version = str(manifest.get("version") or Path(version_dir).name)
     exe = chromium or os.environ.get("WORKBENCH_CHROMIUM") or CHROMIUM
 
-    writer = PdfWriter()
-    try:
+    footer = _footer(title, version)
+
+    def print_pages() -> list[bytes]:
         with sync_playwright() as p:
-            launch = {"args": _ARGS}
+            launch: dict[str, Any] = {"args": _ARGS}
             if Path(exe).is_file():
                 launch["executable_path"] = exe
             try:
@@ -160,29 +163,38 @@ def write_pdf(
                     if r.request.url.startswith(("file://", "data:"))
                     else r.abort(),
                 )
+                printed = []
                 for page_spec in pages:
                     page = context.new_page()
                     page.goto(page_spec.file.resolve().as_uri(), wait_until="load")
-                    data = page.pdf(
+                    printed.append(page.pdf(
                         format=PAPERS[paper],
                         print_background=True,
                         margin=_MARGIN,
                         display_header_footer=True,
                         header_template="<span></span>",
-                        footer_template=_footer(title, version),
-                    )
+                        footer_template=footer,
+                    ))
                     page.close()
-                    start = len(writer.pages)
-                    reader = PdfReader(io.BytesIO(data))
-                    for pdf_page in reader.pages:
-                        writer.add_page(pdf_page)
-                    writer.add_outline_item(page_spec.title, start)
+                return printed
             finally:
                 browser.close()
+
+    # Playwright's sync API refuses to run where an asyncio loop is running (a Jupyter
+    # kernel, another Playwright session): its own thread has none.
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            printed = pool.submit(print_pages).result()
     except (BrowserError, OSError) as exc:  # a browser that crashed or timed out
         raise EnvironmentFailed(
             f"{target}: could not print the pack: {' '.join(str(exc).split())[:300]}"
         ) from exc
+    writer = PdfWriter()
+    for page_spec, data in zip(pages, printed, strict=True):
+        start = len(writer.pages)
+        for pdf_page in PdfReader(io.BytesIO(data)).pages:
+            writer.add_page(pdf_page)
+        writer.add_outline_item(title=page_spec.title, page_number=start)
     writer.add_metadata({"/Title": f"{title} · {version}", "/Creator": "workbench pack pdf"})
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
