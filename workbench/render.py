@@ -188,7 +188,9 @@ def html_table(
     masked = set(mask)
     if not records:  # an empty table squeezes its headers to one word per line: say it
         return f'<p class="wb-note wb-empty">{escape(caption or "Table")}: none.</p>'
-    out = [f'<table class="{escape(classes)}">']
+    # many columns: smaller type on paper (workbench.css), so every column still fits
+    wide = " wb-wide" if len(cols) > 8 else ""
+    out = [f'<table class="{escape(classes)}{wide}">']
     if caption:
         out.append(f"<caption>{escape(caption)}</caption>")
     out.append(
