@@ -235,6 +235,10 @@ class ContractResult:
         for c in [c for c in self.failed if c.samples][:max_checks]:
             parts.append(render.html_table(list(c.samples), mask=self.sensitive, exact=True,
                                            caption=f"{c.id}: failing rows (sample)"))
+        if not parts:  # one sentence rather than a heading over nothing
+            return ('<p class="wb-note">No failing rows to show'
+                    + (": every check passed.</p>" if not self.failed else
+                       " (the failed checks are about the table or its schema, not rows).</p>"))
         return "".join(parts)
 
     def _repr_html_(self) -> str:

@@ -299,8 +299,11 @@ class ReviewSummary:
         return render.html_table(rows, caption="Gates") if rows else "<p>No gates defined.</p>"
 
     def notebooks_table(self) -> str:
+        # the same words as the front page's Findings column (ran/failed is shown there)
+        words = {"ok": "pass", "warn": "warn", "fail": "fail", "missing": "none (did not finish)"}
         rows = [
-            {"notebook": n["name"], "status": n["status"], "headline": n["headline"]}
+            {"notebook": n["name"], "findings": words.get(n["status"], n["status"]),
+             "headline": n["headline"]}
             for n in self.notebooks
         ]
         return render.html_table(rows, caption="Findings by area")
