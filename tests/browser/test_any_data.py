@@ -187,7 +187,7 @@ def test_every_page_prints_every_column_and_row(browser, plain_pack, paper):
 
 def test_sections_that_do_not_apply_say_why_once(browser, plain_pack):
     drift = _open(browser, plain_pack.version_dir / "drift.html", 1366)
-    text = drift.inner_text("main")
+    text = text_of_drift = drift.inner_text("main")
     drift.context.close()
     assert "Not shown: When did it start?, because no timestamp column was given" in text
     assert "Not shown: Values outside the contract, because no data contract was given" in text
@@ -208,8 +208,16 @@ def test_sections_that_do_not_apply_say_why_once(browser, plain_pack):
 
     front = _open(browser, plain_pack.index, 1366)
     pages_line = front.inner_text("p.wb-pages")
+    front_text = front.inner_text("main")
     front.context.close()
     assert "contract_checks ran, findings fail" in " ".join(pages_line.split())
+
+    # one number format per metric: the drifted share reads the same on both pages
+    from workbench.render import pct
+
+    found = json.loads((plain_pack.version_dir / "drift.results.json").read_text())
+    share = pct(found["metrics"]["drifted_share"])
+    assert f"columns drifted ({share}," in text_of_drift and share in front_text
 
 
 def test_pack_pages_carry_static_charts_only(plain_pack):

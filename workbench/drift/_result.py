@@ -161,12 +161,11 @@ class DriftResult:
         n, k = len(self.columns), self.drifted_columns
         if not n:
             return "No columns could be compared for drift."
-        verdict = (
-            "dataset drift"
-            if self.dataset_drift
-            else f"below the {self.drift_share:.0%} dataset-drift line"
-        )
-        text = f"{k} of {n} columns drifted ({self.drifted_share:.0%}, {verdict})"
+        # the share in the format every page uses, never rounded onto the line
+        line = render.fmt_metric("drift_share", self.drift_share)
+        share = render.fmt_apart(self.drifted_share, self.drift_share, metric="drifted_share")
+        verdict = "dataset drift" if self.dataset_drift else f"below the {line} dataset-drift line"
+        text = f"{k} of {n} columns drifted ({share}, {verdict})"
         top = [c for c in self.ranked() if c.drifted][:4]
         if top:
             names = ", ".join(
