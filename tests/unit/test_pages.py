@@ -197,3 +197,24 @@ def test_a_pack_build_kernel_gets_static_charts(monkeypatch):
     from workbench.packs import execute
 
     assert 'env["WORKBENCH_PACK_BUILD"] = "1"' in inspect.getsource(execute)
+
+
+def test_front_page_names_a_loosened_gate_before_the_verdict_it_moved(tmp_path):
+    import html as html_mod
+    import json
+
+    prev = tmp_path / "20261101T090000Z-aaaaaaaa"
+    prev.mkdir()
+    (prev / "manifest.json").write_text(json.dumps(
+        {"verdict": "hold", "status": "ok", "gates": [_gate(0.25, "hold")]}))
+    gate = {**_gate(0.5, "go"), "notebook": "drift", "observed": 0.4, "status": "passed",
+            "reason": "r"}
+    manifest = {**_manifest([]), "verdict": "go", "gates": [gate],
+                "previous_version": prev.name, "version": "20261108T090000Z-bbbbbbbb"}
+    html = front_page(manifest, {}, pack_dir=tmp_path)
+    items = re.findall(r"<li>(.*?)</li>", html, re.S)
+    text = [html_mod.unescape(re.sub(r"<[^>]+>", "", i)) for i in items]
+    assert text[0].startswith("gate loosened gates: Gate 'Key features' was loosened: "
+                              "threshold 25.0% → 50.0%")
+    assert "because gate 'Key features' changed its rule" in text[1]
+    assert not any(t.startswith("better") for t in text)
