@@ -59,9 +59,14 @@ def fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
-# Metrics whose value is a share of a whole (0..1) are shown as percentages on every page
-# (front page, summary, area pages); ``*_pct`` metrics already are percentages.
-SHARE_SUFFIXES = ("_share", "_rate")
+# Metrics (and table columns) whose value is a share of a whole (0..1): shown as
+# percentages on every page (front page, summary, area pages); ``*_pct`` metrics already
+# are percentages. A fixed list, not a suffix rule: a data column named ``burn_rate``
+# (14.4x) or a user's ``conversion_rate`` in percent must not be multiplied by 100.
+SHARE_METRICS = frozenset({
+    "pass_rate", "contract_pass_rate", "drift_share", "drifted_share", "key_drifted_share",
+    "unallocated_share",
+})
 
 
 def pct(value: Any, digits: int = 1) -> str:
@@ -84,17 +89,16 @@ def pct(value: Any, digits: int = 1) -> str:
 
 def is_share(metric: str) -> bool:
     """Whether ``metric`` (a results metric name, maybe ``name.model``) is a 0..1 share."""
-    return metric.split(".", 1)[0].endswith(SHARE_SUFFIXES)
+    return metric.split(".", 1)[0] in SHARE_METRICS
 
 
 def fmt_metric(metric: str, value: Any, digits: int = 4) -> str:
     """One number format per metric across every page: shares as %, ``*_pct`` with a %."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return fmt(value, digits)
-    base = metric.split(".", 1)[0]
-    if base.endswith(SHARE_SUFFIXES):
+    if is_share(metric):
         return pct(value)
-    if base.endswith("_pct"):
+    if metric.split(".", 1)[0].endswith("_pct"):
         return fmt(value, digits) + "%"
     return fmt(value, digits)
 
@@ -203,7 +207,7 @@ def html_table(
             v = rec.get(c)
             if c in masked and v is not None:
                 text = MASK
-            elif is_share(str(c)) and not exact:  # pass_rate, drifted_share: as % everywhere
+            elif is_share(str(c)) and not exact:  # pass_rate, drifted_share: % everywhere
                 text = fmt_metric(str(c), v)
             else:
                 text = show(v)

@@ -218,3 +218,8 @@ def test_front_page_names_a_loosened_gate_before_the_verdict_it_moved(tmp_path):
                               "threshold 25.0% → 50.0%")
     assert "because gate 'Key features' changed its rule" in text[1]
     assert not any(t.startswith("better") for t in text)
+
+
+def test_only_known_shares_become_percentages():
+    html = render.html_table([{"pass_rate": 0.5, "burn_rate": 14.4, "conversion_rate": 3.5}])
+    assert "50.0%" in html and "14.4" in html and "1440" not in html and "350" not in html
