@@ -130,8 +130,9 @@ def fmt_apart(value: Any, other: Any, digits: int = 4, metric: str = "") -> str:
 
 _LONG_TOKEN = re.compile(r"[^\s<>]{12,}")
 _HEADER_TOKEN = re.compile(r"[^\s<>]{8,}")
-# after . _ / \ : , = - and between a lower-case letter and an upper-case one (logicalType)
-_JOINT = re.compile(r"(?<=[._/\\:,=-])(?=[^\s])|(?<=[a-z])(?=[A-Z])")
+_ENTITY = re.compile(r"(&#?[A-Za-z0-9]+;)")
+# after . _ / \ : , - and between a lower-case letter and an upper-case one (logicalType)
+_JOINT = re.compile(r"(?<=[._/\\:,-])(?=[^\s])|(?<=[a-z])(?=[A-Z])")
 
 
 def soft_breaks(text: str, header: bool = False) -> str:
@@ -145,10 +146,44 @@ def soft_breaks(text: str, header: bool = False) -> str:
     >>> soft_breaks("a.b and cost_per_1k_predictions.credit_risk")
     'a.b and cost_<wbr>per_<wbr>1k_<wbr>predictions.<wbr>credit_<wbr>risk'
     """
-    # entities (&amp; &#x27;) hold none of the joints, so none is split; headers
-    # (failed_rows, first_failed_at) break sooner: their column is often narrow numbers
+    # headers (failed_rows, first_failed_at) break sooner: their column is often narrow
+    # numbers; entities (&amp; &rArr;) are never split
     token = _HEADER_TOKEN if header else _LONG_TOKEN
-    return token.sub(lambda m: _JOINT.sub("<wbr>", m.group(0)), text)
+
+    def joints(m: re.Match[str]) -> str:
+        return "".join(p if _ENTITY.fullmatch(p) else _JOINT.sub("<wbr>", p)
+                       for p in _ENTITY.split(m.group(0)))
+
+    return token.sub(joints, text)
+
+
+_TAG = re.compile(r"(<[^>]*>)")
+_SKIP_OPEN = re.compile(r"<(svg|style|script|textarea)\b", re.IGNORECASE)
+_SKIP_CLOSE = re.compile(r"</(svg|style|script|textarea)\s*>", re.IGNORECASE)
+
+
+def soft_break_markup(markup: str) -> str:
+    """:func:`soft_breaks` on every text node of trusted markup (table headers sooner).
+
+    Applied when a page is written (the pack's nbconvert template), never to notebook
+    outputs: the secret scrubber looks for a value's exact text in the executed notebook,
+    and a ``<wbr>`` inside it would hide it. Text inside svg, style and script is left alone.
+    """
+    out, skip, header = [], 0, False
+    for part in _TAG.split(markup):
+        if part.startswith("<"):
+            if _SKIP_OPEN.match(part) and not part.endswith("/>"):
+                skip += 1
+            elif _SKIP_CLOSE.match(part):
+                skip = max(0, skip - 1)
+            elif part[:3].lower() in ("<th",) and part[3:4] in (">", " "):
+                header = True
+            elif part.lower().startswith("</th"):
+                header = False
+            out.append(part)
+        else:
+            out.append(part if skip or not part else soft_breaks(part, header=header))
+    return "".join(out)
 
 
 def fmt_exact(value: Any) -> str:
@@ -198,8 +233,7 @@ def html_table(
     if caption:
         out.append(f"<caption>{escape(caption)}</caption>")
     out.append(
-        "<thead><tr>" + "".join(f"<th>{soft_breaks(escape(c), header=True)}</th>" for c in cols)
-        + "</tr></thead><tbody>"
+        "<thead><tr>" + "".join(f"<th>{escape(c)}</th>" for c in cols) + "</tr></thead><tbody>"
     )
     for rec in records:
         cells = []
@@ -213,8 +247,7 @@ def html_table(
                 text = show(v)
             num = isinstance(v, int | float) and not isinstance(v, bool) and c not in masked
             cells.append(
-                f'<td class="num">{escape(text)}</td>' if num
-                else f"<td>{soft_breaks(escape(text))}</td>"
+                f'<td class="num">{escape(text)}</td>' if num else f"<td>{escape(text)}</td>"
             )
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")

@@ -223,3 +223,14 @@ def test_front_page_names_a_loosened_gate_before_the_verdict_it_moved(tmp_path):
 def test_only_known_shares_become_percentages():
     html = render.html_table([{"pass_rate": 0.5, "burn_rate": 14.4, "conversion_rate": 3.5}])
     assert "50.0%" in html and "14.4" in html and "1440" not in html and "350" not in html
+
+
+def test_break_points_are_added_to_pages_never_to_notebook_outputs():
+    # the secret scrubber searches executed notebooks for a value's exact text
+    table = render.html_table([{"check_id": "tRuSt-S3CRET-0b7c1e.long_value"}])
+    assert "<wbr>" not in table and "tRuSt-S3CRET-0b7c1e.long_value" in table
+    page = render.soft_break_markup(table + "<svg><text>a_long_label_text</text></svg>")
+    assert "<th>check_<wbr>id</th>" in page  # headers break sooner
+    assert "0b7c1e.<wbr>long_<wbr>value" in page
+    assert "<text>a_long_label_text</text>" in page  # chart text untouched
+    assert render.soft_breaks("x_&rArr;_longer_text") == "x_&rArr;_<wbr>longer_<wbr>text"
