@@ -6,8 +6,8 @@
     │   └── SpecError         a pack spec that does not parse or validate
     ├── CheckFailed           a check, gate or verification failed (CLI exit 1)
     ├── NotebookFailed        a notebook raised while a pack was built (CLI exit 3)
-    └── EnvironmentFailed     the environment failed: a missing optional tool, a browser
-                              that does not start, a disk that is full (CLI exit 4)
+    └── EnvironmentFailure    disk full, permission denied, a server that does not answer
+                              (CLI exit 4; the CLI also maps any OSError here)
 
 Every message names the file, the field and what was expected, on one line, and is
 bounded in length so a scheduler's log stays readable.
@@ -59,10 +59,26 @@ class NotebookFailed(WorkbenchError):
     exit_code = 3
 
 
-class EnvironmentFailed(WorkbenchError):
-    """Not the input's fault: retrying, or installing what is named, may help."""
+class EnvironmentFailure(WorkbenchError):
+    """The machine or a service failed, not the input: retrying may help."""
 
     exit_code = 4
+
+
+def environment_failure(exc: OSError) -> EnvironmentFailure:
+    """One line for an OSError: ``<file>: <what the system said> (errno name)``.
+
+    >>> str(environment_failure(OSError(28, "No space left on device", "reports/x")))
+    'reports/x: No space left on device (ENOSPC); the environment failed, retrying may help'
+    """
+    import errno
+
+    where = exc.filename if exc.filename is not None else "workbench"
+    name = errno.errorcode.get(exc.errno or 0, "")
+    what = exc.strerror or type(exc).__name__
+    return EnvironmentFailure(
+        f"{where}: {what}{f' ({name})' if name else ''}; the environment failed, retrying may help"
+    )
 
 
 def input_error(file: object, field: str | None, expected: str, got: object = None) -> InputError:

@@ -6,6 +6,7 @@ file (and the field where there is one), so the CLI can print one line and exit 
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import math
@@ -17,6 +18,7 @@ from typing import Any
 
 import polars as pl
 import yaml
+from polars.exceptions import PanicException
 
 from workbench.errors import InputError, input_error
 
@@ -27,7 +29,14 @@ TABULAR_SUFFIXES = {
     ".pq": "parquet",
     ".jsonl": "ndjson",
     ".ndjson": "ndjson",
+    ".json": "json",  # a JSON document (array of records) or JSON lines: decided on reading
 }
+GLOB_CHARS = frozenset("*?[")
+
+
+def is_glob(path: str | os.PathLike[str]) -> bool:
+    """A local path pattern such as ``data/*.parquet`` (one table over every match)."""
+    return not is_url(path) and any(ch in GLOB_CHARS for ch in str(path))
 
 
 def is_url(path: str | os.PathLike[str]) -> bool:
@@ -35,17 +44,18 @@ def is_url(path: str | os.PathLike[str]) -> bool:
 
 
 def table_format(path: str | os.PathLike[str], fmt: str | None = None) -> str:
-    """'csv', 'parquet' or 'ndjson' from an explicit format or the file suffix."""
+    """'csv', 'parquet', 'ndjson' (JSON lines) or 'json' (a JSON document, or JSON lines:
+    :func:`scan` looks) from an explicit format or the file suffix."""
     if fmt:
         fmt = fmt.lower()
         if fmt in {"csv", "parquet", "ndjson", "jsonl", "json"}:
-            return "ndjson" if fmt in {"jsonl", "json"} else fmt
-        raise input_error(path, "format", "one of csv, parquet, jsonl", fmt)
+            return "ndjson" if fmt == "jsonl" else fmt
+        raise input_error(path, "format", "one of csv, parquet, json, jsonl", fmt)
     name = str(path).split("?")[0].lower()
     for suffix, kind in TABULAR_SUFFIXES.items():
         if name.endswith(suffix):
             return kind
-    raise input_error(path, None, "a .csv, .parquet or .jsonl file")
+    raise input_error(path, None, "a .csv, .parquet, .json or .jsonl file")
 
 
 def scan(
@@ -55,14 +65,24 @@ def scan(
     schema_overrides: Mapping[str, pl.DataType] | None = None,
     try_parse_dates: bool = True,
 ) -> pl.LazyFrame:
-    """A LazyFrame over a CSV, Parquet or JSON-lines file (local path or any URL polars scans).
+    """A LazyFrame over a CSV, Parquet, JSON-lines or JSON file (local path, a glob such as
+    ``data/*.parquet`` over files of one layout, or any URL polars scans).
 
     The file is checked for existence and readability here, and its schema is resolved,
     so that errors surface as one clear line rather than deep inside a query.
     """
     kind = table_format(path, fmt)
     src = str(path)
-    if not is_url(src):
+    if is_glob(src):
+        matches = sorted(glob.glob(src, recursive=True))
+        if not matches:
+            raise input_error(src, None, "a pattern matching at least one file")
+        for match in matches:
+            if kind in {"csv", "ndjson", "json"}:
+                _check_utf8(Path(match))
+        if kind == "json":
+            return pl.concat([scan(m, "json") for m in matches], how="diagonal_relaxed")
+    elif not is_url(src):
         p = Path(src)
         if not p.exists():
             raise input_error(src, None, "an existing file")
@@ -70,7 +90,7 @@ def scan(
             raise input_error(src, None, "a file, not a directory")
         if p.is_file() and p.stat().st_size == 0:
             raise input_error(src, None, "a non-empty file")
-        if p.is_file() and kind in {"csv", "ndjson"}:
+        if p.is_file() and kind in {"csv", "ndjson", "json"}:
             _check_utf8(p)
     try:
         if kind == "csv":
@@ -83,17 +103,41 @@ def scan(
             )
         elif kind == "parquet":
             lf = pl.scan_parquet(src)
+        elif kind == "json" and _json_document(src):
+            lf = pl.read_json(src, infer_schema_length=10_000).lazy()
         else:
             lf = pl.scan_ndjson(src, infer_schema_length=10_000)
         lf.collect_schema()
     except InputError:
         raise
-    except Exception as exc:  # polars raises many kinds; all mean "cannot read this"
+    except (Exception, PanicException) as exc:  # polars raises many kinds; all mean
+        # "cannot read this" (a corrupt Parquet page can even panic inside the Rust reader:
+        # PanicException derives from BaseException, found by tests/trust/test_fuzz.py)
         raise InputError(
             f"{src}: expected a readable {kind} file: {type(exc).__name__}: {_first_line(exc)}",
             file=src,
         ) from exc
     return lf
+
+
+def _json_document(src: str) -> bool:
+    """Whether a .json file holds one document (``[{...}, ...]``, as datacontract-cli reads
+    it) rather than JSON lines: its first non-blank character opens an array, or (a single
+    record over several lines) its first line is not a whole JSON value."""
+    if is_url(src):
+        return False
+    with open(src, "rb") as fh:
+        first = fh.readline()
+        while first and not first.strip():
+            first = fh.readline()
+    text = first.lstrip(b"\xef\xbb\xbf").strip()
+    if text.startswith(b"["):
+        return True
+    try:
+        json.loads(text)
+    except ValueError:
+        return True
+    return False
 
 
 def _check_utf8(p: Path, sniff: int = 1 << 16) -> None:
@@ -142,7 +186,7 @@ def read_table(path: str | os.PathLike[str], fmt: str | None = None, **kw: Any) 
     lf = scan(path, fmt, **kw)
     try:
         return lf.collect()
-    except Exception as exc:
+    except (Exception, PanicException) as exc:
         if (problem := read_problem(path, exc)) is not None:
             raise problem from exc
         raise InputError(
@@ -166,7 +210,13 @@ def require_columns(
 
 
 def read_yaml(path: str | os.PathLike[str]) -> Any:
-    """Parse a YAML file; a syntax error names the file, line and column."""
+    """Parse a YAML file; a syntax error names the file, line and column.
+
+    Duplicate keys, alias bombs and ``!!set``/``!!binary`` tags are refused like syntax
+    errors (see :mod:`workbench.yamlsafe`).
+    """
+    from workbench import yamlsafe
+
     p = Path(path)
     if not p.exists():
         raise input_error(p, None, "an existing YAML file")
@@ -175,7 +225,7 @@ def read_yaml(path: str | os.PathLike[str]) -> Any:
     except UnicodeDecodeError as exc:
         raise input_error(p, None, "UTF-8 text") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yamlsafe.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "document"

@@ -43,3 +43,25 @@ def test_cost_to_value_notebook_mid_month_without_shared_split(tmp_path):
     assert m["anomalies_in_month"] == 0 and m["anomalies_count"] == 1
     html = (tmp_path / "out.ipynb").read_text()
     assert "image/svg+xml" in html
+
+
+@pytest.mark.slow
+def test_cost_to_value_notebook_on_a_cloud_export_states_its_choices_and_warnings(tmp_path):
+    import papermill as pm
+
+    ledger = ROOT / "tests" / "fixtures" / "focus" / "focus_1_3_aws.csv.gz"
+    pm.execute_notebook(
+        str(NOTEBOOK), str(tmp_path / "out.ipynb"), kernel_name="python3", progress_bar=False,
+        cwd=str(NOTEBOOK.parent),
+        parameters={"ledger_path": str(ledger), "results_dir": str(tmp_path)})
+    found = json.loads((tmp_path / "cost_to_value.results.json").read_text())
+    assert found["focus_version"] == "1.3" and found["month"] == "2026-05"
+    assert any("Purchase line items carry a non-zero EffectiveCost" in w
+               for w in found["warnings"])
+    page = (tmp_path / "out.ipynb").read_text()
+    # each warning is one line on the page; both choices are stated there in words
+    assert page.count("<li>") >= len(found["warnings"]) > 0
+    assert "looks like FOCUS 1.3" in page
+    assert "spread evenly over its charge period" in page
+    assert "days that hold cost data for that service" in page
+    assert "by FOCUS charge category" in page

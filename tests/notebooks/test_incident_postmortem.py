@@ -61,3 +61,49 @@ def test_incident_postmortem_with_pack_evidence_and_a_portfolio_glob(tmp_path):
     assert len(svgs) == 4
     assert not any(o.get("output_type") == "error" for c in nb["cells"] if c["cell_type"] == "code"
                    for o in c.get("outputs", []))
+
+
+@pytest.mark.slow
+def test_a_service_incident_from_pagerduty_prometheus_and_sloth(tmp_path):
+    """A non-ML incident imported from exports: the page has no ML wording, the budget over SLIs
+    of one afternoon is unknown with its coverage, and the alerts are Sloth's for 28 days."""
+    import sys
+
+    import papermill as pm
+    from click.testing import CliRunner
+
+    from workbench.cli import cli
+
+    sys.path.insert(0, str(ROOT / "tests" / "unit"))
+    import incident_exports as X
+
+    first = X.minute(X.STARTED) - 120
+    prom = X.write_prometheus(tmp_path / "prom", first=first, chunked=False)
+    (tmp_path / "sloth.yaml").write_text(X.SLOTH, encoding="utf-8")
+    records = tmp_path / "records"
+    args = ["incident", "import", "pagerduty", str(X.write_pagerduty(tmp_path / "pd")), "--out",
+            str(records), "--started", X.STARTED.isoformat(), "--mitigated",
+            X.MITIGATED.isoformat(), "--slos", str(tmp_path / "sloth.yaml")]
+    args += [a for k, fs in prom.items() for f in fs for a in ("--prometheus", f"{k}={f}")]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    (records / "sloth.yaml").write_text(X.SLOTH, encoding="utf-8")  # beside the records
+    pm.execute_notebook(
+        str(NOTEBOOK), str(tmp_path / "out.ipynb"), kernel_name="python3", progress_bar=False,
+        cwd=str(NOTEBOOK.parent),
+        parameters={"record_path": str(records / "PD-4821.yaml"), "slo_period": "28d",
+                    "portfolio_source": str(records), "as_of": "2026-07-01T00:00:00+00:00",
+                    "results_dir": str(tmp_path)})
+    found = json.loads((tmp_path / "incident_postmortem.results.json").read_text())
+    m = found["metrics"]
+    assert m["error_budget_consumed_pct"] is None and m["portfolio_incidents"] == 1
+    assert found["error_budget"]["availability"]["coverage"] == pytest.approx(
+        (X.MINUTES - first) / X.MINUTES)
+    nb = json.loads((tmp_path / "out.ipynb").read_text())
+    outputs = " ".join(
+        "".join(o.get("data", {}).get("text/html", ""))
+        for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []))
+    assert "unknown" in outputs and "13.44x" in outputs and "14.4x" not in outputs
+    prose = outputs.split("<svg")[0].lower()
+    assert "drift" not in prose and " model" not in prose and "credit" not in prose
+    assert not any(o.get("output_type") == "error" for c in nb["cells"] if c["cell_type"] == "code"
+                   for o in c.get("outputs", []))

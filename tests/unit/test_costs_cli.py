@@ -75,7 +75,8 @@ def test_non_numeric_cost(tmp_path, side_files):
     ledger = tmp_path / "ledger.csv"
     ledger.write_text("\n".join([HEADER, _row(1), _row(2, "n/a")]) + "\n")
     line = _one_error_line(_run(ledger, side_files))
-    assert str(ledger) in line and "BilledCost" in line and "numeric" in line
+    # EffectiveCost is the column summed; BilledCost is not read unless --cost-column says
+    assert str(ledger) in line and "EffectiveCost" in line and "number" in line
 
 
 def test_mixed_currencies_without_rates(tmp_path, side_files):
@@ -118,7 +119,7 @@ def test_non_numeric_cost_deep_in_a_large_file(tmp_path, side_files):
     rows = [_row(1 + i % 20) for i in range(12_000)] + [_row(3, "n/a")]
     ledger.write_text("\n".join([HEADER, *rows]) + "\n")
     line = _one_error_line(_run(ledger, side_files))
-    assert str(ledger) in line and "BilledCost" in line and "'n/a'" in line
+    assert str(ledger) in line and "EffectiveCost" in line and "'n/a'" in line
 
 
 def test_unparseable_usage_date(tmp_path, side_files):

@@ -68,8 +68,8 @@ def test_modes_differ_only_for_chisquare_columns() -> None:
             "flag": rng.choice(["y", "n"], 400),
         }
     )
-    ev = {c.column: c for c in compute(cur, ref, methods="evidently").columns}
-    ca = {c.column: c for c in compute(cur, ref, methods="calibrated").columns}
+    ev = {c.column: c for c in compute(current=cur, reference=ref, methods="evidently").columns}
+    ca = {c.column: c for c in compute(current=cur, reference=ref, methods="calibrated").columns}
     assert ev["cat"].method == ca["cat"].method == "chisquare"
     assert ev["cat"].statistic < ca["cat"].statistic  # evidently's p-value is smaller
     for col in ("x", "flag"):

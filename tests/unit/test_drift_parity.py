@@ -65,8 +65,8 @@ def assert_parity(
 ) -> dict:
     expected, dataset = run_evidently(cur, ref, **(preset or {}))
     ours = compute(
-        pl.from_pandas(cur),
-        pl.from_pandas(ref),
+        current=pl.from_pandas(cur),
+        reference=pl.from_pandas(ref),
         methods="evidently",
         method={c: method for c, v in expected.items() if v[0] == method} if method else None,
     )

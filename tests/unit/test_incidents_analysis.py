@@ -34,9 +34,24 @@ SLO = incidents.SLOSpec.model_validate({
     "latency": {"percentile": "p95", "threshold_ms": 500, "target": 0.9}})
 
 
+# The 120 SLI minutes cover 1/12 of the 1-day SLO window: the window's totals are given (all
+# traffic of the day was in those two hours), else the budget is unknown.
+TOTALS = {"requests": 12_000, "errors": 60}
+
+
 def _result(**kw) -> incidents.IncidentResult:
     rec = incidents.validate_record(VALID)
+    kw.setdefault("window_totals", TOTALS)
     return incidents.analyze(rec, as_of=AS_OF, slis=_slis(), slo=SLO, **kw)
+
+
+def test_budget_unknown_when_the_slis_do_not_cover_the_window():
+    res = _result(window_totals=None)
+    for sli in ("availability", "latency"):
+        b = res.budget[sli]
+        assert b["consumed_by_incident_pct"] is None and b["remaining_pct"] is None
+        assert b["coverage"] == pytest.approx(120 / 1440)
+    assert "unknown" in res.headline and res.status == "warn"
 
 
 def test_durations_impact_and_budget_hand_computed():
@@ -51,9 +66,9 @@ def test_durations_impact_and_budget_hand_computed():
     # Availability budget of the window (all 120 minutes): 1 % x 12,000 = 120 failures.
     assert m["error_budget_consumed_pct"] == pytest.approx(50.0)
     assert m["error_budget_remaining_pct"] == pytest.approx(50.0)
-    # Latency budget: 10 % of 120 minutes = 12 bad minutes; the incident had 10.
-    assert m["latency_budget_consumed_pct"] == pytest.approx(100 * 10 / 12)
-    assert m["latency_budget_remaining_pct"] == pytest.approx(100 - 100 * 10 / 12)
+    # Latency: window totals cover availability only; the latency budget stays unknown.
+    assert m["latency_budget_consumed_pct"] is None
+    assert _result(window_totals=None).metrics["latency_budget_consumed_pct"] is None
     # A1 (due 2026-01-10, open) is overdue on 2026-01-15; A2 is done.
     assert (m["open_action_items"], m["overdue_action_items"]) == (1, 1)
 
@@ -145,7 +160,8 @@ def test_portfolio_counts_and_overdue():
                              "median_ttr_minutes").rows() == [("2026-01", 1, 20.0, 45.0),
                                                                ("2026-02", 1, 10.0, 120.0)]
     assert dict(p.by_category.rows()) == {"data drift": 2, "bad deploy": 1}
-    assert dict(p.by_severity.rows()) == {"SEV1": 1, "SEV2": 1, "SEV3": 0, "SEV4": 0}
+    # Only the severities in use (a P1-P5 team would otherwise see four empty SEV rows).
+    assert dict(p.by_severity.rows()) == {"SEV1": 1, "SEV2": 1}
     assert p.overdue.select("incident", "id", "days_overdue").rows() == [("INC-1", "A1", 50)]
     assert p.metrics["portfolio_incidents"] == 2
 

@@ -58,7 +58,7 @@ def test_every_problem_is_reported_with_its_field_path():
     problems = _problems(data)
     text = "\n".join(problems)
     assert all(p.startswith("inc.yaml: ") for p in problems)
-    assert "severity: expected one of SEV1, SEV2, SEV3 or SEV4" in text
+    assert "severity: expected one of SEV1, SEV2, SEV3, SEV4, P1, P2, P3, P4, P5" in text
     assert "detected_at: expected at or after started_at" in text
     assert "contributing_factors[0].category: expected one of data drift" in text
     assert "action_items[2].due: expected an ISO 8601 date, got 'soon'" in text

@@ -62,25 +62,27 @@ def test_multiwindow_alerts_first_firing_hand_computed():
     assert fast.first_fired_at == T0 + timedelta(minutes=78)
     assert fast.minutes_vs_detection == pytest.approx(-12.0)
     assert fast.firing_minutes == 120 - 77
-    # Slow page: only 2 h of data, so the 6h window holds rows 0..i:
-    # 50 * (i - 59) / (100 * (i + 1)) / 0.01 >= 6 first at i = 68 (6.52; i = 67 gives 5.88).
-    assert slow.first_fired_at == T0 + timedelta(minutes=69)
-    assert slow.minutes_vs_detection == pytest.approx(-21.0)
+    # Slow page: only 2 h of data, so the 6h window is never covered: unknown, not a burn
+    # rate over the 2 h there are (which would fire at row 68, 01:09, too early).
+    assert slow.first_fired_at is None and slow.outcome == "unknown"
+    assert slow.unknown_minutes == 120
 
 
 def test_alert_does_not_fire_when_short_window_has_recovered():
-    # 40 bad minutes then 20 clean ones: the 1h burn stays high but the 5m burn drops to 0,
-    # so the fast page stops firing after the recovery (the point of the short window).
-    frame = _slis([50] * 40 + [0] * 20)
+    # An hour clean, 40 bad minutes, 20 clean ones: the 1h burn stays high but the 5m burn
+    # drops to 0, so the fast page stops firing after the recovery (the point of the short
+    # window).
+    frame = _slis([0] * 60 + [50] * 40 + [0] * 20)
     slo = _slo_spec()
     rates = incidents.burn_rates(frame, slo)
-    (fast, _slow) = incidents.alert_firings(rates, slo, T0, T0 + timedelta(hours=1), None)
-    late = rates.filter(pl.col("at") == T0 + timedelta(minutes=60)).row(0, named=True)
+    (fast, _slow) = incidents.alert_firings(rates, slo, T0, T0 + timedelta(hours=2), None)
+    late = rates.filter(pl.col("at") == T0 + timedelta(minutes=120)).row(0, named=True)
     assert late["avail_1h"] == pytest.approx(2000 / 6000 / 0.01)
     assert late["avail_5m"] == 0.0
-    # Fires from row 0 (1h = 5m = 50x) and on while the 5m window still holds enough bad
-    # minutes: row 42 has 2 of 5 (20x), row 43 only 1 of 5 (10x < 14.4): rows 0..42.
-    assert fast.firing_minutes == 43
+    # 1h burn = bad minutes x 50 / 6,000 / 1 %: >= 14.4 from 18 bad minutes (row 77); the 5m
+    # window still holds enough bad minutes at row 102 (2 of 5, 20x), not at row 103 (10x).
+    assert fast.first_fired_at == T0 + timedelta(minutes=78)
+    assert fast.firing_minutes == 102 - 77 + 1
 
 
 def test_latency_burn_rate_counts_bad_minutes():

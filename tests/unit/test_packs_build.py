@@ -121,7 +121,8 @@ def test_manifest_records_what_produced_the_version(builds):
     assert len(alpha["source_sha256"]) == 64 and alpha["status"] == "ok"
     assert m["gates"][0]["observed"] == 5 and m["gates"][0]["status"] == "passed"
     assert m["environment"]["packages"]["papermill"]
-    assert set(m["git"]) == {"commit", "dirty"}
+    # the spec is in a temp folder, the notebooks in this repository: their commit is recorded
+    assert {"commit", "dirty"} <= set(m["git"]) and m["git"]["commit"]
     summary = json.loads((version / "review_summary.results.json").read_text())
     assert summary["verdict"] == "go" and summary["metrics"]["gates_failed"] == 0
 

@@ -69,4 +69,4 @@ def test_all_passing_is_go_unless_a_notebook_is_missing():
     ok = evaluate_gates([gate("rows", ">", 1)], RESULTS)
     assert verdict(ok) == "go"
     assert verdict(ok, missing_notebooks=["drift"]) == "hold"
-    assert verdict([]) == "go"
+    assert verdict([]) == "hold"  # no gates: nothing was agreed, so nothing says go

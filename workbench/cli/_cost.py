@@ -28,7 +28,7 @@ def _table(result) -> str:
              "forecast %", "on budget")
     rows = [[render.fmt(r[c]) if not isinstance(r[c], float) else f"{r[c]:,.2f}" for c in cols]
             for r in result.models.iter_rows(named=True)]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(heads)]
     line = "  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True))
     out = [f"{result.headline}", "", line, "-" * len(line)]
     out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
@@ -36,6 +36,7 @@ def _table(result) -> str:
     out += ["", f"total cost {alloc['total_cost']:,.2f} {result.currency}; unallocated share "
                 f"{alloc['unallocated_share']:.1%}; tag coverage {alloc['tag_coverage']:.1%}; "
                 f"credits {alloc['credits']:,.2f}"]
+    out += [f"warning: {w}" for w in result.warnings]
     for a in result.anomalies.iter_rows(named=True):
         out.append(f"anomaly: {a['date']} {a['service']} cost {a['cost']:,.2f} "
                    f"(median {a['median']:,.2f}, score {a['score']:.1f})")
@@ -61,17 +62,29 @@ def _table(result) -> str:
               help="Split cost tagged model=shared across models by predictions served.")
 @click.option("--split-untagged/--keep-untagged", default=False, show_default=True,
               help="Split cost without a model tag across models by predictions served.")
+@click.option("--model-tag", default="model", show_default=True,
+              help="Tag key that names the model.")
+@click.option("--stage-tag", default="stage", show_default=True,
+              help="Tag key that names the lifecycle stage.")
+@click.option("--version-tag", default="version", show_default=True,
+              help="Tag key that names the model version.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 def command(ledger: Path, usage: Path, value: Path, budgets: Path, rates: Path | None,
             currency: str | None, month: str | None, as_of: str | None, cost_column: str,
-            split_shared: bool, split_untagged: bool, fmt: str) -> None:
-    """Cost per model and stage from a FOCUS LEDGER, against usage, value and budgets."""
+            split_shared: bool, split_untagged: bool, model_tag: str, stage_tag: str,
+            version_tag: str, fmt: str) -> None:
+    """Cost per model and stage from a FOCUS LEDGER, against usage, value and budgets.
+
+    LEDGER: a FOCUS export: a .csv, .csv.gz or .parquet file, a folder of part files or a
+    quoted glob ("exports/*.parquet").
+    """
     from workbench import costs
     from workbench.io import dumps_json
 
     rules = costs.AllocationRules(split_shared=split_shared, split_untagged=split_untagged,
-                                  cost_column=cost_column)
+                                  cost_column=cost_column, model_tag=model_tag,
+                                  stage_tag=stage_tag, version_tag=version_tag)
     result = costs.compute(ledger, usage, value, budgets, rates=rates, month=month,
                            as_of=_parse_day(as_of), currency=currency, rules=rules)
     click.echo(dumps_json(result.to_dict()) if fmt == "json" else _table(result), nl=fmt != "json")

@@ -112,12 +112,20 @@ def command(
 ) -> None:
     """Compare CURRENT with REFERENCE (CSV, Parquet or JSON lines), column by column."""
     from workbench.drift import compute
-    from workbench.io import dumps_json
+    from workbench.drift._columns import check_drift_columns
+    from workbench.io import dumps_json, scan
 
     cols = names(columns) or None
+    # named columns are checked first so the error names the option the user typed
+    check_drift_columns(
+        scan(current), scan(reference), current, reference,
+        prediction=names(prediction), label=names(label), key_features=names(key_features),
+        timestamp=timestamp, names={"prediction": "--prediction", "label": "--label",
+                                    "key_features": "--key-features", "timestamp": "--timestamp"},
+    )
     result = compute(
-        current,
-        reference,
+        current=current,
+        reference=reference,
         columns=cols,
         drift_share=drift_share,
         methods=methods,

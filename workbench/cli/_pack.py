@@ -4,7 +4,8 @@
 gets only the path of the new version's index.html, so ``$(workbench pack build ...)``
 captures it. Exit codes: 0 ok; 1 a no-go gate with ``--fail-on-gate``; 2 unusable spec or
 input; 3 a notebook failed (the version is still published, status failed, and
-``latest`` does not move). ``pack pdf`` exits 4 when Chromium or the pdf extra is missing.
+``latest`` does not move); 4 the environment failed (disk full, permission denied; for
+``pack pdf``, Chromium or the pdf extra is missing).
 """
 
 from __future__ import annotations
@@ -42,7 +43,17 @@ _out_option = click.option(
     help="Notebooks run at once (default: number of CPU cores).",
 )
 @click.option("--fail-on-gate", is_flag=True, help="Exit 1 when the verdict is no-go.")
-def build_cmd(spec: Path, out_dir: Path, jobs: int | None, fail_on_gate: bool) -> None:
+@click.option(
+    "--sign-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="WORKBENCH_SIGN_KEY",
+    default=None,
+    help="Ed25519 private key (PEM) to sign the manifest with (env WORKBENCH_SIGN_KEY); "
+    "make one with `workbench pack keygen`.",
+)
+def build_cmd(
+    spec: Path, out_dir: Path, jobs: int | None, fail_on_gate: bool, sign_key: Path | None
+) -> None:
     """Execute SPEC's notebooks into a new version under OUT/<pack>/.
 
     Prints one progress line per notebook on stderr and the new front page's path on
@@ -54,13 +65,14 @@ def build_cmd(spec: Path, out_dir: Path, jobs: int | None, fail_on_gate: bool) -
       1  verdict no-go and --fail-on-gate
       2  unusable spec or input (one line naming the file and field)
       3  a notebook failed: the version is published as failed, latest does not move
+      4  the environment failed (disk full, permission denied): one line
     """
     from workbench.packs.build import build
 
     def say(line: str) -> None:
         click.echo(line, err=True)
 
-    result = build(spec, out_dir, jobs=jobs, progress=say)
+    result = build(spec, out_dir, jobs=jobs, progress=say, sign_key=sign_key)
     say(
         f"pack {result.pack} {result.version}: {result.status}, verdict {result.verdict}, "
         f"{result.duration_s:.1f} s"
@@ -71,6 +83,11 @@ def build_cmd(spec: Path, out_dir: Path, jobs: int | None, fail_on_gate: bool) -
         raise NotebookFailed(
             f"pack {result.pack}: notebook(s) failed: {names}; "
             f"see {result.index_html} (latest not moved)"
+        )
+    if result.withheld:
+        raise NotebookFailed(
+            f"pack {result.pack}: withheld {', '.join(result.withheld)[:200]} (a secret could "
+            f"not be scrubbed from it); see {result.index_html} (latest not moved)"
         )
     if fail_on_gate and result.verdict == "no-go":
         raise CheckFailed(f"pack {result.pack}: verdict no-go; see {result.index_html}")
@@ -101,12 +118,40 @@ def list_cmd(out_dir: Path) -> None:
 
 @command.command("verify")
 @click.argument("version_dir", type=click.Path(path_type=Path))
-def verify_cmd(version_dir: Path) -> None:
-    """Recompute every hash of a published version; exit 1 naming the first bad file."""
-    from workbench.packs.verify import verify
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Ed25519 public key (PEM) the pack must be signed with: proves who built it.",
+)
+def verify_cmd(version_dir: Path, key_path: Path | None) -> None:
+    """Recompute every hash of a published version; exit 1 naming the first bad file.
 
-    manifest = verify(version_dir)
-    click.echo(f"{version_dir}: ok ({len(manifest['outputs'])} files match manifest.json)")
+    Without --key this proves integrity only (nothing changed by accident since the
+    manifest was written); with --key it also proves the holder of the matching private
+    key built it and nothing was added, removed or changed since.
+    """
+    from workbench.packs.sign import load_public_key
+    from workbench.packs.verify import verify_version
+
+    key = load_public_key(key_path) if key_path is not None else None
+    click.echo(verify_version(version_dir, key).summary(version_dir))
+
+
+@command.command("keygen")
+@click.argument("private_key", type=click.Path(dir_okay=False, path_type=Path))
+def keygen_cmd(private_key: Path) -> None:
+    """Make an Ed25519 key pair: PRIVATE_KEY (mode 0600) and PRIVATE_KEY.pub.
+
+    Keep the private key with the scheduler that builds packs (`pack build --sign-key`);
+    give the .pub file to whoever verifies them (`pack verify --key`).
+    """
+    from workbench.packs.sign import generate_keypair
+
+    public = private_key.with_name(private_key.name + ".pub")
+    fp = generate_keypair(private_key, public)
+    click.echo(f"private key: {private_key}\npublic key:  {public}\nfingerprint: {fp}")
 
 
 @command.command("pdf")
@@ -156,3 +201,59 @@ def release_cmd(version_dir: Path) -> None:
 
     released = release(version_dir)
     click.echo(f"{version_dir}: {'released' if released else 'was not held'}")
+
+
+# --- bring your own model: a starter spec, and what gates can read ----------------------
+
+
+@command.command("init")
+@click.option("--reference", required=True, help="Reference data (what the model learned on).")
+@click.option("--current", required=True, help="Current data (what the model scores now).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the spec (YAML).")
+@click.option("--contract", default=None, help="ODCS contract of the current data.")
+@click.option("--prediction", default=None, help="Comma-separated prediction columns.")
+@click.option("--label", default=None, help="Comma-separated label columns.")
+@click.option("--timestamp", default=None, help="Timestamp column of the current data.")
+@click.option("--key-features", default=None, help="Comma-separated features a gate watches.")
+@click.option("--exclude", default=None, help="Comma-separated columns never compared.")
+@click.option("--costs", default=None, help="FOCUS cost export (needs --usage --value --budgets).")
+@click.option("--usage", default=None, help="Predictions per model and day (CSV/Parquet).")
+@click.option("--value", default=None, help="Business value per model and day.")
+@click.option("--budgets", default=None, help="Budget per model and month.")
+@click.option("--incident", default=None, help="Incident record (YAML) for a postmortem.")
+@click.option("--name", default=None, help="Pack name (default: from --out).")
+@click.option("--title", default=None, help="Pack title.")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+def init_cmd(reference: str, current: str, out: str, contract: str | None,
+             prediction: str | None, label: str | None, timestamp: str | None,
+             key_features: str | None, exclude: str | None, costs: str | None,
+             usage: str | None, value: str | None, budgets: str | None,
+             incident: str | None, name: str | None, title: str | None, force: bool) -> None:
+    """Write a starter pack spec for your own model's files; it builds as written.
+
+    Every named column is checked against both data files (exit 2 naming it). Then run
+    `workbench pack build OUT`.
+    """
+    from workbench.cli import names
+    from workbench.packs.starter import StarterInputs, write_starter
+
+    path = write_starter(StarterInputs(
+        reference=reference, current=current, out=out, contract=contract,
+        prediction=names(prediction), label=names(label), timestamp=timestamp or None,
+        key_features=names(key_features), exclude=names(exclude), costs=costs, usage=usage,
+        value=value, budgets=budgets, incident=incident, name=name, title=title,
+    ), force=force)
+    click.echo(f"wrote {path}; build it with: workbench pack build {path}", err=True)
+    click.echo(str(path))
+
+
+@command.command("metrics")
+@click.argument("notebook", required=False)
+def metrics_cmd(notebook: str | None) -> None:
+    """Print the metrics gates can read: of NOTEBOOK (a name such as drift, or an
+    .ipynb path), or of every notebook. The full reference is notebooks/REFERENCE.md."""
+    from workbench.packs.reference import metrics_text, notebooks, resolve_notebook
+
+    paths = [resolve_notebook(notebook)] if notebook else notebooks()
+    click.echo("\n\n".join(metrics_text(p) for p in paths))

@@ -9,8 +9,9 @@ values never fail a value rule; ``required``/``nullValues`` are the rules about 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 import polars as pl
@@ -124,7 +125,8 @@ def threshold_of(q: DataQuality) -> Threshold:
 
 def compile_schema(contract: Contract, obj: SchemaObject, data_schema: pl.Schema, *,
                    csv: bool = False, allow_undeclared: bool = True) -> list[CheckDef]:
-    """The checks of one schema object against data with ``data_schema``."""
+    """The checks of one schema object against data with ``data_schema``. ``csv``: the
+    data's format has no type widths (CSV, JSON; see :func:`physical_type_matches`)."""
     name = schema_name(obj, (contract.odcs.schema_ or []).index(obj))
     props = obj.properties or []
     checks: list[CheckDef] = []
@@ -137,33 +139,51 @@ def compile_schema(contract: Contract, obj: SchemaObject, data_schema: pl.Schema
             n += 1
         checks.append(check)
 
-    for prop in props:
-        col = column_name(prop)
-        pname = prop.name or col
-        sensitive = is_sensitive(prop, contract.classifications)
+    for node in property_nodes(props, data_schema, contract.classifications):
+        prop, col, pname, sensitive = node.prop, node.column, node.path, node.sensitive
+        wrap = node.wrap
+        shown = pname if node.nested else col  # the result's column: the nested path
 
         def mk(rule: str, kind: str, expected: Any, *, severity: str = "error",
-               dimension: str | None = None, _p=pname, _c=col, _s=sensitive, **kw: Any) -> CheckDef:
+               dimension: str | None = None, _p=pname, _c=shown, _s=sensitive, _w=wrap,
+               **kw: Any) -> CheckDef:
+            if kw.get("bad") is not None:
+                kw["bad"] = _w(kw["bad"])  # a nested value's rule, as a rule on its row
             return CheckDef(id=f"{name}.{_p}.{rule}", schema=name, column=_c, rule=rule,
                             severity=severity, dimension=dimension or DEFAULT_DIMENSIONS[rule],
                             kind=kind, expected=expected, sensitive=_s, **kw)
 
-        add(mk("present", "meta", "column present", columns=(col,), prop=prop))
-        if col not in present:
+        if node.unsupported:
+            add(mk("present", "unsupported", "field present", severity="info", columns=(col,),
+                   extra={"reason": node.unsupported}))
+            continue
+        add(mk("present", "meta", "field present" if node.nested else "column present",
+               columns=(col,), prop=prop,
+               extra={"present": node.dtype is not None} if node.nested else {}))
+        if node.dtype is None:
             continue  # the other checks of a missing column cannot run; its presence check fails
-        dtype = data_schema[col]
-        if prop.logicalType:
-            add(mk("logicalType", "meta", prop.logicalType, columns=(col,), prop=prop))
+        dtype = node.dtype
+        if prop.logicalType in TEXT_TEMPORAL and csv and dtype == pl.String:
+            # JSON has no date/time types: text that reads as one conforms (row by row)
+            add(mk("logicalType", "row", prop.logicalType, columns=(col,),
+                   bad=node.expr.is_not_null() & TEXT_TEMPORAL[prop.logicalType](
+                       node.expr).is_null()))
+        elif prop.logicalType:
+            add(mk("logicalType", "meta", prop.logicalType, columns=(col,), prop=prop,
+                   extra={"dtype": dtype}))
         if prop.physicalType:
             # a type name workbench does not know is reported (info), never silently skipped
             known = physical_type_matches(prop.physicalType, dtype) is not None
             add(mk("physicalType", "meta", prop.physicalType, columns=(col,), prop=prop,
-                   extra={"csv": csv}, severity="error" if known else "info"))
-        c = pl.col(col)
+                   extra={"csv": csv, "dtype": dtype}, severity="error" if known else "info"))
+        c = node.expr
         if prop.required or prop.primaryKey:
             add(mk("required", "row", "no null values", bad=c.is_null(), columns=(col,)))
-        if prop.unique:
+        if prop.unique and not node.nested:
             add(mk("unique", "dup", "unique values", columns=(col,)))
+        elif prop.unique:
+            add(mk("unique", "unsupported", "unique values", severity="info", columns=(col,),
+                   extra={"reason": "not checked: unique on a nested field"}))
         opts = prop.logicalTypeOptions or {}
         text = _as_text(c, dtype)
         if "pattern" in opts:
@@ -173,11 +193,13 @@ def compile_schema(contract: Contract, obj: SchemaObject, data_schema: pl.Schema
             add(mk("format", "row", opts["format"], bad=_format_bad(c, text, dtype, opts["format"]),
                    columns=(col,)))
         num = _comparable(c, dtype, prop.logicalType)
+        # the dtype the bounds are compared in (times kept as text are compared as times)
+        bound_dtype = pl.Time if prop.logicalType == "time" and dtype == pl.String else dtype
         for rule, cmp in (("minimum", lambda x, v: x < v), ("maximum", lambda x, v: x > v),
                           ("exclusiveMinimum", lambda x, v: x <= v),
                           ("exclusiveMaximum", lambda x, v: x >= v)):
             if rule in opts and opts[rule] is not None and not isinstance(opts[rule], bool):
-                bound = _literal(opts[rule], dtype)
+                bound = _literal(opts[rule], bound_dtype)
                 add(mk(rule, "row", opts[rule], bad=(cmp(num, bound)).fill_null(False),
                        columns=(col,)))
         if opts.get("multipleOf"):
@@ -207,7 +229,8 @@ def compile_schema(contract: Contract, obj: SchemaObject, data_schema: pl.Schema
             add(mk("validValues", "row", values, columns=(col,),
                    bad=(c.is_not_null() & ~_is_in(c, dtype, values)).fill_null(False)))
         for k, q in enumerate(prop.quality or []):
-            check = _quality_check(q, k, name, pname, col, dtype, sensitive)
+            check = _quality_check(q, k, name, pname, shown, dtype, sensitive,
+                                   node=node if node.nested else None)
             if check is not None:
                 add(check)
 
@@ -298,7 +321,9 @@ def _sla_column(obj: SchemaObject, name: str, element: str | None) -> tuple[str,
 
 
 def _quality_check(q: DataQuality, k: int, schema: str, pname: str | None, col: str | None,
-                   dtype: pl.DataType | None, sensitive: bool) -> CheckDef | None:
+                   dtype: pl.DataType | None, sensitive: bool,
+                   node: PropertyNode | None = None) -> CheckDef | None:
+    """``node``: the nested field the rule is on (row metrics are lifted to its row)."""
     kind = q.type or "library"
     if kind == "text":
         return None
@@ -309,7 +334,15 @@ def _quality_check(q: DataQuality, k: int, schema: str, pname: str | None, col: 
     expected = threshold.as_dict(q.unit)
     common = dict(schema=schema, column=col, severity=severity, threshold=threshold,
                   percent=percent, description=q.description, sensitive=sensitive)
-    if kind == "sql":
+    if kind == "custom":  # another engine's rule: shown as not run, never skipped
+        engine = q.engine or "unnamed"
+        return CheckDef(id=f"{where}.{q.id or 'custom'}", rule="custom", dimension=q.dimension
+                        or "accuracy", kind="unsupported", expected={"engine": engine},
+                        extra={"reason": f"not run: a custom rule for engine {engine!r}; "
+                                         "workbench runs library and sql rules"},
+                        columns=(col,) if col else (),
+                        **{**common, "severity": "info"})
+    if kind == "sql" and node is None:
         return CheckDef(id=f"{where}.{q.id or 'sql'}", rule="sql",
                         dimension=q.dimension or "accuracy", kind="sql", expected=expected,
                         query=q.query, columns=(col,) if col else (), **common)
@@ -317,6 +350,11 @@ def _quality_check(q: DataQuality, k: int, schema: str, pname: str | None, col: 
     dim = q.dimension or DEFAULT_DIMENSIONS.get(metric, "accuracy")
     cid = f"{where}.{q.id or metric}"
     args = q.arguments or {}
+    if node is not None and (kind == "sql" or metric in {"rowCount", "duplicateValues"}):
+        return CheckDef(id=f"{where}.{q.id or metric or kind}", rule=metric or kind,
+                        dimension=dim, kind="unsupported", expected=expected,
+                        columns=(node.column,), extra={"reason": f"not checked: "
+                        f"{metric or kind} on a nested field"}, **{**common, "severity": "info"})
     if metric == "rowCount":
         return CheckDef(id=cid, rule=metric, dimension=dim, kind="rows", expected=expected,
                         **common)
@@ -325,7 +363,7 @@ def _quality_check(q: DataQuality, k: int, schema: str, pname: str | None, col: 
         return CheckDef(id=cid, rule=metric, dimension=dim, kind="dup", expected=expected,
                         columns=cols, **common)
     assert col is not None and dtype is not None
-    c = pl.col(col)
+    c = node.expr if node is not None else pl.col(col)
     if metric == "nullValues":
         bad = c.is_null()
     elif metric == "missingValues":
@@ -344,8 +382,100 @@ def _quality_check(q: DataQuality, k: int, schema: str, pname: str | None, col: 
         missing = [v for v in args.get("missingValues") or [] if v is not None]
         not_missing = c.is_not_null() & (~_is_in(c, dtype, missing) if missing else pl.lit(True))
         bad = not_missing & ~valid.fill_null(False)
+    bad = bad.fill_null(False)
     return CheckDef(id=cid, rule=metric, dimension=dim, kind="row", expected=expected,
-                    bad=bad.fill_null(False), columns=(col,), **common)
+                    bad=node.wrap(bad) if node is not None else bad,
+                    columns=(node.column if node is not None else col,), **common)
+
+
+# --- nested properties ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PropertyNode:
+    """A property at any depth, and how its values are reached in the data.
+
+    ``expr`` is the value (``pl.col("customer")``, ``….struct.field("email")``, or
+    ``pl.element()`` for the items of a list); ``wrap`` turns a per-value "bad" expression
+    into a per-row one: a row fails when its nested value fails (for list items: when any
+    item fails); a missing parent object is not a failure of its fields.
+    """
+
+    prop: SchemaProperty
+    path: str                       # customer.email, tags[], lines[].sku
+    column: str                     # the top-level data column it lives in
+    expr: pl.Expr
+    dtype: pl.DataType | None       # None: absent from the data
+    wrap: Callable[[pl.Expr], pl.Expr]
+    sensitive: bool = False
+    nested: bool = False
+    unsupported: str | None = None  # why it cannot be checked (an info check says so)
+
+
+def property_nodes(props: list[SchemaProperty], data_schema: pl.Schema,
+                   classifications: Iterable[str] = ()) -> Iterator[PropertyNode]:
+    """Every property of a schema object, nested ones right after their parent."""
+    wanted = frozenset(classifications)
+    for prop in props:
+        col = column_name(prop)
+        node = PropertyNode(prop, prop.name or col, col, pl.col(col), data_schema.get(col),
+                            _same, is_sensitive(prop, wanted))
+        yield node
+        yield from _children(node, wanted)
+
+
+def _same(bad: pl.Expr) -> pl.Expr:
+    return bad
+
+
+def _children(node: PropertyNode, wanted: frozenset[str]) -> Iterator[PropertyNode]:
+    prop, dtype = node.prop, node.dtype
+    if dtype is None:
+        return  # the parent's presence check fails; its fields cannot be looked for
+    for child in prop.properties or []:
+        name = column_name(child)
+        path = f"{node.path}.{child.name or name}"
+        sensitive = node.sensitive or is_sensitive(child, wanted)
+        if not isinstance(dtype, pl.Struct):
+            yield PropertyNode(child, path, node.column, node.expr, None, node.wrap, sensitive,
+                               True, f"not checked: {node.path} is {dtype} in the data, not a "
+                               "struct (nested fields are read from Parquet or JSON)")
+            continue
+        fields = {f.name: f.dtype for f in dtype.fields}
+
+        def wrap(bad: pl.Expr, _parent: pl.Expr = node.expr,
+                 _outer: Callable[[pl.Expr], pl.Expr] = node.wrap) -> pl.Expr:
+            return _outer(_parent.is_not_null() & bad.fill_null(False))
+
+        sub = PropertyNode(child, path, node.column, node.expr.struct.field(name),
+                           fields.get(name), wrap, sensitive, True)
+        yield sub
+        yield from _children(sub, wanted)
+    mapping = getattr(prop, "map", None)
+    for part in ("key", "value"):
+        element = getattr(mapping, part, None) if mapping is not None else None
+        if element is not None:  # ODCS 3.2 maps: stored differently by every format
+            yield PropertyNode(element, f"{node.path}{{{part}}}", node.column, node.expr, None,
+                               node.wrap, node.sensitive or is_sensitive(element, wanted), True,
+                               f"not checked: the rules of a map's {part}s")
+    item = prop.items
+    if item is not None:
+        path = f"{node.path}[]"
+        sensitive = node.sensitive or is_sensitive(item, wanted)
+        if not isinstance(dtype, pl.List | pl.Array):
+            yield PropertyNode(item, path, node.column, node.expr, None, node.wrap, sensitive,
+                               True, f"not checked: {node.path} is {dtype} in the data, not a "
+                               "list (arrays are read from Parquet or JSON)")
+            return
+        values = node.expr if isinstance(dtype, pl.List) else node.expr.arr.to_list()
+
+        def wrap_items(bad: pl.Expr, _values: pl.Expr = values,
+                       _outer: Callable[[pl.Expr], pl.Expr] = node.wrap) -> pl.Expr:
+            return _outer(_values.list.eval(bad.fill_null(False)).list.any().fill_null(False))
+
+        sub = PropertyNode(item, path, node.column, pl.element(), dtype.inner, wrap_items,
+                           sensitive, True)
+        yield sub
+        yield from _children(sub, wanted)
 
 
 # --- expression helpers ------------------------------------------------------------------
@@ -376,6 +506,8 @@ def _text(v: Any) -> str:
 def _comparable(c: pl.Expr, dtype: pl.DataType, logical: str | None) -> pl.Expr:
     if dtype.is_numeric() or dtype.is_temporal():
         return c
+    if logical == "time" and dtype == pl.String:  # times kept as text (CSV, JSON)
+        return c.str.to_time(strict=False)
     if logical in {"number", "integer"} or dtype == pl.String:
         return c.cast(pl.Float64, strict=False)
     return c
@@ -395,7 +527,21 @@ def _literal(value: Any, dtype: pl.DataType) -> Any:
         return pl.lit(ts).cast(dtype)
     if dtype == pl.Date and isinstance(value, str):
         return pl.lit(date.fromisoformat(value[:10]))
+    if dtype == pl.Time:
+        return pl.lit(_time_of(value), dtype=pl.Time)
     return value
+
+
+def _time_of(value: Any) -> time:
+    """A ``time`` bound: ISO text (``"08:30:00"``), a time, or a number of seconds since
+    midnight (YAML 1.1 reads an unquoted ``08:30:00`` as the sexagesimal number 30600)."""
+    if isinstance(value, time):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 86400:
+        whole = int(value)
+        return time(whole // 3600, whole // 60 % 60, whole % 60,
+                    round((value - whole) * 1_000_000))
+    return time.fromisoformat(str(value))
 
 
 def _format_bad(c: pl.Expr, text: pl.Expr, dtype: pl.DataType, fmt: str) -> pl.Expr:
@@ -410,6 +556,13 @@ def _format_bad(c: pl.Expr, text: pl.Expr, dtype: pl.DataType, fmt: str) -> pl.E
 
 
 # --- type conformance --------------------------------------------------------------------
+
+# how text is read as a date, time or timestamp where the file format has no such types
+TEXT_TEMPORAL: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "date": lambda c: c.str.to_date(strict=False),
+    "time": lambda c: c.str.to_time(strict=False),
+    "timestamp": lambda c: c.str.to_datetime(strict=False, time_zone="UTC"),
+}
 
 LOGICAL_TYPES = {
     "string": lambda d: d in (pl.String, pl.Categorical) or isinstance(d, pl.Enum | pl.Categorical),
@@ -441,7 +594,8 @@ _STRINGS = {"string", "varchar", "text", "char", "nvarchar", "nchar", "utf8", "l
 def physical_type_matches(expected: str, dtype: pl.DataType, *, csv: bool = False) -> bool | None:
     """Whether ``dtype`` is the declared physical type; None when the name is not known.
 
-    CSV files store no types, so there only the family (text, integer, number, ...) counts.
+    ``csv``: the data comes from a format without type widths (CSV, JSON, JSON lines),
+    so only the family (text, integer, number, ...) counts; Parquet and frames keep theirs.
     """
     raw = expected.strip().lower()
     base = re.sub(r"\s*\(.*\)\s*$", "", raw)

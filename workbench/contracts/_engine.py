@@ -8,7 +8,7 @@ is computed from that in memory. Type and presence checks read only the schema.
 Pass 2 (only when something failed) reads, by position, the first ``sample_rows`` failing
 rows of each failed check and the rows whose key hash repeats, with only the columns shown
 (sensitive ones masked); duplicates are grouped exactly on those rows.
-SQL rules run in DuckDB over the same file (``read_parquet``/``read_csv``) or the frame.
+SQL rules run in a locked DuckDB sandbox (``_sql``) over the same data, registered from Python.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 
 from workbench import io
+from workbench.contracts import _sql
 from workbench.contracts._compile import (
     LOGICAL_TYPES,
     CheckDef,
@@ -179,7 +180,8 @@ def _open(contract: Contract, obj: Any, sname: str, data: DataLike | None
         overrides = {column_name(p): pl.String for p in obj.properties or []
                      if p.logicalType == "string"}
     lf = io.scan(path, kind, schema_overrides=overrides)
-    return lf, str(path), (kind, str(path)), kind == "csv"
+    # CSV and JSON store no type widths (an integer is an integer): only the family counts
+    return lf, str(path), (kind, str(path)), kind in {"csv", "ndjson", "json"}
 
 
 # --- evaluation ------------------------------------------------------------------------------
@@ -219,12 +221,12 @@ def _evaluate(d: CheckDef, i: int, first: dict[str, Any], rows: int, data_schema
 
 def _meta(d: CheckDef, data_schema: pl.Schema) -> dict[str, Any]:
     if d.rule == "present":
-        ok = d.columns[0] in data_schema
+        ok = d.extra.get("present", d.columns[0] in data_schema)  # nested: found at compile
         return {"observed": "present" if ok else "missing", "passed": ok}
     if d.rule == "undeclared":
         extra = d.extra["undeclared"]
         return {"observed": extra, "passed": not extra, "failed_rows": None}
-    dtype = data_schema[d.columns[0]]
+    dtype = d.extra["dtype"] if "dtype" in d.extra else data_schema[d.columns[0]]
     if d.rule == "logicalType":
         ok = LOGICAL_TYPES[d.expected](dtype)
         return {"observed": str(dtype), "passed": bool(ok)}
@@ -266,44 +268,36 @@ _PLACEHOLDER = re.compile(r"\$?\{(model|table|object|schema|column|property|fiel
 
 def _run_sql(sql_defs: list[tuple[int, CheckDef]], results: list[dict[str, Any]], source: Any,
              lf: pl.LazyFrame, obj: Any, sname: str, sensitive: set[str]) -> None:
-    import duckdb
-
-    con = duckdb.connect()
+    # in a sandbox (contracts/_sql.py): the data registered from Python, nothing else reachable
+    limits = _sql.SqlLimits.from_env()
+    names = {n for n in (sname, obj.physicalName, obj.name) if n}
+    table = obj.physicalName or sname
+    con = _sql.sandbox(dict.fromkeys(names, _sql.table_for(source, lf)), limits)
     try:
-        names = {n for n in (sname, obj.physicalName, obj.name) if n}
-        table = obj.physicalName or sname
-        if isinstance(source, tuple) and not io.is_url(source[1]):
-            kind, path = source
-            reader = "read_parquet" if kind == "parquet" else (
-                "read_csv_auto" if kind == "csv" else "read_json_auto")
-            if os.path.isdir(path):
-                path = os.path.join(path, "**", "*.parquet")
-            literal = "'" + path.replace("'", "''") + "'"
-            for n in names:
-                con.execute(f'CREATE VIEW "{n}" AS SELECT * FROM {reader}({literal})')
-        else:
-            frame = source if isinstance(source, pl.DataFrame) else lf.collect()
-            arrow = frame.to_arrow()
-            for n in names:
-                con.register(n, arrow)
         for i, d in sql_defs:
             query = _PLACEHOLDER.sub(
                 lambda m, _d=d: f'"{table}"' if m.group(1) in {"model", "table", "object", "schema"}
                 else f'"{_d.column}"', d.query or "")
-            try:
-                row = con.execute(query).fetchone()
-                value = row[0] if row else None
-            except Exception as exc:
-                results[i].update(observed={"error": _line(exc)}, passed=False)
+            value, error = _sql.scalar(con, query, limits, sensitive)
+            if error is not None:
+                # a rule that could not run is never a pass, whatever severity it declares
+                # (a hostile rule marked "warning" must not leave the verdict green)
+                results[i].update(observed={"error": error}, passed=False, severity="error")
                 continue
             if hasattr(value, "item"):
                 value = value.item()
             if hasattr(value, "__float__") and not isinstance(value, int | float | bool):
                 value = float(value)  # Decimal
-            passed = d.threshold.passes(value) if value is not None else False
+            try:
+                passed = d.threshold.passes(value) if value is not None else False
+            except TypeError:  # a text (or date) value against a numeric bound
+                results[i].update(observed={"error": f"expected a value comparable with "
+                                            f"{d.expected}, got {type(value).__name__}"},
+                                  passed=False, severity="error")
+                continue
             if isinstance(value, str) and any(c in query for c in sensitive):
                 value = MASK  # a query may select a sensitive value; never show it
-            results[i].update(observed=value, passed=passed)
+            results[i].update(observed=_sql.shown(value), passed=passed)
     finally:
         con.close()
 

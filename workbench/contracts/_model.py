@@ -8,7 +8,9 @@ Validation happens in three layers, and every problem found becomes one line of 
 2. the package's pydantic model :class:`OpenDataContractStandard` (what the rest of the
    code reads);
 3. workbench's own rules: library metrics, operators, units and SQL rules it can run.
-   A rule workbench cannot evaluate is an error, never silently skipped.
+   A library or SQL rule workbench cannot evaluate is an error, never silently skipped; a
+   ``custom`` rule (another engine's: soda, great expectations, ...) loads and is reported
+   as an ``info`` check that did not run.
 
 ODCS v3.0.x contracts that name a library rule with ``rule:`` instead of ``metric:`` are
 accepted: ``rule`` is read as ``metric`` before validation.
@@ -34,6 +36,7 @@ from open_data_contract_standard.model import (
     Server,
 )
 
+from workbench.contracts._where import locate
 from workbench.errors import ContractError
 from workbench.io import read_yaml
 
@@ -216,8 +219,23 @@ def sensitive_columns(contract: Contract,
                       classifications: Iterable[str] = DEFAULT_SENSITIVE) -> set[str]:
     """Data column names (every schema object) that must be masked wherever shown."""
     wanted = frozenset(classifications)
+    # a sensitive nested field masks the whole column it lives in
     return {column_name(p) for obj in (contract.odcs.schema_ or []) for p in (obj.properties or [])
-            if is_sensitive(p, wanted)}
+            if any(is_sensitive(q, wanted) for q, _ in walk_properties([p]))}
+
+
+def walk_properties(props: Iterable[SchemaProperty], base: str = "properties"
+                    ) -> Iterable[tuple[SchemaProperty, str]]:
+    """Every property with its YAML path, nested ones (``properties``, ``items``) right after
+    their parent: ``(prop, "properties[2].items.properties[0]")``."""
+    def walk(prop: SchemaProperty, where: str) -> Iterable[tuple[SchemaProperty, str]]:
+        yield prop, where
+        yield from walk_properties(prop.properties or [], f"{where}.properties")
+        if prop.items is not None:
+            yield from walk(prop.items, f"{where}.items")
+
+    for j, prop in enumerate(props):
+        yield from walk(prop, f"{base}[{j}]")
 
 
 # --- loading and validation -------------------------------------------------------------
@@ -256,13 +274,13 @@ def contract_from_dict(doc: Any, src: str = "<contract>", *,
     except pydantic.ValidationError as exc:
         if not problems:
             problems = [f"{yaml_path(e['loc'])}: expected {e['msg']}" for e in exc.errors()]
-        raise _error(src, [f"{src}: {p}" for p in problems]) from exc
+        raise _error(src, locate([f"{src}: {p}" for p in problems], doc, src)) from exc
     except TypeError as exc:  # e.g. a non-string key
         raise _error(src, [f"{src}: (document): expected ODCS fields, got {exc}"]) from exc
     reported = {p.split(": ", 1)[0] for p in problems}
     problems += [p for p in _semantic_problems(odcs) if p.split(": ", 1)[0] not in reported]
     if problems:
-        raise _error(src, [f"{src}: {p}" for p in problems])
+        raise _error(src, locate([f"{src}: {p}" for p in problems], doc, src))
     chosen = default_classifications() if classifications is None else classifications
     return Contract(odcs=odcs, path=src, classifications=frozenset(c.lower() for c in chosen))
 
@@ -279,11 +297,16 @@ def _normalise(doc: Mapping[str, Any]) -> dict[str, Any]:
     """v3.0.x ``rule:`` becomes ``metric:`` in every quality entry."""
     doc = copy.deepcopy(dict(doc))
 
+    def listed(node: Any, key: str) -> list:
+        # a non-list here (quality: true) is reported by validation; never iterate it
+        value = node.get(key) if isinstance(node, Mapping) else None
+        return value if isinstance(value, list) else []
+
     def fix_quality(node: Any) -> None:
-        for q in node.get("quality") or [] if isinstance(node, Mapping) else []:
+        for q in listed(node, "quality"):
             if isinstance(q, dict) and "rule" in q and "metric" not in q:
                 q["metric"] = q.pop("rule")
-        for child in (node.get("properties") or []) if isinstance(node, Mapping) else []:
+        for child in listed(node, "properties"):
             fix_quality(child)
         if isinstance(node, Mapping) and isinstance(node.get("items"), Mapping):
             fix_quality(node["items"])
@@ -305,14 +328,185 @@ def yaml_path(loc: Iterable[Any]) -> str:
 
 
 @cache
-def _validator() -> Any:
+def _validator(v30: bool = False) -> Any:
+    """The packaged ODCS JSON Schema with its known problems worked around (see
+    :func:`patch_schema`), checked by a validator whose ``unevaluatedProperties`` is static
+    (see :func:`_static_unevaluated`). ``v30``: as lenient with unknown fields as ODCS
+    v3.0.x was (:func:`v30_schema`)."""
     from importlib.resources import files
 
     jsonschema = _import_jsonschema()
     text = files("open_data_contract_standard").joinpath("schema.json").read_text("utf-8")
-    schema = json.loads(text)
-    cls = jsonschema.validators.validator_for(schema)
+    schema = patch_schema(json.loads(text))
+    if v30:
+        schema = v30_schema(schema)
+    base = jsonschema.validators.validator_for(schema)
+    cls = jsonschema.validators.extend(base, {"unevaluatedProperties": _static_unevaluated(schema),
+                                              "if": _fast_if})
     return cls(schema)
+
+
+def _const_tests(cond: Any) -> list[tuple[str, Any]] | None:
+    """``[(field, value), ...]`` when ``cond`` only asks whether a field equals a constant
+    (one test, or an ``anyOf`` of them, each with ``required``), else None."""
+    tests = cond.get("anyOf") if isinstance(cond, Mapping) and set(cond) == {"anyOf"} else [cond]
+    out = []
+    for test in tests or ():
+        if not (isinstance(test, Mapping) and set(test) == {"properties", "required"}
+                and len(test["properties"]) == 1 and list(test["required"]) == list(
+                    test["properties"])):
+            return None
+        (name, rule), = test["properties"].items()
+        if not (isinstance(rule, Mapping) and set(rule) == {"const"}):
+            return None
+        out.append((name, rule["const"]))
+    return out
+
+
+_CONST_TESTS: dict[int, tuple[Any, list[tuple[str, Any]] | None]] = {}
+
+
+def _fast_if(validator: Any, cond: Any, instance: Any, schema: Mapping[str, Any]) -> Any:
+    """jsonschema's ``if`` keyword, deciding the ODCS schema's ``if: logicalType is X``
+    tests in Python (about 40% of the validation time of a 545-property contract went to
+    evaluating them as subschemas); any other ``if`` is evaluated as jsonschema does."""
+    cached = _CONST_TESTS.get(id(cond))
+    if cached is None or cached[0] is not cond:  # keeps ``cond`` alive: its id stays its own
+        cached = _CONST_TESTS[id(cond)] = (cond, _const_tests(cond))
+    tests = cached[1]
+    if tests is None:
+        holds = validator.evolve(schema=cond).is_valid(instance)
+    else:
+        holds = isinstance(instance, Mapping) and any(
+            name in instance and instance[name] == value
+            and type(instance[name]) is type(value) for name, value in tests)
+    if holds and "then" in schema:
+        yield from validator.descend(instance, schema["then"], schema_path="then")
+    elif not holds and "else" in schema:
+        yield from validator.descend(instance, schema["else"], schema_path="else")
+
+
+# Known problems of the packaged ODCS 3.2.0 JSON Schema, worked around at load:
+#
+# 1. ``SchemaBaseProperty``'s per-type branches read ``if: {properties: {logicalType:
+#    {const: map}}}`` (or an ``anyOf`` of such tests) without ``required: [logicalType]``.
+#    A property without logicalType (optional in ODCS) satisfies every such ``if``, so every
+#    ``then`` applies to it: the map branch's ``required: [map]`` refuses the contract
+#    ("expected required field map"), and the per-type ``logicalTypeOptions`` branches
+#    contradict each other. Fix: each ``if`` test on one property's value also requires it.
+# 2. ``unevaluatedProperties: false`` (SchemaObject, SchemaBaseProperty, SchemaProperty,
+#    SchemaItemProperty, ...) makes jsonschema re-validate every subschema to learn which
+#    fields were evaluated, at every level of nesting: loading time multiplies with each
+#    level of ``properties``/``items``. Measured on the development machine (2 cores), with
+#    jsonschema 4.26: a 39-line contract with four levels of arrays of objects 78 s,
+#    datacontract-cli's 545-property ``product_detail`` fixture 195 s. datacontract-cli drops
+#    the keyword (and warns about unknown fields from its pydantic model); workbench keeps
+#    refusing unknown fields, but decides what was evaluated from the schema's text: the
+#    names declared by the subschema's ``properties`` and by every subschema it applies
+#    (``$ref``, ``allOf``, ``anyOf``, ``oneOf``, ``then``, ``else``, ``dependentSchemas``),
+#    without validating anything. That set contains every name the exact rule accepts, so
+#    every contract the standard accepts loads; a field belonging to another logicalType's
+#    branch (``items`` on a string) is let through. After: both contracts above load in
+#    well under a second (benchmarks/contract_load.py).
+
+def patch_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The ODCS JSON Schema with problem 1 above fixed (a copy; ``schema`` is untouched)."""
+    schema = copy.deepcopy(schema)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            cond = node.get("if")
+            tests = [cond] if isinstance(cond, dict) else []
+            if isinstance(cond, dict) and set(cond) == {"anyOf"}:
+                tests = list(cond["anyOf"])
+            for test in tests:
+                if (isinstance(test, dict) and set(test) == {"properties"}
+                        and len(test["properties"]) == 1):
+                    test["required"] = list(test["properties"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return schema
+
+
+# ODCS v3.0.x (odcs-json-schema-v3.0.2.json) refused unknown fields only at the top level,
+# in schema objects, their properties and items, and in logicalTypeOptions; elsewhere
+# (servers, team members, support channels, roles, SLAs, quality rules, ...) it let them
+# be, and later versions closed those objects. A v3.0.x contract is held to v3.0.x's rule.
+_V30_STRICT = ("SchemaObject", "SchemaBaseProperty", "SchemaProperty", "SchemaItemProperty")
+
+
+def v30_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` without the closed objects ODCS v3.0.x did not have (a copy)."""
+    schema = copy.deepcopy(schema)
+
+    def open_up(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("additionalProperties", "unevaluatedProperties"):
+                if node.get(key) is False:
+                    del node[key]
+            for value in node.values():
+                open_up(value)
+        elif isinstance(node, list):
+            for value in node:
+                open_up(value)
+
+    for name, definition in (schema.get("$defs") or {}).items():
+        if name not in _V30_STRICT:
+            open_up(definition)
+    for sub in (schema.get("properties") or {}).values():
+        open_up(sub)
+    return schema
+
+
+def _static_unevaluated(root: Mapping[str, Any]) -> Any:
+    """An ``unevaluatedProperties`` keyword that reads the evaluated names from the schema's
+    text (problem 2 above); ``false`` is the only value the ODCS schemas use."""
+    import jsonschema
+
+    declared: dict[int, frozenset[str]] = {}
+
+    def resolve(ref: str) -> Any:
+        node: Any = root
+        for part in ref.lstrip("#").strip("/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")] if part else node
+        return node
+
+    def names(node: Any, seen: frozenset[int] = frozenset()) -> frozenset[str]:
+        if not isinstance(node, Mapping) or id(node) in seen:
+            return frozenset()
+        if id(node) in declared:
+            return declared[id(node)]
+        seen = seen | {id(node)}
+        out = set(node.get("properties") or ())
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#"):
+            out |= names(resolve(ref), seen)
+        for key in ("allOf", "anyOf", "oneOf"):
+            for sub in node.get(key) or ():
+                out |= names(sub, seen)
+        for key in ("then", "else"):
+            out |= names(node.get(key), seen)
+        for sub in (node.get("dependentSchemas") or {}).values():
+            out |= names(sub, seen)
+        declared[id(node)] = frozenset(out)
+        return declared[id(node)]
+
+    def keyword(validator: Any, value: Any, instance: Any, schema: Mapping[str, Any]) -> Any:
+        if value is not False or not validator.is_type(instance, "object"):
+            return
+        extra = sorted(k for k in instance if k not in names(schema))
+        if extra:
+            listed = ", ".join(repr(k) for k in extra)
+            verb = "was" if len(extra) == 1 else "were"
+            yield jsonschema.ValidationError(
+                f"Unevaluated properties are not allowed ({listed} {verb} unexpected)")
+
+    return keyword
 
 
 def _import_jsonschema() -> Any:
@@ -341,7 +535,8 @@ def _import_jsonschema() -> Any:
 def _schema_problems(doc: Mapping[str, Any]) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
-    errors = sorted(_validator().iter_errors(_jsonable(doc)),
+    v30 = str(doc.get("apiVersion") or "").startswith("v3.0")
+    errors = sorted(_validator(v30).iter_errors(_jsonable(doc)),
                     key=lambda e: list(map(str, e.absolute_path)))
     leaves = [leaf for err in errors for leaf in _leaves(err)]
     # A field that failed its own sub-schema is also "unevaluated" by the parent: report it once.
@@ -453,14 +648,15 @@ def _semantic_problems(odcs: OpenDataContractStandard) -> list[str]:
         base = f"schema[{i}]"
         for k, q in enumerate(obj.quality or []):
             out += _quality_problems(q, f"{base}.quality[{k}]", column=None)
-        for j, prop in enumerate(obj.properties or []):
-            pbase = f"{base}.properties[{j}]"
-            if not (prop.name or prop.physicalName):
+        for prop, where in walk_properties(obj.properties or []):
+            pbase = f"{base}.{where}"
+            if not (prop.name or prop.physicalName) and not where.endswith(".items"):
                 out.append(f"{pbase}.name: expected a column name")
             fmt = (prop.logicalTypeOptions or {}).get("format")
             if prop.logicalType == "string" and fmt is not None and fmt not in STRING_FORMATS:
                 out.append(f"{pbase}.logicalTypeOptions.format: expected one of "
                            f"{', '.join(STRING_FORMATS)} (formats workbench checks), got {fmt!r}")
+            out += _time_bound_problems(prop, pbase)
             pattern = (prop.logicalTypeOptions or {}).get("pattern")
             if isinstance(pattern, str):
                 err = _regex_error(pattern)
@@ -482,15 +678,29 @@ def _semantic_problems(odcs: OpenDataContractStandard) -> list[str]:
     return out
 
 
+def _time_bound_problems(prop: SchemaProperty, where: str) -> list[str]:
+    """Bounds of a ``time`` property must read as times (``"08:30:00"``)."""
+    from datetime import time
+
+    out = []
+    for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        value = (prop.logicalTypeOptions or {}).get(key) if prop.logicalType == "time" else None
+        if isinstance(value, str):
+            try:
+                time.fromisoformat(value)
+            except ValueError:
+                out.append(f"{where}.logicalTypeOptions.{key}: expected a time such as "
+                           f"\"08:30:00\", got {_short(value)}")
+    return out
+
+
 def _quality_problems(q: DataQuality, where: str, column: str | None) -> list[str]:
     out: list[str] = []
     kind = q.type or "library"
     if kind == "text":
         return out
     if kind == "custom":
-        out.append(f"{where}.type: expected library or sql (workbench cannot run custom rules "
-                   f"for engine {q.engine!r})")
-        return out
+        return out  # another engine's rule: reported as not run (an info check), never refused
     ops = [op for op in OPERATORS if getattr(q, op) is not None]
     if len(ops) != 1:
         out.append(f"{where}: expected exactly one operator of {', '.join(OPERATORS)}, "

@@ -3,7 +3,10 @@
 A relationship sits on a property (``from`` is that property) or on a schema object (``from``
 names this schema's properties; several for a composite key). ``to`` names the referenced
 property (or properties) in the shorthand ``<schema>.<property>`` or the fully qualified
-``schema/<id>/properties/<id>`` notation. ``type`` defaults to ``foreignKey``.
+``schema/<id>/properties/<id>`` notation, either one possibly reaching into nested fields
+(``accounts.address.postal_code``, ``schema/accounts/properties/address/properties/zip``).
+``type`` defaults to ``foreignKey``. A key that is a nested field (on either side) is
+resolved, then reported as not checked (info).
 
 The check (rule ``foreignKey``) counts the rows whose key is fully present and has no equal
 key in the referenced schema's data, as datacontract-cli 1.2.8 does. What the contract gets
@@ -15,6 +18,7 @@ reported as a failed ``info`` check, never skipped.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from open_data_contract_standard.model import (
     OpenDataContractStandard,
@@ -25,6 +29,7 @@ from open_data_contract_standard.model import (
 
 from workbench.contracts._model import column_name as _column
 from workbench.contracts._model import schema_name as _schema_label
+from workbench.contracts._model import walk_properties
 
 
 @dataclass(frozen=True)
@@ -52,31 +57,56 @@ def _external(ref: str) -> bool:
 
 
 def _resolve(odcs: OpenDataContractStandard, ref: str
-             ) -> tuple[int, SchemaObject, SchemaProperty] | None:
-    """``<schema>.<property>`` (names) or ``schema/<id>/properties/<id>`` (ids)."""
+             ) -> tuple[int, SchemaObject, SchemaProperty, bool] | None:
+    """``<schema>.<property>[.<nested>...]`` (names) or ``schema/<id>/properties/<id>
+    [/properties/<id>...]`` (ids; ``items`` steps into an array's items). The last item
+    says whether the property is nested in another one."""
     objects = odcs.schema_ or []
     if "/" in ref:
         parts = [p for p in ref.split("/") if p]
         if parts and parts[0] == "schema":
             parts = parts[1:]
-        if len(parts) != 3 or parts[1] != "properties":
+        if len(parts) < 3 or parts[1] != "properties":
             return None
-        sid, pid = parts[0], parts[2]
+        sid, steps = parts[0], parts[1:]
         for i, obj in enumerate(objects):
             if sid in {obj.id, obj.name}:
-                for prop in obj.properties or []:
-                    if pid in {prop.id, prop.name}:
-                        return i, obj, prop
+                found = _walk(obj.properties or [], steps, lambda p, k: k in {p.id, p.name})
+                if found is not None:
+                    return i, obj, found[0], found[1]
         return None
-    sname, dot, pname = ref.partition(".")
+    sname, dot, rest = ref.partition(".")
     if not dot:
         return None
+    steps = [x for name in rest.split(".") for x in ("properties", name)]
     for i, obj in enumerate(objects):
         if sname in {obj.name, obj.physicalName, _schema_label(obj, i)}:
-            for prop in obj.properties or []:
-                if pname in {prop.name, prop.physicalName}:
-                    return i, obj, prop
+            found = _walk(obj.properties or [], steps,
+                          lambda p, k: k in {p.name, p.physicalName})
+            if found is not None:
+                return i, obj, found[0], found[1]
     return None
+
+
+def _walk(props: list[SchemaProperty], steps: list[str], match: Any
+          ) -> tuple[SchemaProperty, bool] | None:
+    """Follow ``properties/<key>`` and ``items`` steps from a schema object's properties."""
+    current: SchemaProperty | None = None
+    depth = 0
+    k = 0
+    while k < len(steps):
+        if steps[k] == "items" and current is not None and current.items is not None:
+            current, k = current.items, k + 1
+            continue
+        if steps[k] != "properties" or k + 1 >= len(steps):
+            return None
+        pool = props if current is None else (current.properties or (
+            current.items.properties if current.items is not None else None) or [])
+        current = next((p for p in pool if match(p, steps[k + 1])), None)
+        if current is None:
+            return None
+        depth, k = depth + 1, k + 2
+    return (current, depth > 1) if current is not None else None
 
 
 def foreign_keys(odcs: OpenDataContractStandard, index: int
@@ -92,8 +122,17 @@ def foreign_keys(odcs: OpenDataContractStandard, index: int
             declared.append((f"{base}.properties[{j}].relationships[{k}]", prop, rel))
     for k, rel in enumerate(obj.relationships or []):
         declared.append((f"{base}.relationships[{k}]", None, rel))
+    nested_from: list[ForeignKey] = []
+    for prop, path in walk_properties(obj.properties or []):
+        if path.count("properties") + path.count("items") > 1:  # below the top level
+            for rel in prop.relationships or []:
+                label = ", ".join(_as_list(rel.to))
+                nested_from.append(ForeignKey(
+                    f"{name}.{_dotted(obj.properties or [], path)}.{rel.id or 'foreignKey'}",
+                    name, _dotted(obj.properties or [], path), (), label=label,
+                    unsupported="a relationship from a nested field"))
 
-    keys: list[ForeignKey] = []
+    keys: list[ForeignKey] = nested_from
     problems: list[str] = []
     for where, prop, rel in declared:
         targets = _as_list(rel.to)
@@ -113,7 +152,7 @@ def foreign_keys(odcs: OpenDataContractStandard, index: int
                 continue
             for ref in froms:
                 found = _resolve(odcs, ref if "." in ref or "/" in ref else f"{name}.{ref}")
-                if found is None or found[0] != index:
+                if found is None or found[0] != index or found[3]:
                     problems.append(f"{where}.from: expected a property of {name} "
                                     f"(<schema>.<property>), got {ref!r}")
                     break
@@ -147,6 +186,12 @@ def foreign_keys(odcs: OpenDataContractStandard, index: int
             problems.append(f"{where}.to: expected <schema>.<property> of a schema object in "
                             f"this contract, got {bad!r}")
             continue
+        nested = [t for t, r in zip(targets, resolved, strict=True) if r is not None and r[3]]
+        if nested:
+            keys.append(ForeignKey(cid, name, column, columns, label=label,
+                                   unsupported=f"the referenced key {', '.join(nested)} is a "
+                                               "nested field"))
+            continue
         target_objs = {r[0] for r in resolved if r is not None}
         if len(target_objs) != 1:
             problems.append(f"{where}.to: expected the properties of one schema object, got "
@@ -159,6 +204,21 @@ def foreign_keys(odcs: OpenDataContractStandard, index: int
             target_columns=tuple(_column(r[2]) for r in resolved if r is not None),
             label=label))
     return keys, problems
+
+
+def _dotted(props: list[SchemaProperty], path: str) -> str:
+    """``properties[1].properties[0]`` -> ``customer.email`` (``items`` -> ``[]``)."""
+    out, pool, current = "", props, None
+    for step in path.split("."):
+        if step == "items" and current is not None:
+            out, current = out + "[]", current.items
+            pool = (current.properties or []) if current is not None else []
+            continue
+        index = int(step[step.index("[") + 1:-1])
+        current = pool[index]
+        out += ("." if out else "") + (current.name or _column(current))
+        pool = current.properties or []
+    return out
 
 
 def relationship_problems(odcs: OpenDataContractStandard) -> list[str]:

@@ -7,12 +7,14 @@
 
 Inputs (CSV or Parquet paths, or polars frames):
 
-* ledger: FinOps FOCUS line items (``ChargePeriodStart``, ``ChargePeriodEnd``, ``BilledCost``,
-  ``EffectiveCost``, ``BillingCurrency``, ``ChargeCategory``, ``ServiceName``,
-  ``ServiceCategory``, ``ResourceId``, ``ResourceName``, ``Tags`` as JSON key-values; ``x_``
-  columns are ignored). Cost is ``EffectiveCost`` unless ``AllocationRules.cost_column`` says.
-  Each item counts on the UTC day of ``ChargePeriodStart``: FOCUS writes UTC, and date-times
-  written with another offset (``-05:00``) are converted.
+* ledger: a FOCUS export (a ``.csv``, ``.csv.gz`` or ``.parquet`` file, a folder of part
+  files or a glob; see ``workbench.costs._focus``). Read: ``ChargePeriodStart``,
+  ``ChargePeriodEnd``, ``BillingCurrency``, ``ChargeCategory``, ``ServiceName``, ``Tags``
+  (JSON text, a map or a key/value list; FOCUS 1.3 ``AllocatedTags`` on split rows) and the
+  cost column, ``EffectiveCost`` unless ``AllocationRules.cost_column`` says; no other
+  column is required or parsed. Each charge is spread evenly over its charge period by the
+  share of the period each UTC day covers (date-times written with another offset, such as
+  ``-05:00``, are converted to UTC).
 * usage: ``date, model, version, predictions``; value: ``date, model, value`` (optional
   ``version``); budgets: ``model, month (YYYY-MM), budget``; rates (optional):
   ``currency, rate`` = units of the reporting currency per unit of ``currency``.
@@ -25,7 +27,14 @@ where they are tagged. Several currencies without ``rates`` are refused.
 
 Methods (:class:`Methods`, stated in ``to_dict()["methods"]``): forecast to month end is a
 linear run-rate (month-to-date + mean daily cost of the last 7 days x days left); anomalies are
-days whose modified z-score (median/MAD) of a service's daily charged cost exceeds 3.5.
+days whose modified z-score (median/MAD) of a service's daily charged cost exceeds 3.5,
+over the days that hold data for that service.
+
+Warnings (``CostResult.warnings``, one line each, on the page and in ``to_dict()``): tags
+that are not key-values, tag keys that differ only in case, model names in usage, value or
+budgets that match no tag, budget months not ``YYYY-MM``, Purchase rows with a non-zero
+``EffectiveCost``. ``to_dict()`` also gives ``focus_version``, ``charge_categories``,
+``stages`` and ``split_allocation``.
 
 Metrics (flat, in ``CostResult.metrics`` and the notebook's results JSON), for the month
 from its first day to ``as_of``: ``total_cost``, ``allocated_cost``, ``total_value``,

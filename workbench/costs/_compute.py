@@ -1,18 +1,23 @@
 """Cost ledger + usage + value + budgets -> allocation, unit economics, budget burn, anomalies.
 
-One lazy pass over the ledger groups line items by day, service and ``Tags`` (and currency
-when there are several): a few thousand groups even for 10M line items. Everything after
-that works on the small aggregate, so tags are parsed once per distinct value. Costs are
-summed as integer millionths, so the findings do not change in the last digit from run to
-run with the order in which parallel threads add them.
+One lazy pass over the ledger groups line items by day, service, tags, charge category and
+currency, keeping the exact start and end only of charges that run past their start day: a
+few thousand groups even for 10M line items. Everything after that works on the small
+aggregate: longer charges are spread over their days there, and tags are parsed once per
+distinct value. Costs are summed as integer millionths, so the findings do not change in
+the last digit from run to run with the order in which parallel threads add them.
 
-Measured (benchmarks/costs.py, 10M line items, 2 shared cores): about 1.8-2.0 s of CPU and
-0.3-0.5 GB peak RSS for the whole analysis; the 5-key first version took ~2.5 s of CPU.
+Measured (benchmarks/costs.py, the demo's 10M line items from Parquet, 2 shared cores at load
+9 to 13): 1.6-1.8 s of CPU for the whole analysis against 1.1-1.4 s before charges were
+spread over their periods and broken down by category (the extra keys of the pass), wall
+4.2-5.3 s against DuckDB's 8.0-10.8 s for grouping the same file; 0.3 GB peak RSS. The
+first version with five keys took ~2.5 s of CPU.
 """
 
 from __future__ import annotations
 
 import calendar
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -22,6 +27,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from workbench import io
+from workbench.costs import _focus
 from workbench.costs._result import CostResult
 from workbench.errors import InputError, input_error
 
@@ -36,12 +42,16 @@ FOCUS_COLUMNS = {
     "ServiceCategory": "a service category",
     "ResourceId": "a resource id",
     "ResourceName": "a resource name",
-    "Tags": "JSON key-values",
+    "Tags": "key-values (JSON text, a map or a key/value list)",
 }
+# the columns the analysis reads, besides the cost column it sums (AllocationRules)
+REQUIRED_COLUMNS = ("ChargePeriodStart", "ChargePeriodEnd", "BillingCurrency", "ChargeCategory",
+                    "ServiceName", "Tags")
 STAGES = ("data_processing", "feature_storage", "training", "inference", "monitoring")
 UNSPECIFIED = "unspecified"
 UNVERSIONED = "unversioned"
 MICRO = 1_000_000
+DAY_US = 86_400_000_000  # microseconds in a day
 
 Source = str | os.PathLike[str] | pl.LazyFrame | pl.DataFrame
 
@@ -79,11 +89,17 @@ class Methods:
             "forecast": (f"linear run-rate: month-to-date cost + (mean daily cost of the last "
                          f"{self.run_rate_days} days up to as-of) x days left in the month"),
             "anomalies": (f"per service, daily cost of charges (credits excluded) scored with the "
-                          f"modified z-score 0.6745 x (cost - median) / MAD over the ledger period "
-                          f"(mean absolute deviation x 1.2533 when MAD is 0); flagged when score > "
-                          f"{self.anomaly_threshold:g}; services with fewer than "
-                          f"{self.min_anomaly_days} days are not scored"),
-        }
+                          f"modified z-score 0.6745 x (cost - median) / MAD over the days that "
+                          f"hold cost data for that service (a day without data is not a "
+                          f"zero-cost day; mean absolute deviation x 1.2533 when MAD is 0); "
+                          f"flagged when score > {self.anomaly_threshold:g}; services with fewer "
+                          f"than {self.min_anomaly_days} days are not scored"),
+            "proration": ("each charge is spread evenly over its charge period, "
+                          "ChargePeriodStart to ChargePeriodEnd (UTC), by the share of the "
+                          "period each day covers: a month of storage counts 1/30 or 1/31 on "
+                          "each day, for daily and weekly series, month-to-date cost, "
+                          "forecasts and anomalies alike"),
+    }
 
 
 def _lazy(src: Source, what: str) -> tuple[pl.LazyFrame, str]:
@@ -105,8 +121,9 @@ def _collect(lf: pl.LazyFrame, name: str) -> pl.DataFrame:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         bad = re.search(r"could not parse `(.*?)` as dtype `(.*?)` at column '(.*?)'", first)
         if bad:
-            raise input_error(name, bad.group(3), f"{bad.group(2)} values on every row",
-                              bad.group(1)) from exc
+            want = ("a number (FOCUS Decimal) on every row" if bad.group(2) == "f64"
+                    else f"{bad.group(2)} values on every row")
+            raise input_error(name, bad.group(3), want, bad.group(1)) from exc
         raise InputError(f"{name}: expected readable values: {type(exc).__name__}: {first}",
                          file=name) from exc
 
@@ -125,29 +142,6 @@ def _as_date(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.Date:
         return expr
     return expr.cast(pl.String).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
-
-
-_OFFSET = re.compile(r"[+-](\d{2}):?(\d{2})$")
-
-
-def _ledger_dates(ledger: pl.LazyFrame, name: str, col: str, dtype: pl.DataType) -> pl.Expr:
-    """The UTC date of each line item. FOCUS date-times are UTC (``...Z``): then the date is
-    the text's first ten characters. A ledger whose text carries another offset
-    (``2026-10-01T22:00:00-05:00``) is parsed as date-times and converted to UTC, so an item
-    is counted on the day it happened in UTC whatever offset it was written with; a cheap
-    look at the distinct last six characters tells which case applies."""
-    if dtype.is_temporal():
-        return _as_date(pl.col(col), dtype)
-    text = pl.col(col).cast(pl.String)
-    tails = _collect(ledger.select(text.str.tail(6).unique()), name)[col].drop_nulls()
-    offsets = {m.groups() for t in tails.to_list() if (m := _OFFSET.search(t))}
-    if offsets <= {("00", "00")}:
-        return _as_date(pl.col(col), dtype)
-    stamp = text.str.replace(" ", "T", literal=True).str.to_datetime(
-        "%Y-%m-%dT%H:%M:%S%.f%#z", time_zone="UTC", strict=False)
-    return (pl.when(text.str.len_chars() <= 10)
-            .then(text.str.to_date("%Y-%m-%d", strict=False))
-            .otherwise(stamp.dt.date()))
 
 
 def _small(src: Source, what: str, columns: Mapping[str, str], numeric: tuple[str, ...]) -> tuple[
@@ -181,65 +175,130 @@ def _micro(expr: pl.Expr) -> pl.Expr:
     return (expr * MICRO).round().cast(pl.Int64, strict=False)
 
 
-def _aggregate(ledger: pl.LazyFrame, name: str, rules: AllocationRules) -> pl.DataFrame:
-    """The one pass over the line items."""
-    io.require_columns(ledger, FOCUS_COLUMNS, name)
-    schema = ledger.collect_schema()
-    for col in ("BilledCost", "EffectiveCost", rules.cost_column):
-        if col not in schema:
-            raise input_error(name, col, "a numeric cost (column missing)")
-        if not schema[col].is_numeric() and _collect(ledger.head(1), name).height == 0:
-            # a header-only CSV has only string columns: say "empty", not "non-numeric"
-            raise input_error(name, "line items", "at least one cost line item", "none")
+def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
+    """The one pass over the line items, then each charge spread over its period.
+
+    Keys: the UTC day of ChargePeriodStart, the service, the tags (FOCUS 1.3 ``AllocatedTags``
+    in place of ``Tags`` on split rows), the charge category and the currency. A charge that
+    ends within its start day (or at the next midnight) keeps its day; a longer one also
+    keeps its exact start and end in the key, so that it can be spread evenly over the days
+    it covers afterwards, on the small aggregate.
+    """
+    lf, name = ledger.frame, ledger.name
+    col = rules.cost_column
+    io.require_columns(lf, {**{c: FOCUS_COLUMNS[c] for c in REQUIRED_COLUMNS},
+                            col: "a numeric cost"}, name)
+    schema = lf.collect_schema()
+    raw = pl.col(col)
+    if schema[col] == pl.String:    # text from a frame or a Parquet file: FOCUS says Decimal
+        raw = raw.str.strip_chars()
+    elif not (schema[col].is_numeric() or schema[col] == pl.Null):
         _require_numeric(schema, col, name)
-    tags = pl.col("Tags")
-    if isinstance(schema["Tags"], pl.Struct):
-        tags = tags.struct.json_encode()
-    elif schema["Tags"] != pl.String:
-        tags = tags.cast(pl.String)
-    cost = pl.col(rules.cost_column).cast(pl.Float64)
-    other = "BilledCost" if rules.cost_column != "BilledCost" else "EffectiveCost"
-    # A text file can hold a bad number past the rows its types were inferred from: sum the
-    # other cost column too so the scan reads (and checks) it. Parquet types are exact.
-    checked = [] if name.lower().endswith((".parquet", ".pq")) else ["other_cost"]
-    # Every string key costs time on 10M rows: the currency joins the keys only when the
-    # ledger has more than one (a cheap pass over one column tells).
-    currencies = _collect(ledger.select(pl.col("BillingCurrency").cast(pl.String).unique()),
-                          name)["BillingCurrency"]
-    if currencies.null_count():
-        raise input_error(name, "BillingCurrency", "a currency code on every line item", "null")
-    mixed = currencies.len() > 1
-    keys = ["date", "ServiceName", "Tags", *(["BillingCurrency"] if mixed else [])]
-    agg = (ledger
-           .select(_ledger_dates(ledger, name, "ChargePeriodStart", schema["ChargePeriodStart"])
-                   .alias("date"),
-                   pl.col("ServiceName").cast(pl.String), tags.fill_null("{}").alias("Tags"),
-                   *([pl.col("BillingCurrency").cast(pl.String)] if mixed else []),
-                   _micro(cost).alias("cost"),
-                   *[_micro(pl.col(other).cast(pl.Float64)).alias("other_cost")
-                     for _ in checked])
+    when = _focus.utc_micros(ledger, {c: schema[c] for c in
+                                      ("ChargePeriodStart", "ChargePeriodEnd")})
+    # parsed once into columns of their own (an expression used three times is parsed
+    # thrice); days as whole numbers: 10M rows of date-time arithmetic cost ~0.3 s more
+    start, end = pl.col("_start"), pl.col("_end")
+    day = start // DAY_US
+    single = end.is_null() | ((end - 1) // DAY_US <= day) | (end <= start)
+    tags = _focus.tags_key(schema["Tags"], "Tags")
+    split = "AllocatedTags" in schema and (
+        schema["AllocatedTags"] == schema["Tags"]
+        or {type(schema["AllocatedTags"]), type(schema["Tags"])} <= {pl.String, pl.Struct})
+    if split:
+        allocated = pl.col("AllocatedTags")
+        has = allocated.is_not_null() & (
+            (allocated.str.strip_chars() != "") if schema["AllocatedTags"] == pl.String
+            else pl.lit(True))
+        tags = pl.when(has).then(
+            _focus.tags_key(schema["AllocatedTags"], "AllocatedTags")).otherwise(tags)
+    # the start of the day for one-day charges, the exact start for longer ones (with their
+    # end): one key fewer than (date, start, end), ~0.3 s of CPU on 10M rows
+    keys = ["pstart", "pend", "ServiceName", "Tags", "ChargeCategory", "BillingCurrency"]
+    # Parquet reads one column on its own cheaply: when it holds one currency, the key is
+    # dropped (~0.15 s of CPU on 10M rows). A CSV would be read twice for it, so not there.
+    only = None
+    if ledger.kind != "csv":
+        found = _collect(lf.select(pl.col("BillingCurrency").cast(pl.String).unique()), name)
+        if found.height == 1 and found["BillingCurrency"].null_count() == 0:
+            only = found["BillingCurrency"][0]
+            keys.remove("BillingCurrency")
+    cost = _micro(raw.cast(pl.Float64, strict=False))
+    agg = (lf.with_columns(when["ChargePeriodStart"].alias("_start"),
+                           when["ChargePeriodEnd"].alias("_end"))
+           .with_columns(single.alias("_single"))
+           .select(
+                pl.when(pl.col("_single")).then(day * DAY_US).otherwise(start).alias("pstart"),
+                # -1: no usable end (counted below); null: a one-day charge
+                pl.when(end.is_null()).then(-1).when(pl.col("_single")).then(None)
+                .otherwise(end).alias("pend"),
+                pl.col("ServiceName").cast(pl.String), tags.alias("Tags"),
+                pl.col("ChargeCategory").cast(pl.String),
+                *([] if only else [pl.col("BillingCurrency").cast(pl.String)]),
+                cost.alias("cost"),
+                *([has.alias("split")] if split else []))
            .group_by(keys)
-           .agg(pl.col("cost").sum(), *[pl.col(c).sum() for c in checked],
-                pl.col("cost").clip(lower_bound=0).sum().alias("charged"),
+           .agg(pl.col("cost").sum(), pl.col("cost").clip(lower_bound=0).sum().alias("charged"),
                 pl.col("cost").null_count().alias("null_cost"),
-                *[pl.col(c).null_count().alias("null_other") for c in checked],
+                (pl.col("cost") != 0).sum().alias("nonzero"),
+                *([pl.col("split").sum().alias("split_items")] if split else []),
                 pl.len().alias("items")))
     out = _collect(agg, name)
-    if not mixed and out.height:
-        out = out.with_columns(pl.lit(currencies[0]).alias("BillingCurrency"))
+    if (out["pend"] == -1).any():
+        bad = out.filter(pl.col("pend") == -1)["items"].sum()
+        raise input_error(name, "ChargePeriodEnd", "an ISO 8601 date-time on every line item",
+                          f"{bad} empty or unparseable values")
+    if not split:
+        out = out.with_columns(pl.lit(0, pl.UInt32).alias("split_items"))
+    if only:
+        out = out.with_columns(pl.lit(only).alias("BillingCurrency"))
+    out = out.with_columns((pl.col("pstart") // DAY_US).cast(pl.Int32).cast(pl.Date).alias("date"),
+                           pl.when(pl.col("pend").is_not_null()).then(pl.col("pstart"))
+                           .cast(pl.Datetime("us")),
+                           pl.col("pend").cast(pl.Datetime("us")))
     if out.height == 0:
         raise input_error(name, "line items", "at least one cost line item", "none")
     if out["date"].null_count():
-        raise input_error(name, "ChargePeriodStart", "a date or datetime on every line item",
-                          "empty or unparseable values")
-    for col, nulls in ((rules.cost_column, "null_cost"), (other, "null_other")):
-        if nulls in out.columns and out[nulls].sum():
-            raise input_error(name, col, "a finite number on every line item",
-                              f"{out[nulls].sum()} empty, NaN or infinite values")
+        bad = out.filter(pl.col("date").is_null())["items"].sum()
+        raise input_error(name, "ChargePeriodStart", "an ISO 8601 date-time on every line item",
+                          f"{bad} empty or unparseable values")
+    if out["BillingCurrency"].null_count():
+        raise input_error(name, "BillingCurrency", "a currency code on every line item", "null")
+    if out["null_cost"].sum():
+        raise input_error(name, col, "a finite number on every line item",
+                          f"{out['null_cost'].sum()} empty, NaN, infinite or non-numeric values")
+    out = _spread(out.drop("null_cost"))
     # each item is its positive part plus its negative part, so credits need no extra sum
-    return out.drop("null_cost", "null_other", strict=False).with_columns(
-        (pl.col("cost", "charged", *checked) / MICRO),
-        ((pl.col("cost") - pl.col("charged")) / MICRO).alias("credits")).sort(keys)
+    return out.with_columns(
+        pl.col("cost", "charged") / MICRO,
+        ((pl.col("cost") - pl.col("charged")) / MICRO).alias("credits"))
+
+
+def _spread(out: pl.DataFrame) -> pl.DataFrame:
+    """Groups of charges covering more than their start day, spread evenly (by time) over the
+    UTC days from ChargePeriodStart to ChargePeriodEnd; line-item counts stay on the first day."""
+    keys = ["date", "ServiceName", "Tags", "ChargeCategory", "BillingCurrency"]
+    sums = ["cost", "charged", "nonzero", "split_items", "items"]
+    one = out.filter(pl.col("pstart").is_null()).drop("pstart", "pend")
+    many = out.filter(pl.col("pstart").is_not_null())
+    if many.height:
+        day = pl.col("day").cast(pl.Datetime("us"))
+        overlap = (pl.min_horizontal(pl.col("pend"), day + pl.duration(days=1))
+                   - pl.max_horizontal(pl.col("pstart"), day))
+        weight = (overlap.dt.total_microseconds()
+                  / (pl.col("pend") - pl.col("pstart")).dt.total_microseconds())
+        first = pl.col("day") == pl.col("date")
+        many = (many.with_columns(pl.date_ranges(
+                    pl.col("pstart").dt.date(),
+                    (pl.col("pend") - pl.duration(microseconds=1)).dt.date()).alias("day"))
+                .explode("day")
+                .with_columns((pl.col("cost", "charged") * weight),
+                              *[pl.when(first).then(pl.col(c)).otherwise(0).alias(c)
+                                for c in ("nonzero", "split_items", "items")])
+                .with_columns(pl.col("day").alias("date")))
+        one = pl.concat([one.with_columns(pl.col("cost", "charged").cast(pl.Float64)),
+                         many.select(one.columns)], how="vertical_relaxed")
+    return one.group_by(keys).agg(pl.col(sums).sum()).sort(keys)
 
 
 def _convert(agg: pl.DataFrame, name: str, rates: pl.DataFrame | None, rates_name: str,
@@ -265,22 +324,49 @@ def _convert(agg: pl.DataFrame, name: str, rates: pl.DataFrame | None, rates_nam
     return agg.with_columns(pl.col("cost", "charged", "credits") * factor), target
 
 
-def _json_path(key: str) -> str:
-    return f"$.{key}" if key.replace("_", "").isalnum() else f"$['{key}']"
+def _tag_table(agg: pl.DataFrame, rules: AllocationRules) -> pl.DataFrame:
+    """One row per distinct Tags value (by hash): model, stage and version read from it,
+    whether it parsed, and which key was read when it matched only ignoring case."""
+    distinct = agg.select("tag_id", "Tags").unique("tag_id", keep="first")
+    wanted = {"model": rules.model_tag, "stage": rules.stage_tag, "version": rules.version_tag}
+    rows = []
+    for tag_id, raw in distinct.iter_rows():
+        tags = _focus.parse_tags(raw)
+        row: dict[str, object] = {"tag_id": tag_id, "parsed": True, "unparsed_text": None,
+                                  "case_keys": None}
+        if isinstance(tags, _focus.Unparsed):
+            row.update(parsed=False, unparsed_text=str(tags), Tags="{}")
+            tags = {}
+        else:
+            row["Tags"] = json.dumps(tags, sort_keys=True)
+        folded = {k.casefold(): k for k in sorted(tags)}
+        odd = []
+        for role, key in wanted.items():
+            value = tags.get(key)
+            if value is None and (near := folded.get(key.casefold())) is not None:
+                value = tags[near]
+                odd.append(f"{near}->{key}")
+            row[f"tag_{role}"] = value if value != "" else None
+        row["case_keys"] = ", ".join(odd) or None
+        rows.append(row)
+    schema = {"tag_id": pl.UInt64, "parsed": pl.Boolean, "unparsed_text": pl.String,
+              "case_keys": pl.String, "Tags": pl.String, "tag_model": pl.String,
+              "tag_stage": pl.String, "tag_version": pl.String}
+    return pl.DataFrame(rows, schema=schema)
 
 
-def _classify(agg: pl.DataFrame, rules: AllocationRules) -> pl.DataFrame:
-    tags = agg.select("Tags").unique().sort("Tags")
-    tags = tags.with_columns(
-        pl.col("Tags").str.json_path_match(_json_path(rules.model_tag)).alias("tag_model"),
-        pl.col("Tags").str.json_path_match(_json_path(rules.stage_tag)).alias("tag_stage"),
-        pl.col("Tags").str.json_path_match(_json_path(rules.version_tag)).alias("tag_version"),
-    ).with_columns(
-        pl.when(pl.col("tag_model").is_null() | (pl.col("tag_model") == ""))
+def _classify(agg: pl.DataFrame, rules: AllocationRules) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(items with tag_model, tag_stage, tag_version and kind; the distinct-tags table)."""
+    agg = agg.with_columns(pl.col("Tags").hash().alias("tag_id"))
+    table = _tag_table(agg, rules)
+    items = agg.drop("Tags").join(table.select("tag_id", "Tags", "tag_model", "tag_stage",
+                                               "tag_version"), on="tag_id", how="left")
+    items = items.with_columns(
+        pl.when(pl.col("tag_model").is_null())
         .then(pl.lit("untagged"))
         .when(pl.col("tag_model").is_in(list(rules.shared_values)))
         .then(pl.lit("shared")).otherwise(pl.lit("model")).alias("kind"))
-    return agg.join(tags, on="Tags", how="left")
+    return items, table
 
 
 def _shares(usage: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -465,17 +551,15 @@ def _budget(daily: pl.DataFrame, budgets: pl.DataFrame, month: str, as_of: date,
 def anomaly_scores(daily: pl.DataFrame, methods: Methods = Methods()) -> pl.DataFrame:
     """Score ``daily`` (service, date, cost) with the modified z-score per service.
 
-    Missing days inside the ledger's date range count as zero cost.
+    Only the days that hold data for a service are scored: a day missing from its series is
+    not a zero-cost day (a late correction dated in an earlier month would otherwise make
+    every quiet service's empty days look normal and its ordinary days look high).
     """
     if daily.height == 0:
         return daily.with_columns(
             [pl.lit(None, pl.Float64).alias(c) for c in ("median", "mad", "score")]
         ).with_columns(pl.lit(False).alias("flagged"))
-    days = pl.DataFrame({"date": pl.date_range(daily["date"].min(), daily["date"].max(), "1d",
-                                               eager=True)})
-    grid = daily.select("service").unique().join(days, how="cross")
-    full = grid.join(daily, on=["service", "date"], how="left").with_columns(
-        pl.col("cost").fill_null(0.0))
+    full = daily.select("service", "date", pl.col("cost").cast(pl.Float64))
     med = pl.col("cost").median().over("service")
     scored = full.with_columns(med.alias("median")).with_columns(
         (pl.col("cost") - pl.col("median")).abs().median().over("service").alias("mad"),
@@ -503,25 +587,36 @@ def compute(ledger: Source, usage: Source, value: Source, budgets: Source, *,
     of ``currency`` -- default USD -- per unit of the billing currency). Costs, value and
     budgets are taken to be in the reporting currency once rates are applied to the ledger.
     """
-    lf, name = _lazy(ledger, "ledger")
-    usage_df, _ = _small(usage, "usage", {"date": "a date", "model": "a model name",
-                                          "version": "a model version",
-                                          "predictions": "predictions served"}, ("predictions",))
-    value_df, _ = _small(value, "value", {"date": "a date", "model": "a model name",
-                                          "value": "business value"}, ("value",))
-    budgets_df, _ = _small(budgets, "budgets", {"model": "a model name", "month": "YYYY-MM",
-                                                "budget": "a budget amount"}, ("budget",))
-    budgets_df = budgets_df.with_columns(pl.col("month").str.slice(0, 7))
+    opened = _focus.open_ledger(ledger)
+    name = opened.name
+    usage_df, usage_name = _small(usage, "usage", {
+        "date": "a date", "model": "a model name", "version": "a model version",
+        "predictions": "predictions served"}, ("predictions",))
+    value_df, value_name = _small(value, "value", {"date": "a date", "model": "a model name",
+                                                   "value": "business value"}, ("value",))
+    budgets_df, budgets_name = _small(budgets, "budgets", {
+        "model": "a model name", "month": "YYYY-MM", "budget": "a budget amount"}, ("budget",))
+    budgets_df, bad_months = _budget_months(budgets_df)
     rates_df, rates_name = (None, "rates")
     if rates is not None:
         rates_df, rates_name = _small(rates, "rates", {"currency": "a currency code",
                                                        "rate": "an exchange rate"}, ("rate",))
 
-    agg = _aggregate(lf, name, rules)
+    agg = _aggregate(opened, rules)
     agg, report_currency = _convert(agg, name, rates_df, rates_name, currency)
-    items = _classify(agg, rules)
-    first, last = items["date"].min(), items["date"].max()
+    items, tag_table = _classify(agg, rules)
+    # the export's last day is the last day a charge starts on (spread charges run past it)
+    first, last = items["date"].min(), items.filter(pl.col("items") > 0)["date"].max()
     month, as_of = _pick_month(first, last, month, as_of, name)
+    warnings = [
+        *_tag_warnings(items, tag_table, name, rules, report_currency),
+        *_split_warnings(opened),
+        *_purchase_warnings(items, name, rules, report_currency),
+        *_name_warnings(items, rules, {usage_name: usage_df, value_name: value_df,
+                                       budgets_name: budgets_df}),
+        *[f"{budgets_name}: month {m!r} on {n} row{'s' * (n > 1)} is not YYYY-MM; "
+          f"{'those budgets are' if n > 1 else 'that budget is'} not used"
+          for m, n in bad_months]]
     # the analysis as known on as_of
     items = items.filter(pl.col("date") <= as_of)
     usage_df = usage_df.filter(pl.col("date") <= as_of)
@@ -534,9 +629,88 @@ def compute(ledger: Source, usage: Source, value: Source, budgets: Source, *,
                      .rename({"ServiceName": "service"}))
     scores = anomaly_scores(service_daily, methods)
     return CostResult(
-        items=items.drop("Tags"), allocated=allocated, unallocated=unallocated, daily=daily,
-        weekly=_by_period(daily, "1w"), monthly=_by_period(daily, "1mo"),
+        items=items.drop("Tags", "tag_id"), allocated=allocated, unallocated=unallocated,
+        daily=daily, weekly=_by_period(daily, "1w"), monthly=_by_period(daily, "1mo"),
         budget=budget, burndown=burndown, anomaly_scores=scores,
         month=month, as_of=as_of, currency=report_currency, rules=rules, methods=methods,
-        line_items=int(agg["items"].sum()), source=name)
+        line_items=int(agg["items"].sum()), source=name,
+        focus_version=opened.focus_version, warnings=tuple(warnings))
 
+
+_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def _budget_months(budgets: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[str, int]]]:
+    """Budgets whose month reads as YYYY-MM (a date's first 7 characters count); the others
+    as (month text, rows), to be warned about rather than silently matching no month."""
+    month = pl.col("month").str.strip_chars().str.slice(0, 7)
+    ok = month.str.contains(_MONTH) & (
+        (pl.col("month").str.strip_chars().str.len_chars() == 7)
+        | pl.col("month").str.strip_chars().str.slice(7, 1).eq("-"))
+    checked = budgets.with_columns(ok.fill_null(False).alias("ok"))
+    bad = (checked.filter(~pl.col("ok")).group_by("month", maintain_order=True).len()
+           .rows())
+    return checked.filter(pl.col("ok")).with_columns(month).drop("ok"), [
+        (str(m), int(n)) for m, n in bad]
+
+
+def _tag_warnings(items: pl.DataFrame, table: pl.DataFrame, name: str,
+                  rules: AllocationRules, cur: str) -> list[str]:
+    out = []
+    per_tag = items.group_by("tag_id").agg(pl.col("items").sum(), pl.col("cost").sum())
+    joined = table.join(per_tag, on="tag_id", how="inner")
+    bad = joined.filter(~pl.col("parsed"))
+    if bad.height:
+        example = bad.sort("items", descending=True)["unparsed_text"][0]
+        out.append(f"{name}: Tags on {bad['items'].sum():,} line items "
+                   f"({bad['cost'].sum():,.2f} {cur}) are not JSON key-values "
+                   f"(e.g. {example[:60]!r}): their cost counts as untagged")
+    odd = joined.filter(pl.col("case_keys").is_not_null())
+    for keys, n in (odd.group_by("case_keys").agg(pl.col("items").sum()).sort("case_keys")
+                    .rows()):
+        for pair in keys.split(", "):
+            got, want = pair.split("->")
+            out.append(f"{name}: Tags key {got!r} differs from {want!r} only in case on {n:,} "
+                       f"line items; read as {want!r}")
+    return out
+
+
+def _split_warnings(ledger: _focus.Ledger) -> list[str]:
+    schema = ledger.frame.collect_schema()
+    if "AllocatedTags" not in schema or schema["AllocatedTags"] == schema["Tags"] or {
+            type(schema["AllocatedTags"]), type(schema["Tags"])} <= {pl.String, pl.Struct}:
+        return []
+    return [f"{ledger.name}: AllocatedTags is stored as {schema['AllocatedTags']} but Tags as "
+            f"{schema['Tags']}: split cost allocation rows are charged to the host's Tags"]
+
+
+def _purchase_warnings(items: pl.DataFrame, name: str, rules: AllocationRules,
+                       cur: str) -> list[str]:
+    if rules.cost_column != "EffectiveCost":
+        return []
+    p = items.filter(pl.col("ChargeCategory") == "Purchase")
+    n = int(p["nonzero"].sum()) if p.height else 0
+    if not n:
+        return []
+    return [f"{name}: {n:,} Purchase line items carry a non-zero EffectiveCost "
+            f"({p['cost'].sum():,.2f} {cur}); FOCUS amortises commitments into the usage they "
+            f"cover, so if these are commitment purchases they count twice"]
+
+
+def _name_warnings(items: pl.DataFrame, rules: AllocationRules,
+                   sides: dict[str, pl.DataFrame]) -> list[str]:
+    """Model names in usage, value or budgets that no cost line item's tag names."""
+    import difflib
+
+    tagged = sorted(set(items.filter(pl.col("kind") == "model")["tag_model"].to_list()))
+    folded = {t.casefold().replace(" ", "_").replace("-", "_"): t for t in tagged}
+    out = []
+    for file, frame in sides.items():
+        for model in sorted(set(frame["model"].drop_nulls().to_list()) - set(tagged)):
+            near = folded.get(model.casefold().replace(" ", "_").replace("-", "_")) or next(
+                iter(difflib.get_close_matches(model, tagged, n=1, cutoff=0.6)), None)
+            hint = f"closest: {near!r}" if near else (
+                f"tagged models: {', '.join(tagged[:5])}" if tagged else "no model tags at all")
+            out.append(f"{file}: model {model!r} matches no {rules.model_tag!r} tag in the "
+                       f"ledger ({hint})")
+    return out

@@ -6,6 +6,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -58,6 +59,8 @@ class CostResult:
     methods: Methods
     line_items: int
     source: str
+    focus_version: str | None = None  # the FOCUS version the ledger's columns look like
+    warnings: tuple[str, ...] = ()   # one line each: inputs that parse but look mistaken
 
     # --- frames -------------------------------------------------------------------------
     @property
@@ -124,12 +127,37 @@ class CostResult:
             "untagged_cost": by_kind["untagged"], "credits": credits,
         }
 
+    @cached_property
+    def charge_categories(self) -> pl.DataFrame:
+        """The month's cost and line items per FOCUS ChargeCategory (Usage, Purchase, Tax,
+        Credit, Adjustment)."""
+        items = self._in_month(self.items)
+        return (items.group_by("ChargeCategory").agg(
+                    pl.col("cost").sum(), pl.col("items").sum().alias("line_items"))
+                .rename({"ChargeCategory": "charge_category"}).sort("charge_category"))
+
+    @cached_property
+    def stage_totals(self) -> pl.DataFrame:
+        """The month's cost per lifecycle stage, unallocated cost as its own rows."""
+        return (self._in_month(self.stages).group_by("stage").agg(pl.col("cost").sum())
+                .sort("stage"))
+
+    @cached_property
+    def split_allocation(self) -> dict[str, float | int]:
+        """FOCUS 1.3 split cost allocation: line items whose AllocatedTags were used, in the
+        month, and their cost."""
+        items = self._in_month(self.items)
+        split = items.filter(pl.col("split_items") > 0)
+        return {"line_items": int(items["split_items"].sum()),
+                "cost": float(split["cost"].sum()) if split.height else 0.0}
+
     def frames(self) -> dict[str, pl.DataFrame]:
         return {"models": self.models, "versions": self.versions, "weekly": self.weekly,
                 "monthly": self.monthly, "daily": self.daily, "allocated": self.allocated,
                 "unallocated": self.unallocated, "budget": self.budget, "burndown": self.burndown,
                 "anomalies": self.anomalies, "anomaly_scores": self.anomaly_scores,
-                "stages": self.stages}
+                "stages": self.stages, "charge_categories": self.charge_categories,
+                "stage_totals": self.stage_totals}
 
     @property
     def frame(self) -> pl.DataFrame:
@@ -230,6 +258,9 @@ class CostResult:
             "models": _records(self.models), "versions": _records(self.versions),
             "monthly": _records(self.monthly), "weekly": _records(self.weekly),
             "budget": _records(self.budget), "anomalies": _records(self.anomalies),
+            "focus_version": self.focus_version, "warnings": list(self.warnings),
+            "charge_categories": _records(self.charge_categories),
+            "stages": _records(self.stage_totals), "split_allocation": self.split_allocation,
         }
 
     # --- display ------------------------------------------------------------------------
@@ -265,8 +296,36 @@ class CostResult:
         rows = [{"measure": k, "value": v} for k, v in self.allocation.items()]
         return render.HTML(render.html_table(rows, caption=f"Allocation, {self.month}"))
 
+    def warnings_html(self) -> render.HTML:
+        """The warnings, one line each (escaped), or a line saying there are none."""
+        if not self.warnings:
+            return render.HTML("<p>No input warnings.</p>")
+        lines = "".join(f"<li>{escape(w)}</li>" for w in self.warnings)
+        return render.HTML(f'<ul class="warnings">{lines}</ul>')
+
+    def source_html(self) -> render.HTML:
+        """What was read, and the two choices that shape the series, in words."""
+        version = (f"looks like FOCUS {self.focus_version} (by its columns)"
+                   if self.focus_version else "does not look like any FOCUS version by its columns")
+        methods = self.methods.describe()
+        return render.HTML(
+            f"<p>Ledger {escape(self.source)}: {self.line_items:,} line items; {version}. "
+            f"Cost column: {escape(self.rules.cost_column)}.</p>"
+            f"<p><strong>Charge periods:</strong> {escape(methods['proration'])}.</p>"
+            f"<p><strong>Anomalies:</strong> {escape(methods['anomalies'])}.</p>")
+
+    def categories_table(self) -> render.HTML:
+        return render.HTML(render.html_table(
+            self.charge_categories.rename({"charge_category": "charge category"}),
+            caption=f"{self.month} by FOCUS charge category ({self.currency})"))
+
+    def stages_table(self) -> render.HTML:
+        return render.HTML(render.html_table(
+            self.stage_totals, caption=f"{self.month} by lifecycle stage ({self.currency})"))
+
     def _repr_html_(self) -> str:
         return "".join([
             render.callout(f"Cost to value, {self.month}", self.headline, self.status).markup,
+            self.warnings_html().markup,
             self.models_table().markup, self.allocation_table().markup,
-            self.anomalies_table().markup])
+            self.categories_table().markup, self.anomalies_table().markup])

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from workbench.drift import _stats
+from workbench.drift._columns import check_drift_columns
 from workbench.drift._stats import CATEGORICAL, NUMERICAL, Summary
 from workbench.errors import InputError, input_error
 
@@ -304,9 +305,9 @@ def invalid_values(summary: Summary, allowed: tuple) -> list[tuple[Any, int]]:
 
 
 def compute(
+    *,
     current: Frame,
     reference: Frame,
-    *,
     columns: Sequence[str] | None = None,
     drift_share: float = 0.5,
     methods: str = "calibrated",
@@ -331,8 +332,11 @@ def compute(
     ``key_features`` the features a gate watches (``key_drifted_share``), each of which must
     be compared.
 
-    >>> r = compute(pl.DataFrame({"x": [1.0, 2, 3] * 400}),
-    ...             pl.DataFrame({"x": [1.0, 2, 3] * 400}))
+    ``current`` and ``reference`` are keyword-only: the CLI takes REFERENCE CURRENT, so a
+    positional call could silently swap them.
+
+    >>> r = compute(current=pl.DataFrame({"x": [1.0, 2, 3] * 400}),
+    ...             reference=pl.DataFrame({"x": [1.0, 2, 3] * 400}))
     >>> r.dataset_drift, r.columns[0].method
     (False, 'jensenshannon')
     """
@@ -348,6 +352,10 @@ def compute(
         )
     cur_lf, cur_name = as_lazy(current, "current")
     ref_lf, ref_name = as_lazy(reference, "reference")
+    check_drift_columns(
+        cur_lf, ref_lf, cur_name, ref_name, prediction=prediction, label=label,
+        key_features=key_features, timestamp=timestamp, exclude=exclude,
+    )
     picked, skipped = resolve_columns(cur_lf, ref_lf, cur_name, ref_name, columns)
     method = dict(method or {})
     threshold = dict(threshold or {})

@@ -28,10 +28,10 @@ _REMOTE = re.compile(
 
 
 def evidently_report(
-    current: Frame,
-    reference: Frame,
     path: str | os.PathLike[str],
     *,
+    current: Frame,
+    reference: Frame,
     sample_rows: int,
     columns: Sequence[str],
     seed: int = 0,

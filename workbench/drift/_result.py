@@ -195,8 +195,10 @@ class DriftResult:
             "drifted_columns": self.drifted_columns,
             "drifted_share": round(self.drifted_share, 6),
             "dataset_drift": self.dataset_drift,
-            "prediction_drift": self.prediction_drift,
-            "label_drift": self.label_drift,
+            # null, not false, when no column has the role: a gate on it is then unknown
+            # instead of "predictions have not drifted" about no predictions at all
+            "prediction_drift": self._role_drift("prediction"),
+            "label_drift": self._role_drift("label"),
             "contract_breaches": sum(b.rows for b in self.breaches if b.side == "current"),
             "windows_total": len(starts),
             "windows_with_dataset_drift": sum(

@@ -9,22 +9,25 @@ Entry points::
 
 Inputs: the record YAML (validated by :func:`validate_record`, every problem by field path,
 e.g. ``action_items[2].due``), an event log (CSV/JSONL: timestamp, source, kind, message),
-per-minute SLIs (timestamp, requests, errors, ``latency_pNN_ms``) and SLO definitions
-(``window_days``, ``availability.target``, ``latency.{percentile,threshold_ms,target}``,
-optional ``alerts``; default: the SRE workbook's 14.4x over 1h & 5m and 6x over 6h & 30m).
+per-minute SLIs (timestamp, requests, errors, and ``latency_good``/``latency_total`` or
+``latency_pNN_ms``) or Prometheus ``query_range`` JSON (:mod:`._prometheus`), and SLOs in
+workbench's YAML, OpenSLO v1 or Sloth (:mod:`._openslo`). PagerDuty and Opsgenie exports become
+a record skeleton and event log with :func:`write_import` (:mod:`._import`).
 Arithmetic and its conventions: :mod:`workbench.incidents._slo`.
 
 Results JSON metrics (flat, ``incident_postmortem.results.json``):
 
 ``ttd_minutes`` started→detected, ``tta_minutes`` detected→acknowledged, ``ttm_minutes``
 started→mitigated, ``ttr_minutes`` started→resolved (None when not recorded);
-``failed_requests`` errors in [started, resolved); ``minutes_out_of_slo`` minutes in that span
-whose error ratio exceeded 1 - target or whose latency percentile exceeded the threshold;
+``failed_requests`` errors in the impact window [started, mitigated) (to resolution or
+``as_of`` when not mitigated); ``minutes_out_of_slo`` minutes in that span whose error ratio
+exceeded 1 - target or whose latency SLI was out of its objective;
 ``error_budget_consumed_pct`` incident errors / availability budget of the SLO window
-(window = the ``window_days`` ending with the last SLI minute); ``error_budget_remaining_pct``
-100 - all errors in the window / budget (negative: SLO missed); ``latency_budget_consumed_pct``,
-``latency_budget_remaining_pct`` the same for bad latency minutes; ``open_action_items``,
-``overdue_action_items`` (not done/wontfix and due before ``as_of``);
+(window = the ``window_days`` ending with the last SLI minute), None (unknown) unless the
+SLIs span the window or its totals are given; ``error_budget_remaining_pct`` 100 - all errors
+in the window / budget (negative: SLO missed); ``latency_budget_consumed_pct``,
+``latency_budget_remaining_pct`` the same for slow requests (or bad minutes);
+``open_action_items``, ``overdue_action_items`` (not done/wontfix and due before ``as_of``);
 ``burn_rate_alert_minutes_before_detection`` the largest lead of a burn-rate alert over the
 actual detection (negative: it would have fired later); ``portfolio_incidents``,
 ``portfolio_overdue_action_items``, ``portfolio_median_ttd_minutes``,
@@ -40,7 +43,9 @@ from workbench.incidents._analysis import (
     load,
 )
 from workbench.incidents._evidence import pack_evidence
+from workbench.incidents._import import jira_action_items, write_import
 from workbench.incidents._portfolio import PortfolioResult, load_records, portfolio
+from workbench.incidents._prometheus import load_prometheus
 from workbench.incidents._record import (
     CATEGORIES,
     IncidentRecord,
@@ -48,6 +53,7 @@ from workbench.incidents._record import (
     load_events,
     load_record,
     load_slis,
+    read_slis,
     validate_record,
 )
 from workbench.incidents._slo import (
@@ -55,6 +61,7 @@ from workbench.incidents._slo import (
     SLOSpec,
     alert_firings,
     budget_pct,
+    burn_factor,
     burn_rate,
     burn_rates,
     error_budget,
@@ -74,6 +81,7 @@ __all__ = [
     "alert_firings",
     "analyze",
     "budget_pct",
+    "burn_factor",
     "burn_rate",
     "burn_rates",
     "durations",
@@ -82,7 +90,11 @@ __all__ = [
     "load_events",
     "load_record",
     "load_records",
+    "load_prometheus",
     "load_slis",
+    "jira_action_items",
+    "read_slis",
+    "write_import",
     "load_slos",
     "pack_evidence",
     "portfolio",

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from workbench import render
+from workbench import io, render
 from workbench.incidents import _slo
 from workbench.incidents._evidence import pack_evidence
 from workbench.incidents._record import (
     IncidentRecord,
+    comment_cuts,
     load_events,
     load_record,
-    load_slis,
+    read_slis,
     resolve_signal,
+    todo_fields,
 )
 
 DEFINITIONS = {
@@ -47,6 +51,23 @@ SECTIONS = (
     "lessons_learned",
     "timeline",
 )
+
+
+def article(word: str) -> str:
+    """'a' or 'an' before ``word`` (by its first letter; enough for our own labels)."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def best_severity(alert: _slo.AlertFiring) -> str:
+    name = alert.alert.split(":")[0].strip()
+    return name if name in ("page", "ticket") else "alert"
+
+
+def _number(key: str, value: Any) -> Any:
+    """Money and counts as grouped digits (never ``2.12e+05``), ratios as they are."""
+    if isinstance(value, float) and ("revenue" in key or abs(value) >= 1000):
+        return f"{value:,.2f}" if "revenue" in key else f"{value:,.0f}"
+    return value
 
 
 def _when(t: datetime | None) -> str | None:
@@ -108,6 +129,7 @@ class IncidentResult:
     action_items: pl.DataFrame
     evidence_notes: list[str] = field(default_factory=list)
     slo: _slo.SLOSpec | None = None
+    notes: list[str] = field(default_factory=list)  # input notes: resampling, cut values, TODOs
 
     # --- numbers -----------------------------------------------------------------------
     @property
@@ -144,7 +166,10 @@ class IncidentResult:
             and self.record.mitigated_at is None
         ):
             return "fail"
-        if m["overdue_action_items"] or not self.record.closed:
+        unknown_budget = any(
+            b.get("consumed_by_incident_pct") is None for b in self.budget.values()
+        )
+        if m["overdue_action_items"] or not self.record.closed or unknown_budget:
             return "warn"
         return "ok"
 
@@ -154,10 +179,16 @@ class IncidentResult:
         parts = [f"{r.id} ({r.severity}, {r.status})"]
         if m["failed_requests"] is not None:
             parts.append(f"{m['failed_requests']:,} failed requests")
+        avail = self.budget.get("availability")
         if m["error_budget_consumed_pct"] is not None:
             parts.append(
                 f"{m['error_budget_consumed_pct']:.0f}% of the "
                 f"{self.slo.window_days if self.slo else ''}-day error budget"
+            )
+        elif avail is not None:
+            parts.append(
+                f"error budget unknown (the SLIs cover {avail['coverage']:.1%} of the "
+                f"{self.slo.window_days if self.slo else ''}-day window)"
             )
         if m["ttd_minutes"] is not None:
             parts.append(f"detected after {m['ttd_minutes']:.0f} min")
@@ -168,11 +199,12 @@ class IncidentResult:
                 key=lambda a: -a.minutes_vs_detection,
             )  # type: ignore[operator]
             parts.append(
-                f"a {best.sli} burn-rate page ({best.burn_rate:g}x) would have "
-                f"fired {lead:.0f} min earlier"
+                f"{article(best.sli)} {best.sli} burn-rate {best_severity(best)} "
+                f"({best.burn_rate:g}x) would have fired {lead:.0f} min earlier"
             )
         if m["overdue_action_items"]:
-            parts.append(f"{m['overdue_action_items']} action item(s) overdue")
+            n = m["overdue_action_items"]
+            parts.append(f"{n} action item{'s' if n != 1 else ''} overdue")
         return "; ".join(parts) + "."
 
     def to_dict(self) -> dict[str, Any]:
@@ -188,6 +220,7 @@ class IncidentResult:
                 "acknowledged_at": r.acknowledged_at,
                 "mitigated_at": r.mitigated_at,
                 "resolved_at": r.resolved_at,
+                "kind": r.incident_kind,
                 "affected_models": r.affected_models,
                 "affected_services": r.affected_services,
                 "categories": r.categories,
@@ -203,6 +236,15 @@ class IncidentResult:
             "timeline": self.timeline.to_dicts(),
             "action_items": self.action_items.to_dicts(),
             "evidence_notes": self.evidence_notes,
+            "notes": self.notes,
+            "slo": None
+            if self.slo is None
+            else {
+                "source": self.slo.source,
+                "service": self.slo.service,
+                "window_days": self.slo.window_days,
+                "alerts": [a.model_dump() for a in self.slo.alerts],
+            },
             "metrics": self.metrics,
             "status": self.status,
             "headline": self.headline,
@@ -246,16 +288,19 @@ class IncidentResult:
         r = self.record
         e = render.escape
         if name == "summary":
-            affected = ", ".join(r.affected_models + r.affected_services)
+            affected = ", ".join(r.affected_models + r.affected_services) or "(not recorded)"
+            notes = "".join(f"<li>{e(n)}</li>" for n in self.notes)
             return render.HTML(
                 f"<p><b>{e(r.id)}: {e(r.title)}</b> {render.badge('info', r.severity)} "
                 f"{render.badge('ok' if r.closed else 'warn', r.status)}</p><p>{e(r.summary)}</p>"
                 f"<p>Affected: {e(affected)}. Contributing categories: "
-                f"{e(', '.join(r.categories))}.</p>" + self.duration_table().markup
+                f"{e(', '.join(r.categories))}.</p>"
+                + (f'<ul class="wb-note">{notes}</ul>' if notes else "")
+                + self.duration_table().markup
             )
         if name == "impact":
             rows = [
-                {"measure": k.replace("_", " "), "value": v}
+                {"measure": k.replace("_", " "), "value": _number(k, v)}
                 for k, v in self.impact.items()
                 if not isinstance(v, dict | list)
             ]
@@ -266,6 +311,8 @@ class IncidentResult:
                         "SLO": sli,
                         "objective": b["objective"],
                         "window": b["window"],
+                        "SLIs cover": f"{b['coverage']:.1%}",
+                        "basis": b["basis"],
                         "budget": b["budget"],
                         "spent by incident": b["consumed_by_incident"],
                         "consumed by incident %": b["consumed_by_incident_pct"],
@@ -296,6 +343,9 @@ class IncidentResult:
                 {
                     "alert": a.alert,
                     "SLI": a.sli,
+                    "outcome": {"fires": "fires", "never": "never fires"}.get(
+                        a.outcome, f"unknown for {a.unknown_minutes} min (window not covered)"
+                    ),
                     "would first fire at": _when(a.first_fired_at),
                     "vs detection (min)": a.minutes_vs_detection,
                     "minutes firing": a.firing_minutes,
@@ -304,10 +354,10 @@ class IncidentResult:
             ]
             return render.HTML(
                 f"<p>Detected by {e(r.detection.method)} at {e(r.detected_at.isoformat())}: "
-                f"{e(r.detection.description)}.{alert}</p>"
-                "<p>Multiwindow burn-rate alerts (SRE workbook) over the recorded SLIs, first "
-                "firing between the start and the resolution of the incident "
-                "(negative: before detection):</p>" + render.html_table(rows)
+                f"{e(r.detection.description.rstrip('.'))}.{alert}</p>"
+                f"<p>{e(self.alerts_text())} Each is evaluated over the recorded SLIs every "
+                "minute; shown is its first firing between the start and the resolution of the "
+                "incident (negative: before detection).</p>" + render.html_table(rows)
             )
         if name == "action_items":
             return render.HTML(
@@ -348,6 +398,57 @@ class IncidentResult:
             )
         raise ValueError(f"section: expected one of {', '.join(SECTIONS)}, got {name!r}")
 
+    def alerts_text(self) -> str:
+        """The burn-rate alerts in words, as the SLO file defines them."""
+        if self.slo is None:
+            return "No SLO file: no burn-rate alerts to evaluate."
+        origin = {
+            "openslo": "the OpenSLO file's alert conditions",
+            "sloth": f"Sloth's multiwindow alerts for a {self.slo.window_days}-day period",
+            "workbench": "the SLO file's multiwindow alerts",
+        }.get(self.slo.source, "the SLO file's alerts")
+        parts = []
+        for a in self.slo.alerts:
+            w = f"{a.long_window} and {a.short_window}" if a.short_window else a.long_window
+            held = f", held for {a.alert_after}" if a.alert_after else ""
+            parts.append(f"{a.severity} at {a.burn_rate:g}x over {w}{held}")
+        return f"Burn-rate alerts from {origin}: {'; '.join(parts)}."
+
+    def intro(self, name: str) -> str:
+        """The text introducing a section, worded for the incident's kind (ML model or service)."""
+        ml = self.record.incident_kind == "ml"
+        if name == "postmortem":
+            return (
+                "The postmortem of one incident in the structure of the Google SRE postmortem "
+                "template, assembled from the incident record, its event log, the SLIs and the "
+                "SLOs"
+                + (", plus the drift and contract findings of this review pack" if ml else "")
+                + ". Times to detect and resolve, the error budget burned and when a burn-rate "
+                "alert would have fired are computed, not typed in."
+            )
+        if name == "impact":
+            return (
+                "Failed requests and minutes out of SLO from the start to the mitigation, and how "
+                "much of the SLO window's error budget the incident burned (stated only when the "
+                "SLIs cover the window)."
+            )
+        if name == "detection":
+            return "How the incident was detected, and when burn-rate alerts would have fired. " + (
+                self.alerts_text()
+            )
+        if name == "timeline":
+            return "Milestones from the record and the event log" + (
+                ", and the drift onsets and contract failures this pack found near the incident."
+                if ml
+                else "."
+            )
+        if name == "portfolio":
+            return (
+                "The incident records given: time to detect and resolve by month, counts by "
+                "category and severity, and action items overdue as of the date above."
+            )
+        raise ValueError(f"intro: unknown section {name!r}")
+
     def _repr_html_(self) -> str:
         return (
             render.callout(self.headline.split(";")[0], self.headline, self.status).markup
@@ -377,16 +478,25 @@ def analyze(
     results_dir: str | os.PathLike[str] | None = None,
     evidence_lookback: timedelta = timedelta(days=3),
     chart_margin: timedelta = timedelta(hours=3),
+    window_totals: dict[str, float] | None = None,
+    notes: list[str] | None = None,
 ) -> IncidentResult:
-    """The postmortem from typed inputs; ``as_of`` decides which action items are overdue."""
+    """The postmortem from typed inputs; ``as_of`` decides which action items are overdue.
+
+    Impact (failed requests, error ratio, minutes out of SLO, budget consumed) is counted over
+    the impact window, start to mitigation (to resolution, or ``as_of``, when not mitigated);
+    alerts are looked for from the start to the resolution. ``notes`` (what the readers
+    resampled or warned about) are shown on the page.
+    """
     start = record.started_at
     end = record.resolved_at or record.mitigated_at or as_of
+    impact_end = record.mitigated_at or end
     impact: dict[str, Any] = {}
     budget: dict[str, Any] = {}
     alerts: list[_slo.AlertFiring] = []
     rates = pl.DataFrame()
     if slis is not None and slo is not None and slis.height:
-        impact, budget = _impact_and_budget(slis, slo, start, end)
+        impact, budget = _impact_and_budget(slis, slo, start, impact_end, window_totals)
         all_rates = _slo.burn_rates(slis, slo)
         alerts = _slo.alert_firings(all_rates, slo, start, end, record.detected_at)
         lo = start - chart_margin
@@ -422,13 +532,18 @@ def analyze(
             (pl.col("timestamp") >= lo) & (pl.col("timestamp") <= end)
         ).to_dicts():
             rows.append({**ev, "origin": "event log"})
-    found, notes = pack_evidence(results_dir, start, end, evidence_lookback)
+    found, found_notes = pack_evidence(results_dir, start, end, evidence_lookback)
+    if record.incident_kind == "service":
+        # Drift and contract results are an ML pack's; their absence is no news for a service.
+        found_notes = [
+            n for n in found_notes if "not found" not in n and "no results directory" not in n
+        ]
     rows += [{**ev, "origin": "pack evidence"} for ev in found]
     if events is not None:
         outside = events.height - sum(1 for r in rows if r["origin"] == "event log")
         if outside:
-            notes = [
-                *notes,
+            found_notes = [
+                *found_notes,
                 f"{outside} logged event(s) outside the timeline range "
                 f"({lo.isoformat()} to {end.isoformat()}) not shown",
             ]
@@ -450,21 +565,68 @@ def analyze(
         timeline=timeline,
         rates=rates,
         action_items=action_items_frame(record, as_of),
-        evidence_notes=notes,
+        evidence_notes=found_notes,
         slo=slo,
+        notes=list(notes or []),
     )
 
 
+def _coverage(first: datetime, window_start: datetime, window_end: datetime) -> float:
+    """Share of the SLO window the SLIs span (0..1, never more)."""
+    span = (window_end - max(first, window_start)).total_seconds()
+    return max(0.0, min(1.0, span / (window_end - window_start).total_seconds()))
+
+
+def _budget_row(
+    *,
+    objective: str,
+    window: str,
+    coverage: float,
+    unit: str,
+    allowed: float | None,
+    spent_inc: float,
+    spent_all: float | None,
+    basis: str,
+) -> dict[str, Any]:
+    known = allowed is not None
+    return {
+        "objective": objective,
+        "window": window,
+        "coverage": coverage,
+        "basis": basis,
+        "budget": allowed,
+        "unit": unit,
+        "consumed_by_incident": spent_inc,
+        "consumed_by_incident_pct": _slo.budget_pct(spent_inc, allowed) if known else None,
+        "spent_in_window": spent_all,
+        "remaining_pct": (
+            None
+            if not known or spent_all is None or allowed <= 0  # type: ignore[operator]
+            else 100.0 - _slo.budget_pct(spent_all, allowed)  # type: ignore[operator,arg-type]
+        ),
+    }
+
+
 def _impact_and_budget(
-    slis: pl.DataFrame, slo: _slo.SLOSpec, start: datetime, end: datetime
+    slis: pl.DataFrame,
+    slo: _slo.SLOSpec,
+    start: datetime,
+    end: datetime,
+    window_totals: dict[str, float] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Impact over ``[start, end)`` (the impact window: start to mitigation) and the budget.
+
+    A budget is only stated when the SLIs span the whole SLO window, or when the window's
+    totals are given (``window_totals``: ``requests`` and optionally ``errors``); otherwise its
+    percentages are None and ``basis`` says why, with the coverage.
+    """
     frame = _slo.with_bad_minutes(slis, slo)
     window_end = frame["timestamp"].max() + _slo.MINUTE
     window_start = window_end - timedelta(days=slo.window_days)
     window = frame.filter(pl.col("timestamp") >= window_start)
     inc = frame.filter((pl.col("timestamp") >= start) & (pl.col("timestamp") < end))
     inc_in_window = inc.filter(pl.col("timestamp") >= window_start)
-    impact = {
+    impact: dict[str, Any] = {
         "requests_during_incident": int(inc["requests"].sum()),
         "failed_requests": int(inc["errors"].sum()),
         "error_ratio_during_incident": (
@@ -472,44 +634,75 @@ def _impact_and_budget(
         ),
         "minutes_out_of_slo": int(inc["out_of_slo"].sum()),
     }
-    if "lat_bad" in frame.columns:
+    mode = _slo.latency_mode(frame, slo)
+    if mode == "minutes":
         impact["minutes_over_latency_threshold"] = int(inc["lat_bad"].sum())
+    elif mode == "requests":
+        impact["slow_requests"] = int(inc["lat_bad"].sum())
+    coverage = _coverage(frame["timestamp"].min(), window_start, window_end)
     wtext = f"{slo.window_days} days to {window_end.isoformat()}"
-    coverage = window.height / (slo.window_days * 1440)
+    totals = window_totals or {}
+    full = coverage >= 1.0
+    if full:
+        basis = "SLIs cover the whole window"
+    elif "requests" in totals:
+        basis = f"window totals given (SLIs cover {coverage:.1%} of the window)"
+    else:
+        basis = (
+            f"unknown: the SLIs cover {coverage:.1%} of the {slo.window_days}-day window "
+            "(give SLIs for the whole window, or the window's request and error totals)"
+        )
     target = slo.availability.target
-    allowed = _slo.error_budget(float(window["requests"].sum()), target)
-    spent_inc, spent_all = int(inc_in_window["errors"].sum()), int(window["errors"].sum())
+    if full:
+        allowed: float | None = _slo.error_budget(float(window["requests"].sum()), target)
+        spent_all: float | None = int(window["errors"].sum())
+    elif "requests" in totals:
+        allowed = _slo.error_budget(float(totals["requests"]), target)
+        spent_all = totals.get("errors")
+    else:
+        allowed = spent_all = None
     budget: dict[str, Any] = {
-        "availability": {
-            "objective": f"{target * 100:g}% of requests succeed",
-            "window": wtext,
-            "coverage": coverage,
-            "budget": allowed,
-            "unit": "requests",
-            "consumed_by_incident": spent_inc,
-            "consumed_by_incident_pct": _slo.budget_pct(spent_inc, allowed),
-            "spent_in_window": spent_all,
-            "remaining_pct": None if allowed <= 0 else 100.0 - _slo.budget_pct(spent_all, allowed),
-        }
+        "availability": _budget_row(
+            objective=f"{target * 100:g}% of requests succeed",
+            window=wtext,
+            coverage=coverage,
+            unit="requests",
+            allowed=allowed,
+            spent_inc=int(inc_in_window["errors"].sum()),
+            spent_all=spent_all,
+            basis=basis,
+        )
     }
-    if slo.latency is not None and "lat_bad" in frame.columns:
+    if mode is not None:
         lat = slo.latency
-        allowed_min = _slo.error_budget(float(window.height), lat.target)
-        bad_inc, bad_all = int(inc_in_window["lat_bad"].sum()), int(window["lat_bad"].sum())
-        budget["latency"] = {
-            "objective": f"{lat.percentile} ≤ {lat.threshold_ms:g} ms "
-            f"in {lat.target * 100:g}% of minutes",
-            "window": wtext,
-            "coverage": coverage,
-            "budget": allowed_min,
-            "unit": "minutes",
-            "consumed_by_incident": bad_inc,
-            "consumed_by_incident_pct": _slo.budget_pct(bad_inc, allowed_min),
-            "spent_in_window": bad_all,
-            "remaining_pct": None
-            if allowed_min <= 0
-            else 100.0 - _slo.budget_pct(bad_all, allowed_min),
-        }
+        assert lat is not None
+        per = "requests" if mode == "requests" else "minutes"
+        objective = (
+            f"{lat.target * 100:g}% of requests within {lat.threshold_ms:g} ms"
+            if mode == "requests"
+            else f"{lat.percentile} ≤ {lat.threshold_ms:g} ms in {lat.target * 100:g}% of minutes"
+        )
+        if full:
+            lat_allowed: float | None = _slo.error_budget(
+                float(window["lat_units"].sum()), lat.target
+            )
+            lat_all: float | None = float(window["lat_bad"].sum())
+        else:
+            lat_allowed = lat_all = None
+        budget["latency"] = _budget_row(
+            objective=objective,
+            window=wtext,
+            coverage=coverage,
+            unit=per,
+            allowed=lat_allowed,
+            spent_inc=float(inc_in_window["lat_bad"].sum()),
+            spent_all=lat_all,
+            basis=basis
+            if full or "requests" not in totals
+            else basis.split(" (")[0].replace(
+                "window totals given", "unknown: window totals cover availability only"
+            ),
+        )
     return impact, budget
 
 
@@ -520,20 +713,57 @@ def load(
     events_path: str | os.PathLike[str] | None = None,
     slis_path: str | os.PathLike[str] | None = None,
     slos_path: str | os.PathLike[str] | None = None,
+    prometheus: Mapping[str, Sequence[str | os.PathLike[str]]] | None = None,
     results_dir: str | os.PathLike[str] | None = None,
     evidence_lookback: timedelta = timedelta(days=3),
+    window_totals: dict[str, float] | None = None,
+    slo_period_days: int | None = None,
 ) -> IncidentResult:
-    """Read a record and its signals (paths default to the record's ``signals``) and analyze."""
+    """Read a record and its signals (paths default to the record's ``signals``) and analyze.
+
+    SLIs come from a per-minute table (``slis_path``) or from Prometheus ``query_range`` JSON
+    (``prometheus``: kind -> files, see :mod:`workbench.incidents._prometheus`), not both.
+    """
+    from workbench.errors import input_error
+    from workbench.incidents._prometheus import load_prometheus
+
     record = load_record(record_path)
+    notes = comment_cuts(record_path)
+    todo = todo_fields(io.read_yaml(record_path))
+    if todo:
+        notes.append(
+            f"{len(todo)} field(s) of the record still marked TODO: {', '.join(todo[:6])}"
+            + (", ..." if len(todo) > 6 else "")
+        )
     ev = resolve_signal(record_path, record, "events", events_path)
     sl = resolve_signal(record_path, record, "slis", slis_path)
     so = resolve_signal(record_path, record, "slos", slos_path)
+    if prometheus is None and not slis_path and record.signals.prometheus:
+        base = Path(record_path).parent
+        prometheus = {
+            k: [base / f for f in ([v] if isinstance(v, str) else v)]
+            for k, v in record.signals.prometheus.items()
+        }
+        sl = None
+    if prometheus and slis_path:
+        raise input_error("--prometheus", None, "either --slis or --prometheus, not both")
+    slo = _slo.load_slos(so, period_days=slo_period_days) if so else None
+    slis = None
+    if prometheus:
+        lat = slo.latency.threshold_ms if slo and slo.latency else None
+        slis, pnotes = load_prometheus(prometheus, latency_threshold_ms=lat)
+        notes += pnotes
+    elif sl:
+        slis, snotes = read_slis(sl)
+        notes += snotes
     return analyze(
         record,
         as_of=as_of,
         events=load_events(ev) if ev else None,
-        slis=load_slis(sl) if sl else None,
-        slo=_slo.load_slos(so) if so else None,
+        slis=slis,
+        slo=slo,
         results_dir=results_dir,
         evidence_lookback=evidence_lookback,
+        window_totals=window_totals,
+        notes=notes,
     )

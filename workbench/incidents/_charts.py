@@ -107,7 +107,9 @@ def burn_rate_chart(result: IncidentResult, sli: str = "avail") -> Any:
     thresholds = [
         {
             "burn_rate": a.burn_rate,
-            "label": f"{a.burn_rate:g}x ({a.long_window} & {a.short_window})",
+            "label": f"{a.burn_rate:g}x ({a.long_window} & {a.short_window})"
+            if a.short_window
+            else f"{a.burn_rate:g}x ({a.long_window}, held {a.alert_after or '0m'})",
         }
         for a in (result.slo.alerts if result.slo else [])
     ]
@@ -118,7 +120,7 @@ def burn_rate_chart(result: IncidentResult, sli: str = "avail") -> Any:
     if result.record.mitigated_at:
         marks.append({"at": result.record.mitigated_at, "label": "mitigated"})
     fired = [
-        {"at": a.first_fired_at, "label": f"would page: {a.burn_rate:g}x"}
+        {"at": a.first_fired_at, "label": f"would fire: {a.burn_rate:g}x"}
         for a in result.alerts
         if a.first_fired_at is not None and a.sli.startswith(sli[:5])
     ]
@@ -138,7 +140,9 @@ def burn_rate_chart(result: IncidentResult, sli: str = "avail") -> Any:
         .encode(
             x=x,
             y=alt.Y("burn_rate:Q", title="burn rate (x budget)"),
-            color=alt.Color("window:N", sort=["5m", "30m", "1h", "6h"], title="window"),
+            color=alt.Color(
+                "window:N", sort=["5m", "30m", "1h", "2h", "6h", "1d", "3d"], title="window"
+            ),
         )
     )
     rules = (

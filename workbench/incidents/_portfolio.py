@@ -12,16 +12,35 @@ from typing import Any
 
 import polars as pl
 
-from workbench import io, render
+from workbench import render
 from workbench.errors import input_error
 from workbench.incidents._analysis import action_items_frame, durations
+from workbench.incidents._openslo import read_yaml_documents
 from workbench.incidents._record import (
-    CATEGORIES,
-    SEVERITIES,
     IncidentRecord,
     RecordError,
+    categories,
+    severities,
     validate_record,
 )
+
+
+def is_slo_document(data: object) -> bool:
+    """An SLO file (workbench's own, OpenSLO v1 or Sloth) rather than an incident record.
+
+    Teams keep SLO files beside their postmortems; a portfolio folder holding them must not fail.
+    """
+    if isinstance(data, list):  # OpenSLO files may hold several documents
+        return bool(data) and all(is_slo_document(d) for d in data)
+    if not isinstance(data, dict) or "started_at" in data or "detected_at" in data:
+        return False
+    api = str(data.get("apiVersion", "")).lower()
+    return (
+        api.startswith("openslo/")
+        or str(data.get("version", "")).startswith("prometheus/")
+        or "availability" in data
+        or ("slos" in data and "service" in data)
+    )
 
 
 def record_files(source: str | os.PathLike[str]) -> list[Path]:
@@ -45,10 +64,16 @@ def load_records(source: str | os.PathLike[str]) -> list[tuple[Path, IncidentRec
     """Validate every record; problems of all files are reported together."""
     out, problems = [], []
     for path in record_files(source):
+        docs = read_yaml_documents(path)
+        doc = docs[0] if len(docs) == 1 else docs
+        if is_slo_document(doc):
+            continue
         try:
-            out.append((path, validate_record(io.read_yaml(path), file=path)))
+            out.append((path, validate_record(doc, file=path)))
         except RecordError as exc:
             problems += exc.problems
+    if not out and not problems:
+        raise input_error(source, None, "at least one incident record (only SLO files found)")
     if problems:
         raise RecordError(
             f"{source}: {len(problems)} problem(s) in incident records",
@@ -196,11 +221,18 @@ def portfolio(
         .sort("month")
     )
     cats = [
-        {"category": c, "incidents": sum(c in r.categories for r in records)} for c in CATEGORIES
+        {"category": c, "incidents": sum(c in r.categories for r in records)} for c in categories()
     ]
-    by_category = pl.DataFrame(cats).filter(pl.col("incidents") > 0)
-    sev = [{"severity": s, "incidents": sum(r.severity == s for r in records)} for s in SEVERITIES]
-    by_severity = pl.DataFrame(sev)
+    by_category = pl.DataFrame(cats, schema={"category": pl.String, "incidents": pl.Int64}).filter(
+        pl.col("incidents") > 0
+    )
+    # Only the severity scales in use (a PagerDuty team sees P1-P5, not empty SEV rows).
+    sev = [
+        {"severity": s, "incidents": sum(r.severity == s for r in records)} for s in severities()
+    ]
+    by_severity = pl.DataFrame(sev, schema={"severity": pl.String, "incidents": pl.Int64}).filter(
+        pl.col("incidents") > 0
+    )
     overdue = (
         (pl.concat(items) if items else action_items_frame(records[0], as_of))
         .filter(pl.col("overdue"))

@@ -7,6 +7,7 @@ got Y`` (e.g. ``action_items[2].due``), in the spirit of pandera's ``lazy=True``
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -27,9 +28,19 @@ CATEGORIES = (
     "bad deploy",
     "dependency failure",
     "data contract breach",
+    "config change",
+    "alerting gap",
+    "capacity",
+    "third-party outage",
+    "human error",
     "other",
 )
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+# SEV1-4 (Google SRE) and P1-P5 (PagerDuty, Opsgenie) are both accepted as written.
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4", "P1", "P2", "P3", "P4", "P5")
+# More of either, comma-separated, for every command and notebook (e.g. a team's own taxonomy).
+CATEGORIES_ENV = "WORKBENCH_INCIDENT_CATEGORIES"
+SEVERITIES_ENV = "WORKBENCH_INCIDENT_SEVERITIES"
+KINDS = ("ml", "service")
 STATUSES = ("open", "investigating", "mitigated", "resolved", "closed")
 ITEM_STATUSES = ("open", "in_progress", "done", "wontfix")
 ITEM_CLOSED = ("done", "wontfix")
@@ -55,6 +66,21 @@ SLI_COLUMNS = {
 }
 
 
+def _extra(env: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in os.environ.get(env, "").split(",") if x.strip())
+
+
+def categories() -> tuple[str, ...]:
+    """Contributing-factor categories: built-in plus ``$WORKBENCH_INCIDENT_CATEGORIES``."""
+    extra = tuple(_canon_category(c) for c in _extra(CATEGORIES_ENV))
+    return CATEGORIES + tuple(c for c in extra if c not in CATEGORIES)
+
+
+def severities() -> tuple[str, ...]:
+    """Accepted severities: SEV1-4, P1-P5 and ``$WORKBENCH_INCIDENT_SEVERITIES``."""
+    return SEVERITIES + tuple(s for s in _extra(SEVERITIES_ENV) if s not in SEVERITIES)
+
+
 def _canon_category(value: str) -> str:
     return " ".join(str(value).strip().lower().replace("_", " ").split()).replace(
         "training serving", "training-serving"
@@ -78,8 +104,9 @@ class ContributingFactor(_Strict):
     @classmethod
     def _known(cls, v: str) -> str:
         c = _canon_category(v)
-        if c not in CATEGORIES:
-            raise ValueError(f"one of {', '.join(CATEGORIES)}")
+        known = categories()
+        if c not in known:
+            raise ValueError(f"one of {', '.join(known)} (more: ${CATEGORIES_ENV})")
         return c
 
 
@@ -87,13 +114,13 @@ class ActionItem(_Strict):
     id: str = Field(min_length=1)
     description: str = Field(min_length=1)
     owner: str = Field(min_length=1)
-    due: date
+    due: date | None = None  # None: no due date agreed yet (never overdue, shown as such)
     status: Literal[ITEM_STATUSES]  # type: ignore[valid-type]
     priority: Literal[PRIORITIES]  # type: ignore[valid-type]
     kind: str = "prevent"
 
     def overdue(self, as_of: datetime) -> bool:
-        return self.status not in ITEM_CLOSED and self.due < as_of.date()
+        return self.status not in ITEM_CLOSED and self.due is not None and self.due < as_of.date()
 
 
 class Lessons(_Strict):
@@ -121,19 +148,23 @@ class Signals(_Strict):
     events: str | None = None
     slis: str | None = None
     slos: str | None = None
+    # Prometheus query_range JSON files by kind (requests, errors, latency_buckets); each a
+    # path or a list of paths (the chunks of one query).
+    prometheus: dict[str, str | list[str]] | None = None
 
 
 class IncidentRecord(_Strict):
     id: str = Field(min_length=1)
     title: str = Field(min_length=1)
-    severity: Literal[SEVERITIES]  # type: ignore[valid-type]
+    severity: str
+    kind: Literal[KINDS] | None = None  # type: ignore[valid-type]  # None: ml when models given
     status: Literal[STATUSES]  # type: ignore[valid-type]
     started_at: datetime
     detected_at: datetime
     acknowledged_at: datetime | None = None
     mitigated_at: datetime | None = None
     resolved_at: datetime | None = None
-    affected_models: list[str] = Field(min_length=1)
+    affected_models: list[str] = []
     affected_services: list[str] = []
     summary: str = Field(min_length=1)
     impact: Impact
@@ -150,6 +181,19 @@ class IncidentRecord(_Strict):
     @classmethod
     def _as_utc(cls, v: datetime | None) -> datetime | None:
         return None if v is None else _utc(v)
+
+    @field_validator("severity")
+    @classmethod
+    def _severity(cls, v: str) -> str:
+        known = severities()
+        if v not in known:
+            raise ValueError(f"one of {', '.join(known)} (more: ${SEVERITIES_ENV})")
+        return v
+
+    @property
+    def incident_kind(self) -> str:
+        """``ml`` (a model's incident) or ``service``: decides the pages' wording."""
+        return self.kind or ("ml" if self.affected_models else "service")
 
     @property
     def categories(self) -> list[str]:
@@ -252,6 +296,43 @@ class RecordError(InputError):
         super().__init__(message + ": " + "; ".join(p.split(": ", 1)[1] for p in problems), **kw)
 
 
+_CUT = re.compile(
+    r"""^\s*(?:-\s+)?(?:(?P<key>[A-Za-z_][\w.-]*):[ \t]+)?"""
+    r"""(?P<value>[^'"\s|>&*!\[{#-][^#\n]*?)[ \t]+#(?P<rest>\S[^\n]*)$"""
+)
+
+
+def comment_cuts(path: str | os.PathLike[str]) -> list[str]:
+    """Warnings for plain YAML values cut short by a comment (``trigger: config PR #4812``).
+
+    YAML reads `` #`` as the start of a comment, so the value silently loses its tail. A comment
+    written on purpose has a space after ``#``; ``#4812`` or ``#ops`` almost never does.
+    """
+    out = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return out
+    for n, line in enumerate(lines, 1):
+        m = _CUT.match(line)
+        if m:
+            key = m.group("key") or "list item"
+            out.append(
+                f"{path} line {n}: {key}: YAML read {m.group('value').strip()!r} and dropped "
+                f"'#{m.group('rest')}' as a comment; quote the value to keep it"
+            )
+    return out
+
+
+def todo_fields(data: Any, where: str = "") -> list[str]:
+    """Paths of the text fields still starting with TODO (an imported skeleton's narrative)."""
+    if isinstance(data, dict):
+        return [p for k, v in data.items() for p in todo_fields(v, f"{where}.{k}" if where else k)]
+    if isinstance(data, list):
+        return [p for i, v in enumerate(data) for p in todo_fields(v, f"{where}[{i}]")]
+    return [where] if isinstance(data, str) and data.strip().upper().startswith("TODO") else []
+
+
 def load_record(path: str | os.PathLike[str]) -> IncidentRecord:
     """Read and validate an incident record YAML file."""
     return validate_record(io.read_yaml(path), file=path)
@@ -311,6 +392,15 @@ def load_events(path: str | os.PathLike[str]) -> pl.DataFrame:
 
 def load_slis(path: str | os.PathLike[str]) -> pl.DataFrame:
     """Per-minute SLIs: timestamp, requests, errors and optional ``latency_p*_ms`` columns."""
+    return read_slis(path)[0]
+
+
+def read_slis(path: str | os.PathLike[str]) -> tuple[pl.DataFrame, list[str]]:
+    """Per-minute SLIs and the notes on their step (one line when rows were resampled).
+
+    Optional columns: ``latency_p*_ms`` (a percentile per minute) or ``latency_good`` and
+    ``latency_total`` (requests within the latency threshold, and all requests it applies to).
+    """
     frame = (
         io.read_table(path, try_parse_dates=False)
         if str(path).endswith(".csv")
@@ -325,4 +415,44 @@ def load_slis(path: str | os.PathLike[str]) -> pl.DataFrame:
         raise input_error(path, "errors", "at most requests in every row")
     if (frame["requests"] < 0).any() or (frame["errors"] < 0).any():
         raise input_error(path, "requests", "non-negative counts")
-    return frame.sort("timestamp")
+    return sli_minutes(frame.sort("timestamp"), path)
+
+
+def sli_minutes(frame: pl.DataFrame, file: object) -> tuple[pl.DataFrame, list[str]]:
+    """SLIs are one row per minute. Finer rows (15 s, 30 s) are summed into minutes when they
+    only carry counts (said in a note); coarser rows, or finer rows with a percentile column
+    (percentiles cannot be added up), are refused: counting them as minutes would be wrong."""
+    if frame.height < 2:
+        return frame, []
+    diffs = frame["timestamp"].diff().drop_nulls().dt.total_seconds()
+    diffs = diffs.filter(diffs > 0)
+    if diffs.len() == 0:
+        raise input_error(file, "timestamp", "one row per minute", "every row at the same time")
+    step = int(diffs.min())  # type: ignore[arg-type]
+    dup = frame["timestamp"].is_duplicated().any()
+    if step == 60 and not dup and not (diffs % 60 != 0).any():
+        return frame, []
+    if step < 60 and 60 % step == 0:
+        pct = [c for c in frame.columns if c.startswith("latency_p")]
+        if pct:
+            raise input_error(
+                file,
+                "timestamp",
+                "one row per minute (rows every "
+                f"{step} s cannot be resampled: {pct[0]} is a percentile)",
+                f"{step} s",
+            )
+        counts = [c for c in frame.columns if c != "timestamp" and frame.schema[c].is_numeric()]
+        out = (
+            frame.group_by(pl.col("timestamp").dt.truncate("1m"))
+            .agg(pl.col(c).sum() for c in counts)
+            .sort("timestamp")
+        )
+        note = f"{file}: rows every {step} s were summed into minutes ({60 // step} per minute)"
+        return out, [note]
+    raise input_error(
+        file,
+        "timestamp",
+        "one row per minute (timestamp = minute start)",
+        f"rows {step} s apart" if not dup else "repeated timestamps",
+    )

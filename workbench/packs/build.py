@@ -18,8 +18,10 @@ it happened; it never becomes ``latest`` and never serves as ``previous_dir``.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -35,6 +37,7 @@ from workbench.packs._faults import kill_point
 from workbench.packs.execute import (
     NotebookRun,
     declared_parameters,
+    pack_secret_values,
     remove_orphan_temp,
     run_notebook,
 )
@@ -48,7 +51,10 @@ from workbench.packs.index import (
     write_site_index,
 )
 from workbench.packs.lock import locked
-from workbench.packs.manifest import environment, git_state, write_manifest
+from workbench.packs.manifest import environment, pack_git_state, write_manifest
+from workbench.packs.preflight import preflight
+from workbench.packs.scrub import check_tree, scrub_obj, scrub_text, scrub_tree, secret_forms
+from workbench.packs.sign import load_private_key, sign_version
 from workbench.packs.spec import (
     EnvParam,
     NotebookSpec,
@@ -59,6 +65,10 @@ from workbench.packs.spec import (
 )
 
 STAGING_PREFIX = ".staging-"
+# a full disk, a quota or a read-only or failing filesystem while a notebook's outputs are
+# written: not the notebook's failure (exit 3) but the environment's (exit 4)
+ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+PARTIAL_RESULTS = "results.partial.json"  # <name>.results.partial.json: a failed run's results
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,7 @@ class BuildResult:
     verdict: str  # go | hold | no-go
     runs: tuple[NotebookRun, ...]
     duration_s: float
+    withheld: tuple[str, ...] = ()  # files removed because a secret could not be scrubbed
 
     @property
     def index_html(self) -> Path:
@@ -93,13 +104,20 @@ def build(
     out_dir: str | os.PathLike[str] = "reports",
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
+    sign_key: Path | None = None,
 ) -> BuildResult:
-    """Build one version of the pack ``spec_path`` describes under ``out_dir/<pack>/``."""
+    """Build one version of the pack ``spec_path`` describes under ``out_dir/<pack>/``.
+
+    With ``sign_key`` (an Ed25519 private key file, see :mod:`workbench.packs.sign`) the
+    manifest is signed; the key is read before anything runs, so a bad key costs nothing.
+    """
     say = progress or (lambda _line: None)
     spec = load_spec(spec_path)
-    declared = {nb.name: declared_parameters(spec.notebook_path(nb)) for nb in spec.notebooks}
+    declared = {nb.name: _declared(spec, i, nb) for i, nb in enumerate(spec.notebooks)}
     check_declared_parameters(spec, declared)
     _check_secrets(spec)
+    preflight(spec)  # parameter types, named columns, gate metrics: before any kernel
+    key = load_private_key(sign_key) if sign_key is not None else None
     jobs = max(1, jobs or os.cpu_count() or 1)
 
     out = Path(out_dir)
@@ -108,7 +126,7 @@ def build(
         pack_dir / ".lock", on_wait=lambda: say(f"waiting for another build of {spec.name}")
     ):
         kill_point("locked")
-        _remove_stale_staging(pack_dir)
+        remove_stale_staging(pack_dir)
         remove_orphan_temp()  # temp notebooks and kernel sockets of killed builds
         kill_point("staging-cleaned")
         started = _now()
@@ -119,7 +137,10 @@ def build(
         ]
         version = _version_name(pack_dir, started, _fingerprint(spec, inputs))
         staging = pack_dir / f"{STAGING_PREFIX}{version}"
-        staging.mkdir(parents=True)
+        # private while notebooks write into it (results may hold a secret until scrubbed);
+        # opened to the umask's permissions just before it is published
+        staging.mkdir(mode=0o700, parents=True)
+        staging.chmod(0o700)
         kill_point("staging-created")
         try:
             previous = read_latest(pack_dir)
@@ -140,15 +161,23 @@ def build(
                     declared[nb.name],
                     {**page, "title": f"{nb.name} · {spec.title}"},
                 )
+                if run.status != "ok":
+                    _set_aside_partial_results(staging, nb.name)
                 kill_point(f"notebook-done:{nb.name}")
                 return run
 
             runs = _run_all(spec, jobs, task, say)
+            forms = secret_forms(pack_secret_values(spec))
+            withheld = scrub_tree(staging, forms)  # every file the notebooks wrote
             names = [nb.name for nb in spec.notebooks]
             results = load_results(staging, names)
+            # a failed notebook's results are partial: its gates are unknown, never passed
+            for r in runs:
+                if r.status != "ok":
+                    results[r.name] = None
             gate_results = evaluate_gates(spec.gates, results)
-            missing = [r.name for r in runs if not r.results]
-            status = "ok" if all(r.status == "ok" for r in runs) else "failed"
+            missing = [r.name for r in runs if not r.results or r.status != "ok"]
+            status = "ok" if all(r.status == "ok" for r in runs) and not withheld else "failed"
             kill_point("gates")
             finished = _now()
             manifest: dict[str, Any] = {
@@ -170,16 +199,29 @@ def build(
                 "notebooks": [r.to_dict() for r in runs],
                 "gates": [g.to_dict() for g in gate_results],
                 "previous_version": previous,
-                "git": git_state(spec.base_dir),
+                "git": pack_git_state(
+                    spec.base_dir,
+                    [spec.notebook_path(nb).parent for nb in spec.notebooks]
+                    + [Path(__file__).resolve().parent],
+                ),
                 "environment": environment(),
             }
+            if withheld:
+                manifest["withheld"] = withheld
+            scrub_obj(manifest, forms)
             write_text_atomic(
                 staging / "index.html",
-                front_page(manifest, results, spec.model.description, pack_dir=pack_dir),
+                scrub_text(
+                    front_page(manifest, results, spec.model.description, pack_dir=pack_dir),
+                    forms,
+                ),
             )
             kill_point("front-page")
             write_manifest(staging, manifest)
+            if key is not None:
+                sign_version(staging, key)
             kill_point("manifest")
+            check_tree(staging, forms)  # fails closed: nothing is published
             _make_readable(staging)
             final = pack_dir / version
             os.rename(staging, final)
@@ -191,11 +233,41 @@ def build(
             publish_text(pack_dir / LATEST, version + "\n")
             kill_point("latest")
         with locked(out / ".index.lock"):
-            write_site_index(out)
+            if write_site_index(out) is None:
+                say(f"left {out / 'index.html'} alone: workbench did not write it")
         kill_point("site-index")
     return BuildResult(
-        spec.name, version, final, status, manifest["verdict"], tuple(runs), manifest["duration_s"]
+        spec.name,
+        version,
+        final,
+        status,
+        manifest["verdict"],
+        tuple(runs),
+        manifest["duration_s"],
+        tuple(withheld),
     )
+
+
+def _set_aside_partial_results(staging: Path, name: str) -> None:
+    """A notebook that failed after writing its results leaves them under another name, so
+    no reader (the builder's gates, the review_summary notebook) takes them as its
+    findings: a gate on a failed notebook is unknown, never passed."""
+    results = staging / f"{name}.results.json"
+    if results.exists():
+        os.replace(results, staging / f"{name}.{PARTIAL_RESULTS}")
+
+
+def _declared(spec: PackSpec, i: int, nb: NotebookSpec) -> set[str]:
+    """The notebook's declared parameters; a notebook papermill cannot read is a spec error."""
+    try:
+        return declared_parameters(spec.notebook_path(nb))
+    except Exception as exc:  # papermill raises bare ValueError/JSON errors on bad notebooks
+        raise _fail(
+            spec.path,
+            f"notebooks[{i}].path",
+            "a notebook whose parameters cell papermill can read",
+            f"{nb.path}: {' '.join(str(exc).split())[:120]}",
+        ) from exc
 
 
 def _check_secrets(spec: PackSpec) -> None:
@@ -248,19 +320,33 @@ def _version_name(pack_dir: Path, started: datetime, digest: str) -> str:
 
 
 def _make_readable(root: Path) -> None:
-    """Atomic writes create 0600 temp files; published pages follow the umask like any file."""
+    """Atomic writes create 0600 temp files and staging is 0700; published pages and folders
+    follow the umask like any file."""
     mask = current_umask()
     for p in root.rglob("*"):
-        if p.is_file():
+        if p.is_file() and not p.is_symlink():
             p.chmod(0o666 & ~mask)
+        elif p.is_dir() and not p.is_symlink():
+            p.chmod(0o777 & ~mask)
+    root.chmod(0o777 & ~mask)
 
 
-def _remove_stale_staging(pack_dir: Path) -> None:
-    """Staging dirs left by a killed build, trash left by a killed prune (we hold the lock,
-    so none is in use)."""
-    for pattern in (f"{STAGING_PREFIX}*", ".trash-*"):
-        for d in pack_dir.glob(pattern):
+_LEFTOVER = re.compile(
+    rf"^(?:{re.escape(STAGING_PREFIX)}|\.trash-)\d{{8}}T\d{{6}}Z-[0-9a-f]{{8}}(?:-\d+)?$"
+)
+
+
+def remove_stale_staging(pack_dir: Path) -> list[Path]:
+    """Staging dirs left by a killed build, trash left by a killed prune (the caller holds
+    the pack's lock, so none is in use). Only names this module makes, ``.staging-`` or
+    ``.trash-`` followed by a version name, and only real folders (never a symlink's
+    target), are removed."""
+    removed = []
+    for d in pack_dir.iterdir() if pack_dir.is_dir() else []:
+        if _LEFTOVER.match(d.name) and d.is_dir() and not d.is_symlink():
             shutil.rmtree(d, ignore_errors=True)
+            removed.append(d)
+    return removed
 
 
 def _safe_run(
@@ -275,34 +361,45 @@ def _safe_run(
     t0 = time.perf_counter()
     try:
         return run_notebook(spec, nb, staging, builtins, declared, page)
+    except OSError as exc:
+        if exc.errno in ENVIRONMENT_ERRNOS:
+            raise  # the machine failed, not the notebook: the build stops, exit 4
+        return _failed_run(spec, nb, staging, exc, t0)
     except Exception as exc:
-        run = NotebookRun(
-            nb.name,
-            nb.path,
-            sha256_file(spec.notebook_path(nb)),
-            spec.redacted_parameters(nb),
-            status="failed",
-            exec_s=time.perf_counter() - t0,
-            error={
-                "ename": type(exc).__name__,
-                "evalue": " ".join(str(exc).split())[:500],
-                "cell_index": None,
-                "execution_count": None,
-                "anchor": None,
-            },
-        )
-        msg = f"{run.error['ename']}: {run.error['evalue']}"
-        write_text_atomic(
-            staging / f"{nb.name}.html",
-            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
-            f"<title>{render.escape(nb.name)}</title></head><body><h1>"
-            f"{render.escape(nb.name)} could not be run</h1><p>{render.escape(msg)}</p>"
-            '<p><a href="index.html">Back to the pack</a></p></body></html>\n',
-        )
-        run.results = (staging / f"{nb.name}.results.json").exists()
-        run.page_bytes = (staging / f"{nb.name}.html").stat().st_size
-        return run
+        return _failed_run(spec, nb, staging, exc, t0)
+
+
+def _failed_run(
+    spec: PackSpec, nb: NotebookSpec, staging: Path, exc: Exception, t0: float
+) -> NotebookRun:
+    """A failed run and a page naming the error, when the machinery itself failed."""
+    run = NotebookRun(
+        nb.name,
+        nb.path,
+        sha256_file(spec.notebook_path(nb)),
+        spec.redacted_parameters(nb),
+        status="failed",
+        exec_s=time.perf_counter() - t0,
+        error={
+            "ename": type(exc).__name__,
+            "evalue": " ".join(str(exc).split())[:500],
+            "cell_index": None,
+            "execution_count": None,
+            "anchor": None,
+        },
+    )
+    msg = f"{run.error['ename']}: {run.error['evalue']}"
+    write_text_atomic(
+        staging / f"{nb.name}.html",
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
+        f"<title>{render.escape(nb.name)}</title></head><body><h1>"
+        f"{render.escape(nb.name)} could not be run</h1><p>{render.escape(msg)}</p>"
+        '<p><a href="index.html">Back to the pack</a></p></body></html>\n',
+    )
+    run.results = (staging / f"{nb.name}.results.json").exists()
+    run.page_bytes = (staging / f"{nb.name}.html").stat().st_size
+    return run
 
 
 def _run_all(

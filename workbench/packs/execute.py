@@ -10,7 +10,13 @@ set through nbclient's ``resources['metadata']['path']``.
 Secrets: a parameter ``{env: VAR, secret: true}`` reaches the kernel through its
 inherited environment. papermill writes a placeholder into the injected cell, which we
 rewrite to ``os.environ["VAR"]``, so the value is never a literal in the notebook; every
-output is then scrubbed of the value as a second line of defence.
+output is then scrubbed of the value in each of its encodings as a second line of
+defence (:mod:`workbench.packs.scrub`).
+
+papermill saves the executed notebook after every cell, secrets and all: it saves into a
+private temporary folder (mode 0700, marked as workbench's), removed on every exit path;
+one left by a killed build is removed by the next build or ``pack prune``. Only the
+scrubbed notebook is written into the version's staging folder.
 
 Kernels start with ``_kernel_shims`` first on PYTHONPATH; it only hides the optional
 ``rfc3987_syntax`` package, whose import costs ~2.6 s of CPU per kernel (measured with
@@ -19,7 +25,7 @@ Kernels start with ``_kernel_shims`` first on PYTHONPATH; it only hides the opti
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
 import os
 import re
@@ -43,11 +49,19 @@ import nbformat  # noqa: E402
 
 from workbench.io import sha256_file, write_text_atomic  # noqa: E402
 from workbench.packs._faults import kill_point  # noqa: E402
+from workbench.packs.scrub import (  # noqa: E402
+    MIN_SCRUB,
+    SCRUBBED,
+    scrub_obj,
+    scrub_text,
+    secret_forms,
+)
 from workbench.packs.spec import REDACTED, EnvParam, NotebookSpec, PackSpec, PathParam  # noqa: E402
 
+__all__ = ["MIN_SCRUB", "SCRUBBED"]
+
 KERNEL_SHIMS = Path(__file__).resolve().parent / "_kernel_shims"
-SCRUBBED = "••••"
-MIN_SCRUB = 4
+TEMP_MARKER = ".workbench-temp"  # in every private temp folder: "<pid>\n"
 BUILTIN_PARAMETERS = ("results_dir", "previous_dir", "pack_spec")
 _PLACEHOLDER = "__workbench_secret_{}__"
 _PLACEHOLDER_RE = re.compile(r"""(["'])__workbench_secret_(\d+)__\1""")
@@ -141,25 +155,12 @@ def _read_secrets_from_env(
 
 
 def scrub(obj: Any, values: Iterable[str]) -> Any:
-    """``obj`` with every occurrence of each secret value replaced (strings, dicts, lists).
+    """``obj`` with every encoding of each secret value replaced (strings, dicts, lists).
 
     Values shorter than MIN_SCRUB characters are left alone: replacing every "a" would
     destroy the page, and such a value is no secret (it still never appears as a literal).
     """
-    values = [v for v in values if v and len(v) >= MIN_SCRUB]
-    if not values:
-        return obj
-    if isinstance(obj, str):
-        for v in values:
-            obj = obj.replace(v, SCRUBBED)
-        return obj
-    if isinstance(obj, dict):
-        for k in list(obj):
-            obj[k] = scrub(obj[k], values)
-        return obj
-    if isinstance(obj, list):
-        return [scrub(v, values) for v in obj]
-    return obj
+    return scrub_obj(obj, secret_forms(values))
 
 
 _TEMP_RE = re.compile(r"^workbench-(\d+)-")
@@ -170,11 +171,21 @@ def _temp_prefix() -> str:
     return f"workbench-{os.getpid()}-"
 
 
-def remove_orphan_temp() -> int:
-    """Delete temp notebooks and kernel socket dirs of builders that no longer run.
+def private_temp_dir(label: str) -> Path:
+    """A new 0700 folder in the temp dir, carrying the marker that lets cleanup find it."""
+    d = Path(tempfile.mkdtemp(prefix=f"{_temp_prefix()}{label}-"))  # mkdtemp: mode 0700
+    (d / TEMP_MARKER).write_text(f"{os.getpid()}\n", encoding="utf-8")
+    return d
 
-    A SIGKILLed build cannot clean up after itself; the next build does. Returns how
-    many entries were removed.
+
+def remove_orphan_temp() -> int:
+    """Delete private temp folders of builders that no longer run.
+
+    A SIGKILLed build cannot clean up after itself; the next build (or ``pack prune``)
+    does. Only folders this module created are touched: a ``workbench-<pid>-*`` folder
+    owned by this user whose marker file names the same pid. A user's own
+    ``workbench-2025-q3-report`` folder carries no marker and stays. Returns how many
+    folders were removed.
     """
     removed = 0
     tmp = Path(tempfile.gettempdir())
@@ -183,18 +194,37 @@ def remove_orphan_temp() -> int:
         if not m or int(m.group(1)) == os.getpid():
             continue
         try:
-            os.kill(int(m.group(1)), 0)
-            continue  # that builder is alive
-        except ProcessLookupError:
-            pass
-        except PermissionError:
-            continue  # alive, another user's
-        if entry.is_dir():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            entry.unlink(missing_ok=True)
+            st = entry.lstat()
+            if not entry.is_dir() or entry.is_symlink() or st.st_uid != os.getuid():
+                continue
+            if (entry / TEMP_MARKER).read_text(encoding="utf-8").strip() != m.group(1):
+                continue
+        except FileNotFoundError:
+            # killed between mkdtemp and writing the marker: an empty folder, and removing
+            # an empty folder loses nothing (rmdir refuses any other)
+            if _pid_alive(int(m.group(1))) is False:
+                with contextlib.suppress(OSError):
+                    entry.rmdir()
+                    removed += 1
+            continue
+        except (OSError, UnicodeDecodeError):
+            continue  # not ours
+        if _pid_alive(int(m.group(1))) is not False:
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
         removed += 1
     return removed
+
+
+def _pid_alive(pid: int) -> bool | None:
+    """True alive, False gone, None unknown (another user's, or not a pid at all)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return None
+    return True
 
 
 def pack_secret_values(spec: PackSpec) -> list[str]:
@@ -235,19 +265,17 @@ def run_notebook(
 
     The notebook itself writes <name>.results.json into ``results_dir`` (the staging dir).
     """
-    import papermill
-    from jupyter_client.manager import AsyncKernelManager
-    from papermill.exceptions import PapermillExecutionError
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
-
-    from workbench.packs.export import export_html
 
     src = spec.notebook_path(nb_spec)
     inject, record, secrets = _parameters(spec, nb_spec, declared, builtins)
     run = NotebookRun(nb_spec.name, nb_spec.path, sha256_file(src), record)
-    out_ipynb = staging / f"{nb_spec.name}.ipynb"
+    final_ipynb = staging / f"{nb_spec.name}.ipynb"
     out_html = staging / f"{nb_spec.name}.html"
+    # every secret of the pack, not only this notebook's: all kernels inherit the
+    # environment, so another notebook could print os.environ
+    forms = secret_forms(pack_secret_values(spec))
 
     nb = load_notebook_node(str(src))  # also gives every cell the tags list papermill expects
     kernel = nb.metadata.get("kernelspec", {}).get("name") or "python3"
@@ -255,13 +283,41 @@ def run_notebook(
         nb = parameterize_notebook(nb, inject, kernel_name=kernel, language="python")
         _read_secrets_from_env(nb, secrets)
     # papermill records input_path in the metadata: give it a file, not the in-memory node.
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{_temp_prefix()}{nb_spec.name}-", suffix=".ipynb")
-    os.close(fd)
-    tmp_input = Path(tmp_name)
+    # It saves the executed notebook after each cell: into the private folder, never staging.
+    work = private_temp_dir(nb_spec.name)
+    try:
+        return _execute(nb, nb_spec, src, kernel, work, final_ipynb, out_html, run, forms,
+                        wb_page)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _execute(
+    nb: nbformat.NotebookNode,
+    nb_spec: NotebookSpec,
+    src: Path,
+    kernel: str,
+    work: Path,
+    final_ipynb: Path,
+    out_html: Path,
+    run: NotebookRun,
+    forms: list[str],
+    wb_page: dict[str, Any],
+) -> NotebookRun:
+    import papermill
+    from jupyter_client.manager import AsyncKernelManager
+    from papermill.exceptions import PapermillExecutionError
+
+    from workbench.packs.export import export_html
+
+    staging = final_ipynb.parent
+    tmp_name = str(work / "input.ipynb")
+    out_ipynb = work / final_ipynb.name
     nbformat.write(nb, tmp_name)
 
     kernels: list[Any] = []
-    ipc_dir = tempfile.mkdtemp(prefix=f"{_temp_prefix()}kernel-")
+    ipc_dir = work / "kernel"
+    ipc_dir.mkdir()
 
     class _TrackedKernelManager(AsyncKernelManager):
         """Lets the watchdog find the kernel process; nbclient still owns and cleans it up."""
@@ -290,7 +346,9 @@ def run_notebook(
             if proc is not None:
                 proc.kill()
 
-    timer = threading.Timer(nb_spec.max_duration, _watchdog)
+    # threading.Timer raises OverflowError in its own thread past TIMEOUT_MAX, which ends
+    # the watchdog silently: a longer limit is no limit, so clamp it
+    timer = threading.Timer(min(nb_spec.max_duration, threading.TIMEOUT_MAX), _watchdog)
     timer.daemon = True
     t0 = time.perf_counter()
     timer.start()
@@ -335,28 +393,21 @@ def run_notebook(
         executed.cells.append(banner)
     finally:
         timer.cancel()
-        tmp_input.unlink(missing_ok=True)
-        shutil.rmtree(ipc_dir, ignore_errors=True)
     run.exec_s = time.perf_counter() - t0
     kill_point(f"executed:{nb_spec.name}")
     executed.metadata.setdefault("papermill", {}).update(
-        input_path=nb_spec.path, output_path=out_ipynb.name
+        input_path=nb_spec.path, output_path=final_ipynb.name
     )
 
-    # every secret of the pack, not only this notebook's: all kernels inherit the
-    # environment, so another notebook could print os.environ
-    secret_values = pack_secret_values(spec)
-    if secret_values:
-        scrub(executed, secret_values)
+    if forms:
+        scrub_obj(executed, forms)
         if run.error:
-            scrub(run.error, secret_values)
+            scrub_obj(run.error, forms)
+        # the results file as text: a malformed one is scrubbed too (never skipped)
         results = staging / f"{nb_spec.name}.results.json"
         if results.exists():
-            data = scrub(json.loads(results.read_text(encoding="utf-8")), secret_values)
-            write_text_atomic(
-                results, json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-            )
-    nbformat.write(executed, str(out_ipynb))
+            write_text_atomic(results, scrub_text(results.read_text(encoding="utf-8"), forms))
+    write_text_atomic(final_ipynb, nbformat.writes(executed))
     run.results = (staging / f"{nb_spec.name}.results.json").exists()
     kill_point(f"scrubbed:{nb_spec.name}")
 

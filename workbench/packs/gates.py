@@ -137,11 +137,14 @@ def evaluate_gates(
 
 
 def verdict(gate_results: Sequence[GateResult], missing_notebooks: Sequence[str] = ()) -> str:
-    """``no-go`` > ``hold`` > ``go`` (see module docstring)."""
+    """``no-go`` > ``hold`` > ``go`` (see module docstring).
+
+    A pack without gates holds: "go" is only said when agreed gates passed.
+    """
     outcomes = {g.outcome for g in gate_results}
     if "no-go" in outcomes:
         return "no-go"
-    if "hold" in outcomes or missing_notebooks:
+    if "hold" in outcomes or missing_notebooks or not gate_results:
         return "hold"
     return "go"
 
@@ -180,7 +183,11 @@ def verdict_reason(
         parts.append("No results from: " + ", ".join(missing_notebooks) + ".")
     if not parts:
         n = len(gate_results)
-        return f"All {n} gates passed." if n else "No gates are defined."
+        return (
+            f"All {n} gates passed."
+            if n
+            else "No gates are defined. Nothing decides go: add gates to the pack spec."
+        )
     return " ".join(parts)
 
 

@@ -198,6 +198,8 @@ def versions(pack_dir: Path) -> list[dict[str, Any]]:
             m = json.loads((d / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
+        if not is_version_manifest(m, pack_dir.name):
+            continue  # someone else's folder: never listed, pruned or indexed
         out.append(
             {
                 "version": d.name,
@@ -211,6 +213,34 @@ def versions(pack_dir: Path) -> list[dict[str, Any]]:
             }
         )
     return sorted(out, key=lambda v: v["version"], reverse=True)
+
+
+def is_version_manifest(m: Any, pack: str) -> bool:
+    """The marker of a folder workbench published: its manifest.json is a sealed workbench
+    manifest (``manifest_sha256``, ``outputs``) naming this pack. A web app's
+    manifest.json, or any other folder that happens to hold one, is not a version."""
+    return (
+        isinstance(m, dict)
+        and isinstance(m.get("manifest_sha256"), str)
+        and isinstance(m.get("outputs"), list)
+        and m.get("pack") == pack
+    )
+
+
+SITE_INDEX_MARKER = '<meta name="generator" content="workbench">'
+_LEGACY_SITE_INDEX = "<title>Review packs</title>"  # written before the marker existed
+
+
+def site_index_is_ours(out_dir: Path) -> bool:
+    """``out_dir/index.html`` is absent or was written by :func:`write_site_index`."""
+    path = out_dir / "index.html"
+    if not path.exists() and not path.is_symlink():
+        return True
+    if path.is_symlink() or not path.is_file():
+        return False
+    with open(path, "rb") as fh:
+        head = fh.read(4096).decode("utf-8", errors="replace")
+    return SITE_INDEX_MARKER in head or _LEGACY_SITE_INDEX in head
 
 
 def packs(out_dir: Path) -> list[dict[str, Any]]:
@@ -256,7 +286,13 @@ def publish_text(path: Path, text: str) -> Path:
     return path
 
 
-def write_site_index(out_dir: Path) -> Path:
-    """Regenerate ``<out_dir>/index.html`` (atomically) from the manifests on disk."""
+def write_site_index(out_dir: Path) -> Path | None:
+    """Regenerate ``<out_dir>/index.html`` (atomically) from the manifests on disk.
+
+    An ``index.html`` workbench did not write (no generator marker) is left alone and None
+    is returned: a build or prune deletes or replaces only what workbench created.
+    """
+    if not site_index_is_ours(out_dir):
+        return None
     html = _env().get_template("site_index.html.j2").render(packs=packs(out_dir))
     return publish_text(out_dir / "index.html", html)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.errors import EnvironmentFailed, InputError
+from workbench.errors import EnvironmentFailure, InputError
 from workbench.packs.index import current_umask
 from workbench.packs.manifest import MANIFEST
 
@@ -93,7 +93,7 @@ def _imports():
         from playwright.sync_api import Error, sync_playwright
         from pypdf import PdfReader, PdfWriter
     except ImportError as exc:
-        raise EnvironmentFailed(
+        raise EnvironmentFailure(
             f"workbench pack pdf needs the pdf extra: pip install 'workbench[pdf]' ({exc})"
         ) from exc
     return sync_playwright, Error, PdfReader, PdfWriter
@@ -150,7 +150,7 @@ def write_pdf(
             try:
                 browser = p.chromium.launch(**launch)
             except BrowserError as exc:
-                raise EnvironmentFailed(
+                raise EnvironmentFailure(
                     f"Chromium not found or not starting ({exe}): install it "
                     "(apt-get install chromium) or set WORKBENCH_CHROMIUM: "
                     + " ".join(str(exc).split())[:200]
@@ -187,7 +187,7 @@ def write_pdf(
         with ThreadPoolExecutor(max_workers=1) as pool:
             printed = pool.submit(print_pages).result()
     except (BrowserError, OSError) as exc:  # a browser that crashed or timed out
-        raise EnvironmentFailed(
+        raise EnvironmentFailure(
             f"{target}: could not print the pack: {' '.join(str(exc).split())[:300]}"
         ) from exc
     writer = PdfWriter()
@@ -205,7 +205,7 @@ def write_pdf(
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise EnvironmentFailed(f"{target}: could not write the PDF: {exc}") from exc
+        raise EnvironmentFailure(f"{target}: could not write the PDF: {exc}") from exc
     return target
 
 

@@ -21,6 +21,8 @@ from typing import Any
 from workbench.errors import InputError, input_error
 from workbench.io import dumps_json
 from workbench.packs import index
+from workbench.packs.build import remove_stale_staging
+from workbench.packs.execute import remove_orphan_temp
 from workbench.packs.lock import locked
 from workbench.packs.manifest import MANIFEST
 
@@ -39,14 +41,28 @@ def prune(out_dir: str | os.PathLike[str] = "reports", keep: int = 10) -> list[P
 
     Each victim is first renamed to a hidden name (one step), so the index and readers
     never see a half-deleted version. Returns the removed directories.
+
+    Only what workbench made is deleted: versions are folders whose manifest.json is a
+    sealed workbench manifest naming the pack
+    (:func:`workbench.packs.index.is_version_manifest`); leftovers of killed builds are
+    ``.staging-<version>`` folders in a pack's folder and temp folders carrying workbench's
+    marker.
     """
     if keep < 1:
         raise InputError(f"--keep: expected at least 1, got {keep}", field="keep")
     out = Path(out_dir)
     removed = []
+    # a pack whose only build was killed has no version yet, but its folder has the lock
+    # file every build creates, and may hold a staging folder with unscrubbed results
+    for lock in sorted(out.glob("*/.lock")) if out.is_dir() else []:
+        if lock.parent.is_dir() and not lock.parent.is_symlink():
+            with locked(lock):
+                remove_stale_staging(lock.parent)
     for pack in index.packs(out):
         pack_dir = out / pack["name"]
         with locked(pack_dir / ".lock"):
+            # leftovers of killed builds (staging may hold unscrubbed results) go first
+            remove_stale_staging(pack_dir)
             latest = index.read_latest(pack_dir)
             held = read_holds(pack_dir)
             for v in index.versions(pack_dir)[keep:]:
@@ -57,8 +73,9 @@ def prune(out_dir: str | os.PathLike[str] = "reports", keep: int = 10) -> list[P
                 os.rename(victim, trash)
                 shutil.rmtree(trash, ignore_errors=True)
                 removed.append(victim)
+    remove_orphan_temp()  # private temp folders of killed builds (by their marker)
     with locked(out / ".index.lock"):
-        index.write_site_index(out)
+        index.write_site_index(out)  # left alone (None) when workbench did not write it
     return removed
 
 

@@ -34,9 +34,9 @@ notebook (one of contract_checks, drift), got 'drfit'``.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -62,6 +62,7 @@ DEFAULT_MAX_DURATION = 1800
 REDACTED = "<redacted>"
 BUILDER_PARAMETERS = ("results_dir", "previous_dir", "pack_spec")  # injected when declared
 OPS = ("<", "<=", ">", ">=", "==", "!=")
+RESERVED_NAMES = frozenset({"index"})  # a notebook's page <name>.html must not replace these
 
 
 class _Model(BaseModel):
@@ -117,7 +118,9 @@ class GateSpec(_Model):
     notebook: str
     metric: Annotated[str, Field(min_length=1)]
     op: Literal["<", "<=", ">", ">=", "==", "!="]
-    value: StrictBool | StrictInt | StrictFloat
+    # a finite number: .nan compares false with everything and .inf makes a gate that
+    # can never fail (or never pass), so neither is a threshold anyone agreed on
+    value: StrictBool | StrictInt | Annotated[StrictFloat, Field(allow_inf_nan=False)]
     severity: Literal["no-go", "hold"] = "no-go"
     reason: str = ""
 
@@ -176,8 +179,7 @@ class PackSpec:
         """Every file the ``inputs`` globs match, sorted, without duplicates."""
         seen: dict[str, InputFile] = {}
         for pattern in self.model.inputs:
-            for hit in sorted(glob.glob(str(self.base_dir / pattern), recursive=True)):
-                p = Path(hit)
+            for p in sorted(input_glob(self.base_dir, pattern, file=self.path)):
                 if p.is_file():
                     rel = os.path.relpath(p, self.base_dir).replace(os.sep, "/")
                     seen.setdefault(rel, InputFile(rel, p.resolve()))
@@ -198,6 +200,56 @@ class PackSpec:
             else:
                 out[key] = value
         return out
+
+
+MAX_INPUT_MATCHES = 100_000
+MAX_GLOB_SECONDS = 60.0
+
+
+def input_glob(
+    base: Path,
+    pattern: str,
+    *,
+    file: Path,
+    field: str = "inputs",
+    limit: int = MAX_INPUT_MATCHES,
+    seconds: float = MAX_GLOB_SECONDS,
+) -> list[Path]:
+    """Paths ``pattern`` matches under ``base``, bounded in count and time.
+
+    ``glob.glob(recursive=True)`` follows symlinked directories inside ``**``: two symlink
+    loops in an inputs folder made it walk ``a/b/a/b/...`` until paths grew too long,
+    doubling at every level. ``pathlib``'s ``**`` does not descend into symlinked
+    directories (a symlinked file still matches), so loops are never entered; the count
+    and time limits bound what is left (a huge tree, a slow network mount). Hidden
+    entries are skipped unless the pattern names them, as ``glob.glob`` does.
+    """
+    pat = Path(pattern)
+    root, rel = (Path(pat.anchor), pat.relative_to(pat.anchor)) if pat.is_absolute() else (
+        base, pat
+    )
+    if not any(ch in str(rel) for ch in "*?["):
+        p = root / rel
+        return [p] if p.exists() else []
+    literal = {part for part in rel.parts if part.startswith(".")}
+    out: list[Path] = []
+    t0 = time.monotonic()
+    try:
+        for hit in root.glob(str(rel)):
+            parts = hit.relative_to(root).parts
+            if any(x.startswith(".") and x not in literal for x in parts):
+                continue
+            out.append(hit)
+            if len(out) > limit or time.monotonic() - t0 > seconds:
+                raise _fail(
+                    file,
+                    field,
+                    f"a glob matching at most {limit:,} paths within {seconds:.0f} s",
+                    pattern,
+                )
+    except OSError as exc:  # a loop or an unreadable folder below a wildcard part
+        raise _fail(file, field, f"a glob over readable folders ({exc.strerror})", pattern) from exc
+    return out
 
 
 def load_spec(path: str | os.PathLike[str]) -> PackSpec:
@@ -276,6 +328,14 @@ def _check_references(spec: PackSpec, file: Path) -> None:
             raise _fail(
                 file, f"notebooks[{i}].name", "a name not used by another notebook", nb.name
             )
+        if nb.name.casefold() in RESERVED_NAMES:
+            # <name>.html would replace the pack's front page (index.html)
+            raise _fail(
+                file,
+                f"notebooks[{i}].name",
+                "a name other than " + ", ".join(sorted(RESERVED_NAMES)) + " (the pack uses it)",
+                nb.name,
+            )
         nb_path = spec.notebook_path(nb)
         if nb_path.suffix != ".ipynb" or not nb_path.is_file():
             raise _fail(
@@ -284,6 +344,7 @@ def _check_references(spec: PackSpec, file: Path) -> None:
                 "an existing .ipynb file (relative to the spec)",
                 nb.path,
             )
+        _check_notebook_file(file, f"notebooks[{i}].path", nb_path)
         for j, need in enumerate(nb.needs):
             if need not in names or need == nb.name:
                 others = ", ".join(n for n in names if n != nb.name)
@@ -327,7 +388,7 @@ def _check_references(spec: PackSpec, file: Path) -> None:
             )
     for i, pattern in enumerate(spec.model.inputs):
         if not any(
-            Path(h).is_file() for h in glob.glob(str(spec.base_dir / pattern), recursive=True)
+            h.is_file() for h in input_glob(spec.base_dir, pattern, file=file, field=f"inputs[{i}]")
         ):
             raise _fail(
                 file,
@@ -335,6 +396,28 @@ def _check_references(spec: PackSpec, file: Path) -> None:
                 "a file or glob matching at least one file (relative to the spec)",
                 pattern,
             )
+
+
+def _check_notebook_file(file: Path, field: str, nb_path: Path) -> None:
+    """The notebook parses as Jupyter JSON and names its kernel (papermill needs both)."""
+    import json
+
+    try:
+        doc = json.loads(nb_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _fail(file, field, f"a Jupyter notebook (JSON) at {nb_path}", str(exc)) from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
+        raise _fail(file, field, f"a Jupyter notebook (a JSON object with cells) at {nb_path}")
+    meta = doc.get("metadata")
+    kernelspec = meta.get("kernelspec") if isinstance(meta, dict) else None
+    if not isinstance(kernelspec, dict) or not isinstance(kernelspec.get("name"), str) or not (
+        kernelspec["name"]
+    ):
+        raise _fail(
+            file,
+            field,
+            f"a notebook whose metadata names its kernel (kernelspec.name), in {nb_path}",
+        )
 
 
 def _check_cycles(spec: PackSpec, file: Path) -> None:
