@@ -4,7 +4,8 @@
 gets only the path of the new version's index.html, so ``$(workbench pack build ...)``
 captures it. Exit codes: 0 ok; 1 a no-go gate with ``--fail-on-gate``; 2 unusable spec or
 input; 3 a notebook failed (the version is still published, status failed, and
-``latest`` does not move); 4 the environment failed (disk full, permission denied).
+``latest`` does not move); 4 the environment failed (disk full, permission denied; for
+``pack pdf``, Chromium or the pdf extra is missing).
 """
 
 from __future__ import annotations
@@ -151,6 +152,19 @@ def keygen_cmd(private_key: Path) -> None:
     public = private_key.with_name(private_key.name + ".pub")
     fp = generate_keypair(private_key, public)
     click.echo(f"private key: {private_key}\npublic key:  {public}\nfingerprint: {fp}")
+
+
+@command.command("pdf")
+@click.argument("version_dir", type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="PDF to write (default: <pack>-<version>.pdf here); never overwritten.")
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
+              help="Paper size.")
+def pdf_cmd(version_dir: Path, out: Path | None, paper: str) -> None:
+    """Write one PDF of the pack version VERSION_DIR, front page first (needs the pdf extra)."""
+    from workbench.packs.pdf import write_pdf
+
+    click.echo(str(write_pdf(version_dir, out, paper=paper)))
 
 
 @command.command("prune")

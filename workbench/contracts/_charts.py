@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 
 from workbench.contracts._result import ContractResult
-from workbench.render import PALETTE
+from workbench.render import HTML, PALETTE, skipped_section
 
 
 def dimension_chart(result: ContractResult) -> Any:
@@ -36,8 +36,8 @@ def failures_chart(result: ContractResult) -> Any:
     data = [{"check": c.id.split(".", 1)[-1], "severity": c.severity,
              "share": (c.failed_rows or 0) / rows, "failed_rows": c.failed_rows or 0}
             for c in result.failed if c.failed_rows]
-    if not data:
-        data = [{"check": "no failing rows", "severity": "info", "share": 0.0, "failed_rows": 0}]
+    if not data:  # one sentence instead of an empty chart
+        return HTML('<p class="wb-note">No check failed on any row.</p>')
     return alt.Chart(alt.Data(values=data)).mark_bar().encode(
         x=alt.X("share:Q", title="share of rows failing", axis=alt.Axis(format="%")),
         y=alt.Y("check:N", title=None, sort="-x"),
@@ -55,9 +55,13 @@ def timeline_chart(result: ContractResult) -> Any:
     data = [{"check": c.id.split(".", 1)[-1], "severity": c.severity,
              "first": c.first_failed_at, "last": c.last_failed_at}
             for c in result.failed if c.first_failed_at]
-    if not data:
-        empty = alt.Chart(alt.Data(values=[{"x": 0}])).mark_text(text="No dated failures")
-        return empty.properties(title="When failed checks failed", height=40)
+    if not data:  # leave the chart out, saying why (nothing failed, or nothing is dated)
+        if not result.failed:
+            return None
+        return HTML(skipped_section(
+            "When failed checks failed",
+            "the failing rows carry no timestamp (the data has no timestamp column the "
+            "contract names)."))
     base = alt.Chart(alt.Data(values=data)).encode(
         y=alt.Y("check:N", title=None, sort=alt.EncodingSortField("first", order="ascending")),
         color=alt.Color("severity:N", scale=alt.Scale(

@@ -72,6 +72,37 @@ def check(contract: Contract | str | os.PathLike[str],
     return _check_one(contract, name, data, as_of_dt, allow_undeclared, sample_rows)
 
 
+# --- range checks: the most extreme failing value ---------------------------------------------
+
+_RANGE_WORST = {"minimum": "min", "exclusiveMinimum": "min",
+                "maximum": "max", "exclusiveMaximum": "max"}
+
+
+def _extreme_failing_values(defs: list[CheckDef], results: list[dict[str, Any]],
+                            lf: pl.LazyFrame, sensitive: set[str], names: set[str]) -> None:
+    """``worst``: for each failed range check, the failing value furthest past its limit.
+
+    "14 rows above 15" does not say why 15.0001 failed; the value itself, at full
+    precision, does. Only failed range checks pay for it: one extra read of their columns.
+    A sensitive column's value is masked. Nested fields (``lines[].qty``) are not
+    top-level columns: their checks keep ``worst`` empty.
+    """
+    failed = [i for i, d in enumerate(defs) if d.rule in _RANGE_WORST and d.kind == "row"
+              and d.bad is not None and d.column in names and not results[i]["passed"]
+              and results[i]["failed_rows"]]
+    for i in range(len(results)):
+        results[i].setdefault("worst", None)
+    if not failed:
+        return
+    aggs = [getattr(pl.col(defs[i].column).filter(defs[i].bad.fill_null(False)),
+                    _RANGE_WORST[defs[i].rule])().alias(f"w{i}") for i in failed]
+    row = lf.select(aggs).collect(engine="streaming").row(0, named=True)
+    for i in failed:
+        value = row[f"w{i}"]
+        results[i]["worst"] = MASK if defs[i].column in sensitive else _jsonable_row(
+            {"v": value})["v"]
+
+
 def _check_one(contract: Contract, sname: str, data: DataLike | Mapping[str, DataLike] | None,
                as_of_dt: datetime, allow_undeclared: bool, sample_rows: int) -> ContractResult:
     obj = contract.schema(sname)
@@ -109,6 +140,7 @@ def _check_one(contract: Contract, sname: str, data: DataLike | Mapping[str, Dat
     if sql_defs:
         _run_sql(sql_defs, results, source, lf, obj, sname, sensitive)
     _follow_up(plan, frame, results, lf, source, obj, data_schema, sensitive, sample_rows)
+    _extreme_failing_values(defs, results, lf, sensitive, set(data_schema.names()))
     fk_defs = [(i, d) for i, d in enumerate(defs) if d.kind == "fk"]
     if fk_defs:
         _run_foreign_keys(fk_defs, results, contract, data, lf, obj, data_schema, ts_col,

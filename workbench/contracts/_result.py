@@ -35,6 +35,8 @@ class CheckResult:
     first_failed_at: str | None = None
     last_failed_at: str | None = None
     samples: tuple[dict[str, Any], ...] = ()
+    # range checks (minimum, maximum, exclusive*): the failing value furthest past the limit
+    worst: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         """The check in the JSON shape of ``workbench contract check --format json``."""
@@ -181,6 +183,8 @@ class ContractResult:
                 item["last_failed_at"] = c.last_failed_at
             if c.samples:
                 item["samples"] = list(c.samples)
+            if c.worst is not None:
+                item["worst_failing_value"] = c.worst
             checks.append(item)
         diff = changes(self, previous_dir)
         metrics = self.metrics()
@@ -199,18 +203,42 @@ class ContractResult:
 
     # --- HTML -------------------------------------------------------------------------
     def failed_frame(self) -> pl.DataFrame:
+        """Failed checks. A row check's ``observed`` that only repeats ``failed_rows`` is
+        left blank (beside a limit it reads as a value); range checks show their ``worst
+        value``, the failing value furthest past the limit, at full precision."""
         cols = ["id", "severity", "dimension", "failed_rows", "observed", "expected",
-                "first_failed_at", "last_failed_at"]
+                "worst value", "first_failed_at", "last_failed_at"]
+        worst = {c.id: render.fmt_exact(c.worst) for c in self.checks if c.worst is not None}
         return (self.frame.filter(~pl.col("passed"))
+                .with_columns(
+                    observed=pl.when(pl.col("observed") == pl.col("failed_rows").cast(pl.String)
+                                     ).then(None).otherwise(pl.col("observed")),
+                    **{"worst value": pl.col("id").replace_strict(
+                        worst, default=None, return_dtype=pl.String)})
                 .sort(pl.col("severity").replace_strict({"error": 0, "warning": 1, "info": 2},
                                                        default=3), "id")
-                .select(cols))
+                .select(cols)
+                # columns with nothing to say (no timestamps, no range checks) are left out
+                .pipe(lambda f: f.select(c for c in f.columns if c in cols[:4]
+                                         or f[c].null_count() < f.height)))
+
+    def all_checks_frame(self) -> pl.DataFrame:
+        """Every check for the page: without the schema column when there is one schema,
+        and without the columns no check filled (failure times when nothing is dated)."""
+        every = self.frame if self.parts else self.frame.drop("schema")
+        keep = ("id", "rule", "passed")
+        return every.select(c for c in every.columns
+                            if c in keep or every[c].null_count() < every.height)
 
     def samples_html(self, max_checks: int = 20) -> str:
         parts = []
         for c in [c for c in self.failed if c.samples][:max_checks]:
-            parts.append(render.html_table(list(c.samples), mask=self.sensitive,
+            parts.append(render.html_table(list(c.samples), mask=self.sensitive, exact=True,
                                            caption=f"{c.id}: failing rows (sample)"))
+        if not parts:  # one sentence rather than a heading over nothing
+            return ('<p class="wb-note">No failing rows to show'
+                    + (": every check passed.</p>" if not self.failed else
+                       " (the failed checks are about the table or its schema, not rows).</p>"))
         return "".join(parts)
 
     def _repr_html_(self) -> str:
@@ -283,6 +311,6 @@ def _text(value: Any) -> str | None:
         return ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
         return "[" + ", ".join(str(v) for v in value) + "]"
-    if isinstance(value, float):
-        return render.fmt(value)
+    if isinstance(value, float):  # a limit or a value a check failed on: never rounded
+        return render.fmt_exact(value)
     return str(value)

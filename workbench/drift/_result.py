@@ -161,12 +161,11 @@ class DriftResult:
         n, k = len(self.columns), self.drifted_columns
         if not n:
             return "No columns could be compared for drift."
-        verdict = (
-            "dataset drift"
-            if self.dataset_drift
-            else f"below the {self.drift_share:.0%} dataset-drift line"
-        )
-        text = f"{k} of {n} columns drifted ({self.drifted_share:.0%}, {verdict})"
+        # the share in the format every page uses, never rounded onto the line
+        line = render.fmt_metric("drift_share", self.drift_share)
+        share = render.fmt_apart(self.drifted_share, self.drift_share, metric="drifted_share")
+        verdict = "dataset drift" if self.dataset_drift else f"below the {line} dataset-drift line"
+        text = f"{k} of {n} columns drifted ({share}, {verdict})"
         top = [c for c in self.ranked() if c.drifted][:4]
         if top:
             names = ", ".join(
@@ -266,6 +265,45 @@ class DriftResult:
                 max_rows=200,
                 caption=f"Per-column drift ({self.methods} methods); drifted columns first",
             )
+        )
+
+    def breach_section(self) -> render.HTML:
+        """The "Values outside the contract" section, or one sentence saying why it is left out."""
+        if not self.contract:
+            return render.HTML(render.skipped_section(
+                "Values outside the contract",
+                "no data contract was given (parameter contract_path), so no category can be "
+                "checked against its valid values."))
+        return render.HTML(
+            "<h2>Values outside the contract</h2><p>A category the contract does not allow is "
+            "a contract breach, reported here beside the drift result.</p>"
+            + self.breach_table().markup
+        )
+
+    def when_section(self) -> render.HTML:
+        """The "When did it start?" heading and its reading guide, or one sentence saying why
+        the section is left out (no timestamp column: nothing to split into windows)."""
+        if not self.windows:
+            return render.HTML(render.skipped_section(
+                "When did it start?",
+                "no timestamp column was given (parameter timestamp), so the current data "
+                "cannot be split into time windows."))
+        return render.HTML(
+            "<h2>When did it start? Drift per column and window</h2><p>Each window of the "
+            "current data is compared with the whole reference, with the column's method and "
+            "threshold. A dot marks a drifted window.</p>"
+        )
+
+    def first_window_table(self) -> render.HTML | None:
+        """First drifted window per column (None without windows, so a cell shows nothing)."""
+        if not self.windows:
+            return None
+        rows = [{"column": c, "first drifted window": w}
+                for c, w in self.first_drift_window().items() if w]
+        if not rows:
+            return render.HTML('<p class="wb-note">No column drifted in any window.</p>')
+        return render.HTML(
+            render.html_table(rows, caption="First window in which each column drifted")
         )
 
     def breach_table(self) -> render.HTML:
@@ -376,11 +414,14 @@ class DriftResult:
         )
 
     def heatmap(self) -> Any:
-        """Column x window: colour = how far past its threshold, a dot where it drifted."""
+        """Column x window: colour = how far past its threshold, a dot where it drifted.
+
+        None without windows: :meth:`when_section` already says why, once.
+        """
         import altair as alt
 
         if not self.windows:
-            return render.HTML('<p class="wb-note">No time windows were computed.</p>')
+            return None
         order = [c.column for c in self.ranked()]
         data = [
             {

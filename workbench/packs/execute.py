@@ -334,6 +334,7 @@ def _execute(
             env = dict(kw.pop("env", None) or os.environ)
             paths = (str(KERNEL_SHIMS), env.get("PYTHONPATH"))
             env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+            env["WORKBENCH_PACK_BUILD"] = "1"  # render.setup(): static SVG charts, no script
             return await super()._async_pre_start_kernel(env=env, **kw)
 
     timed_out = threading.Event()

@@ -124,6 +124,9 @@ def make_exporter() -> HTMLExporter:
          "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "strong", "sub", "sup", "table",
          "tbody", "td", "th", "thead", "tr", "ul"}
     )
+    # long ids get <wbr> break points on the page only (render.soft_break_markup): the
+    # executed notebook keeps the exact text the secret scrubber searches
+    c.HTMLExporter.filters = {"wb_soft_breaks": "workbench.render.soft_break_markup"}
     exporter = HTMLExporter(config=c)
     exporter.register_preprocessor(OutputSanitizer(config=c), enabled=True)
     return exporter

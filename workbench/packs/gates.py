@@ -85,11 +85,12 @@ def explain(g: Any, res: Mapping[str, Any] | None, observed: Any, status: str) -
     ...         {"metrics": {}}, 0.41, "failed")  # doctest: +SKIP
     'drifted_share is 0.41; the gate allows at most 0.3.'
     """
-    want = f"{_OP_WORDS[g.op]} {render.fmt(g.value)}"
+    want = f"{_OP_WORDS[g.op]} {render.fmt_metric(g.metric, g.value)}"
+    seen = render.fmt_apart(observed, g.value, metric=g.metric)  # never rounded onto the limit
     if status == "passed":
-        return f"{g.metric} is {render.fmt(observed)} (required: {want})."
+        return f"{g.metric} is {seen} (required: {want})."
     if status == "failed":
-        return f"{g.metric} is {render.fmt(observed)}; the gate requires {want}."
+        return f"{g.metric} is {seen}; the gate requires {want}."
     if not res:
         return f"Not evaluated: {g.notebook} wrote no results (it failed or did not run)."
     metrics = res.get("metrics")
@@ -222,12 +223,13 @@ class ReviewSummary:
 
     def history_chart(self) -> Any:
         """Trends across versions (an Altair chart), or a note when there is one version."""
-        from workbench.packs.summary import history_chart, history_table
+        from workbench.packs.summary import history_chart
 
         if len(self.history) < 2:
+            # the figures themselves are in history_table(), shown right below
             return render.HTML(
                 "<p>This is the first version of this pack; trends appear from the second "
-                "build.</p>" + (history_table(self.history) if self.history else "")
+                "build.</p>"
             )
         return history_chart(self.history)
 
@@ -294,8 +296,8 @@ class ReviewSummary:
             {
                 "outcome": VERDICT_TEXT.get(g.outcome, g.outcome),
                 "gate": g.title,
-                "rule": f"{g.notebook} · {g.metric} {g.op} {render.fmt(g.value)}",
-                "observed": render.fmt(g.observed),
+                "rule": f"{g.notebook} · {g.metric} {g.op} {render.fmt_metric(g.metric, g.value)}",
+                "observed": render.fmt_apart(g.observed, g.value, metric=g.metric),
                 "what happened": g.explanation,
                 "why it matters": g.reason if g.status != "passed" else "",
             }
@@ -304,8 +306,11 @@ class ReviewSummary:
         return render.html_table(rows, caption="Gates") if rows else "<p>No gates defined.</p>"
 
     def notebooks_table(self) -> str:
+        # the same words as the front page's Findings column (ran/failed is shown there)
+        words = {"ok": "pass", "warn": "warn", "fail": "fail", "missing": "none (did not finish)"}
         rows = [
-            {"notebook": n["name"], "status": n["status"], "headline": n["headline"]}
+            {"notebook": n["name"], "findings": words.get(n["status"], n["status"]),
+             "headline": n["headline"]}
             for n in self.notebooks
         ]
         return render.html_table(rows, caption="Findings by area")

@@ -40,6 +40,8 @@ def _env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+    # long ids and metric names get break opportunities (see render.soft_breaks)
+    env.filters["wbr"] = lambda v: Markup(render.soft_breaks(render.escape(v)))
     env.globals.update(
         badge=lambda status, text=None: Markup(
             render.badge(str(status), None if text is None else str(text))
@@ -47,7 +49,9 @@ def _env() -> jinja2.Environment:
         fmt=render.fmt,
         verdict_text=lambda v: VERDICT_TEXT.get(v, str(v)),
         verdict_text_of=lambda v: VERDICT_TEXT.get(v, "—" if v is None else str(v)),
-        pct=lambda v: "—" if not isinstance(v, int | float) else f"{v:.1%}",
+        pct=lambda v: "—" if not isinstance(v, int | float) else render.pct(v),
+        fmt_metric=render.fmt_metric,
+        fmt_apart=render.fmt_apart,
     )
     return env
 
@@ -96,17 +100,23 @@ def front_page(
     notebooks = []
     for nb in manifest["notebooks"]:
         res = results.get(nb["name"]) or {}
-        if nb["status"] != "ok":
-            badge, text = "fail", "failed"
+        # Whether the notebook ran and what it found are two different facts: a "fail"
+        # finding beside a notebook that ran fine must not read as a crash.
+        ran = nb["status"] == "ok"
+        if not ran:
+            badge, text = "info", "none (did not finish)"
             headline = (
                 f"Failed: {(nb.get('error') or {}).get('ename', 'error')}: "
                 f"{(nb.get('error') or {}).get('evalue', '')}"
             )
         else:
-            badge = {"ok": "ok", "warn": "warn", "fail": "fail"}.get(str(res.get("status")), "info")
-            text = str(res.get("status", "no results"))
+            found = str(res.get("status", ""))
+            badge = {"ok": "ok", "warn": "warn", "fail": "fail"}.get(found, "info")
+            text = FINDINGS_TEXT.get(found, found or "no results")
             headline = str(res.get("headline", "(no results file)"))
         notebooks.append({**nb, "badge": badge, "status_text": text, "headline": headline,
+                          "run_badge": "ok" if ran else "fail",
+                          "run_text": "ran" if ran else "failed",
                           "pages": extra_pages(res)})
     failed = [nb["name"] for nb in manifest["notebooks"] if nb["status"] != "ok"]
     missing = [nb["name"] for nb in manifest["notebooks"] if not results.get(nb["name"])]
@@ -163,6 +173,8 @@ def front_page(
         )
     )
 
+
+FINDINGS_TEXT = {"ok": "pass", "warn": "warn", "fail": "fail"}
 
 OP_TEXT = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 

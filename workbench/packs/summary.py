@@ -13,7 +13,9 @@ compared with any earlier one as long as its results files exist. An area is fou
   (metrics ``cost_per_1k_predictions.<model>`` etc.);
 * incidents: incidents not in the previous portfolio; action items that became overdue,
   and overdue items that are no longer overdue;
-* gates: every gate whose outcome changed, and the verdict.
+* gates: every gate whose rule changed (metric, operator, threshold, severity; loosened or
+  tightened) first, then every gate whose outcome changed, and the verdict; an outcome
+  moved by a changed rule is "info", never "better" or "worse".
 
 :func:`history` -> one row per version (oldest first) with ``contract_pass_rate``
 (contract ``pass_rate``), ``drifted_share`` and ``cost_per_1k.<model>``;
@@ -106,6 +108,10 @@ class ChangeSummary:
     def _repr_html_(self) -> str:
         status = "warn" if self.worse else "ok" if self.previous else "info"
         box = render.callout("What changed", self.headline(), status)
+        if not self.changes:  # the box already says it: no second copy of the headline
+            return f"{box}" + "".join(
+                f'<p class="wb-note">{render.escape(n)}</p>' for n in self.notes
+            )
         return f"{box}{self.table()}"
 
 
@@ -337,39 +343,106 @@ def _gates(
     verdict_now: str | None,
     verdict_before: str | None,
 ) -> list[Change]:
-    out = []
-    if verdict_now and verdict_before and verdict_now != verdict_before:
-        out.append(
-            Change(
-                "gates",
-                "verdict",
-                "verdict",
-                f"The verdict moved from {verdict_before} to {verdict_now}.",
-                "worse" if _RANK.get(verdict_now, 1) > _RANK.get(verdict_before, 1) else "better",
-                verdict_before,
-                verdict_now,
-            )
-        )
     before = {g.get("id"): g for g in gates_before}
+    # A gate whose rule changed comes first: an outcome it moved says nothing about the data.
+    redefined = {
+        str(g.get("id")): change
+        for g in gates_now
+        if (change := _gate_rule_change(before.get(g.get("id")), g)) is not None
+    }
+    out = list(redefined.values())
+    moved = []
     for g in gates_now:
         old = before.get(g.get("id"))
         if old is None or old.get("outcome") == g.get("outcome"):
             continue
         a, b = old.get("outcome"), g.get("outcome")
+        gid = str(g.get("id"))
+        moved.append(gid)
+        why = g.get("explanation", "")
+        if gid in redefined:
+            why = f"its rule changed ({redefined[gid].after}), not only the data. {why}"
         out.append(
             Change(
                 "gates",
                 "gate outcome",
-                str(g.get("id")),
-                f"Gate '{g.get('title')}' moved from {a} to {b}: {g.get('explanation', '')}".rstrip(
-                    ": "
-                ),
-                "worse" if _RANK.get(b, 1) > _RANK.get(a, 1) else "better",
+                gid,
+                f"Gate '{g.get('title')}' moved from {a} to {b}: {why}".rstrip(": "),
+                "info" if gid in redefined
+                else "worse" if _RANK.get(b, 1) > _RANK.get(a, 1) else "better",
                 a,
                 b,
             )
         )
+    if verdict_now and verdict_before and verdict_now != verdict_before:
+        by_rule = moved and all(gid in redefined for gid in moved)
+        names = ", ".join(f"'{redefined[gid].item}'" for gid in moved if gid in redefined)
+        out.insert(
+            len(redefined),
+            Change(
+                "gates",
+                "verdict",
+                "verdict",
+                f"The verdict moved from {verdict_before} to {verdict_now}"
+                + (f" because gate {names} changed its rule." if by_rule else
+                   f"; gate {names} changed its rule too." if names else "."),
+                "info" if by_rule
+                else "worse" if _RANK.get(verdict_now, 1) > _RANK.get(verdict_before, 1)
+                else "better",
+                verdict_before,
+                verdict_now,
+            ),
+        )
     return out
+
+
+_LOOSER = {"<": 1, "<=": 1, ">": -1, ">=": -1}
+_SEVERITY_RANK = {"hold": 1, "no-go": 2}
+
+
+def _gate_rule_change(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> Change | None:
+    """How a gate's rule (metric, operator, threshold, severity) changed, if it did.
+
+    ``after`` holds the rule change in words ("threshold 0.25 → 0.5, looser").
+    """
+    if old is None:
+        return None
+    keys = ("metric", "op", "value", "severity")
+    if all(old.get(k) == new.get(k) for k in keys):
+        return None
+    metric = str(new.get("metric"))
+    parts, looser, tighter = [], False, False
+    if old.get("metric") != new.get("metric"):
+        parts.append(f"metric {old.get('metric')} → {metric}")
+    if old.get("op") != new.get("op"):
+        parts.append(f"operator {old.get('op')} → {new.get('op')}")
+    a, b = old.get("value"), new.get("value")
+    if a != b:
+        parts.append(
+            f"threshold {render.fmt_metric(metric, a)} → {render.fmt_metric(metric, b)}"
+        )
+        sign = _LOOSER.get(str(new.get("op"))) if old.get("op") == new.get("op") else None
+        if sign and _num(a) is not None and _num(b) is not None:
+            looser, tighter = (b - a) * sign > 0, (b - a) * sign < 0
+    sa, sb = old.get("severity"), new.get("severity")
+    if sa != sb:
+        parts.append(f"severity {sa} → {sb}")
+        ra, rb = _SEVERITY_RANK.get(str(sa)), _SEVERITY_RANK.get(str(sb))
+        if ra and rb:
+            looser, tighter = looser or rb < ra, tighter or rb > ra
+    kind = ("loosened" if looser and not tighter else
+            "tightened" if tighter and not looser else "changed")
+    rule = ", ".join(parts)
+    return Change(
+        "gates",
+        f"gate {kind}",
+        str(new.get("title") or new.get("id")),
+        f"Gate '{new.get('title') or new.get('id')}' was {kind}: {rule}. Outcomes it "
+        "moved reflect the new rule, not only the data.",
+        "info",
+        {k: old.get(k) for k in keys},
+        rule,
+    )
 
 
 _COMPARE = {
@@ -556,6 +629,19 @@ def history_long(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _narrow(values: Sequence[float]) -> bool:
+    return bool(values) and max(values) - min(values) < 0.05
+
+
+def _share_scale(values: Sequence[float]) -> Any:
+    """A y scale for shares: the data's range with a margin, within 0..1."""
+    import altair as alt
+
+    lo, hi = min(values), max(values)
+    pad = max((hi - lo) * 0.15, 0.005)
+    return alt.Scale(domain=[max(0.0, lo - pad), min(1.0, hi + pad)], nice=False, zero=False)
+
+
 def history_chart(rows: Sequence[Mapping[str, Any]]) -> Any:
     """Three small line charts side by side: pass rate, drifted share, cost per 1k by model."""
     import altair as alt
@@ -569,8 +655,11 @@ def history_chart(rows: Sequence[Mapping[str, Any]]) -> Any:
         if not part:
             continue
         share = key != "cost_per_1k"
+        # A share axis fitted to the data (clamped to 0..100%): on a fixed 0..1 axis 110 px
+        # high, 97.8% against 100% is two pixels apart and reads as a flat line at 100%.
         y = (
-            alt.Y("value:Q", title=None, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"))
+            alt.Y("value:Q", title=None, scale=_share_scale([d["value"] for d in part]),
+                  axis=alt.Axis(format=".1%" if _narrow([d["value"] for d in part]) else "%"))
             if share
             else alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
         )
@@ -615,9 +704,15 @@ def history_table(rows: Sequence[Mapping[str, Any]]) -> str:
         for k in ("version", "status", "verdict", "contract_pass_rate", "drifted_share")
         if k in keys
     ] + [k for k in keys if k.startswith("cost_per_1k.")]
-    return render.html_table(
-        [{k: r.get(k) for k in wanted} for r in reversed(rows)], caption="Every version"
-    )
+    # shares as percentages, as on the front page (one number format per metric)
+    shown = [
+        {k: render.pct(r.get(k)) if k in TREND_SHARES else r.get(k) for k in wanted}
+        for r in reversed(rows)
+    ]
+    return render.html_table(shown, caption="Every version")
+
+
+TREND_SHARES = ("contract_pass_rate", "drifted_share")
 
 
 __all__ = [
