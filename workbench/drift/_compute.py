@@ -684,7 +684,9 @@ def _window_summaries(
         else:
             exprs.append(_counted(c, schema[c]).alias(c))
     df = lf.select(list(types)).collect().with_columns(index)
-    got = df.filter(pl.col(key).is_not_null()).group_by(key).agg(exprs)
+    if index.null_count():  # rows outside every window (or without a time): left out
+        df = df.filter(pl.col(key).is_not_null())
+    got = df.group_by(key).agg(exprs)
     del df
     out: dict[str, list[Summary | None]] = {c: [None] * windows for c in types}
     positions = got[key].to_list()  # one entry per window, not per value
