@@ -598,12 +598,14 @@ def _windows(
         found.update(_window_summaries(cur_lf, index, {c: types[c] for c in batch}, len(bounds)))
     def one(c: str) -> list[_stats.Outcome | None]:
         r = by_col[c]
-        return [
+        out = [
             None
             if s is None or s.n == 0
             else _stats.evaluate(s, ref_sum[c], types[c], r.method, r.threshold, mode, True)
             for s in found[c]
         ]
+        ref_sum[c].drop_rows()  # 32 bytes per reference value, not kept for every column
+        return out
 
     size = sum(ref_sum[c].nunique for c in by_col) + index.len() * len(by_col)
     tested = dict(zip(by_col, _map_columns(one, list(by_col), size), strict=True))
