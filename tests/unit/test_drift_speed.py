@@ -167,3 +167,25 @@ def test_nothing_comparable_is_exit_2_not_a_pass(tmp_path) -> None:
     assert len(out.output.strip().splitlines()) == 1
     assert "gone: no values in the current data (all null)" in out.output
 
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_window_positions_without_a_search_equal_the_search(seed: int) -> None:
+    # K-S's "left" positions from the "right" ones, and Wasserstein's CDF crossings from
+    # integers, must be the very elements np.searchsorted finds (ties, and reference sizes
+    # that are multiples of the window's, where j n / m lands on whole numbers)
+    from workbench.drift._stats import _first_reaching, _left_of
+
+    rng = np.random.default_rng(seed)
+    n_cur = int(rng.integers(2, 3000))
+    n_ref = n_cur * int(rng.integers(1, 6)) if seed % 2 else int(rng.integers(1, 20000))
+    r = rng.normal(size=n_ref) if seed % 3 else rng.integers(0, 40, n_ref) * 1.0
+    c = rng.normal(size=n_cur) if seed % 4 else np.concatenate((r[: n_cur // 2], r[:3]))
+    rs, cs = Summary.from_sorted(np.sort(r)), Summary.from_sorted(np.sort(c))
+    right = np.searchsorted(rs.values, cs.values, side="right")
+    assert np.array_equal(_left_of(rs.values, cs.values, right),
+                          np.searchsorted(rs.values, cs.values, side="left"))
+    j = cs.cum[1:-1]
+    q = j / cs.n
+    assert np.array_equal(_first_reaching(rs, j, cs.n, q),
+                          np.searchsorted(rs.cdf, q, side="left"))

@@ -598,12 +598,14 @@ def _windows(
         found.update(_window_summaries(cur_lf, index, {c: types[c] for c in batch}, len(bounds)))
     def one(c: str) -> list[_stats.Outcome | None]:
         r = by_col[c]
-        return [
+        out = [
             None
             if s is None or s.n == 0
             else _stats.evaluate(s, ref_sum[c], types[c], r.method, r.threshold, mode, True)
             for s in found[c]
         ]
+        ref_sum[c].drop_rows()  # 32 bytes per reference value, not kept for every column
+        return out
 
     size = sum(ref_sum[c].nunique for c in by_col) + index.len() * len(by_col)
     tested = dict(zip(by_col, _map_columns(one, list(by_col), size), strict=True))
@@ -684,7 +686,9 @@ def _window_summaries(
         else:
             exprs.append(_counted(c, schema[c]).alias(c))
     df = lf.select(list(types)).collect().with_columns(index)
-    got = df.filter(pl.col(key).is_not_null()).group_by(key).agg(exprs)
+    if index.null_count():  # rows outside every window (or without a time): left out
+        df = df.filter(pl.col(key).is_not_null())
+    got = df.group_by(key).agg(exprs)
     del df
     out: dict[str, list[Summary | None]] = {c: [None] * windows for c in types}
     positions = got[key].to_list()  # one entry per window, not per value

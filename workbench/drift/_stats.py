@@ -84,12 +84,27 @@ class Summary:
 
     @cached_property
     def rows(self) -> np.ndarray:
-        """(value, CDF, integral of the CDF) per distinct value, side by side in memory.
+        """(value, CDF, integral of the CDF) per distinct value, side by side in memory,
+        after a first row (smallest value, 0, 0) that stands for "before every value".
 
         A window looks up all three at the same positions: one row is one cache line
-        instead of three scattered reads (about 2x faster per window at 500k values).
+        instead of three scattered reads (about 2x faster per window at 500k values), and
+        row i + 1 is distinct value i, so a count of values at or below x indexes it
+        directly and row i holds the CDF just before it. Rows are padded to four numbers
+        (32 bytes): numpy's take copies those without a call per row, and they never
+        straddle a cache line (28 x 36k rows gathered: 52 -> 38 ms). Windows drop them
+        with :meth:`drop_rows` once a column is done.
         """
-        return np.column_stack((self.values.astype(np.float64), self.cdf, self.integral))
+        out = np.zeros((self.nunique + 1, 4), np.float64)
+        out[0, 0] = self.values[0]
+        out[1:, 0] = self.values
+        out[1:, 1] = self.cdf
+        out[1:, 2] = self.integral
+        return out
+
+    def drop_rows(self) -> None:
+        """Free :attr:`rows` (4 numbers per value) once a column's windows are tested."""
+        self.__dict__.pop("rows", None)
 
     @cached_property
     def std(self) -> float:
@@ -418,12 +433,43 @@ def _ks_extremes_against(cur: Summary, ref: Summary) -> tuple[float, float]:
     time window of a few thousand rows needs against a reference of a million.
     """
     n1, n2 = ref.n, cur.n
-    at = ref.cum[np.searchsorted(ref.values, cur.values, side="right")] / n1
-    before = ref.cum[np.searchsorted(ref.values, cur.values, side="left")] / n1
+    right = np.searchsorted(ref.values, cur.values, side="right")
+    at = ref.cum[right] / n1
+    before = ref.cum[_left_of(ref.values, cur.values, right)] / n1
     fc = cur.cum[1:] / n2
     lows = at - fc
     highs = np.concatenate((before[1:], [1.0])) - fc
     return float(min(lows.min(), 0.0)), float(max(highs.max(), before[0]))
+
+
+def _left_of(values: np.ndarray, x: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(values, x, side="left")`` from the "right" positions already found.
+
+    ``values`` are distinct, so the two differ by one exactly where x is one of them: one
+    gather and a comparison instead of a second binary search through the reference.
+    """
+    below = np.maximum(right - 1, 0)
+    hit = (right > 0) & (np.take(values, below) == x)
+    return right - hit
+
+
+def _first_reaching(ref: Summary, j: np.ndarray, m: int, q: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(ref.cdf, q, side="left")`` for the shares q = j / m (0 < q < 1).
+
+    When every reference value occurs once, ref.cdf[i] is (i + 1) / n rounded, and two
+    such quotients (n m < 2**52) are never within rounding of each other unless equal, so
+    comparing the rounded numbers is comparing the fractions: the position is
+    ceil(j n / m) - 1 in integers, the same element the search finds (28 windows x 36k
+    values against 500k: about 3x faster than the search). Otherwise: the search.
+    """
+    n = ref.nunique
+    if ref.n != n or n * m >= 2**52:
+        return np.searchsorted(ref.cdf, q, side="left")
+    out = j * n
+    out += m - 1
+    out //= m
+    out -= 1
+    return out
 
 
 def wasserstein(
@@ -456,27 +502,46 @@ def _wasserstein_against(cur: Summary, ref: Summary) -> float:
     On [a, b) between two current values F_cur is a constant q and F_ref rises through q
     once (at t, a reference value), so the integral there is
     q(t - a) - (G(t) - G(a)) + (G(b) - G(t)) - q(b - t), with G the running integral of
-    F_ref kept on the reference summary. Two searches of the window's values in the
-    reference, O(k_cur log k_ref), instead of a merge with the whole reference per window;
-    equal to the union form to about 1e-12 relative (tests/unit/test_drift_speed.py).
+    F_ref kept on the reference summary. One search of the window's values in the
+    reference, O(k_cur log k_ref), instead of a merge with the whole reference per window
+    (where F_ref reaches q is integer arithmetic when reference values occur once); equal
+    to the union form to about 1e-12 relative (tests/unit/test_drift_speed.py). Searching
+    all windows' values in one call costs the same per value (they are sorted per window
+    only), and sorting them as one run first costs more than the search saves.
     """
-    c = cur.values.astype(np.float64)
+    c = cur.values.astype(np.float64, copy=False)
     if c.size == 0:
         return 0.0
+    # The same floating-point operations as the plain form, in place where they can be (a
+    # window is tested 20 columns x 28 days times): results equal it to the bit.
     r, rows = ref.values, ref.rows
-    k = np.searchsorted(r, c, side="right") - 1
-    found = np.take(rows, np.maximum(k, 0), axis=0)  # take: 3x faster than rows[k] here
-    g = np.where(k < 0, 0.0, found[:, 2] + found[:, 1] * (c - found[:, 0]))
+    # rows[k]: the last reference value at or below each current value (take: 3x faster
+    # than rows[k] here)
+    found = np.take(rows, np.searchsorted(r, c, side="right"), axis=0)
+    g = c - found[:, 0]
+    g *= found[:, 1]
+    g += found[:, 2]
+    g[: int(np.searchsorted(c, r[0], side="left"))] = 0.0  # below the reference: G = 0
     total = float(g[0])  # below the first current value F_cur = 0
     if c.size > 1:
         a, b, ga, gb = c[:-1], c[1:], g[:-1], g[1:]
-        q = cur.cum[1:-1] / cur.n
-        idx = np.searchsorted(ref.cdf, q, side="left")
-        crossing = np.take(rows, np.minimum(idx, ref.nunique - 1), axis=0)
-        t_raw = np.where(idx < ref.nunique, crossing[:, 0], np.inf)
-        t = np.clip(t_raw, a, b)
-        gt = np.where(t_raw <= a, ga, np.where(t_raw >= b, gb, crossing[:, 2]))
-        total += float(np.sum(q * (t - a) - (gt - ga) + (gb - gt) - q * (b - t)))
+        q = cur.cum[1:-1] / cur.n  # every q < 1 = the last CDF: a crossing always exists
+        crossing = np.take(rows, _first_reaching(ref, cur.cum[1:-1], cur.n, q) + 1, axis=0)
+        t = crossing[:, 0].copy()
+        gt = crossing[:, 2].copy()
+        np.copyto(gt, gb, where=t >= b)
+        np.copyto(gt, ga, where=t <= a)
+        np.clip(t, a, b, out=t)
+        part = t - a
+        part *= q
+        tmp = gt - ga
+        part -= tmp
+        np.subtract(gb, gt, out=tmp)
+        part += tmp
+        np.subtract(b, t, out=tmp)
+        tmp *= q
+        part -= tmp
+        total += float(np.sum(part))
     last = max(float(r[-1]), float(c[-1]))
     g_last = float(ref.integral[-1]) + (last - float(r[-1]))
     total += (last - c[-1]) - (g_last - float(g[-1]))  # above the last one F_cur = 1
