@@ -258,8 +258,9 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
                 *([has.alias("split")] if split else []))
             .group_by(keys)
             .agg(pl.col("cost").sum(), pl.col("cost").clip(lower_bound=0).sum().alias("charged"),
-                 pl.col("cost").null_count().alias("null_cost"),
-                 (pl.col("cost") != 0).sum().alias("nonzero"),
+                 # non-zero items + 2^32 x empty ones: one sum instead of two (~0.05 s)
+                 (pl.col("cost") != 0).cast(pl.UInt64).fill_null(1 << 32).sum()
+                 .alias("nonzero"),
                  *([pl.col("split").sum().alias("split_items")] if split else []),
                  pl.len().alias("items")), name)
 
@@ -279,6 +280,8 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
         else:
             out = out.with_columns(pl.col("ChargeCategory").replace_strict(
                 dict(enumerate(CHARGE_CATEGORIES)), return_dtype=pl.String))
+    out = out.with_columns((pl.col("nonzero") // (1 << 32)).alias("null_cost"),
+                           (pl.col("nonzero") % (1 << 32)).cast(pl.UInt32))
     if one_day:
         out = out.with_columns(pl.lit(None, pl.Int64).alias("pend"))
     if (out["pend"] == -1).any():
