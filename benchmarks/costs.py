@@ -4,6 +4,17 @@ Targets (issue 16): 50k rows of CSV in <= 1 s; 10M rows of CSV within 1.5x of Du
 to group the same file; Parquet as before (about 1.75 s for 10M demo line items, issue 5's
 target 3 s and 2 GB).
 
+    .venv/bin/python benchmarks/costs.py --rows 50000 --formats parquet --repeat 5 \
+        --baseline /tmp/wb-old      # git archive e98f422 workbench | tar -x -C /tmp/wb-old
+
+times an earlier version's package on the demo ledger too, interleaved with this one, and
+prints the CPU ratio. Measured that way (the code before the FOCUS work as baseline, demo
+10M Parquet, 5 runs each, load 5.7): before this round's changes 1.58 s of CPU against the
+baseline's 1.39 s (1.13x, at load 4.8; 1.4-1.5 s against 1.0-1.4 s in earlier runs); after
+them 1.65 s against 1.62 s (1.02x, load 5.7; DuckDB 5.31 s wall) and 1.83 s against 1.65 s
+(1.11x, load 4.9) in a second run. The residue is reading ChargeCategory and
+ChargePeriodEnd, which the baseline never read (see workbench/costs/_compute.py).
+
     .venv/bin/python benchmarks/costs.py [--rows 50000,1000000,10000000] [--repeat 3]
         [--formats csv,parquet] [--data DIR] [--demo-rows 10000000]
 
@@ -102,9 +113,13 @@ def _child(tool: str, ledger: Path, side: Path) -> None:
                       "month_total_cost": total}))
 
 
-def _run(tool: str, ledger: Path, side: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", tool, "--ledger", str(ledger),
-                          "--side", str(side)], check=True, capture_output=True, text=True)
+def _run(tool: str, ledger: Path, side: Path, baseline: Path | None = None) -> dict:
+    # the baseline is the same workbench code path from an earlier checkout's package
+    env = {**os.environ, "PYTHONPATH": str(baseline)} if tool == "baseline" else None
+    out = subprocess.run([sys.executable, __file__, "--child",
+                          "workbench" if tool == "baseline" else tool, "--ledger", str(ledger),
+                          "--side", str(side)], check=True, capture_output=True, text=True,
+                         env=env, cwd=baseline if tool == "baseline" else None)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -169,6 +184,9 @@ def main() -> None:
     ap.add_argument("--demo-rows", type=int, default=10_000_000,
                     help="rows of the demo generator's Parquet ledger (0: skip)")
     ap.add_argument("--data", type=Path, default=None, help="folder to keep generated files in")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="a folder holding an earlier version's workbench package (e.g. from "
+                         "git archive): timed on the demo ledger beside this one, same run")
     ap.add_argument("--child", choices=["workbench", "duckdb"], default=None)
     ap.add_argument("--ledger", type=Path)
     ap.add_argument("--side", type=Path)
@@ -187,8 +205,13 @@ def main() -> None:
             cases.append(("demo parquet", args.demo_rows, demo, demo.parent))
         results = []
         for label, n, ledger, side in cases:
-            runs = {tool: [_run(tool, ledger, side) for _ in range(args.repeat)]
-                    for tool in ("workbench", "duckdb")}
+            tools = ["workbench", "duckdb"]
+            if args.baseline and label == "demo parquet":
+                tools.insert(1, "baseline")
+            runs: dict[str, list[dict]] = {t: [] for t in tools}
+            for _ in range(args.repeat):    # interleaved, so load changes hit each alike
+                for tool in tools:
+                    runs[tool].append(_run(tool, ledger, side, args.baseline))
             results.append((label, n, runs, os.getloadavg()[0]))
             _report([results[-1]])
     print("\nsummary")
@@ -202,10 +225,16 @@ def _report(results: list) -> None:
         med = {t: statistics.median(r["seconds"] for r in rs) for t, rs in runs.items()}
         for tool, rs in runs.items():
             secs = [r["seconds"] for r in rs]
-            ratio = f"{med['workbench'] / med['duckdb']:.2f}" if tool == "workbench" else ""
+            ratio = f"{med[tool] / med['duckdb']:.2f}" if tool != "duckdb" else ""
             print(f"{label:<16} {n:>11,} {tool:<10} {', '.join(f'{s:.2f}' for s in secs):<24} "
                   f"{med[tool]:>7.2f} {statistics.median(r['cpu_seconds'] for r in rs):>6.2f} "
                   f"{max(r['peak_mb'] for r in rs):>8.0f} {ratio:>9} {load:>5.1f}")
+        if "baseline" in runs:
+            cpu = {t: statistics.median(r["cpu_seconds"] for r in runs[t])
+                   for t in ("workbench", "baseline")}
+            print(f"{label}: CPU {cpu['workbench']:.2f} s against the baseline's "
+                  f"{cpu['baseline']:.2f} s ({cpu['workbench'] / cpu['baseline']:.2f}x), "
+                  f"same run")
     print(f"(shared {os.cpu_count()}-core machine; load = 1-minute load average after the case)")
 
 

@@ -412,3 +412,28 @@ def test_cli_table_on_a_glob_whose_ledger_names_no_model(tmp_path):
     run = CliRunner().invoke(cli, ["cost", str(tmp_path / "focus_*.csv.gz"), *side])
     assert run.exit_code == 0, run.output
     assert "matches no 'model' tag in the ledger (no model tags at all)" in run.stdout
+
+
+def test_parquet_shortcuts_give_the_figures_of_the_text_path(tmp_path):
+    """A Parquet ledger with typed date-times is grouped by day alone when no charge runs
+    past its start day, and the specification's charge categories are grouped as numbers
+    (any other value by its text): each shortcut gives the figures the CSV path gives."""
+    df = _tagged("aws")
+    when = pl.col("ChargePeriodStart", "ChargePeriodEnd").str.to_datetime(
+        time_unit="us", time_zone="UTC")
+    typed = df.with_columns(when)
+    one_day = typed.filter(pl.col("ChargePeriodEnd") - pl.col("ChargePeriodStart")
+                           <= pl.duration(days=1))
+    assert 0 < one_day.height < typed.height
+    odd = one_day.with_columns(pl.when(pl.int_range(pl.len()) % 7 == 0).then(pl.lit("usage"))
+                               .otherwise(pl.col("ChargeCategory")).alias("ChargeCategory"))
+    for label, frame in (("one_day", one_day), ("spread", typed), ("odd", odd)):
+        pq_path, csv_path = tmp_path / f"{label}.parquet", tmp_path / f"{label}.csv"
+        frame.write_parquet(pq_path)
+        frame.with_columns(pl.col("ChargePeriodStart", "ChargePeriodEnd")
+                           .dt.strftime("%Y-%m-%dT%H:%M:%SZ")).write_csv(csv_path)
+        fast, text = _compute(pq_path), _compute(csv_path)
+        assert fast.metrics == text.metrics, label
+        assert fast.to_dict()["charge_categories"] == text.to_dict()["charge_categories"]
+        assert fast.daily.equals(text.daily) and fast.anomaly_scores.equals(text.anomaly_scores)
+    assert "usage" in [c["charge_category"] for c in fast.to_dict()["charge_categories"]]

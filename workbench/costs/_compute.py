@@ -7,11 +7,20 @@ aggregate: longer charges are spread over their days there, and tags are parsed 
 distinct value. Costs are summed as integer millionths, so the findings do not change in
 the last digit from run to run with the order in which parallel threads add them.
 
-Measured (benchmarks/costs.py, the demo's 10M line items from Parquet, 2 shared cores at load
-9 to 13): 1.6-1.8 s of CPU for the whole analysis against 1.1-1.4 s before charges were
-spread over their periods and broken down by category (the extra keys of the pass), wall
-4.2-5.3 s against DuckDB's 8.0-10.8 s for grouping the same file; 0.3 GB peak RSS. The
-first version with five keys took ~2.5 s of CPU.
+Measured (benchmarks/costs.py --baseline, the demo's 10M line items from Parquet, 2 shared
+cores): the pass first grew from 1.1-1.4 s of CPU to 1.6-1.8 s when charges were spread over
+their periods and broken down by category (two more columns read, the start/end arithmetic,
+two more keys). Profiling the pass by variants (polars' streaming engine has no per-node
+profile) put ~0.25 s on the start/end arithmetic and key, ~0.2-0.3 s on ChargeCategory as a
+text key, ~0.05 s on a fifth sum. Now a Parquet file is first asked, in the pass that finds
+its currency, whether any charge runs past its start day; when none does (the demo) the
+pass groups by day alone, the specification's five categories ride in the day key as a
+number (other values fall back to their text in a second pass), and the non-zero and empty
+counts are one sum. Median CPU of compute() over 8 interleaved runs each, load 3-3.5: 1.47 s,
+against 1.87 s for the code before this change and 1.38 s for the code before the FOCUS
+work (1.07x; two benchmark runs at load 5-6 gave 1.02x and 1.11x); wall about 2 s against
+DuckDB's 4.6-5.3 s for grouping the same file; 0.26 GB peak RSS against 0.36-0.39 GB.
+The figures are unchanged (the JSON of data/sample, as CSV and as Parquet, is identical).
 """
 
 from __future__ import annotations
@@ -47,6 +56,8 @@ FOCUS_COLUMNS = {
 # the columns the analysis reads, besides the cost column it sums (AllocationRules)
 REQUIRED_COLUMNS = ("ChargePeriodStart", "ChargePeriodEnd", "BillingCurrency", "ChargeCategory",
                     "ServiceName", "Tags")
+# the values FOCUS 1.0-1.3 allow in ChargeCategory
+CHARGE_CATEGORIES = ("Usage", "Credit", "Purchase", "Tax", "Adjustment")
 STAGES = ("data_processing", "feature_storage", "training", "inference", "monitoring")
 UNSPECIFIED = "unspecified"
 UNVERSIONED = "unversioned"
@@ -199,8 +210,9 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
     # parsed once into columns of their own (an expression used three times is parsed
     # thrice); days as whole numbers: 10M rows of date-time arithmetic cost ~0.3 s more
     start, end = pl.col("_start"), pl.col("_end")
-    day = start // DAY_US
-    single = end.is_null() | ((end - 1) // DAY_US <= day) | (end <= start)
+    midnight = start // DAY_US * DAY_US
+    # ends by the next midnight (an end at or before the start does too): one division
+    single = end.is_null() | (end <= midnight + DAY_US)
     tags = _focus.tags_key(schema["Tags"], "Tags")
     split = "AllocatedTags" in schema and (
         schema["AllocatedTags"] == schema["Tags"]
@@ -215,35 +227,78 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
     # the start of the day for one-day charges, the exact start for longer ones (with their
     # end): one key fewer than (date, start, end), ~0.3 s of CPU on 10M rows
     keys = ["pstart", "pend", "ServiceName", "Tags", "ChargeCategory", "BillingCurrency"]
-    # Parquet reads one column on its own cheaply: when it holds one currency, the key is
-    # dropped (~0.15 s of CPU on 10M rows). A CSV would be read twice for it, so not there.
-    only = None
+    dated = lf.with_columns(when["ChargePeriodStart"].alias("_start"),
+                            when["ChargePeriodEnd"].alias("_end"))
+    # Parquet reads a few columns on their own cheaply (a CSV would be read twice, so not
+    # there): when the file holds one currency, that key is dropped (~0.15 s of CPU on 10M
+    # rows), and when no charge runs past its start day (and every end is set), the pass
+    # groups by day alone, without the start/end arithmetic (~0.25 s). Text date-times are
+    # not parsed twice for it.
+    only, one_day = None, False
     if ledger.kind != "csv":
-        found = _collect(lf.select(pl.col("BillingCurrency").cast(pl.String).unique()), name)
-        if found.height == 1 and found["BillingCurrency"].null_count() == 0:
-            only = found["BillingCurrency"][0]
+        cur = pl.col("BillingCurrency").cast(pl.String)
+        temporal = all(schema[c].is_temporal() for c in ("ChargePeriodStart", "ChargePeriodEnd"))
+        found = _collect(dated.select(
+            cur.min().alias("lo"), cur.max().alias("hi"), cur.null_count().alias("nulls"),
+            *([(end > midnight + DAY_US).any().alias("multi"),
+               end.null_count().alias("no_end")] if temporal else [])), name).row(0, named=True)
+        if found["nulls"] == 0 and found["lo"] is not None and found["lo"] == found["hi"]:
+            only = found["lo"]
             keys.remove("BillingCurrency")
+        one_day = temporal and not found["multi"] and found["no_end"] == 0
+    if one_day:
+        keys.remove("pend")
     cost = _micro(raw.cast(pl.Float64, strict=False))
-    agg = (lf.with_columns(when["ChargePeriodStart"].alias("_start"),
-                           when["ChargePeriodEnd"].alias("_end"))
-           .with_columns(single.alias("_single"))
-           .select(
-                pl.when(pl.col("_single")).then(day * DAY_US).otherwise(start).alias("pstart"),
-                # -1: no usable end (counted below); null: a one-day charge
-                pl.when(end.is_null()).then(-1).when(pl.col("_single")).then(None)
-                .otherwise(end).alias("pend"),
+
+    def grouped(category: pl.Expr, packed: bool = False) -> pl.DataFrame:
+        # packed: the category's number (below 8) added to the day's midnight, one key fewer
+        periods = [(midnight + category.cast(pl.Int64) if packed else midnight)
+                   .alias("pstart")] if one_day else [
+            pl.when(pl.col("_single")).then(midnight).otherwise(start).alias("pstart"),
+            # -1: no usable end (counted below); null: a one-day charge
+            pl.when(end.is_null()).then(-1).when(pl.col("_single")).then(None)
+            .otherwise(end).alias("pend")]
+        return _collect(
+            (dated if one_day else dated.with_columns(single.alias("_single")))
+            .select(
+                *periods,
                 pl.col("ServiceName").cast(pl.String), tags.alias("Tags"),
-                pl.col("ChargeCategory").cast(pl.String),
+                *([] if packed else [category.alias("ChargeCategory")]),
                 *([] if only else [pl.col("BillingCurrency").cast(pl.String)]),
                 cost.alias("cost"),
                 *([has.alias("split")] if split else []))
-           .group_by(keys)
-           .agg(pl.col("cost").sum(), pl.col("cost").clip(lower_bound=0).sum().alias("charged"),
-                pl.col("cost").null_count().alias("null_cost"),
-                (pl.col("cost") != 0).sum().alias("nonzero"),
-                *([pl.col("split").sum().alias("split_items")] if split else []),
-                pl.len().alias("items")))
-    out = _collect(agg, name)
+            .group_by([k for k in keys if not (packed and k == "ChargeCategory")])
+            .agg(pl.col("cost").sum(), pl.col("cost").clip(lower_bound=0).sum().alias("charged"),
+                 # non-zero items + 2^32 x empty ones: one sum instead of two (~0.05 s)
+                 (pl.col("cost") != 0).cast(pl.UInt64).fill_null(1 << 32).sum()
+                 .alias("nonzero"),
+                 *([pl.col("split").sum().alias("split_items")] if split else []),
+                 pl.len().alias("items")), name)
+
+    text = pl.col("ChargeCategory").cast(pl.String)
+    if ledger.kind == "csv":
+        out = grouped(text)
+    else:
+        # the specification's five categories as a small number: a text key costs ~0.1 s
+        # more CPU on 10M rows (an Enum cast as much as text). Any other value (or none)
+        # reads as 7 there, and then the exact text is grouped on in a second pass.
+        code = pl.when(text == CHARGE_CATEGORIES[0]).then(pl.lit(0, pl.UInt8))
+        for i, cat in enumerate(CHARGE_CATEGORIES[1:], 1):
+            code = code.when(text == cat).then(pl.lit(i, pl.UInt8))
+        out = grouped(code.otherwise(pl.lit(7, pl.UInt8)), packed=one_day)
+        if one_day:
+            within = pl.col("pstart") - pl.col("pstart") // DAY_US * DAY_US
+            out = out.with_columns(within.cast(pl.UInt8).alias("ChargeCategory"),
+                                   pl.col("pstart") - within)
+        if (out["ChargeCategory"] == 7).any():
+            out = grouped(text)
+        else:
+            out = out.with_columns(pl.col("ChargeCategory").replace_strict(
+                dict(enumerate(CHARGE_CATEGORIES)), return_dtype=pl.String))
+    out = out.with_columns((pl.col("nonzero") // (1 << 32)).alias("null_cost"),
+                           (pl.col("nonzero") % (1 << 32)).cast(pl.UInt32))
+    if one_day:
+        out = out.with_columns(pl.lit(None, pl.Int64).alias("pend"))
     if (out["pend"] == -1).any():
         bad = out.filter(pl.col("pend") == -1)["items"].sum()
         raise input_error(name, "ChargePeriodEnd", "an ISO 8601 date-time on every line item",
