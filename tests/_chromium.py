@@ -1,13 +1,10 @@
-"""How the browser tests start Debian's Chromium (Playwright cannot download its own here)."""
+"""How the browser tests start Debian's Chromium (Playwright cannot download its own here).
 
-CHROMIUM = "/usr/bin/chromium"
-# headless as root; no background networking, so nothing tries to reach the internet
-ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+The executable and flags are the ones `workbench pack pdf` uses, so tests and product start
+the browser the same way.
+"""
+
+from workbench.packs.pdf import CHROMIUM, CHROMIUM_ARGS
+
+ARGS = CHROMIUM_ARGS
+__all__ = ["ARGS", "CHROMIUM"]

@@ -42,3 +42,15 @@ def demo_pack(tmp_path_factory) -> SimpleNamespace:
 # Notebooks under tests/ (fixtures; some raise or leak on purpose) are inputs to pack tests,
 # not tests for nbval: `make test` runs nbval over notebooks/ only. fnmatch's * spans folders.
 collect_ignore_glob = ["*.ipynb"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium, one per test module (Playwright's sync API allows one at a time)."""
+    from _chromium import ARGS, CHROMIUM
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

@@ -25,9 +25,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from _chromium import ARGS, CHROMIUM
 from click.testing import CliRunner
-from playwright.sync_api import sync_playwright
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -134,13 +132,6 @@ def plain_pack(tmp_path_factory) -> SimpleNamespace:
     index = Path(result.stdout.strip().splitlines()[-1])
     return SimpleNamespace(dir=d, out=out, index=index, version_dir=index.parent)
 
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _pages(pack) -> list[Path]:

@@ -13,22 +13,12 @@ import os
 from pathlib import Path
 
 import pytest
-from _chromium import ARGS, CHROMIUM
-from playwright.sync_api import sync_playwright
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WIDTH, HEIGHT = 1366, 768
 OUTCOME_TEXT = {"go": "GO", "hold": "HOLD", "no-go": "NO-GO"}
 
-
-@pytest.fixture(scope="module")
-def browser():
-    # one Playwright per module: the sync API refuses a second one while the first is open
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,6 @@ never skips: without Playwright or Chromium it errors (`make browser` installs C
 from __future__ import annotations
 
 import pytest
-from _chromium import ARGS, CHROMIUM
-from playwright.sync_api import sync_playwright
 
 DEMO_NOTEBOOKS = (
     "contract_checks", "drift", "cost_to_value", "incident_postmortem", "review_summary",
@@ -24,13 +22,6 @@ CHARTS_JS = """() => Array.from(document.querySelectorAll('figure.wb-chart svg')
           width: box.width, height: box.height};
 })"""
 
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _open(browser, path):

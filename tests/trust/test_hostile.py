@@ -14,9 +14,7 @@ import shutil
 from html.parser import HTMLParser
 
 import pytest
-from _chromium import ARGS, CHROMIUM
 from hostile_inputs import HOSTILE_COLUMN, HOSTILE_MODEL, PAYLOADS
-from playwright.sync_api import sync_playwright
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -64,13 +62,6 @@ class _Metas(HTMLParser):
         if tag == "meta":
             self.found.append({k: v or "" for k, v in attrs})
 
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _pages(pack):

@@ -37,7 +37,7 @@ from workbench.packs.manifest import MANIFEST
 PAPERS = {"a4": "A4", "letter": "Letter"}
 CHROMIUM = "/usr/bin/chromium"
 # headless as root, no background networking (nothing reaches the internet), no GPU
-_ARGS = [
+CHROMIUM_ARGS = [
     "--no-sandbox",
     "--headless",
     "--disable-gpu",
@@ -144,7 +144,7 @@ def write_pdf(
 
     def print_pages() -> list[bytes]:
         with sync_playwright() as p:
-            launch: dict[str, Any] = {"args": _ARGS}
+            launch: dict[str, Any] = {"args": CHROMIUM_ARGS}
             if Path(exe).is_file():
                 launch["executable_path"] = exe
             try:
