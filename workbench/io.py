@@ -12,7 +12,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +217,21 @@ def read_yaml(path: str | os.PathLike[str]) -> Any:
     """
     from workbench import yamlsafe
 
+    return _read_yaml(path, yamlsafe.load)
+
+
+def read_yaml_documents(path: str | os.PathLike[str]) -> list[Any]:
+    """Every non-empty document of a YAML file (OpenSLO keeps several per file), each held
+    to :func:`read_yaml`'s rules."""
+    from workbench import yamlsafe
+
+    docs = [d for d in _read_yaml(path, yamlsafe.load_all) if d is not None]
+    if not docs:
+        raise input_error(Path(path), None, "a non-empty YAML document")
+    return docs
+
+
+def _read_yaml(path: str | os.PathLike[str], parse: Callable[[str], Any]) -> Any:
     p = Path(path)
     if not p.exists():
         raise input_error(p, None, "an existing YAML file")
@@ -225,7 +240,7 @@ def read_yaml(path: str | os.PathLike[str]) -> Any:
     except UnicodeDecodeError as exc:
         raise input_error(p, None, "UTF-8 text") from exc
     try:
-        data = yamlsafe.load(text)
+        data = parse(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "document"

@@ -403,6 +403,11 @@ def _zoom(unit: dict[str, Any], name: str) -> dict[str, Any]:
 
 def lab_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """``spec`` (Altair's Vega-Lite 6 dict) as the Vega-Lite 5 JupyterLab draws, zoomable."""
+    return _zoomable(_vega_safe(spec))
+
+
+def _zoomable(safe: dict[str, Any]) -> dict[str, Any]:
+    """:func:`lab_spec` of a spec :func:`_vega_safe` already cleaned."""
     counter = iter(range(1_000_000))
 
     def walk(node: Any, in_layer: bool = False) -> Any:
@@ -422,15 +427,14 @@ def lab_spec(spec: dict[str, Any]) -> dict[str, Any]:
             return _zoom(node, f"wb_zoom_{next(counter)}")
         return node
 
-    out = walk(_vega_safe(spec))
-    return {**out, "$schema": _VL5_SCHEMA}
+    return {**walk(safe), "$schema": _VL5_SCHEMA}
 
 
 def _lab_renderer(spec: dict, **_: Any) -> dict[str, Any]:
     import vl_convert as vlc
 
-    safe = _vega_safe(spec)
-    return {LAB_MIME: lab_spec(safe), "image/svg+xml": vlc.vegalite_to_svg(safe),
+    safe = _vega_safe(spec)  # once: it walks every inline data row
+    return {LAB_MIME: _zoomable(safe), "image/svg+xml": vlc.vegalite_to_svg(safe),
             "text/plain": "<chart>"}
 
 

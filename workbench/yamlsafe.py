@@ -127,6 +127,14 @@ def _children(node: Node) -> list[Node]:
     return []
 
 
+def load_all(text: str) -> list[Any]:
+    """Every document of a multi-document stream (OpenSLO), each held to the same rules."""
+    try:
+        return list(yaml.load_all(text, Loader=StrictLoader))  # noqa: S506 (SafeLoader subclass)
+    except RecursionError as exc:
+        raise ConstructorError(None, None, "nesting at most a few hundred levels deep") from exc
+
+
 def load(text: str) -> Any:
     """Parse one YAML document with :class:`StrictLoader`."""
     try:

@@ -112,17 +112,9 @@ def command(
 ) -> None:
     """Compare CURRENT with REFERENCE (CSV, Parquet or JSON lines), column by column."""
     from workbench.drift import compute
-    from workbench.drift._columns import check_drift_columns
-    from workbench.io import dumps_json, scan
+    from workbench.io import dumps_json
 
     cols = names(columns) or None
-    # named columns are checked first so the error names the option the user typed
-    check_drift_columns(
-        scan(current), scan(reference), current, reference,
-        prediction=names(prediction), label=names(label), key_features=names(key_features),
-        timestamp=timestamp, names={"prediction": "--prediction", "label": "--label",
-                                    "key_features": "--key-features", "timestamp": "--timestamp"},
-    )
     result = compute(
         current=current,
         reference=reference,
@@ -138,6 +130,9 @@ def command(
         prediction=names(prediction),
         label=names(label),
         key_features=names(key_features),
+        # errors about named columns name the option the user typed
+        column_names={"prediction": "--prediction", "label": "--label",
+                      "key_features": "--key-features", "timestamp": "--timestamp"},
     )
     if not result.columns:
         raise _nothing_compared(current, result.skipped)

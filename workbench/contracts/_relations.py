@@ -125,11 +125,11 @@ def foreign_keys(odcs: OpenDataContractStandard, index: int
     nested_from: list[ForeignKey] = []
     for prop, path in walk_properties(obj.properties or []):
         if path.count("properties") + path.count("items") > 1:  # below the top level
+            dotted = _dotted(obj.properties or [], path) if prop.relationships else ""
             for rel in prop.relationships or []:
                 label = ", ".join(_as_list(rel.to))
                 nested_from.append(ForeignKey(
-                    f"{name}.{_dotted(obj.properties or [], path)}.{rel.id or 'foreignKey'}",
-                    name, _dotted(obj.properties or [], path), (), label=label,
+                    f"{name}.{dotted}.{rel.id or 'foreignKey'}", name, dotted, (), label=label,
                     unsupported="a relationship from a nested field"))
 
     keys: list[ForeignKey] = nested_from

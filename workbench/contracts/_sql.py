@@ -122,13 +122,18 @@ def refusal(query: str) -> str | None:
     >>> refusal("COPY (SELECT 1) TO 'out.csv'")
     'refused: expected a single read-only SELECT, got COPY'
     """
+    return _parsed(query)[1]
+
+
+def _parsed(query: str) -> tuple[list[Any], str | None]:
+    """(the statements DuckDB parses ``query`` into, why they may not run or None)."""
     import duckdb
 
     try:
         statements = duckdb.extract_statements(query)
     except duckdb.Error as exc:
-        return f"refused: the query does not parse: {_line(exc)}"
-    return _refusal_of(statements)
+        return [], f"refused: the query does not parse: {_line(exc)}"
+    return statements, _refusal_of(statements)
 
 
 def _refusal_of(statements: list[Any]) -> str | None:
@@ -187,11 +192,8 @@ def scalar(con: Any, query: str, limits: SqlLimits,
     """
     import duckdb
 
-    try:
-        statements = duckdb.extract_statements(query)
-    except duckdb.Error as exc:
-        return None, f"refused: the query does not parse: {_line(exc)}"
-    if (why := _refusal_of(statements)) is not None:
+    statements, why = _parsed(query)
+    if why is not None:
         return None, why
     timer = threading.Timer(limits.seconds, con.interrupt)
     timer.daemon = True

@@ -64,10 +64,16 @@ def _walk(doc: Any, path: str) -> tuple[Any, list[str]]:
     return node, names
 
 
+@cache
+def _sorted_fields() -> tuple[list[str], dict[str, str]]:
+    """ODCS field names, sorted, and by their lower case (built once, not per problem)."""
+    fields = sorted(odcs_field_names())
+    return fields, {f.lower(): f for f in fields}
+
+
 def did_you_mean(field: str) -> str | None:
     """The ODCS field ``field`` most resembles, case-insensitively (None if none is close)."""
-    fields = sorted(odcs_field_names())
-    by_lower = {f.lower(): f for f in fields}
+    fields, by_lower = _sorted_fields()
     if field.lower() in by_lower and by_lower[field.lower()] != field:
         return by_lower[field.lower()]
     close = difflib.get_close_matches(field, fields, n=1, cutoff=0.75)

@@ -214,9 +214,7 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
     # ends by the next midnight (an end at or before the start does too): one division
     single = end.is_null() | (end <= midnight + DAY_US)
     tags = _focus.tags_key(schema["Tags"], "Tags")
-    split = "AllocatedTags" in schema and (
-        schema["AllocatedTags"] == schema["Tags"]
-        or {type(schema["AllocatedTags"]), type(schema["Tags"])} <= {pl.String, pl.Struct})
+    split = "AllocatedTags" in schema and _same_tag_types(schema)
     if split:
         allocated = pl.col("AllocatedTags")
         has = allocated.is_not_null() & (
@@ -730,10 +728,16 @@ def _tag_warnings(items: pl.DataFrame, table: pl.DataFrame, name: str,
     return out
 
 
+def _same_tag_types(schema: pl.Schema) -> bool:
+    """AllocatedTags can stand in for Tags: the same type, or text and struct (both become
+    JSON text in the tags key)."""
+    return (schema["AllocatedTags"] == schema["Tags"]
+            or {type(schema["AllocatedTags"]), type(schema["Tags"])} <= {pl.String, pl.Struct})
+
+
 def _split_warnings(ledger: _focus.Ledger) -> list[str]:
     schema = ledger.frame.collect_schema()
-    if "AllocatedTags" not in schema or schema["AllocatedTags"] == schema["Tags"] or {
-            type(schema["AllocatedTags"]), type(schema["Tags"])} <= {pl.String, pl.Struct}:
+    if "AllocatedTags" not in schema or _same_tag_types(schema):
         return []
     return [f"{ledger.name}: AllocatedTags is stored as {schema['AllocatedTags']} but Tags as "
             f"{schema['Tags']}: split cost allocation rows are charged to the host's Tags"]

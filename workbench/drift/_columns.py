@@ -15,8 +15,8 @@ import polars as pl
 from workbench.columns import as_names, check_named_columns
 from workbench.errors import InputError
 
-# API argument -> the name a message uses by default (callers pass their own: the CLI
-# its options, the pack pre-flight its notebook parameters)
+# API argument -> the name a message uses by default (a caller passes its own through
+# compute(column_names=...): the CLI its options)
 API_NAMES = {
     "prediction": "prediction",
     "label": "label",

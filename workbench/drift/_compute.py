@@ -230,9 +230,8 @@ def _column_batches(
     rows = lf.select(pl.len()).collect().item()
     if rows == 0:
         raise input_error(name, "rows", "at least one row to compare", 0)
-    per_batch = max(1, CELLS_PER_BATCH // max(rows, 1))
-    for i in range(0, len(columns), per_batch):
-        yield lf.select(list(columns[i : i + per_batch])).collect()
+    for batch in _batches(columns, rows):
+        yield lf.select(batch).collect()
 
 
 # --- windows ----------------------------------------------------------------------------
@@ -335,6 +334,7 @@ def compute(
     prediction: Iterable[str] = (),
     label: Iterable[str] = (),
     key_features: Iterable[str] = (),
+    column_names: Mapping[str, str] | None = None,
 ) -> DriftResult:
     """Per-column drift of ``current`` against ``reference`` (frames or file paths).
 
@@ -344,7 +344,8 @@ def compute(
     types, valid values and sensitive columns; ``timestamp`` + ``window`` ("day", "week",
     "3d") add per-window drift; ``prediction``/``label`` name model outputs and labels;
     ``key_features`` the features a gate watches (``key_drifted_share``), each of which must
-    be compared.
+    be compared. ``column_names`` renames those arguments in error messages (the CLI passes
+    its options: ``{"prediction": "--prediction"}``).
 
     ``current`` and ``reference`` are keyword-only: the CLI takes REFERENCE CURRENT, so a
     positional call could silently swap them.
@@ -368,7 +369,7 @@ def compute(
     ref_lf, ref_name = as_lazy(reference, "reference")
     check_drift_columns(
         cur_lf, ref_lf, cur_name, ref_name, prediction=prediction, label=label,
-        key_features=key_features, timestamp=timestamp, exclude=exclude,
+        key_features=key_features, timestamp=timestamp, exclude=exclude, names=column_names,
     )
     picked, skipped = resolve_columns(cur_lf, ref_lf, cur_name, ref_name, columns)
     method = dict(method or {})
@@ -631,6 +632,7 @@ def _windows(
 
 
 def _batches(columns: Sequence[str], rows: int) -> Iterator[list[str]]:
+    """``columns`` a few at a time, so that a batch holds about CELLS_PER_BATCH cells."""
     per_batch = max(1, CELLS_PER_BATCH // max(rows, 1))
     for i in range(0, len(columns), per_batch):
         yield list(columns[i : i + per_batch])

@@ -18,10 +18,10 @@ from workbench.incidents._record import (
     IncidentRecord,
     comment_cuts,
     load_events,
-    load_record,
     read_slis,
     resolve_signal,
     todo_fields,
+    validate_record,
 )
 
 DEFINITIONS = {
@@ -727,9 +727,10 @@ def load(
     from workbench.errors import input_error
     from workbench.incidents._prometheus import load_prometheus
 
-    record = load_record(record_path)
+    data = io.read_yaml(record_path)  # parsed once: validated, then searched for TODOs
+    record = validate_record(data, file=record_path)
     notes = comment_cuts(record_path)
-    todo = todo_fields(io.read_yaml(record_path))
+    todo = todo_fields(data)
     if todo:
         notes.append(
             f"{len(todo)} field(s) of the record still marked TODO: {', '.join(todo[:6])}"

@@ -63,6 +63,18 @@ def _json(path: Path, required: bool = False) -> Any:
         raise input_error(path, None, "JSON as the API returns it") from exc
 
 
+def _object(path: Path, key: str, shape: str, required: tuple[str, ...]) -> dict[str, Any]:
+    """The object ``doc[key]`` of a required export file, with a value for each ``required``."""
+    doc = _json(path, required=True)
+    obj = doc.get(key) if isinstance(doc, dict) else None
+    if not isinstance(obj, dict):
+        raise input_error(path, key, shape)
+    for k in required:
+        if not obj.get(k):
+            raise input_error(path, f"{key}.{k}", "a value")
+    return obj
+
+
 def _items(doc: Any, key: str, path: Path) -> list[dict[str, Any]]:
     """``doc[key]`` of one response or of a list of pages."""
     if doc is None:
@@ -200,13 +212,7 @@ def from_pagerduty(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Record skeleton and events from a PagerDuty REST v2 export directory."""
     ipath = export_dir / "incident.json"
-    doc = _json(ipath, required=True)
-    inc = doc.get("incident") if isinstance(doc, dict) else None
-    if not isinstance(inc, dict):
-        raise input_error(ipath, "incident", "an object (GET /incidents/{id})")
-    for key in ("created_at", "title"):
-        if not inc.get(key):
-            raise input_error(ipath, f"incident.{key}", "a value")
+    inc = _object(ipath, "incident", "an object (GET /incidents/{id})", ("created_at", "title"))
     created = _ts(inc["created_at"], ipath, "incident.created_at")
     lpath = export_dir / "log_entries.json"
     logs = sorted(
@@ -292,13 +298,12 @@ def from_opsgenie(
     ipath = export_dir / "alert.json"
     if not ipath.exists():
         ipath = export_dir / "incident.json"
-    doc = _json(ipath, required=True)
-    data = doc.get("data") if isinstance(doc, dict) else None
-    if not isinstance(data, dict):
-        raise input_error(ipath, "data", "an object (GET /v2/alerts/{id} or /v1/incidents/{id})")
-    for key in ("createdAt", "message"):
-        if not data.get(key):
-            raise input_error(ipath, f"data.{key}", "a value")
+    data = _object(
+        ipath,
+        "data",
+        "an object (GET /v2/alerts/{id} or /v1/incidents/{id})",
+        ("createdAt", "message"),
+    )
     created = _ts(data["createdAt"], ipath, "data.createdAt")
     report = data.get("report") or {}
     acked = _ms_after(created, report.get("ackTime"))

@@ -24,14 +24,10 @@ any) and are evaluated on both SLIs.
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from workbench.errors import InputError, input_error
+from workbench.errors import input_error
 from workbench.incidents._slo import (
     AvailabilitySLO,
     BurnAlert,
@@ -40,6 +36,7 @@ from workbench.incidents._slo import (
     burn_factor,
     parse_minutes,
 )
+from workbench.io import read_yaml_documents  # noqa: F401 (read here by _slo and _portfolio)
 
 # Sloth's default alert windows: (name, severity, budget share, long window, short window).
 SLOTH_WINDOWS = (
@@ -49,28 +46,6 @@ SLOTH_WINDOWS = (
     ("ticket (slow)", "ticket", 0.10, "3d", "6h"),
 )
 _LE = re.compile(r"""\ble\s*=~?\s*["']([0-9.eE+-]+)["']""")
-
-
-def read_yaml_documents(path: str | os.PathLike[str]) -> list[Any]:
-    """Every YAML document of a file (OpenSLO keeps several per file); errors name the line."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise input_error(p, None, "an existing YAML file") from exc
-    except UnicodeDecodeError as exc:
-        raise input_error(p, None, "UTF-8 text") from exc
-    try:
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "document"
-        raise InputError(
-            f"{p}: {where}: expected valid YAML: {getattr(exc, 'problem', '') or exc}", file=str(p)
-        ) from exc
-    if not docs:
-        raise input_error(p, None, "a non-empty YAML document")
-    return docs
 
 
 def window_days(text: str, file: object, field: str) -> int:

@@ -67,6 +67,16 @@ def check_columns(spec: Any) -> None:
     """Raise SpecError for the first named column a readable data file lacks."""
     from workbench.io import scan
 
+    by_file: dict[Path, list[str] | None] = {}  # notebooks often share a data file
+
+    def schema(local: Path) -> list[str] | None:
+        if local not in by_file:
+            try:
+                by_file[local] = scan(local).collect_schema().names()
+            except (InputError, OSError):
+                by_file[local] = None  # the notebook reports it when it reads it
+        return by_file[local]
+
     for i, nb in enumerate(spec.notebooks):
         path = spec.notebook_path(nb)
         rules = notebook_declarations(path).get("columns") or {}
@@ -79,12 +89,7 @@ def check_columns(spec: Any) -> None:
             if data_param not in schemas:
                 value, _ = _value(spec, nb, data_param, defaults)
                 local = _local_file(value, path.parent)
-                try:
-                    schemas[data_param] = (
-                        scan(local).collect_schema().names() if local else None
-                    )
-                except (InputError, OSError):
-                    schemas[data_param] = None  # the notebook reports it when it reads it
+                schemas[data_param] = schema(local) if local else None
             return schemas[data_param]
 
         for param, where in rules.items():

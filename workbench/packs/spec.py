@@ -400,10 +400,10 @@ def _check_references(spec: PackSpec, file: Path) -> None:
 
 def _check_notebook_file(file: Path, field: str, nb_path: Path) -> None:
     """The notebook parses as Jupyter JSON and names its kernel (papermill needs both)."""
-    import json
+    from workbench.packs.params import read_notebook  # cached: pre-flight reads it again
 
     try:
-        doc = json.loads(nb_path.read_text(encoding="utf-8"))
+        doc = read_notebook(nb_path)
     except (UnicodeDecodeError, ValueError) as exc:
         raise _fail(file, field, f"a Jupyter notebook (JSON) at {nb_path}", str(exc)) from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):

@@ -121,7 +121,7 @@ def verify_version(version_dir: str | Path, public_key: Any = None) -> Verified:
     if mpath.is_symlink() or not mpath.is_file():
         raise CheckFailed(f"{mpath}: missing")
     signed_by = check_signature(root, public_key) if public_key is not None else None
-    signature_present = read_signature(root) is not None
+    signature_present = signed_by is not None or read_signature(root) is not None
     try:
         text = mpath.read_bytes().decode("utf-8")  # no newline translation: every byte counts
         manifest = json.loads(text)
