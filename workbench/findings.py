@@ -60,7 +60,8 @@ class Findings:
         if not self.notebook:
             object.__setattr__(self, "notebook", self.name)
         if self.status not in STATUSES:
-            raise ValueError(f"findings {self.name!r}: status {self.status!r} not one of {STATUSES}")
+            raise ValueError(
+                f"findings {self.name!r}: status {self.status!r} not one of {STATUSES}")
         clash = sorted(set(self.details) & set(_CORE))
         if clash:
             raise ValueError(f"findings {self.name!r}: details may not use the keys {clash}")
