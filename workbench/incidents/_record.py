@@ -292,8 +292,8 @@ class RecordError(InputError):
     """An incident record that does not validate; ``problems`` holds one line per problem."""
 
     def __init__(self, message: str, *, problems: list[str], **kw: Any) -> None:
-        self.problems = problems
-        super().__init__(message + ": " + "; ".join(p.split(": ", 1)[1] for p in problems), **kw)
+        super().__init__(message + ": " + "; ".join(p.split(": ", 1)[1] for p in problems),
+                         problems=problems, **kw)
 
 
 _CUT = re.compile(
