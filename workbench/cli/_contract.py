@@ -44,8 +44,8 @@ def check_command(contract: str, data: str | None, schema: str | None, fmt: str,
     server whose path is named after it or holds a {model} placeholder; foreign keys
     (ODCS relationships) are checked against the referenced object's data.
     """
+    from workbench.atomic import json_safe
     from workbench.contracts import check, load_contract
-    from workbench.io import _clean
 
     try:
         loaded = load_contract(contract, classifications=names(sensitive) or None)
@@ -55,7 +55,7 @@ def check_command(contract: str, data: str | None, schema: str | None, fmt: str,
         raise SystemExit(2) from None
     result = check(loaded, data, schema=schema, as_of=as_of, allow_undeclared=not no_undeclared)
     if fmt == "json":
-        click.echo(json.dumps(_clean(result.to_dict()), ensure_ascii=False, allow_nan=False))
+        click.echo(json.dumps(json_safe(result.to_dict()), ensure_ascii=False, allow_nan=False))
     else:
         click.echo(_table(result))
     raise SystemExit(0 if result.passed else 1)

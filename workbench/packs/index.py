@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from workbench import render
+from workbench.findings import Findings
 from workbench.io import write_text_atomic
 from workbench.packs.gates import VERDICT_TEXT, GateResult, verdict_reason
 from workbench.packs.manifest import MANIFEST
@@ -61,7 +63,9 @@ def _gate_objects(gates: list[dict[str, Any]]) -> list[GateResult]:
     return [GateResult(**{k: g.get(k) for k in names}) for g in gates]
 
 
-def _previous(pack_dir: Path | None, manifest: dict[str, Any]) -> tuple[dict, dict] | None:
+def _previous(
+    pack_dir: Path | None, manifest: dict[str, Any]
+) -> tuple[dict[str, Findings], dict[str, Any]] | None:
     """(results, manifest) of the version this one is compared with, if it is on disk."""
     name = manifest.get("previous_version")
     if not pack_dir or not name or not (pack_dir / name).is_dir():
@@ -76,7 +80,7 @@ def _previous(pack_dir: Path | None, manifest: dict[str, Any]) -> tuple[dict, di
 _PAGE_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.html$")
 
 
-def extra_pages(results: dict) -> list[dict[str, str]]:
+def extra_pages(results: Findings | Mapping[str, Any]) -> list[dict[str, str]]:
     """Pages a notebook wrote beside its own (its results' ``pages``: file and title).
 
     Only plain file names in the version folder are linked: never a path or a URL.
@@ -88,7 +92,7 @@ def extra_pages(results: dict) -> list[dict[str, str]]:
 
 def front_page(
     manifest: dict[str, Any],
-    results: dict[str, dict | None],
+    results: Mapping[str, Findings | None],
     description: str = "",
     pack_dir: Path | None = None,
 ) -> str:
@@ -111,7 +115,7 @@ def front_page(
             )
         else:
             found = str(res.get("status", ""))
-            badge = {"ok": "ok", "warn": "warn", "fail": "fail"}.get(found, "info")
+            badge = FINDINGS_BADGE.get(found, "info")
             text = FINDINGS_TEXT.get(found, found or "no results")
             headline = str(res.get("headline", "(no results file)"))
         notebooks.append({**nb, "badge": badge, "status_text": text, "headline": headline,
@@ -174,7 +178,8 @@ def front_page(
     )
 
 
-FINDINGS_TEXT = {"ok": "pass", "warn": "warn", "fail": "fail"}
+FINDINGS_TEXT = {"pass": "pass", "warn": "warn", "fail": "fail"}
+FINDINGS_BADGE = {"pass": "ok", "warn": "warn", "fail": "fail"}
 
 OP_TEXT = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 
