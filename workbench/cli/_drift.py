@@ -5,7 +5,6 @@ The CLI keeps the design's REFERENCE CURRENT order; the Python API takes current
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -151,8 +150,7 @@ def command(
         click.echo(dumps_json(out), nl=False)
     else:
         click.echo(_table(result))
-    if fail_on_drift and result.dataset_drift:
-        sys.exit(1)
+    return 1 if fail_on_drift and result.dataset_drift else 0
 
 
 def _nothing_compared(current: str, skipped: list[dict[str, str]]) -> InputError:
