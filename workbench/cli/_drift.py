@@ -108,7 +108,7 @@ def command(
     key_features: str | None,
     fmt: str,
     fail_on_drift: bool,
-) -> None:
+) -> int:
     """Compare CURRENT with REFERENCE (CSV, Parquet or JSON lines), column by column."""
     from workbench.drift import compute
     from workbench.io import dumps_json
@@ -193,6 +193,6 @@ def _table(result: DriftResult) -> str:
             lines.append(f"contract breach: {b.column} = {b.value!r} in {b.rows} rows")
     if result.windows:
         first = {c: w for c, w in result.first_drift_window().items() if w}
-        for c, w in sorted(first.items(), key=lambda kv: (kv[1], kv[0])):
-            lines.append(f"first drifted window: {c} from {w}")
+        for col, start in sorted(first.items(), key=lambda kv: (kv[1], kv[0])):
+            lines.append(f"first drifted window: {col} from {start}")
     return "\n".join(lines)

@@ -60,7 +60,7 @@ def _env() -> jinja2.Environment:
 
 def _gate_objects(gates: list[dict[str, Any]]) -> list[GateResult]:
     names = GateResult.__dataclass_fields__
-    return [GateResult(**{k: g.get(k) for k in names}) for g in gates]
+    return [GateResult(**{k: g.get(k) for k in names}) for g in gates]  # type: ignore[arg-type]
 
 
 def _previous(
@@ -103,7 +103,7 @@ def front_page(
     """
     notebooks = []
     for nb in manifest["notebooks"]:
-        res = results.get(nb["name"]) or {}
+        res: Findings | Mapping[str, Any] = results.get(nb["name"]) or {}
         # Whether the notebook ran and what it found are two different facts: a "fail"
         # finding beside a notebook that ran fine must not read as a crash.
         ran = nb["status"] == "ok"

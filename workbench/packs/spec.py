@@ -55,6 +55,7 @@ from pydantic import (
 
 from workbench.errors import SpecError, field_path, pydantic_problems, summarize
 from workbench.io import read_yaml_bytes
+from workbench.packs.params import read_notebook  # cached: pre-flight reads it again
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 DEFAULT_CELL_TIMEOUT = 600
@@ -298,7 +299,9 @@ def _untag(loc: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _spec_error(file: Path, exc: ValidationError) -> SpecError:
-    errors = [{**e, "loc": _untag(tuple(e["loc"]))} for e in exc.errors(include_url=False)]
+    errors: list[dict[str, Any]] = [
+        {**e, "loc": _untag(tuple(e["loc"]))} for e in exc.errors(include_url=False)
+    ]
     return _combine(file, pydantic_problems(file, errors, root="(top level)"),
                     field=field_path(errors[0]["loc"]) if errors else None)
 
@@ -423,8 +426,6 @@ def _check_inputs(spec: PackSpec, file: Path) -> list[SpecError]:
 
 def _check_notebook_file(file: Path, field: str, nb_path: Path) -> None:
     """The notebook parses as Jupyter JSON and names its kernel (papermill needs both)."""
-    from workbench.packs.params import read_notebook  # cached: pre-flight reads it again
-
     try:
         doc = read_notebook(nb_path)
     except (UnicodeDecodeError, ValueError) as exc:

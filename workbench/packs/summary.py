@@ -148,7 +148,7 @@ def _gates(
                 gid,
                 f"Gate '{g.get('title')}' moved from {a} to {b}: {why}".rstrip(": "),
                 "info" if gid in redefined
-                else "worse" if _RANK.get(b, 1) > _RANK.get(a, 1) else "better",
+                else "worse" if _RANK.get(str(b), 1) > _RANK.get(str(a), 1) else "better",
                 a,
                 b,
             )
@@ -201,8 +201,9 @@ def _gate_rule_change(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> 
             f"threshold {render.fmt_metric(metric, a)} → {render.fmt_metric(metric, b)}"
         )
         sign = _LOOSER.get(str(new.get("op"))) if old.get("op") == new.get("op") else None
-        if sign and _num(a) is not None and _num(b) is not None:
-            looser, tighter = (b - a) * sign > 0, (b - a) * sign < 0
+        na, nb = _num(a), _num(b)
+        if sign and na is not None and nb is not None:
+            looser, tighter = (nb - na) * sign > 0, (nb - na) * sign < 0
     sa, sb = old.get("severity"), new.get("severity")
     if sa != sb:
         parts.append(f"severity {sa} → {sb}")
