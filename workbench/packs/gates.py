@@ -24,6 +24,14 @@ from typing import Any
 
 from workbench import render
 from workbench.findings import Findings, read_findings_dir
+from workbench.packs.spec import load_spec
+from workbench.packs.summary import (
+    changes_since,
+    history,
+    history_chart,
+    history_row,
+    history_table,
+)
 
 _OPS = {
     "<": operator.lt,
@@ -226,8 +234,6 @@ class ReviewSummary:
 
     def history_chart(self) -> Any:
         """Trends across versions (an Altair chart), or a note when there is one version."""
-        from workbench.packs.summary import history_chart
-
         if len(self.history) < 2:
             # the figures themselves are in history_table(), shown right below
             return render.HTML(
@@ -237,8 +243,6 @@ class ReviewSummary:
         return history_chart(self.history)
 
     def history_table(self) -> render.HTML:
-        from workbench.packs.summary import history_table
-
         return render.HTML(history_table(self.history))
 
     @property
@@ -341,9 +345,6 @@ def summarize(
 
     The history covers every published version next to ``previous_dir`` plus this one.
     """
-    from workbench.packs.spec import load_spec
-    from workbench.packs.summary import changes_since, history, history_row
-
     spec = load_spec(spec_path)
     names = [nb.name for nb in spec.notebooks if nb.name not in exclude]
     results = load_results(results_dir, names)

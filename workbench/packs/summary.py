@@ -27,6 +27,7 @@ of papermill/nbconvert imports.
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import os
@@ -476,8 +477,6 @@ def history_chart(rows: Sequence[Mapping[str, Any]]) -> Any:
 
 def history_svg_data_uri(rows: Sequence[Mapping[str, Any]]) -> str | None:
     """The history chart as a ``data:image/svg+xml`` URI for an ``<img>`` (no inline markup)."""
-    import base64
-
     chart = history_chart(rows)
     if chart is None:
         return None
