@@ -24,6 +24,8 @@ from typing import Any
 
 from workbench import render
 from workbench.findings import Findings, read_findings_dir
+from workbench.packs import pages
+from workbench.packs.pages import VERDICT_TEXT
 from workbench.packs.spec import load_spec
 from workbench.packs.summary import (
     changes_since,
@@ -41,7 +43,6 @@ _OPS = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-VERDICT_TEXT = {"go": "GO", "hold": "HOLD", "no-go": "NO-GO"}
 
 
 @dataclass(frozen=True)
@@ -311,7 +312,7 @@ class ReviewSummary:
             }
             for g in self.gates
         ]
-        return render.html_table(rows, caption="Gates") if rows else "<p>No gates defined.</p>"
+        return render.html_table(rows, caption="Gates") if rows else ""
 
     def notebooks_table(self) -> str:
         # the same words as the front page's Findings column (ran/failed is shown there)
@@ -331,7 +332,9 @@ class ReviewSummary:
             f"{len(self.gates)} gates passed.",
             status,
         )
-        return f"{box}{self.gates_table()}{self.notebooks_table()}"
+        return pages.page("packs/review_summary.html.j2", box=pages.trusted(box),
+                          gates=pages.trusted(self.gates_table()),
+                          notebooks=pages.trusted(self.notebooks_table()))
 
 
 def summarize(
