@@ -15,7 +15,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from workbench.packs.params import _source, notebook_parameters, read_notebook
+from workbench.errors import input_error
+from workbench.packs.params import cell_source, notebook_parameters, read_notebook
 from workbench.packs.preflight import notebook_declarations
 from workbench.packs.spec import BUILDER_PARAMETERS
 
@@ -33,8 +34,6 @@ def notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
 
 def resolve_notebook(name_or_path: str) -> Path:
     """A notebook from its name (``drift``) or path (``notebooks/drift.ipynb``)."""
-    from workbench.errors import input_error
-
     p = Path(name_or_path)
     if p.suffix == ".ipynb" and p.is_file():
         return p
@@ -58,7 +57,7 @@ def _cell(text: str) -> str:
 def _title(path: Path) -> str:
     for cell in read_notebook(path).get("cells", []):
         if cell.get("cell_type") == "markdown":
-            for line in _source(cell).splitlines():
+            for line in cell_source(cell).splitlines():
                 if line.startswith("# "):
                     return line[2:].strip()
     return path.stem

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from workbench.atomic import write_text_atomic
 from workbench.errors import WorkbenchError
 
 SCRUBBED = "••••"
@@ -111,7 +112,7 @@ def holds_secret(data: bytes, forms: list[str]) -> bool:
 
 
 def _entries(root: Path) -> list[Path]:
-    out = []
+    out: list[Path] = []
     for dirpath, dirs, files in os.walk(root):
         out.extend(Path(dirpath) / n for n in files)
         out.extend(Path(dirpath) / n for n in dirs if os.path.islink(Path(dirpath) / n))
@@ -133,8 +134,6 @@ def scrub_tree(root: Path, forms: list[str]) -> list[str]:
     afterwards is removed. Symlinks never belong in a version (``verify`` refuses them) and
     are removed unread, secrets or not.
     """
-    from workbench.io import write_text_atomic
-
     withheld: list[str] = []
     for p in _entries(root):
         rel = p.relative_to(root).as_posix()
