@@ -117,8 +117,8 @@ def test_quality_metrics_units_and_severity(tmp_path):
     assert r["t.duplicateValues"].passed                  # (a2, y) and (a2, z) differ
     # gate: only the error-severity duplicate check and info/warning ones failed
     assert not res.passed
-    assert res.metrics()["warning_checks_failed"] == 1
-    assert res.metrics()["info_checks_failed"] == 1
+    assert res.metrics["warning_checks_failed"] == 1
+    assert res.metrics["info_checks_failed"] == 1
 
 
 @pytest.mark.parametrize(("op", "value", "actual", "ok"), [

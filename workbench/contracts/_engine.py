@@ -31,12 +31,13 @@ from workbench.contracts._compile import (
     physical_type_matches,
 )
 from workbench.contracts._model import (
+    CheckResult,
     Contract,
+    ContractResult,
     column_name,
     load_contract,
     sensitive_columns,
 )
-from workbench.contracts._result import CheckResult, ContractResult
 from workbench.errors import InputError, input_error
 from workbench.render import MASK
 

@@ -27,9 +27,9 @@ from open_data_contract_standard.model import (
     SchemaProperty,
 )
 
-from workbench.contracts._model import column_name as _column
-from workbench.contracts._model import schema_name as _schema_label
-from workbench.contracts._model import walk_properties
+from workbench.contracts._names import column_name as _column
+from workbench.contracts._names import schema_name as _schema_label
+from workbench.contracts._names import walk_properties
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
+
 from workbench.errors import input_error
 
 ENV_SECONDS = "WORKBENCH_SQL_SECONDS"
@@ -103,8 +105,6 @@ def table_for(source: Any, lf: Any) -> Any:
     URL, a LazyFrame): the engine's own LazyFrame, so SQL sees the same columns and types as
     every other check.
     """
-    import polars as pl
-
     if isinstance(source, pl.DataFrame):
         return source.to_arrow()
     if isinstance(source, tuple) and source[0] == "parquet" and os.path.isfile(source[1]):

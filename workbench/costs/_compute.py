@@ -26,18 +26,18 @@ The figures are unchanged (the JSON of data/sample, as CSV and as Parquet, is id
 from __future__ import annotations
 
 import calendar
+import difflib
 import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import polars as pl
 
 from workbench import io
 from workbench.costs import _focus
-from workbench.costs._result import CostResult
+from workbench.costs._model import AllocationRules, CostResult, Methods, unit_economics
 from workbench.errors import InputError, input_error
 
 FOCUS_COLUMNS = {
@@ -63,54 +63,10 @@ UNSPECIFIED = "unspecified"
 UNVERSIONED = "unversioned"
 MICRO = 1_000_000
 DAY_US = 86_400_000_000  # microseconds in a day
+DEFAULT_RULES = AllocationRules()
+DEFAULT_METHODS = Methods()
 
 Source = str | os.PathLike[str] | pl.LazyFrame | pl.DataFrame
-
-
-@dataclass(frozen=True)
-class AllocationRules:
-    """How line items map to models and stages.
-
-    ``split_shared``: cost whose model tag is one of ``shared_values`` is split across models
-    (and their versions) in proportion to predictions served that day; otherwise it stays
-    unallocated. ``split_untagged`` does the same for items without a model tag.
-    Items tagged with a model but no version are spread over that model's versions by the
-    same day's predictions.
-    """
-
-    model_tag: str = "model"
-    stage_tag: str = "stage"
-    version_tag: str = "version"
-    shared_values: tuple[str, ...] = ("shared",)
-    split_shared: bool = True
-    split_untagged: bool = False
-    cost_column: str = "EffectiveCost"
-
-
-@dataclass(frozen=True)
-class Methods:
-    """Forecast and anomaly settings; ``describe()`` states them in words for the pack."""
-
-    run_rate_days: int = 7
-    anomaly_threshold: float = 3.5
-    min_anomaly_days: int = 14
-
-    def describe(self) -> dict[str, str]:
-        return {
-            "forecast": (f"linear run-rate: month-to-date cost + (mean daily cost of the last "
-                         f"{self.run_rate_days} days up to as-of) x days left in the month"),
-            "anomalies": (f"per service, daily cost of charges (credits excluded) scored with the "
-                          f"modified z-score 0.6745 x (cost - median) / MAD over the days that "
-                          f"hold cost data for that service (a day without data is not a "
-                          f"zero-cost day; mean absolute deviation x 1.2533 when MAD is 0); "
-                          f"flagged when score > {self.anomaly_threshold:g}; services with fewer "
-                          f"than {self.min_anomaly_days} days are not scored"),
-            "proration": ("each charge is spread evenly over its charge period, "
-                          "ChargePeriodStart to ChargePeriodEnd (UTC), by the share of the "
-                          "period each day covers: a month of storage counts 1/30 or 1/31 on "
-                          "each day, for daily and weekly series, month-to-date cost, "
-                          "forecasts and anomalies alike"),
-    }
 
 
 def _lazy(src: Source, what: str) -> tuple[pl.LazyFrame, str]:
@@ -505,19 +461,6 @@ def _daily(allocated: pl.DataFrame, usage: pl.DataFrame, value: pl.DataFrame) ->
     return out.with_columns(pl.col("cost", "predictions", "value").fill_null(0.0)).sort(keys)
 
 
-def _economics(frame: pl.DataFrame) -> pl.DataFrame:
-    per_k = pl.col("predictions") / 1000.0
-    return frame.with_columns(
-        pl.when(pl.col("predictions") > 0).then(pl.col("cost") / per_k)
-        .alias("cost_per_1k_predictions"),
-        pl.when(pl.col("predictions") > 0).then(pl.col("value") / per_k)
-        .alias("value_per_1k_predictions"),
-        pl.when(pl.col("cost") > 0).then(pl.col("value") / pl.col("cost"))
-        .alias("value_cost_ratio"),
-        (pl.col("value") - pl.col("cost")).alias("net_value"),
-    )
-
-
 def _by_period(daily: pl.DataFrame, every: str, by_version: bool = True) -> pl.DataFrame:
     keys = ["model", "version"] if by_version else ["model"]
     out = (daily.with_columns(pl.col("date").dt.truncate(every).alias("period_start"))
@@ -525,7 +468,7 @@ def _by_period(daily: pl.DataFrame, every: str, by_version: bool = True) -> pl.D
            .agg(pl.col("cost").sum(), pl.col("value").sum(),
                 pl.col("predictions").sum().cast(pl.Int64), pl.col("date").n_unique().alias("days"))
            .sort("period_start", *keys))
-    return _economics(out)
+    return unit_economics(out)
 
 
 def _month_bounds(month: str) -> tuple[date, date]:
@@ -601,7 +544,7 @@ def _budget(daily: pl.DataFrame, budgets: pl.DataFrame, month: str, as_of: date,
     return pl.DataFrame(rows, schema=schema), pl.DataFrame(burn, schema=burn_schema)
 
 
-def anomaly_scores(daily: pl.DataFrame, methods: Methods = Methods()) -> pl.DataFrame:
+def anomaly_scores(daily: pl.DataFrame, methods: Methods = DEFAULT_METHODS) -> pl.DataFrame:
     """Score ``daily`` (service, date, cost) with the modified z-score per service.
 
     Only the days that hold data for a service are scored: a day missing from its series is
@@ -630,8 +573,8 @@ def anomaly_scores(daily: pl.DataFrame, methods: Methods = Methods()) -> pl.Data
 
 def compute(ledger: Source, usage: Source, value: Source, budgets: Source, *,
             rates: Source | None = None, month: str | None = None, as_of: date | None = None,
-            currency: str | None = None, rules: AllocationRules = AllocationRules(),
-            methods: Methods = Methods()) -> CostResult:
+            currency: str | None = None, rules: AllocationRules = DEFAULT_RULES,
+            methods: Methods = DEFAULT_METHODS) -> CostResult:
     """Allocate the ledger and weigh it against usage, value and budgets.
 
     Each input is a path (CSV/Parquet via :func:`workbench.io.scan`) or a polars frame.
@@ -759,8 +702,6 @@ def _purchase_warnings(items: pl.DataFrame, name: str, rules: AllocationRules,
 def _name_warnings(items: pl.DataFrame, rules: AllocationRules,
                    sides: dict[str, pl.DataFrame]) -> list[str]:
     """Model names in usage, value or budgets that no cost line item's tag names."""
-    import difflib
-
     tagged = sorted(set(items.filter(pl.col("kind") == "model")["tag_model"].to_list()))
     folded = {t.casefold().replace(" ", "_").replace("-", "_"): t for t in tagged}
     out = []
