@@ -56,7 +56,7 @@ def _produced() -> dict[str, set[str]]:
         "contract_checks": set(contract.findings()["metrics"]),
         "drift": set(drift.results()["metrics"]),
         "cost_to_value": set(cost.findings().metrics),
-        "incident_postmortem": set(incident.results(folio)["metrics"]),
+        "incident_postmortem": set(incident.findings(portfolio=folio).metrics),
         "review_summary": set(summary.to_results()["metrics"]),
     }
 

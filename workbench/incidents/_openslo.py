@@ -24,10 +24,13 @@ any) and are evaluated on both SLIs.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
-from workbench.errors import input_error
+from pydantic import ValidationError
+
+from workbench.errors import RecordError, input_error, pydantic_problems, summarize
 from workbench.incidents._slo import (
     AvailabilitySLO,
     BurnAlert,
@@ -36,7 +39,7 @@ from workbench.incidents._slo import (
     burn_factor,
     parse_minutes,
 )
-from workbench.io import read_yaml_documents  # noqa: F401 (read here by _slo and _portfolio)
+from workbench.io import read_yaml_documents
 
 # Sloth's default alert windows: (name, severity, budget share, long window, short window).
 SLOTH_WINDOWS = (
@@ -299,3 +302,27 @@ def from_openslo(docs: list[Any], file: object) -> SLOSpec:
         latency=lat,
         **kw,
     )
+
+
+def load_slos(path: str | os.PathLike[str], *, period_days: int | None = None) -> SLOSpec:
+    """Read SLO definitions (workbench's, OpenSLO v1 or Sloth); every problem by field path.
+
+    ``period_days`` is Sloth's SLO period (its ``--default-slo-period``; 30 unless given).
+    """
+    docs = read_yaml_documents(path)
+    if any(
+        isinstance(d, dict) and str(d.get("apiVersion", "")).startswith("openslo/") for d in docs
+    ):
+        return from_openslo(docs, path)
+    if len(docs) == 1 and isinstance(docs[0], dict) and "slos" in docs[0]:
+        return from_sloth(docs[0], path, period_days)
+    data = docs[0] if len(docs) == 1 else docs
+    if not isinstance(data, dict):
+        raise input_error(path, None, "a YAML mapping of SLO definitions", type(data).__name__)
+    try:
+        return SLOSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = pydantic_problems(path, exc.errors())
+        raise RecordError(
+            summarize(path, "SLO definitions", problems), problems=problems, file=str(path)
+        ) from exc
