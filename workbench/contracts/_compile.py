@@ -200,10 +200,10 @@ def _property_checks(checks: _Checks, node: PropertyNode, name: str, csv: bool) 
                   *_range_checks(mk, node)):
         checks.add(check)
     for k, q in enumerate(prop.quality or []):
-        check = _quality_check(q, k, name, node.path, node.path if node.nested else col,
-                               node.dtype, node.sensitive, node=node if node.nested else None)
-        if check is not None:
-            checks.add(check)
+        quality = _quality_check(q, k, name, node.path, node.path if node.nested else col,
+                                 node.dtype, node.sensitive, node=node if node.nested else None)
+        if quality is not None:
+            checks.add(quality)
 
 
 def _type_checks(mk: Callable[..., CheckDef], node: PropertyNode, csv: bool) -> list[CheckDef]:
@@ -258,7 +258,7 @@ def _range_checks(mk: Callable[..., CheckDef], node: PropertyNode) -> list[Check
     text = _as_text(c, dtype)
     num = _comparable(c, dtype, prop.logicalType)
     # the dtype the bounds are compared in (times kept as text are compared as times)
-    bound_dtype = pl.Time if prop.logicalType == "time" and dtype == pl.String else dtype
+    bound_dtype: Any = pl.Time if prop.logicalType == "time" and dtype == pl.String else dtype
     out = []
     for rule, cmp in (("minimum", lambda x, v: x < v), ("maximum", lambda x, v: x > v),
                       ("exclusiveMinimum", lambda x, v: x <= v),
@@ -342,7 +342,7 @@ def freshness_checks(contract: Contract, obj: SchemaObject,
         if target is None:
             continue
         pname, col = target
-        seconds = float(sla.value) * (unit_seconds(sla.unit or "d") or 86400)
+        seconds = float(sla.value or 0) * (unit_seconds(sla.unit or "d") or 86400)
         out.append(CheckDef(
             id=f"{name}.{pname}.freshness" + (f"_{k}" if k and out else ""), schema=name,
             column=col, rule="freshness", severity="error", dimension="timeliness",
@@ -382,8 +382,9 @@ def _quality_check(q: DataQuality, k: int, schema: str, pname: str | None, col: 
     threshold = threshold_of(q)
     percent = (q.unit or "rows") == "percent"
     expected = threshold.as_dict(q.unit)
-    common = dict(schema=schema, column=col, severity=severity, threshold=threshold,
-                  percent=percent, description=q.description, sensitive=sensitive)
+    common: dict[str, Any] = dict(schema=schema, column=col, severity=severity,
+                                  threshold=threshold, percent=percent,
+                                  description=q.description, sensitive=sensitive)
     if kind == "custom":  # another engine's rule: shown as not run, never skipped
         engine = q.engine or "unnamed"
         return CheckDef(id=f"{where}.{q.id or 'custom'}", rule="custom", dimension=q.dimension
@@ -454,7 +455,7 @@ class PropertyNode:
     path: str                       # customer.email, tags[], lines[].sku
     column: str                     # the top-level data column it lives in
     expr: pl.Expr
-    dtype: pl.DataType | None       # None: absent from the data
+    dtype: Any                      # a polars data type; None: absent from the data
     wrap: Callable[[pl.Expr], pl.Expr]
     sensitive: bool = False
     nested: bool = False

@@ -284,7 +284,7 @@ def _error(src: str, problems: list[str]) -> ContractError:
 
 def _normalise(doc: Mapping[str, Any]) -> dict[str, Any]:
     """v3.0.x ``rule:`` becomes ``metric:`` in every quality entry."""
-    doc = copy.deepcopy(dict(doc))
+    out: dict[str, Any] = copy.deepcopy(dict(doc))
 
     def listed(node: Any, key: str) -> list:
         # a non-list here (quality: true) is reported by validation; never iterate it
@@ -300,9 +300,9 @@ def _normalise(doc: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(node, Mapping) and isinstance(node.get("items"), Mapping):
             fix_quality(node["items"])
 
-    for obj in doc.get("schema") or [] if isinstance(doc.get("schema"), list) else []:
+    for obj in out.get("schema") or [] if isinstance(out.get("schema"), list) else []:
         fix_quality(obj)
-    return doc
+    return out
 
 
 def yaml_path(loc: Iterable[Any]) -> str:

@@ -23,7 +23,10 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 TITLES = {"ok": "Contract met", "warn": "Contract met, with warnings", "fail": "Contract broken"}
 
 _JINJA = jinja2.Environment(loader=jinja2.PackageLoader("workbench", "templates"),
-                            autoescape=True, undefined=jinja2.StrictUndefined)
+                            autoescape=True, undefined=jinja2.StrictUndefined,
+                            # escaped as render.escape does (U+2028/2029 too)
+                            finalize=lambda v: v if isinstance(v, Markup) else Markup(
+                                render.escape(v)))
 _JINJA.globals["callout"] = lambda title, body, status: Markup(
     render.callout(title, body, status).markup)
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 import polars as pl
+from markupsafe import Markup
 
 from workbench import render
 
@@ -17,7 +18,10 @@ if TYPE_CHECKING:
     from workbench.costs._model import CostResult
 
 _JINJA = jinja2.Environment(loader=jinja2.PackageLoader("workbench", "templates"),
-                            autoescape=True, undefined=jinja2.StrictUndefined)
+                            autoescape=True, undefined=jinja2.StrictUndefined,
+                            # escaped as render.escape does (U+2028/2029 too)
+                            finalize=lambda v: v if isinstance(v, Markup) else Markup(
+                                render.escape(v)))
 
 
 def _macros() -> Any:
