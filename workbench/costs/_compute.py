@@ -32,6 +32,7 @@ import os
 import re
 from collections.abc import Mapping
 from datetime import date, timedelta
+from typing import Any, cast
 
 import polars as pl
 
@@ -236,7 +237,7 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
         # the specification's five categories as a small number: a text key costs ~0.1 s
         # more CPU on 10M rows (an Enum cast as much as text). Any other value (or none)
         # reads as 7 there, and then the exact text is grouped on in a second pass.
-        code = pl.when(text == CHARGE_CATEGORIES[0]).then(pl.lit(0, pl.UInt8))
+        code: Any = pl.when(text == CHARGE_CATEGORIES[0]).then(pl.lit(0, pl.UInt8))
         for i, cat in enumerate(CHARGE_CATEGORIES[1:], 1):
             code = code.when(text == cat).then(pl.lit(i, pl.UInt8))
         out = grouped(code.otherwise(pl.lit(7, pl.UInt8)), packed=one_day)
@@ -513,12 +514,12 @@ def _budget(daily: pl.DataFrame, budgets: pl.DataFrame, month: str, as_of: date,
     rows, burn = [], []
     for model in models:
         mine = per_model.filter(pl.col("model") == model)
-        mtd = mine.filter(pl.col("date").is_between(start, as_of))["cost"].sum()
-        run_rate = mine.filter(pl.col("date").is_between(rr_from, as_of))["cost"].sum() / \
-            methods.run_rate_days
+        mtd = cast(float, mine.filter(pl.col("date").is_between(start, as_of))["cost"].sum())
+        run_rate = cast(float, mine.filter(pl.col("date").is_between(rr_from, as_of))["cost"].sum()
+                        ) / methods.run_rate_days
         forecast = mtd + run_rate * days_left
-        budget = b.filter(pl.col("model") == model)["budget"]
-        budget = float(budget[0]) if budget.len() else None
+        budgets_of = b.filter(pl.col("model") == model)["budget"]
+        budget = float(budgets_of[0]) if budgets_of.len() else None
         rows.append({
             "model": model, "budget": budget, "month_to_date_cost": mtd,
             "run_rate_per_day": run_rate, "days_left": days_left, "forecast_cost": forecast,
@@ -602,7 +603,8 @@ def compute(ledger: Source, usage: Source, value: Source, budgets: Source, *,
     agg, report_currency = _convert(agg, name, rates_df, rates_name, currency)
     items, tag_table = _classify(agg, rules)
     # the export's last day is the last day a charge starts on (spread charges run past it)
-    first, last = items["date"].min(), items.filter(pl.col("items") > 0)["date"].max()
+    first: date = items["date"].min()  # type: ignore[assignment]  # a date column
+    last: date = items.filter(pl.col("items") > 0)["date"].max()  # type: ignore[assignment]
     month, as_of = _pick_month(first, last, month, as_of, name)
     warnings = [
         *_tag_warnings(items, tag_table, name, rules, report_currency),

@@ -8,7 +8,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -71,6 +71,11 @@ class Methods:
                           "each day, for daily and weekly series, month-to-date cost, "
                           "forecasts and anomalies alike"),
     }
+
+
+def _sum(series: pl.Series) -> float:
+    """A float column's sum (polars types it as any scalar)."""
+    return cast(float, series.sum())
 
 
 def unit_economics(frame: pl.DataFrame) -> pl.DataFrame:
@@ -162,16 +167,16 @@ class CostResult:
             pl.col("cost").sum()).sort("date", "stage")
 
     @cached_property
-    def allocation(self) -> dict[str, float]:
+    def allocation(self) -> dict[str, Any]:
         """The month's allocation summary (shares are fractions of the net total cost)."""
         items = self._in_month(self.items)
-        total = items["cost"].sum()
-        tagged = items.filter(pl.col("tag_model").is_not_null() & (pl.col("tag_model") != "")
-                              & pl.col("tag_stage").is_not_null())["cost"].sum()
-        unalloc = self._in_month(self.unallocated)["cost"].sum()
-        by_kind = {k: items.filter(pl.col("kind") == k)["cost"].sum()
+        total = _sum(items["cost"])
+        tagged = _sum(items.filter(pl.col("tag_model").is_not_null() & (pl.col("tag_model") != "")
+                                   & pl.col("tag_stage").is_not_null())["cost"])
+        unalloc = _sum(self._in_month(self.unallocated)["cost"])
+        by_kind = {k: _sum(items.filter(pl.col("kind") == k)["cost"])
                    for k in ("model", "shared", "untagged")}
-        credits = items["credits"].sum()
+        credits = _sum(items["credits"])
         return {
             "total_cost": total, "allocated_cost": total - unalloc, "unallocated_cost": unalloc,
             "unallocated_share": unalloc / total if total else None,
@@ -224,8 +229,8 @@ class CostResult:
         out: dict[str, Any] = {
             "total_cost": alloc["total_cost"],
             "allocated_cost": alloc["allocated_cost"],
-            "total_value": models["value"].sum(),
-            "net_value": models["value"].sum() - alloc["total_cost"],
+            "total_value": _sum(models["value"]),
+            "net_value": _sum(models["value"]) - alloc["total_cost"],
             "unallocated_share": alloc["unallocated_share"],
             "tag_coverage": alloc["tag_coverage"],
             "credits": alloc["credits"],

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -56,7 +56,7 @@ def action_items_frame(record: IncidentRecord, as_of: datetime) -> pl.DataFrame:
             "priority": a.priority,
             "kind": a.kind,
             "overdue": a.overdue(as_of),
-            "days_overdue": (as_of.date() - a.due).days if a.overdue(as_of) else 0,
+            "days_overdue": (as_of.date() - cast(date, a.due)).days if a.overdue(as_of) else 0,
         }
         for a in record.action_items
     ]
@@ -154,7 +154,7 @@ def analyze(
                 f"{outside} logged event(s) outside the timeline range "
                 f"({lo.isoformat()} to {end.isoformat()}) not shown",
             ]
-    schema = {
+    schema: dict[str, Any] = {
         "timestamp": pl.Datetime("us", "UTC"),
         "source": pl.String,
         "kind": pl.String,
@@ -195,7 +195,6 @@ def _budget_row(
     spent_all: float | None,
     basis: str,
 ) -> dict[str, Any]:
-    known = allowed is not None
     return {
         "objective": objective,
         "window": window,
@@ -204,12 +203,14 @@ def _budget_row(
         "budget": allowed,
         "unit": unit,
         "consumed_by_incident": spent_inc,
-        "consumed_by_incident_pct": _slo.budget_pct(spent_inc, allowed) if known else None,
+        "consumed_by_incident_pct": (
+            None if allowed is None else _slo.budget_pct(spent_inc, allowed)
+        ),
         "spent_in_window": spent_all,
         "remaining_pct": (
             None
-            if not known or spent_all is None or allowed <= 0  # type: ignore[operator]
-            else 100.0 - _slo.budget_pct(spent_all, allowed)  # type: ignore[operator,arg-type]
+            if allowed is None or spent_all is None or allowed <= 0
+            else 100.0 - cast(float, _slo.budget_pct(spent_all, allowed))
         ),
     }
 
@@ -228,7 +229,7 @@ def _impact_and_budget(
     percentages are None and ``basis`` says why, with the coverage.
     """
     frame = _slo.with_bad_minutes(slis, slo)
-    window_end = frame["timestamp"].max() + _slo.MINUTE
+    window_end = cast(datetime, frame["timestamp"].max()) + _slo.MINUTE
     window_start = window_end - timedelta(days=slo.window_days)
     window = frame.filter(pl.col("timestamp") >= window_start)
     inc = frame.filter((pl.col("timestamp") >= start) & (pl.col("timestamp") < end))
@@ -237,7 +238,9 @@ def _impact_and_budget(
         "requests_during_incident": int(inc["requests"].sum()),
         "failed_requests": int(inc["errors"].sum()),
         "error_ratio_during_incident": (
-            float(inc["errors"].sum() / inc["requests"].sum()) if inc["requests"].sum() else None
+            float(cast(int, inc["errors"].sum()) / cast(int, inc["requests"].sum()))
+            if inc["requests"].sum()
+            else None
         ),
         "minutes_out_of_slo": int(inc["out_of_slo"].sum()),
     }
@@ -246,7 +249,7 @@ def _impact_and_budget(
         impact["minutes_over_latency_threshold"] = int(inc["lat_bad"].sum())
     elif mode == "requests":
         impact["slow_requests"] = int(inc["lat_bad"].sum())
-    coverage = _coverage(frame["timestamp"].min(), window_start, window_end)
+    coverage = _coverage(cast(datetime, frame["timestamp"].min()), window_start, window_end)
     wtext = f"{slo.window_days} days to {window_end.isoformat()}"
     totals = window_totals or {}
     full = coverage >= 1.0

@@ -101,8 +101,8 @@ class IncidentResult:
         if lead is not None and lead > 0:
             best = max(
                 (a for a in self.alerts if a.minutes_vs_detection is not None),
-                key=lambda a: -a.minutes_vs_detection,
-            )  # type: ignore[operator]
+                key=lambda a: -(a.minutes_vs_detection or 0),
+            )
             parts.append(
                 f"{_render.article(best.sli)} {best.sli} burn-rate {_render.best_severity(best)} "
                 f"({best.burn_rate:g}x) would have fired {lead:.0f} min earlier"

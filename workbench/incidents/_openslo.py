@@ -322,7 +322,7 @@ def load_slos(path: str | os.PathLike[str], *, period_days: int | None = None) -
     try:
         return SLOSpec.model_validate(data)
     except ValidationError as exc:
-        problems = pydantic_problems(path, exc.errors())
+        problems = pydantic_problems(path, [dict(e) for e in exc.errors()])
         raise RecordError(
             summarize(path, "SLO definitions", problems), problems=problems, file=str(path)
         ) from exc

@@ -7,6 +7,7 @@ import glob
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -106,7 +107,7 @@ def portfolio(
                 "overdue_action_items": int(ai["overdue"].sum()),
             }
         )
-    schema = {
+    schema: dict[str, Any] = {
         "id": pl.String,
         "title": pl.String,
         "severity": pl.String,

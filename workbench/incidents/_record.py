@@ -227,7 +227,7 @@ def validate_record(data: Any, file: object = "<record>") -> IncidentRecord:
     try:
         record = IncidentRecord.model_validate(data)
     except ValidationError as exc:
-        problems = pydantic_problems(file, exc.errors(), root="(record)")
+        problems = pydantic_problems(file, [dict(e) for e in exc.errors()], root="(record)")
     # Cross-field checks run on whatever parsed, so they are reported alongside field errors.
     times: dict[str, datetime] = {}
     for name in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at"):
@@ -278,7 +278,7 @@ def comment_cuts(path: str | os.PathLike[str]) -> list[str]:
     YAML reads `` #`` as the start of a comment, so the value silently loses its tail. A comment
     written on purpose has a space after ``#``; ``#4812`` or ``#ops`` almost never does.
     """
-    out = []
+    out: list[str] = []
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
