@@ -189,18 +189,9 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
     # rows), and when no charge runs past its start day (and every end is set), the pass
     # groups by day alone, without the start/end arithmetic (~0.25 s). Text date-times are
     # not parsed twice for it.
-    only, one_day = None, False
-    if ledger.kind != "csv":
-        cur = pl.col("BillingCurrency").cast(pl.String)
-        temporal = all(schema[c].is_temporal() for c in ("ChargePeriodStart", "ChargePeriodEnd"))
-        found = _collect(dated.select(
-            cur.min().alias("lo"), cur.max().alias("hi"), cur.null_count().alias("nulls"),
-            *([(end > midnight + DAY_US).any().alias("multi"),
-               end.null_count().alias("no_end")] if temporal else [])), name).row(0, named=True)
-        if found["nulls"] == 0 and found["lo"] is not None and found["lo"] == found["hi"]:
-            only = found["lo"]
-            keys.remove("BillingCurrency")
-        one_day = temporal and not found["multi"] and found["no_end"] == 0
+    only, one_day = (None, False) if ledger.kind == "csv" else _probe(dated, schema, name)
+    if only:
+        keys.remove("BillingCurrency")
     if one_day:
         keys.remove("pend")
     cost = _micro(raw.cast(pl.Float64, strict=False))
@@ -250,6 +241,30 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
         else:
             out = out.with_columns(pl.col("ChargeCategory").replace_strict(
                 dict(enumerate(CHARGE_CATEGORIES)), return_dtype=pl.String))
+    return _checked(out, name, col, one_day=one_day, split=split, only=only)
+
+
+def _probe(dated: pl.LazyFrame, schema: pl.Schema, name: str) -> tuple[str | None, bool]:
+    """(the one currency of a Parquet ledger or None, whether no charge runs past its start
+    day and every end is set): one cheap pass over three columns."""
+    start, end = pl.col("_start"), pl.col("_end")
+    midnight = start // DAY_US * DAY_US
+    cur = pl.col("BillingCurrency").cast(pl.String)
+    temporal = all(schema[c].is_temporal() for c in ("ChargePeriodStart", "ChargePeriodEnd"))
+    found = _collect(dated.select(
+        cur.min().alias("lo"), cur.max().alias("hi"), cur.null_count().alias("nulls"),
+        *([(end > midnight + DAY_US).any().alias("multi"),
+           end.null_count().alias("no_end")] if temporal else [])), name).row(0, named=True)
+    only = None
+    if found["nulls"] == 0 and found["lo"] is not None and found["lo"] == found["hi"]:
+        only = found["lo"]
+    return only, bool(temporal and not found["multi"] and found["no_end"] == 0)
+
+
+def _checked(out: pl.DataFrame, name: str, col: str, *, one_day: bool, split: bool,
+             only: str | None) -> pl.DataFrame:
+    """The grouped line items with every key refused that is empty or unreadable, dates and
+    periods typed, each charge spread over its period, and amounts back in currency units."""
     out = out.with_columns((pl.col("nonzero") // (1 << 32)).alias("null_cost"),
                            (pl.col("nonzero") % (1 << 32)).cast(pl.UInt32))
     if one_day:

@@ -114,6 +114,30 @@ def analyze(
         if value is not None:
             impact[key] = value
 
+    timeline, found_notes = _timeline(record, events, results_dir, start - evidence_lookback,
+                                      end, evidence_lookback)
+    return IncidentResult(
+        record=record,
+        as_of=as_of,
+        durations=durations(record),
+        impact=impact,
+        budget=budget,
+        alerts=alerts,
+        timeline=timeline,
+        rates=rates,
+        action_items=action_items_frame(record, as_of),
+        evidence_notes=found_notes,
+        slo=slo,
+        notes=list(notes or []),
+    )
+
+
+def _timeline(record: IncidentRecord, events: pl.DataFrame | None,
+              results_dir: str | os.PathLike[str] | None, lo: datetime, end: datetime,
+              evidence_lookback: timedelta) -> tuple[pl.DataFrame, list[str]]:
+    """The record's milestones, the logged events in ``[lo, end]`` and this pack's evidence,
+    by time; with notes on what was found and left out."""
+    start = record.started_at
     rows: list[dict[str, Any]] = []
     for name, label in (
         ("started_at", "impact starts"),
@@ -133,7 +157,6 @@ def analyze(
                     "origin": "record",
                 }
             )
-    lo = start - evidence_lookback
     if events is not None:
         for ev in events.filter(
             (pl.col("timestamp") >= lo) & (pl.col("timestamp") <= end)
@@ -162,20 +185,7 @@ def analyze(
         "origin": pl.String,
     }
     timeline = pl.DataFrame(rows, schema=schema).sort("timestamp", maintain_order=True)
-    return IncidentResult(
-        record=record,
-        as_of=as_of,
-        durations=durations(record),
-        impact=impact,
-        budget=budget,
-        alerts=alerts,
-        timeline=timeline,
-        rates=rates,
-        action_items=action_items_frame(record, as_of),
-        evidence_notes=found_notes,
-        slo=slo,
-        notes=list(notes or []),
-    )
+    return timeline, found_notes
 
 
 def _coverage(first: datetime, window_start: datetime, window_end: datetime) -> float:
