@@ -447,7 +447,7 @@ def v30_schema(schema: dict[str, Any]) -> dict[str, Any]:
 def _static_unevaluated(root: Mapping[str, Any]) -> Any:
     """An ``unevaluatedProperties`` keyword that reads the evaluated names from the schema's
     text (problem 2 above); ``false`` is the only value the ODCS schemas use."""
-    import jsonschema
+    jsonschema = _import_jsonschema()
 
     declared: dict[int, frozenset[str]] = {}
 
@@ -564,9 +564,7 @@ def _leaves(err: Any) -> list[Any]:
     """For anyOf/oneOf errors, the most relevant sub-error (deepest path); else the error."""
     if (err.validator in {"anyOf", "oneOf"} and err.context
             and not all(c.validator == "required" for c in err.context)):
-        import jsonschema
-
-        best = jsonschema.exceptions.best_match(err.context)
+        best = _import_jsonschema().exceptions.best_match(err.context)
         return _leaves(best) if best is not None else [err]
     return [err]
 

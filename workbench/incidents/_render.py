@@ -2,7 +2,8 @@
 autoescaped: ``areas/incidents.html.j2``), their tables and texts, the portfolio view, and the
 Altair charts (rendered to static SVG in a pack by ``render.setup()``).
 
-Altair is imported inside the chart functions: a heavy import that computing never needs.
+Altair is imported inside the chart functions: 2.3 s of CPU to import (measured beside
+polars), which that computing never needs.
 """
 
 from __future__ import annotations
