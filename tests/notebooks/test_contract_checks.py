@@ -10,7 +10,6 @@ import polars as pl
 import pytest
 
 from workbench.contracts import check
-from workbench.io import write_results
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "contract_checks.ipynb"
@@ -23,7 +22,7 @@ def test_notebook_checks_a_window_and_compares_with_the_previous_pack(tmp_path):
     # previous pack: the full current window (broker feed break included)
     previous = tmp_path / "previous"
     before = check(CONTRACT, CURRENT, as_of="2026-11-02T00:00:00Z")
-    write_results("contract_checks", before.results(), previous)
+    before.findings().write(previous)
     # this run: only the two weeks before the break, checked two weeks later
     data = tmp_path / "before_break.parquet"
     pl.scan_parquet(CURRENT).filter(pl.col("scored_at") < pl.datetime(2026, 10, 19,

@@ -16,8 +16,9 @@ DATA = ROOT / "data" / "sample" / "incidents"
 def test_incident_postmortem_with_pack_evidence_and_a_portfolio_glob(tmp_path):
     import papermill as pm
 
-    # Findings of the same pack, as the drift and contract notebooks write them.
-    (tmp_path / "drift.results.json").write_text(json.dumps({
+    # Findings of the same pack, as the drift and contract notebooks write them; drift under
+    # the name a spec gave it (found by the notebook that wrote it, not by its file name).
+    (tmp_path / "drift_credit.results.json").write_text(json.dumps({
         "notebook": "drift", "status": "warn", "headline": "h", "metrics": {},
         "windows": [{"start": "2026-10-19T00:00:00+00:00", "end": "2026-10-20T00:00:00+00:00",
                      "column": "debt_to_income", "statistic": 0.61, "drifted": True}]}))
@@ -34,8 +35,9 @@ def test_incident_postmortem_with_pack_evidence_and_a_portfolio_glob(tmp_path):
                     "slos_path": str(DATA / "INC-2026-1019" / "slos.yaml"),
                     "portfolio_source": str(DATA / "INC-2026-0*.yaml"),
                     "as_of": "2026-10-29T00:00:00+00:00", "evidence_lookback_hours": 36,
-                    "results_dir": str(tmp_path)})
-    found = json.loads((tmp_path / "incident_postmortem.results.json").read_text())
+                    "results_dir": str(tmp_path), "findings_name": "postmortem_b"})
+    assert not (tmp_path / "incident_postmortem.results.json").exists()
+    found = json.loads((tmp_path / "postmortem_b.results.json").read_text())
     assert found["notebook"] == "incident_postmortem"
     assert found["headline"].startswith("INC-2026-1019 (SEV2, resolved)")
     m = found["metrics"]

@@ -117,8 +117,8 @@ def test_quality_metrics_units_and_severity(tmp_path):
     assert r["t.duplicateValues"].passed                  # (a2, y) and (a2, z) differ
     # gate: only the error-severity duplicate check and info/warning ones failed
     assert not res.passed
-    assert res.metrics()["warning_checks_failed"] == 1
-    assert res.metrics()["info_checks_failed"] == 1
+    assert res.metrics["warning_checks_failed"] == 1
+    assert res.metrics["info_checks_failed"] == 1
 
 
 @pytest.mark.parametrize(("op", "value", "actual", "ok"), [
@@ -276,3 +276,25 @@ def test_duplicate_values_in_percent_compare_the_share_of_rows(tmp_path):
     assert (r.check("t.id.few").observed, r.check("t.id.few").passed) == (1, True)
     clean = check(contract_file(tmp_path, props), pl.DataFrame({"id": [1, 2, 3]}))
     assert clean.check("t.id.duplicateValues").observed == 0.0
+
+
+def test_findings_say_pass_when_every_check_passed(tmp_path):
+    props = [{"name": "n", "logicalType": "integer", "required": True}]
+    res = check(contract_file(tmp_path, props), FRAME.select("n"))
+    assert res.passed and res.status == "ok"  # the page's word (green callout)
+    found = res.findings("checks_b")
+    assert found.status == "pass" and found.name == "checks_b"  # the findings' word
+    assert found.notebook == "contract_checks" and found.metrics["gate_passed"] is True
+
+
+def test_changes_are_read_from_the_previous_findings_of_the_same_name(tmp_path):
+    props = [{"name": "n", "logicalType": "integer",
+              "logicalTypeOptions": {"maximum": 4}}]
+    previous = tmp_path / "previous"
+    before = check(contract_file(tmp_path, props), FRAME.select("n"))
+    before.findings("checks_b").write(previous)  # failing: n = 5, 6
+    now = check(contract_file(tmp_path, props), FRAME.select("n").head(4))
+    assert now.findings("checks_b", previous_dir=previous).metrics["resolved_failures"] == 1
+    # under another name there is nothing to compare with
+    other = now.findings("checks_a", previous_dir=previous)
+    assert other.metrics["resolved_failures"] == 0 and other["previous"] is False

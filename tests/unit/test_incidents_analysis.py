@@ -87,13 +87,13 @@ def test_burn_rate_alerts_compared_with_detection():
 
 def test_results_json_is_flat_and_deterministic():
     res = _result()
-    out = res.results()
+    out = res.findings().to_dict()
     assert out["notebook"] == "incident_postmortem" and out["status"] == "warn"  # one overdue
     assert all(isinstance(v, int | float | bool) or v is None for v in out["metrics"].values())
     assert out["metrics"]["portfolio_incidents"] == 0
     from workbench.io import dumps_json
 
-    assert dumps_json(out) == dumps_json(_result().results())
+    assert dumps_json(out) == dumps_json(_result().findings().to_dict())
 
 
 def test_html_escapes_record_text():
@@ -104,8 +104,14 @@ def test_html_escapes_record_text():
     assert "<script>" not in html and "&lt;script&gt;" in html and "a &amp; b &lt;b&gt;" in html
 
 
+def _findings(path, notebook: str, **details) -> None:
+    """Findings as the drift and contract notebooks write them (only the fields read here)."""
+    path.write_text(json.dumps({"notebook": notebook, "status": "fail", "headline": "h",
+                                "metrics": {}, **details}))
+
+
 def test_pack_evidence_on_timeline(tmp_path):
-    (tmp_path / "drift.results.json").write_text(json.dumps({"windows": [
+    _findings(tmp_path / "drift.results.json", "drift", windows=[
         {"start": "2025-12-31T00:00:00+00:00", "end": "2026-01-01T00:00:00+00:00",
          "column": "debt_to_income", "statistic": 0.4, "drifted": True},
         {"start": "2026-01-01T00:00:00+00:00", "end": "2026-01-02T00:00:00+00:00",
@@ -114,8 +120,8 @@ def test_pack_evidence_on_timeline(tmp_path):
          "column": "score", "statistic": 0.3, "drifted": True},     # onset far before: left out
         {"start": "2026-01-01T00:00:00+00:00", "end": "2026-01-02T00:00:00+00:00",
          "column": "region", "statistic": 0.01, "drifted": False},
-    ]}))
-    (tmp_path / "contract_checks.results.json").write_text(json.dumps({"checks": [
+    ])
+    _findings(tmp_path / "contract_checks.results.json", "contract_checks", checks=[
         {"id": "debt_to_income_maximum", "rule": "maximum", "column": "debt_to_income",
          "passed": False, "failed_rows": 1234, "first_failed_at": "2025-12-31T08:00:00Z",
          "last_failed_at": "2026-01-01T02:00:00Z"},
@@ -123,7 +129,7 @@ def test_pack_evidence_on_timeline(tmp_path):
         {"id": "chronic_duplicates", "passed": False, "first_failed_at": "2025-10-01T00:00:00Z",
          "last_failed_at": "2026-01-01T03:00:00Z"},
         {"id": "ok", "passed": True, "first_failed_at": "2025-12-31T08:00:00Z"},
-    ]}))
+    ])
     res = _result(results_dir=tmp_path)
     ev = res.timeline.filter(pl.col("origin") == "pack evidence")
     assert ev["kind"].to_list() == ["drift", "contract"]
@@ -132,6 +138,24 @@ def test_pack_evidence_on_timeline(tmp_path):
     assert "debt_to_income_maximum" in ev["message"][1] and "1,234 rows" in ev["message"][1]
     note = next(n for n in res.evidence_notes if n.startswith("contract_checks"))
     assert "1 failing since before it" in note and "1 without failure times" in note
+
+
+def test_pack_evidence_is_found_by_the_notebook_that_wrote_it(tmp_path):
+    window = {"start": "2025-12-31T00:00:00+00:00", "end": "2026-01-01T00:00:00+00:00",
+              "statistic": 0.4, "drifted": True}
+    # drift run for two models under the names a pack spec gave them; no drift.results.json
+    _findings(tmp_path / "drift_fraud.results.json", "drift",
+              windows=[{**window, "column": "amount"}])
+    _findings(tmp_path / "drift_credit.results.json", "drift",
+              windows=[{**window, "column": "debt_to_income"}])
+    # a file named like drift's findings but written by another notebook is not drift evidence
+    _findings(tmp_path / "drift.results.json", "other", windows=[{**window, "column": "x"}])
+    res = _result(results_dir=tmp_path)
+    ev = res.timeline.filter(pl.col("origin") == "pack evidence")
+    assert sorted(ev["message"].to_list()) == ["drift onset in amount, statistic 0.4",
+                                               "drift onset in debt_to_income, statistic 0.4"]
+    assert [n.split(":")[0] for n in res.evidence_notes if "drifted" in n] == [
+        "drift_credit.results.json", "drift_fraud.results.json"]
 
 
 def test_missing_or_broken_pack_evidence_is_not_fatal(tmp_path):

@@ -313,7 +313,7 @@ def test_record_of_any_kind_and_yaml_comment_cut(tmp_path):
     r = CliRunner().invoke(cli, ["incident", str(path), "--as-of", "2026-07-01"])
     assert r.exit_code == 0 and "212,345.50" in r.output and "e+05" not in r.output
     assert "#4812" in r.output  # the warning, on stderr
-    from workbench.incidents._analysis import article
+    from workbench.incidents._render import article
 
     assert (article("availability"), article("latency")) == ("an", "a")
 

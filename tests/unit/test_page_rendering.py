@@ -144,7 +144,7 @@ def test_a_failed_range_check_shows_its_most_extreme_value_unrounded(tmp_path):
     assert "first_failed_at" not in top  # no timestamps: no empty columns
     samples = result.samples_html()
     assert "15.0001" in samples and "15.00005" in samples and ">15<" not in samples
-    results = result.results()
+    results = result.findings().to_dict()
     (mx,) = [c for c in results["checks"] if c["id"] == "t.x.maximum"]
     assert mx["worst_failing_value"] == 15.0001
 

@@ -53,10 +53,10 @@ def _produced() -> dict[str, set[str]]:
     folio = incidents.portfolio(DATA / "incidents", as_of=AS_OF)
     summary = summarize(NB / "packs" / "demo.yml", ROOT / "no-results-here", "")
     return {
-        "contract_checks": set(contract.results("contract_checks")["metrics"]),
+        "contract_checks": set(contract.findings()["metrics"]),
         "drift": set(drift.results()["metrics"]),
-        "cost_to_value": set(cost.to_dict()["metrics"]),
-        "incident_postmortem": set(incident.results(folio)["metrics"]),
+        "cost_to_value": set(cost.findings().metrics),
+        "incident_postmortem": set(incident.findings(portfolio=folio).metrics),
         "review_summary": set(summary.findings().metrics),
     }
 

@@ -56,7 +56,7 @@ def check_command(contract: str, data: str | None, schema: str | None, fmt: str,
 
 
 def _table(result) -> str:
-    frame = result.frame
+    frame = result.frame()
     rows = [("check", "severity", "result", "failed rows", "observed", "expected")]
     for r in frame.iter_rows(named=True):
         rows.append((r["id"], r["severity"], "pass" if r["passed"] else "FAIL",
@@ -65,7 +65,7 @@ def _table(result) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
              for row in rows]
-    m = result.metrics()
+    m = result.metrics
     verdict = "PASSED" if result.passed else "FAILED"
     lines.append("")
     lines.append(f"{verdict}: {result.contract} on {result.dataset} ({result.rows:,} rows): "

@@ -2,7 +2,7 @@
 
 >>> from workbench.contracts import check, load_contract
 >>> result = check("data/sample/contracts/loan_scoring.odcs.yaml")  # doctest: +SKIP
->>> result.passed, result.metrics()["checks_failed"]  # doctest: +SKIP
+>>> result.passed, result.metrics["checks_failed"]  # doctest: +SKIP
 
 Checks and ids: ``<schema>.<property>.<rule>`` (``<schema>.<rule>`` on the schema object;
 a rule's own ``id`` replaces the rule name; repeats get ``_2``, ``_3``). Rules: ``present``,
@@ -43,16 +43,18 @@ Results JSON metrics (``contract_checks.results.json``, flat, used by pack gates
 ``new_failures`` and ``resolved_failures`` (against the previous pack; 0 without one).
 """
 
-from workbench.contracts._charts import dimension_chart, failures_chart, timeline_chart
 from workbench.contracts._engine import check
+from workbench.contracts._history import changes, previous_checks
 from workbench.contracts._model import (
     DEFAULT_SENSITIVE,
+    CheckResult,
     ColumnSpec,
     Contract,
+    ContractResult,
     load_contract,
     sensitive_columns,
 )
-from workbench.contracts._result import CheckResult, ContractResult, changes, previous_checks
+from workbench.contracts._render import dimension_chart, failures_chart, timeline_chart
 
 __all__ = ["DEFAULT_SENSITIVE", "CheckResult", "ColumnSpec", "Contract", "ContractResult",
            "changes", "dimension_chart", "failures_chart", "previous_checks", "timeline_chart",

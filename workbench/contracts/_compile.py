@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import polars as pl
@@ -24,6 +24,7 @@ from workbench.contracts._model import (
     is_sensitive,
     schema_name,
     severity_of,
+    unit_seconds,
 )
 from workbench.contracts._relations import foreign_keys
 
@@ -123,166 +124,215 @@ def threshold_of(q: DataQuality) -> Threshold:
     return ZERO
 
 
+class _Checks(list[CheckDef]):
+    """The checks of one schema object; a repeated id gets ``_2``, ``_3``, ..."""
+
+    def add(self, check: CheckDef) -> None:
+        base, n = check.id, 2
+        while any(c.id == check.id for c in self):
+            check.id = f"{base}_{n}"
+            n += 1
+        self.append(check)
+
+
 def compile_schema(contract: Contract, obj: SchemaObject, data_schema: pl.Schema, *,
                    csv: bool = False, allow_undeclared: bool = True) -> list[CheckDef]:
     """The checks of one schema object against data with ``data_schema``. ``csv``: the
-    data's format has no type widths (CSV, JSON; see :func:`physical_type_matches`)."""
-    name = schema_name(obj, (contract.odcs.schema_ or []).index(obj))
+    data's format has no type widths (CSV, JSON; see :func:`physical_type_matches`).
+
+    Phases, in the order the checks are listed: each property (presence, types, values, its
+    quality rules), undeclared columns (opt-in), the primary key, foreign keys, the schema
+    object's own quality rules."""
+    index = (contract.odcs.schema_ or []).index(obj)
+    name = schema_name(obj, index)
     props = obj.properties or []
-    checks: list[CheckDef] = []
     present = set(data_schema.names())
-
-    def add(check: CheckDef) -> None:
-        base, n = check.id, 2
-        while any(c.id == check.id for c in checks):
-            check.id = f"{base}_{n}"
-            n += 1
-        checks.append(check)
-
+    checks = _Checks()
     for node in property_nodes(props, data_schema, contract.classifications):
-        prop, col, pname, sensitive = node.prop, node.column, node.path, node.sensitive
-        wrap = node.wrap
-        shown = pname if node.nested else col  # the result's column: the nested path
-
-        def mk(rule: str, kind: str, expected: Any, *, severity: str = "error",
-               dimension: str | None = None, _p=pname, _c=shown, _s=sensitive, _w=wrap,
-               **kw: Any) -> CheckDef:
-            if kw.get("bad") is not None:
-                kw["bad"] = _w(kw["bad"])  # a nested value's rule, as a rule on its row
-            return CheckDef(id=f"{name}.{_p}.{rule}", schema=name, column=_c, rule=rule,
-                            severity=severity, dimension=dimension or DEFAULT_DIMENSIONS[rule],
-                            kind=kind, expected=expected, sensitive=_s, **kw)
-
-        if node.unsupported:
-            add(mk("present", "unsupported", "field present", severity="info", columns=(col,),
-                   extra={"reason": node.unsupported}))
-            continue
-        add(mk("present", "meta", "field present" if node.nested else "column present",
-               columns=(col,), prop=prop,
-               extra={"present": node.dtype is not None} if node.nested else {}))
-        if node.dtype is None:
-            continue  # the other checks of a missing column cannot run; its presence check fails
-        dtype = node.dtype
-        if prop.logicalType in TEXT_TEMPORAL and csv and dtype == pl.String:
-            # JSON has no date/time types: text that reads as one conforms (row by row)
-            add(mk("logicalType", "row", prop.logicalType, columns=(col,),
-                   bad=node.expr.is_not_null() & TEXT_TEMPORAL[prop.logicalType](
-                       node.expr).is_null()))
-        elif prop.logicalType:
-            add(mk("logicalType", "meta", prop.logicalType, columns=(col,), prop=prop,
-                   extra={"dtype": dtype}))
-        if prop.physicalType:
-            # a type name workbench does not know is reported (info), never silently skipped
-            known = physical_type_matches(prop.physicalType, dtype) is not None
-            add(mk("physicalType", "meta", prop.physicalType, columns=(col,), prop=prop,
-                   extra={"csv": csv, "dtype": dtype}, severity="error" if known else "info"))
-        c = node.expr
-        if prop.required or prop.primaryKey:
-            add(mk("required", "row", "no null values", bad=c.is_null(), columns=(col,)))
-        if prop.unique and not node.nested:
-            add(mk("unique", "dup", "unique values", columns=(col,)))
-        elif prop.unique:
-            add(mk("unique", "unsupported", "unique values", severity="info", columns=(col,),
-                   extra={"reason": "not checked: unique on a nested field"}))
-        opts = prop.logicalTypeOptions or {}
-        text = _as_text(c, dtype)
-        if "pattern" in opts:
-            add(mk("pattern", "row", opts["pattern"],
-                   bad=c.is_not_null() & ~text.str.contains(opts["pattern"]), columns=(col,)))
-        if "format" in opts and prop.logicalType == "string":
-            add(mk("format", "row", opts["format"], bad=_format_bad(c, text, dtype, opts["format"]),
-                   columns=(col,)))
-        num = _comparable(c, dtype, prop.logicalType)
-        # the dtype the bounds are compared in (times kept as text are compared as times)
-        bound_dtype = pl.Time if prop.logicalType == "time" and dtype == pl.String else dtype
-        for rule, cmp in (("minimum", lambda x, v: x < v), ("maximum", lambda x, v: x > v),
-                          ("exclusiveMinimum", lambda x, v: x <= v),
-                          ("exclusiveMaximum", lambda x, v: x >= v)):
-            if rule in opts and opts[rule] is not None and not isinstance(opts[rule], bool):
-                bound = _literal(opts[rule], bound_dtype)
-                add(mk(rule, "row", opts[rule], bad=(cmp(num, bound)).fill_null(False),
-                       columns=(col,)))
-        if opts.get("multipleOf"):
-            m = opts["multipleOf"]
-            add(mk("multipleOf", "row", m, columns=(col,),
-                   bad=(((num / m).round(0) * m - num).abs()
-                        > 1e-9 * (num.abs() + 1)).fill_null(False)))
-        if "minLength" in opts:
-            add(mk("minLength", "row", opts["minLength"], columns=(col,),
-                   bad=(text.str.len_chars() < opts["minLength"]).fill_null(False)))
-        if "maxLength" in opts:
-            add(mk("maxLength", "row", opts["maxLength"], columns=(col,),
-                   bad=(text.str.len_chars() > opts["maxLength"]).fill_null(False)))
-        if isinstance(dtype, pl.List | pl.Array):
-            lst = c if isinstance(dtype, pl.List) else c.arr.to_list()
-            if "minItems" in opts:
-                add(mk("minItems", "row", opts["minItems"], columns=(col,),
-                       bad=(lst.list.len() < opts["minItems"]).fill_null(False)))
-            if "maxItems" in opts:
-                add(mk("maxItems", "row", opts["maxItems"], columns=(col,),
-                       bad=(lst.list.len() > opts["maxItems"]).fill_null(False)))
-            if opts.get("uniqueItems"):
-                add(mk("uniqueItems", "row", True, columns=(col,),
-                       bad=(lst.list.n_unique() < lst.list.len()).fill_null(False)))
-        if prop.enum:
-            values = [e.value for e in prop.enum if e.value is not None]
-            add(mk("validValues", "row", values, columns=(col,),
-                   bad=(c.is_not_null() & ~_is_in(c, dtype, values)).fill_null(False)))
-        for k, q in enumerate(prop.quality or []):
-            check = _quality_check(q, k, name, pname, shown, dtype, sensitive,
-                                   node=node if node.nested else None)
-            if check is not None:
-                add(check)
-
+        _property_checks(checks, node, name, csv)
     if not allow_undeclared:
         declared = {column_name(p) for p in props}
         extra = [n for n in data_schema.names() if n not in declared]
-        add(CheckDef(id=f"{name}.undeclared", schema=name, column=None, rule="undeclared",
-                     severity="error", dimension="conformity", kind="meta",
-                     expected="only declared columns", extra={"undeclared": extra}))
-
-    keys = sorted((p for p in props if p.primaryKey),
-                  key=lambda p: p.primaryKeyPosition if p.primaryKeyPosition is not None else 0)
-    key_cols = tuple(column_name(p) for p in keys)
-    if keys and all(k in present for k in key_cols):
-        single = len(keys) == 1
-        add(CheckDef(id=f"{name}.{keys[0].name or key_cols[0]}.primaryKey" if single
-                     else f"{name}.primaryKey", schema=name,
-                     column=key_cols[0] if single else None, rule="primaryKey", severity="error",
-                     dimension="uniqueness", kind="dup", expected=list(key_cols), columns=key_cols))
-
-    index = (contract.odcs.schema_ or []).index(obj)
-    for fk in foreign_keys(contract.odcs, index)[0]:
-        expected = f"every key present in {fk.label}"
-        common = dict(id=fk.id, schema=name, column=fk.column, rule="foreignKey",
-                      dimension="consistency", expected=expected, columns=fk.columns)
-        if fk.unsupported:
-            add(CheckDef(kind="unsupported", severity="info",
-                         extra={"reason": f"not checked: {fk.unsupported}"}, **common))
-        elif any(cn not in present for cn in fk.columns):
-            add(CheckDef(kind="missing", severity="error",
-                         extra={"missing": [cn for cn in fk.columns if cn not in present]},
-                         **common))
-        else:
-            add(CheckDef(kind="fk", severity="error",
-                         extra={"target": fk.target, "target_columns": fk.target_columns},
-                         **common))
-
+        checks.add(CheckDef(id=f"{name}.undeclared", schema=name, column=None, rule="undeclared",
+                            severity="error", dimension="conformity", kind="meta",
+                            expected="only declared columns", extra={"undeclared": extra}))
+    _primary_key_check(checks, props, name, present)
+    _foreign_key_checks(checks, contract, index, name, present)
     for k, q in enumerate(obj.quality or []):
         check = _quality_check(q, k, name, None, None, None, False)
         if check is not None:
             if check.kind == "dup" and any(cn not in present for cn in check.columns):
                 check.kind, check.extra["missing"] = "missing", [
                     cn for cn in check.columns if cn not in present]
-            add(check)
-    return checks
+            checks.add(check)
+    return list(checks)
+
+
+def _maker(name: str, node: PropertyNode) -> Callable[..., CheckDef]:
+    """``mk(rule, kind, expected, ...)``: a check on this property (nested ones lifted to
+    their row; the result's column is the nested path)."""
+    shown = node.path if node.nested else node.column
+
+    def mk(rule: str, kind: str, expected: Any, *, severity: str = "error",
+           dimension: str | None = None, **kw: Any) -> CheckDef:
+        if kw.get("bad") is not None:
+            kw["bad"] = node.wrap(kw["bad"])  # a nested value's rule, as a rule on its row
+        return CheckDef(id=f"{name}.{node.path}.{rule}", schema=name, column=shown, rule=rule,
+                        severity=severity, dimension=dimension or DEFAULT_DIMENSIONS[rule],
+                        kind=kind, expected=expected, sensitive=node.sensitive, **kw)
+
+    return mk
+
+
+def _property_checks(checks: _Checks, node: PropertyNode, name: str, csv: bool) -> None:
+    """Presence, then (when the data has the column) types, values and quality rules."""
+    mk, col, prop = _maker(name, node), node.column, node.prop
+    if node.unsupported:
+        checks.add(mk("present", "unsupported", "field present", severity="info",
+                      columns=(col,), extra={"reason": node.unsupported}))
+        return
+    checks.add(mk("present", "meta", "field present" if node.nested else "column present",
+                  columns=(col,), prop=prop,
+                  extra={"present": node.dtype is not None} if node.nested else {}))
+    if node.dtype is None:
+        return  # the other checks of a missing column cannot run; its presence check fails
+    for check in (*_type_checks(mk, node, csv), *_value_checks(mk, node),
+                  *_range_checks(mk, node)):
+        checks.add(check)
+    for k, q in enumerate(prop.quality or []):
+        quality = _quality_check(q, k, name, node.path, node.path if node.nested else col,
+                                 node.dtype, node.sensitive, node=node if node.nested else None)
+        if quality is not None:
+            checks.add(quality)
+
+
+def _type_checks(mk: Callable[..., CheckDef], node: PropertyNode, csv: bool) -> list[CheckDef]:
+    prop, col, dtype = node.prop, node.column, node.dtype
+    assert dtype is not None
+    out = []
+    if prop.logicalType in TEXT_TEMPORAL and csv and dtype == pl.String:
+        # JSON has no date/time types: text that reads as one conforms (row by row)
+        out.append(mk("logicalType", "row", prop.logicalType, columns=(col,),
+                      bad=node.expr.is_not_null() & TEXT_TEMPORAL[prop.logicalType](
+                          node.expr).is_null()))
+    elif prop.logicalType:
+        out.append(mk("logicalType", "meta", prop.logicalType, columns=(col,), prop=prop,
+                      extra={"dtype": dtype}))
+    if prop.physicalType:
+        # a type name workbench does not know is reported (info), never silently skipped
+        known = physical_type_matches(prop.physicalType, dtype) is not None
+        out.append(mk("physicalType", "meta", prop.physicalType, columns=(col,), prop=prop,
+                      extra={"csv": csv, "dtype": dtype},
+                      severity="error" if known else "info"))
+    return out
+
+
+def _value_checks(mk: Callable[..., CheckDef], node: PropertyNode) -> list[CheckDef]:
+    """required, unique, pattern and format (range, length, list and enum rules follow)."""
+    prop, col, dtype, c = node.prop, node.column, node.dtype, node.expr
+    assert dtype is not None
+    out = []
+    if prop.required or prop.primaryKey:
+        out.append(mk("required", "row", "no null values", bad=c.is_null(), columns=(col,)))
+    if prop.unique and not node.nested:
+        out.append(mk("unique", "dup", "unique values", columns=(col,)))
+    elif prop.unique:
+        out.append(mk("unique", "unsupported", "unique values", severity="info", columns=(col,),
+                      extra={"reason": "not checked: unique on a nested field"}))
+    opts = prop.logicalTypeOptions or {}
+    text = _as_text(c, dtype)
+    if "pattern" in opts:
+        out.append(mk("pattern", "row", opts["pattern"],
+                      bad=c.is_not_null() & ~text.str.contains(opts["pattern"]), columns=(col,)))
+    if "format" in opts and prop.logicalType == "string":
+        out.append(mk("format", "row", opts["format"],
+                      bad=_format_bad(c, text, dtype, opts["format"]), columns=(col,)))
+    return out
+
+
+def _range_checks(mk: Callable[..., CheckDef], node: PropertyNode) -> list[CheckDef]:
+    """Bounds, multipleOf, lengths, list items and enum values."""
+    prop, col, dtype, c = node.prop, node.column, node.dtype, node.expr
+    assert dtype is not None
+    opts = prop.logicalTypeOptions or {}
+    text = _as_text(c, dtype)
+    num = _comparable(c, dtype, prop.logicalType)
+    # the dtype the bounds are compared in (times kept as text are compared as times)
+    bound_dtype: Any = pl.Time if prop.logicalType == "time" and dtype == pl.String else dtype
+    out = []
+    for rule, cmp in (("minimum", lambda x, v: x < v), ("maximum", lambda x, v: x > v),
+                      ("exclusiveMinimum", lambda x, v: x <= v),
+                      ("exclusiveMaximum", lambda x, v: x >= v)):
+        if rule in opts and opts[rule] is not None and not isinstance(opts[rule], bool):
+            bound = _literal(opts[rule], bound_dtype)
+            out.append(mk(rule, "row", opts[rule], bad=(cmp(num, bound)).fill_null(False),
+                          columns=(col,)))
+    if opts.get("multipleOf"):
+        m = opts["multipleOf"]
+        out.append(mk("multipleOf", "row", m, columns=(col,),
+                      bad=(((num / m).round(0) * m - num).abs()
+                           > 1e-9 * (num.abs() + 1)).fill_null(False)))
+    if "minLength" in opts:
+        out.append(mk("minLength", "row", opts["minLength"], columns=(col,),
+                      bad=(text.str.len_chars() < opts["minLength"]).fill_null(False)))
+    if "maxLength" in opts:
+        out.append(mk("maxLength", "row", opts["maxLength"], columns=(col,),
+                      bad=(text.str.len_chars() > opts["maxLength"]).fill_null(False)))
+    if isinstance(dtype, pl.List | pl.Array):
+        lst = c if isinstance(dtype, pl.List) else c.arr.to_list()
+        if "minItems" in opts:
+            out.append(mk("minItems", "row", opts["minItems"], columns=(col,),
+                          bad=(lst.list.len() < opts["minItems"]).fill_null(False)))
+        if "maxItems" in opts:
+            out.append(mk("maxItems", "row", opts["maxItems"], columns=(col,),
+                          bad=(lst.list.len() > opts["maxItems"]).fill_null(False)))
+        if opts.get("uniqueItems"):
+            out.append(mk("uniqueItems", "row", True, columns=(col,),
+                          bad=(lst.list.n_unique() < lst.list.len()).fill_null(False)))
+    if prop.enum:
+        values = [e.value for e in prop.enum if e.value is not None]
+        out.append(mk("validValues", "row", values, columns=(col,),
+                      bad=(c.is_not_null() & ~_is_in(c, dtype, values)).fill_null(False)))
+    return out
+
+
+def _primary_key_check(checks: _Checks, props: list[SchemaProperty], name: str,
+                       present: set[str]) -> None:
+    keys = sorted((p for p in props if p.primaryKey),
+                  key=lambda p: p.primaryKeyPosition if p.primaryKeyPosition is not None else 0)
+    key_cols = tuple(column_name(p) for p in keys)
+    if keys and all(k in present for k in key_cols):
+        single = len(keys) == 1
+        checks.add(CheckDef(id=f"{name}.{keys[0].name or key_cols[0]}.primaryKey" if single
+                            else f"{name}.primaryKey", schema=name,
+                            column=key_cols[0] if single else None, rule="primaryKey",
+                            severity="error", dimension="uniqueness", kind="dup",
+                            expected=list(key_cols), columns=key_cols))
+
+
+def _foreign_key_checks(checks: _Checks, contract: Contract, index: int, name: str,
+                        present: set[str]) -> None:
+    for fk in foreign_keys(contract.odcs, index)[0]:
+        expected = f"every key present in {fk.label}"
+        common: dict[str, Any] = dict(id=fk.id, schema=name, column=fk.column, rule="foreignKey",
+                                      dimension="consistency", expected=expected,
+                                      columns=fk.columns)
+        if fk.unsupported:
+            checks.add(CheckDef(kind="unsupported", severity="info",
+                                extra={"reason": f"not checked: {fk.unsupported}"}, **common))
+        elif any(cn not in present for cn in fk.columns):
+            checks.add(CheckDef(kind="missing", severity="error",
+                                extra={"missing": [cn for cn in fk.columns if cn not in present]},
+                                **common))
+        else:
+            checks.add(CheckDef(kind="fk", severity="error",
+                                extra={"target": fk.target, "target_columns": fk.target_columns},
+                                **common))
 
 
 def freshness_checks(contract: Contract, obj: SchemaObject,
                      data_schema: pl.Schema) -> list[CheckDef]:
     """slaProperties freshness on a ``<schema>.<property>`` element of this schema object."""
-    from workbench.contracts._model import _unit_seconds
-
     name = schema_name(obj, (contract.odcs.schema_ or []).index(obj))
     out: list[CheckDef] = []
     for k, sla in enumerate(contract.odcs.slaProperties or []):
@@ -292,7 +342,7 @@ def freshness_checks(contract: Contract, obj: SchemaObject,
         if target is None:
             continue
         pname, col = target
-        seconds = float(sla.value) * (_unit_seconds(sla.unit or "d") or 86400)
+        seconds = float(sla.value or 0) * (unit_seconds(sla.unit or "d") or 86400)
         out.append(CheckDef(
             id=f"{name}.{pname}.freshness" + (f"_{k}" if k and out else ""), schema=name,
             column=col, rule="freshness", severity="error", dimension="timeliness",
@@ -332,8 +382,9 @@ def _quality_check(q: DataQuality, k: int, schema: str, pname: str | None, col: 
     threshold = threshold_of(q)
     percent = (q.unit or "rows") == "percent"
     expected = threshold.as_dict(q.unit)
-    common = dict(schema=schema, column=col, severity=severity, threshold=threshold,
-                  percent=percent, description=q.description, sensitive=sensitive)
+    common: dict[str, Any] = dict(schema=schema, column=col, severity=severity,
+                                  threshold=threshold, percent=percent,
+                                  description=q.description, sensitive=sensitive)
     if kind == "custom":  # another engine's rule: shown as not run, never skipped
         engine = q.engine or "unnamed"
         return CheckDef(id=f"{where}.{q.id or 'custom'}", rule="custom", dimension=q.dimension
@@ -404,7 +455,7 @@ class PropertyNode:
     path: str                       # customer.email, tags[], lines[].sku
     column: str                     # the top-level data column it lives in
     expr: pl.Expr
-    dtype: pl.DataType | None       # None: absent from the data
+    dtype: Any                      # a polars data type; None: absent from the data
     wrap: Callable[[pl.Expr], pl.Expr]
     sensitive: bool = False
     nested: bool = False
@@ -519,8 +570,6 @@ def _literal(value: Any, dtype: pl.DataType) -> Any:
         ts = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if isinstance(value, str) \
             else datetime(value.year, value.month, value.day)
         if dtype.time_zone and ts.tzinfo is None:
-            from datetime import UTC
-
             ts = ts.replace(tzinfo=UTC)
         if not dtype.time_zone and ts.tzinfo is not None:
             ts = ts.replace(tzinfo=None)

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -31,12 +31,13 @@ from workbench.contracts._compile import (
     physical_type_matches,
 )
 from workbench.contracts._model import (
+    CheckResult,
     Contract,
+    ContractResult,
     column_name,
     load_contract,
     sensitive_columns,
 )
-from workbench.contracts._result import CheckResult, ContractResult
 from workbench.errors import InputError, input_error
 from workbench.render import MASK
 
@@ -94,7 +95,7 @@ def _extreme_failing_values(defs: list[CheckDef], results: list[dict[str, Any]],
         results[i].setdefault("worst", None)
     if not failed:
         return
-    aggs = [getattr(pl.col(defs[i].column).filter(defs[i].bad.fill_null(False)),
+    aggs = [getattr(pl.col(str(defs[i].column)).filter(cast(pl.Expr, defs[i].bad).fill_null(False)),
                     _RANGE_WORST[defs[i].rule])().alias(f"w{i}") for i in failed]
     row = lf.select(aggs).collect(engine="streaming").row(0, named=True)
     for i in failed:
@@ -175,7 +176,7 @@ def _open(contract: Contract, obj: Any, sname: str, data: DataLike | None
     else:
         path = str(data)
     kind = io.table_format(path, fmt)
-    overrides = None
+    overrides: dict[str, Any] | None = None
     if kind == "csv":
         # text columns stay text (zip codes, ids with leading zeros), as the contract says
         overrides = {column_name(p): pl.String for p in obj.properties or []
@@ -267,6 +268,14 @@ def _as_of(value: datetime | str | None) -> datetime:
 _PLACEHOLDER = re.compile(r"\$?\{(model|table|object|schema|column|property|field)\}")
 
 
+def _placeholders(table: str, column: str | None) -> Callable[[re.Match[str]], str]:
+    """``{model}``/``{table}``/... -> the quoted table, ``{column}``/... -> the quoted column."""
+    def fill(m: re.Match[str]) -> str:
+        return f'"{table}"' if m.group(1) in {"model", "table", "object", "schema"} \
+            else f'"{column}"'
+    return fill
+
+
 def _run_sql(sql_defs: list[tuple[int, CheckDef]], results: list[dict[str, Any]], source: Any,
              lf: pl.LazyFrame, obj: Any, sname: str, sensitive: set[str]) -> None:
     # in a sandbox (contracts/_sql.py): the data registered from Python, nothing else reachable
@@ -276,9 +285,7 @@ def _run_sql(sql_defs: list[tuple[int, CheckDef]], results: list[dict[str, Any]]
     con = _sql.sandbox(dict.fromkeys(names, _sql.table_for(source, lf)), limits)
     try:
         for i, d in sql_defs:
-            query = _PLACEHOLDER.sub(
-                lambda m, _d=d: f'"{table}"' if m.group(1) in {"model", "table", "object", "schema"}
-                else f'"{_d.column}"', d.query or "")
+            query = _PLACEHOLDER.sub(_placeholders(table, d.column), d.query or "")
             value, error = _sql.scalar(con, query, limits, sensitive)
             if error is not None:
                 # a rule that could not run is never a pass, whatever severity it declares

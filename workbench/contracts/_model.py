@@ -21,12 +21,17 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pydantic
 from open_data_contract_standard.model import (
     DataQuality,
@@ -36,9 +41,15 @@ from open_data_contract_standard.model import (
     Server,
 )
 
+from workbench.contracts import _render
+from workbench.contracts._history import NOTEBOOK, changes, previous_checks
+from workbench.contracts._names import column_name, schema_name, walk_properties
+from workbench.contracts._relations import relationship_problems
 from workbench.contracts._where import locate
-from workbench.errors import ContractError
+from workbench.errors import ContractError, field_path
+from workbench.findings import Findings
 from workbench.io import read_yaml
+from workbench.render import fmt_exact
 
 DEFAULT_SENSITIVE: frozenset[str] = frozenset({"confidential", "restricted", "sensitive", "pii"})
 
@@ -161,14 +172,6 @@ def _placeholder(server: Server) -> bool:
     return "{model}" in raw or "{schema}" in raw
 
 
-def schema_name(obj: SchemaObject, index: int = 0) -> str:
-    return obj.name or obj.physicalName or f"schema{index}"
-
-
-def column_name(prop: SchemaProperty) -> str:
-    return prop.physicalName or prop.name or ""
-
-
 def is_sensitive(prop: SchemaProperty, classifications: Iterable[str] = DEFAULT_SENSITIVE) -> bool:
     """Classification in ``classifications``, or a ``pii`` tag or truthy custom property."""
     wanted = {c.lower() for c in classifications}
@@ -222,20 +225,6 @@ def sensitive_columns(contract: Contract,
     # a sensitive nested field masks the whole column it lives in
     return {column_name(p) for obj in (contract.odcs.schema_ or []) for p in (obj.properties or [])
             if any(is_sensitive(q, wanted) for q, _ in walk_properties([p]))}
-
-
-def walk_properties(props: Iterable[SchemaProperty], base: str = "properties"
-                    ) -> Iterable[tuple[SchemaProperty, str]]:
-    """Every property with its YAML path, nested ones (``properties``, ``items``) right after
-    their parent: ``(prop, "properties[2].items.properties[0]")``."""
-    def walk(prop: SchemaProperty, where: str) -> Iterable[tuple[SchemaProperty, str]]:
-        yield prop, where
-        yield from walk_properties(prop.properties or [], f"{where}.properties")
-        if prop.items is not None:
-            yield from walk(prop.items, f"{where}.items")
-
-    for j, prop in enumerate(props):
-        yield from walk(prop, f"{base}[{j}]")
 
 
 # --- loading and validation -------------------------------------------------------------
@@ -295,7 +284,7 @@ def _error(src: str, problems: list[str]) -> ContractError:
 
 def _normalise(doc: Mapping[str, Any]) -> dict[str, Any]:
     """v3.0.x ``rule:`` becomes ``metric:`` in every quality entry."""
-    doc = copy.deepcopy(dict(doc))
+    out: dict[str, Any] = copy.deepcopy(dict(doc))
 
     def listed(node: Any, key: str) -> list:
         # a non-list here (quality: true) is reported by validation; never iterate it
@@ -311,20 +300,14 @@ def _normalise(doc: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(node, Mapping) and isinstance(node.get("items"), Mapping):
             fix_quality(node["items"])
 
-    for obj in doc.get("schema") or [] if isinstance(doc.get("schema"), list) else []:
+    for obj in out.get("schema") or [] if isinstance(out.get("schema"), list) else []:
         fix_quality(obj)
-    return doc
+    return out
 
 
 def yaml_path(loc: Iterable[Any]) -> str:
     """('schema', 0, 'properties', 3, 'x') -> 'schema[0].properties[3].x'."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(document)"
+    return field_path(loc) or "(document)"
 
 
 @cache
@@ -333,8 +316,6 @@ def _validator(v30: bool = False) -> Any:
     :func:`patch_schema`), checked by a validator whose ``unevaluatedProperties`` is static
     (see :func:`_static_unevaluated`). ``v30``: as lenient with unknown fields as ODCS
     v3.0.x was (:func:`v30_schema`)."""
-    from importlib.resources import files
-
     jsonschema = _import_jsonschema()
     text = files("open_data_contract_standard").joinpath("schema.json").read_text("utf-8")
     schema = patch_schema(json.loads(text))
@@ -466,7 +447,7 @@ def v30_schema(schema: dict[str, Any]) -> dict[str, Any]:
 def _static_unevaluated(root: Mapping[str, Any]) -> Any:
     """An ``unevaluatedProperties`` keyword that reads the evaluated names from the schema's
     text (problem 2 above); ``false`` is the only value the ODCS schemas use."""
-    import jsonschema
+    jsonschema = _import_jsonschema()
 
     declared: dict[int, frozenset[str]] = {}
 
@@ -517,8 +498,6 @@ def _import_jsonschema() -> Any:
     format workbench never checks. Block that optional import while jsonschema loads, and
     only if jsonschema is not loaded yet; later imports of rfc3987_syntax work as usual.
     """
-    import sys
-
     if "jsonschema" in sys.modules:
         return sys.modules["jsonschema"]
     blocked = "rfc3987_syntax" not in sys.modules
@@ -577,8 +556,6 @@ def _jsonable(value: Any) -> Any:
 def _unexpected(err: Any) -> list[str]:
     """Names of the unexpected fields of an additional/unevaluatedProperties error."""
     inst = err.instance if isinstance(err.instance, Mapping) else {}
-    import re
-
     quoted = re.findall(r"'([^']*)'", err.message.split("(")[-1])
     return [k for k in quoted if k in inst] or [str(k) for k in inst][:1]
 
@@ -587,9 +564,7 @@ def _leaves(err: Any) -> list[Any]:
     """For anyOf/oneOf errors, the most relevant sub-error (deepest path); else the error."""
     if (err.validator in {"anyOf", "oneOf"} and err.context
             and not all(c.validator == "required" for c in err.context)):
-        import jsonschema
-
-        best = jsonschema.exceptions.best_match(err.context)
+        best = _import_jsonschema().exceptions.best_match(err.context)
         return _leaves(best) if best is not None else [err]
     return [err]
 
@@ -665,14 +640,12 @@ def _semantic_problems(odcs: OpenDataContractStandard) -> list[str]:
                                f"expression, got {pattern!r} ({err})")
             for k, q in enumerate(prop.quality or []):
                 out += _quality_problems(q, f"{pbase}.quality[{k}]", column=column_name(prop))
-    from workbench.contracts._relations import relationship_problems  # it reads this module
-
     out += relationship_problems(odcs)
     for k, sla in enumerate(odcs.slaProperties or []):
         if (sla.property or "").lower() in {"freshness", "latency"}:
             if not isinstance(sla.value, int | float) or isinstance(sla.value, bool):
                 out.append(f"slaProperties[{k}].value: expected a number, got {_short(sla.value)}")
-            if _unit_seconds(sla.unit) is None:
+            if unit_seconds(sla.unit) is None:
                 out.append(f"slaProperties[{k}].unit: expected a time unit (s, m, h, d, y), "
                            f"got {_short(sla.unit)}")
     return out
@@ -680,8 +653,6 @@ def _semantic_problems(odcs: OpenDataContractStandard) -> list[str]:
 
 def _time_bound_problems(prop: SchemaProperty, where: str) -> list[str]:
     """Bounds of a ``time`` property must read as times (``"08:30:00"``)."""
-    from datetime import time
-
     out = []
     for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         value = (prop.logicalTypeOptions or {}).get(key) if prop.logicalType == "time" else None
@@ -738,8 +709,6 @@ def _quality_problems(q: DataQuality, where: str, column: str | None) -> list[st
 
 
 def _regex_error(pattern: str) -> str | None:
-    import re
-
     try:
         re.compile(pattern)
     except re.error as exc:
@@ -754,5 +723,227 @@ _UNIT_SECONDS = {"s": 1, "sec": 1, "second": 1, "seconds": 1, "m": 60, "min": 60
                  "years": 31536000}
 
 
-def _unit_seconds(unit: Any) -> int | None:
+def unit_seconds(unit: Any) -> int | None:
     return _UNIT_SECONDS.get(str(unit).strip().lower()) if unit is not None else None
+
+
+# --- check results -----------------------------------------------------------------------
+
+DESIGN_KEYS = ("id", "schema", "column", "rule", "severity", "passed", "failed_rows",
+               "observed", "expected")
+# the findings vocabulary's word for "every check passed" (the result says "ok")
+FINDINGS_STATUS = {"ok": "pass"}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check. ``samples`` are failing rows with sensitive columns masked."""
+
+    id: str
+    schema: str
+    column: str | None
+    rule: str
+    severity: str
+    dimension: str
+    passed: bool
+    failed_rows: int | None
+    observed: Any
+    expected: Any
+    description: str | None = None
+    first_failed_at: str | None = None
+    last_failed_at: str | None = None
+    samples: tuple[dict[str, Any], ...] = ()
+    # range checks (minimum, maximum, exclusive*): the failing value furthest past the limit
+    worst: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The check in the JSON shape of ``workbench contract check --format json``."""
+        return {k: getattr(self, k) for k in DESIGN_KEYS}
+
+
+@dataclass(frozen=True)
+class ContractResult:
+    """All checks of one dataset against one schema object of a contract, or (``parts``) of
+    several schema objects, each against its own dataset."""
+
+    contract: str
+    dataset: str
+    schema: str
+    rows: int
+    checks: tuple[CheckResult, ...]
+    as_of: datetime | None = None
+    sensitive: frozenset[str] = field(default_factory=frozenset)
+    parts: tuple[ContractResult, ...] = ()
+
+    @classmethod
+    def combine(cls, parts: list[ContractResult]) -> ContractResult:
+        """One result for several schema objects: all their checks, ``rows`` summed,
+        ``schema`` and ``dataset`` listed (``parts`` keeps each one's own result)."""
+        return cls(contract=parts[0].contract,
+                   dataset=", ".join(p.dataset for p in parts),
+                   schema=", ".join(p.schema for p in parts),
+                   rows=sum(p.rows for p in parts),
+                   checks=tuple(c for p in parts for c in p.checks), as_of=parts[0].as_of,
+                   sensitive=frozenset().union(*(p.sensitive for p in parts)),
+                   parts=tuple(parts))
+
+    def tables(self) -> list[dict[str, Any]]:
+        """Per schema object: its dataset, rows, checks and whether it passed."""
+        return [{"schema": p.schema, "dataset": p.dataset, "rows": p.rows,
+                 "checks": len(p.checks), "failed": len(p.failed), "passed": p.passed}
+                for p in (self.parts or (self,))]
+
+    # --- the gate ---------------------------------------------------------------------
+    @property
+    def passed(self) -> bool:
+        """The gate: no check of severity error failed (warnings and info never fail it)."""
+        return not any(not c.passed and c.severity == "error" for c in self.checks)
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed]
+
+    @property
+    def status(self) -> str:
+        """ok (all passed), warn (only warning/info checks failed) or fail (gate failed)."""
+        if not self.passed:
+            return "fail"
+        return "warn" if self.failed else "ok"
+
+    def check(self, check_id: str) -> CheckResult:
+        for c in self.checks:
+            if c.id == check_id:
+                return c
+        raise KeyError(check_id)
+
+    # --- frames -----------------------------------------------------------------------
+    def frame(self) -> pl.DataFrame:
+        """One row per check; ``observed``/``expected`` as compact text."""
+        return pl.DataFrame(
+            [{"id": c.id, "schema": c.schema, "column": c.column, "rule": c.rule,
+              "severity": c.severity, "dimension": c.dimension, "passed": c.passed,
+              "failed_rows": c.failed_rows, "observed": _text(c.observed),
+              "expected": _text(c.expected), "first_failed_at": c.first_failed_at,
+              "last_failed_at": c.last_failed_at} for c in self.checks],
+            schema={"id": pl.String, "schema": pl.String, "column": pl.String,
+                    "rule": pl.String, "severity": pl.String, "dimension": pl.String,
+                    "passed": pl.Boolean, "failed_rows": pl.Int64, "observed": pl.String,
+                    "expected": pl.String, "first_failed_at": pl.String,
+                    "last_failed_at": pl.String})
+
+    def by_dimension(self) -> pl.DataFrame:
+        """Checks, passed checks and pass rate per ODCS data quality dimension."""
+        return (self.frame().group_by("dimension")
+                .agg(checks=pl.len(), passed=pl.col("passed").sum(),
+                     failed_errors=(~pl.col("passed") & (pl.col("severity") == "error")).sum())
+                .with_columns(pass_rate=pl.col("passed") / pl.col("checks"))
+                .sort("dimension"))
+
+    @property
+    def pass_rate(self) -> float:
+        return sum(c.passed for c in self.checks) / len(self.checks) if self.checks else 1.0
+
+    # --- text and JSON ----------------------------------------------------------------
+    @property
+    def headline(self) -> str:
+        errors = [c for c in self.failed if c.severity == "error"]
+        warnings = [c for c in self.failed if c.severity != "error"]
+        if errors:
+            cols = sorted({c.column for c in errors if c.column})
+            where = f" ({', '.join(cols[:4])}{', …' if len(cols) > 4 else ''})" if cols else ""
+            return (f"Do not trust this data yet: {len(errors)} of {len(self.checks)} contract "
+                    f"checks that must pass failed{where}.")
+        if warnings:
+            return (f"The data meets its contract; {len(warnings)} warning check"
+                    f"{'s' if len(warnings) != 1 else ''} need a look.")
+        return f"The data meets its contract: all {len(self.checks)} checks passed."
+
+    @property
+    def metrics(self) -> dict[str, int | float | bool]:
+        """Flat metrics for pack gates (names documented in :mod:`workbench.contracts`)."""
+        failed = self.failed
+        return {
+            "rows": self.rows,
+            "checks_total": len(self.checks),
+            "checks_passed": len(self.checks) - len(failed),
+            "checks_failed": len(failed),
+            "error_checks_failed": sum(c.severity == "error" for c in failed),
+            "warning_checks_failed": sum(c.severity == "warning" for c in failed),
+            "info_checks_failed": sum(c.severity == "info" for c in failed),
+            "failed_rows_max": max((c.failed_rows or 0 for c in failed), default=0),
+            "pass_rate": round(self.pass_rate, 6),
+            "gate_passed": self.passed,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``workbench contract check --format json`` (shared design); a run over
+        several schema objects adds ``schemas`` (each one's dataset, rows and verdict)."""
+        out = {"contract": self.contract, "dataset": self.dataset, "rows": self.rows,
+               "passed": self.passed, "checks": [c.to_dict() for c in self.checks]}
+        if self.parts:
+            out["schemas"] = [{k: t[k] for k in ("schema", "dataset", "rows", "passed")}
+                              for t in self.tables()]
+        return out
+
+    def findings(self, name: str | None = None, *,
+                 previous_dir: str | os.PathLike[str] | None = None, **context: Any) -> Findings:
+        """The findings of the check, written under ``name`` (default ``contract_checks``):
+        status, headline, metrics, checks (+ failure times, samples, worst values).
+
+        With ``previous_dir`` (the previous pack's directory), ``changes`` lists new and
+        resolved failures against its findings of the same name, and the metrics gain
+        ``new_failures`` and ``resolved_failures``.
+        """
+        name = name or NOTEBOOK
+        checks = []
+        for c in self.checks:
+            item = c.to_dict()
+            item["dimension"] = c.dimension
+            if c.first_failed_at is not None:
+                item["first_failed_at"] = c.first_failed_at
+                item["last_failed_at"] = c.last_failed_at
+            if c.samples:
+                item["samples"] = list(c.samples)
+            if c.worst is not None:
+                item["worst_failing_value"] = c.worst
+            checks.append(item)
+        diff = changes(self, previous_dir, name)
+        metrics: dict[str, Any] = dict(self.metrics)
+        metrics["new_failures"] = diff.filter(pl.col("change") == "new failure").height
+        resolved = diff.filter(pl.col("change").str.starts_with("resolved"))
+        metrics["resolved_failures"] = resolved.height
+        details = {
+            "changes": diff.to_dicts(),
+            "previous": bool(previous_checks(previous_dir, name)) if previous_dir else False,
+            "contract": self.contract, "schema": self.schema,
+            "dataset": self.dataset, "schemas": self.tables(),
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "dimensions": self.by_dimension().to_dicts(), "checks": checks,
+        }
+        return Findings(name, FINDINGS_STATUS.get(self.status, self.status), self.headline,
+                        metrics, details, notebook=NOTEBOOK)
+
+    # --- HTML (workbench.contracts._render) ------------------------------------------
+    def failed_frame(self) -> pl.DataFrame:
+        return _render.failed_frame(self)
+
+    def all_checks_frame(self) -> pl.DataFrame:
+        return _render.all_checks_frame(self)
+
+    def samples_html(self, max_checks: int = 20) -> str:
+        return _render.samples_html(self, max_checks)
+
+    def _repr_html_(self) -> str:
+        return _render.result_html(self)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    if isinstance(value, float):  # a limit or a value a check failed on: never rounded
+        return fmt_exact(value)
+    return str(value)

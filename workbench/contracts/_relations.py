@@ -27,9 +27,9 @@ from open_data_contract_standard.model import (
     SchemaProperty,
 )
 
-from workbench.contracts._model import column_name as _column
-from workbench.contracts._model import schema_name as _schema_label
-from workbench.contracts._model import walk_properties
+from workbench.contracts._names import column_name as _column
+from workbench.contracts._names import schema_name as _schema_label
+from workbench.contracts._names import walk_properties
 
 
 @dataclass(frozen=True)
@@ -134,13 +134,13 @@ def foreign_keys(odcs: OpenDataContractStandard, index: int
 
     keys: list[ForeignKey] = nested_from
     problems: list[str] = []
-    for where, prop, rel in declared:
+    for where, source, rel in declared:
         targets = _as_list(rel.to)
         label = ", ".join(targets)
-        if prop is not None:
-            sources = [prop]
-            cid = f"{name}.{prop.name or _column(prop)}.{rel.id or 'foreignKey'}"
-            column: str | None = _column(prop)
+        if source is not None:
+            sources = [source]
+            cid = f"{name}.{source.name or _column(source)}.{rel.id or 'foreignKey'}"
+            column: str | None = _column(source)
         else:
             cid = f"{name}.{rel.id or 'foreignKey'}"
             column = None

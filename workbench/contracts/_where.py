@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
+from importlib.resources import files
 from typing import Any
 
 _TOKEN = re.compile(r"\.?([A-Za-z_$][\w$-]*)|\[(\d+)\]")
@@ -22,8 +23,6 @@ _UNEXPECTED = re.compile(r"got unexpected (.+)$")
 @cache
 def odcs_field_names() -> frozenset[str]:
     """Every field name the ODCS JSON Schema defines (for did-you-mean hints)."""
-    from importlib.resources import files
-
     schema = json.loads(
         files("open_data_contract_standard").joinpath("schema.json").read_text("utf-8")
     )

@@ -49,22 +49,15 @@ name both a model, or ``shared``, and a stage), ``credits`` (sum of negative lin
 ``forecast_vs_budget_pct`` and ``on_budget``.
 """
 
-from workbench.costs._charts import (
+from workbench.costs._compute import FOCUS_COLUMNS, STAGES, anomaly_scores, compute
+from workbench.costs._model import AllocationRules, CostResult, Methods
+from workbench.costs._render import (
     anomaly_timeline,
     budget_burndown,
     cost_by_stage,
     cost_vs_value,
     unit_economics_by_week,
 )
-from workbench.costs._compute import (
-    FOCUS_COLUMNS,
-    STAGES,
-    AllocationRules,
-    Methods,
-    anomaly_scores,
-    compute,
-)
-from workbench.costs._result import CostResult
 
 __all__ = [
     "FOCUS_COLUMNS",

@@ -26,18 +26,19 @@ The figures are unchanged (the JSON of data/sample, as CSV and as Parquet, is id
 from __future__ import annotations
 
 import calendar
+import difflib
 import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, cast
 
 import polars as pl
 
 from workbench import io
 from workbench.costs import _focus
-from workbench.costs._result import CostResult
+from workbench.costs._model import AllocationRules, CostResult, Methods, unit_economics
 from workbench.errors import InputError, input_error
 
 FOCUS_COLUMNS = {
@@ -63,54 +64,10 @@ UNSPECIFIED = "unspecified"
 UNVERSIONED = "unversioned"
 MICRO = 1_000_000
 DAY_US = 86_400_000_000  # microseconds in a day
+DEFAULT_RULES = AllocationRules()
+DEFAULT_METHODS = Methods()
 
 Source = str | os.PathLike[str] | pl.LazyFrame | pl.DataFrame
-
-
-@dataclass(frozen=True)
-class AllocationRules:
-    """How line items map to models and stages.
-
-    ``split_shared``: cost whose model tag is one of ``shared_values`` is split across models
-    (and their versions) in proportion to predictions served that day; otherwise it stays
-    unallocated. ``split_untagged`` does the same for items without a model tag.
-    Items tagged with a model but no version are spread over that model's versions by the
-    same day's predictions.
-    """
-
-    model_tag: str = "model"
-    stage_tag: str = "stage"
-    version_tag: str = "version"
-    shared_values: tuple[str, ...] = ("shared",)
-    split_shared: bool = True
-    split_untagged: bool = False
-    cost_column: str = "EffectiveCost"
-
-
-@dataclass(frozen=True)
-class Methods:
-    """Forecast and anomaly settings; ``describe()`` states them in words for the pack."""
-
-    run_rate_days: int = 7
-    anomaly_threshold: float = 3.5
-    min_anomaly_days: int = 14
-
-    def describe(self) -> dict[str, str]:
-        return {
-            "forecast": (f"linear run-rate: month-to-date cost + (mean daily cost of the last "
-                         f"{self.run_rate_days} days up to as-of) x days left in the month"),
-            "anomalies": (f"per service, daily cost of charges (credits excluded) scored with the "
-                          f"modified z-score 0.6745 x (cost - median) / MAD over the days that "
-                          f"hold cost data for that service (a day without data is not a "
-                          f"zero-cost day; mean absolute deviation x 1.2533 when MAD is 0); "
-                          f"flagged when score > {self.anomaly_threshold:g}; services with fewer "
-                          f"than {self.min_anomaly_days} days are not scored"),
-            "proration": ("each charge is spread evenly over its charge period, "
-                          "ChargePeriodStart to ChargePeriodEnd (UTC), by the share of the "
-                          "period each day covers: a month of storage counts 1/30 or 1/31 on "
-                          "each day, for daily and weekly series, month-to-date cost, "
-                          "forecasts and anomalies alike"),
-    }
 
 
 def _lazy(src: Source, what: str) -> tuple[pl.LazyFrame, str]:
@@ -232,18 +189,9 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
     # rows), and when no charge runs past its start day (and every end is set), the pass
     # groups by day alone, without the start/end arithmetic (~0.25 s). Text date-times are
     # not parsed twice for it.
-    only, one_day = None, False
-    if ledger.kind != "csv":
-        cur = pl.col("BillingCurrency").cast(pl.String)
-        temporal = all(schema[c].is_temporal() for c in ("ChargePeriodStart", "ChargePeriodEnd"))
-        found = _collect(dated.select(
-            cur.min().alias("lo"), cur.max().alias("hi"), cur.null_count().alias("nulls"),
-            *([(end > midnight + DAY_US).any().alias("multi"),
-               end.null_count().alias("no_end")] if temporal else [])), name).row(0, named=True)
-        if found["nulls"] == 0 and found["lo"] is not None and found["lo"] == found["hi"]:
-            only = found["lo"]
-            keys.remove("BillingCurrency")
-        one_day = temporal and not found["multi"] and found["no_end"] == 0
+    only, one_day = (None, False) if ledger.kind == "csv" else _probe(dated, schema, name)
+    if only:
+        keys.remove("BillingCurrency")
     if one_day:
         keys.remove("pend")
     cost = _micro(raw.cast(pl.Float64, strict=False))
@@ -280,7 +228,7 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
         # the specification's five categories as a small number: a text key costs ~0.1 s
         # more CPU on 10M rows (an Enum cast as much as text). Any other value (or none)
         # reads as 7 there, and then the exact text is grouped on in a second pass.
-        code = pl.when(text == CHARGE_CATEGORIES[0]).then(pl.lit(0, pl.UInt8))
+        code: Any = pl.when(text == CHARGE_CATEGORIES[0]).then(pl.lit(0, pl.UInt8))
         for i, cat in enumerate(CHARGE_CATEGORIES[1:], 1):
             code = code.when(text == cat).then(pl.lit(i, pl.UInt8))
         out = grouped(code.otherwise(pl.lit(7, pl.UInt8)), packed=one_day)
@@ -293,6 +241,30 @@ def _aggregate(ledger: _focus.Ledger, rules: AllocationRules) -> pl.DataFrame:
         else:
             out = out.with_columns(pl.col("ChargeCategory").replace_strict(
                 dict(enumerate(CHARGE_CATEGORIES)), return_dtype=pl.String))
+    return _checked(out, name, col, one_day=one_day, split=split, only=only)
+
+
+def _probe(dated: pl.LazyFrame, schema: pl.Schema, name: str) -> tuple[str | None, bool]:
+    """(the one currency of a Parquet ledger or None, whether no charge runs past its start
+    day and every end is set): one cheap pass over three columns."""
+    start, end = pl.col("_start"), pl.col("_end")
+    midnight = start // DAY_US * DAY_US
+    cur = pl.col("BillingCurrency").cast(pl.String)
+    temporal = all(schema[c].is_temporal() for c in ("ChargePeriodStart", "ChargePeriodEnd"))
+    found = _collect(dated.select(
+        cur.min().alias("lo"), cur.max().alias("hi"), cur.null_count().alias("nulls"),
+        *([(end > midnight + DAY_US).any().alias("multi"),
+           end.null_count().alias("no_end")] if temporal else [])), name).row(0, named=True)
+    only = None
+    if found["nulls"] == 0 and found["lo"] is not None and found["lo"] == found["hi"]:
+        only = found["lo"]
+    return only, bool(temporal and not found["multi"] and found["no_end"] == 0)
+
+
+def _checked(out: pl.DataFrame, name: str, col: str, *, one_day: bool, split: bool,
+             only: str | None) -> pl.DataFrame:
+    """The grouped line items with every key refused that is empty or unreadable, dates and
+    periods typed, each charge spread over its period, and amounts back in currency units."""
     out = out.with_columns((pl.col("nonzero") // (1 << 32)).alias("null_cost"),
                            (pl.col("nonzero") % (1 << 32)).cast(pl.UInt32))
     if one_day:
@@ -505,19 +477,6 @@ def _daily(allocated: pl.DataFrame, usage: pl.DataFrame, value: pl.DataFrame) ->
     return out.with_columns(pl.col("cost", "predictions", "value").fill_null(0.0)).sort(keys)
 
 
-def _economics(frame: pl.DataFrame) -> pl.DataFrame:
-    per_k = pl.col("predictions") / 1000.0
-    return frame.with_columns(
-        pl.when(pl.col("predictions") > 0).then(pl.col("cost") / per_k)
-        .alias("cost_per_1k_predictions"),
-        pl.when(pl.col("predictions") > 0).then(pl.col("value") / per_k)
-        .alias("value_per_1k_predictions"),
-        pl.when(pl.col("cost") > 0).then(pl.col("value") / pl.col("cost"))
-        .alias("value_cost_ratio"),
-        (pl.col("value") - pl.col("cost")).alias("net_value"),
-    )
-
-
 def _by_period(daily: pl.DataFrame, every: str, by_version: bool = True) -> pl.DataFrame:
     keys = ["model", "version"] if by_version else ["model"]
     out = (daily.with_columns(pl.col("date").dt.truncate(every).alias("period_start"))
@@ -525,7 +484,7 @@ def _by_period(daily: pl.DataFrame, every: str, by_version: bool = True) -> pl.D
            .agg(pl.col("cost").sum(), pl.col("value").sum(),
                 pl.col("predictions").sum().cast(pl.Int64), pl.col("date").n_unique().alias("days"))
            .sort("period_start", *keys))
-    return _economics(out)
+    return unit_economics(out)
 
 
 def _month_bounds(month: str) -> tuple[date, date]:
@@ -570,12 +529,12 @@ def _budget(daily: pl.DataFrame, budgets: pl.DataFrame, month: str, as_of: date,
     rows, burn = [], []
     for model in models:
         mine = per_model.filter(pl.col("model") == model)
-        mtd = mine.filter(pl.col("date").is_between(start, as_of))["cost"].sum()
-        run_rate = mine.filter(pl.col("date").is_between(rr_from, as_of))["cost"].sum() / \
-            methods.run_rate_days
+        mtd = cast(float, mine.filter(pl.col("date").is_between(start, as_of))["cost"].sum())
+        run_rate = cast(float, mine.filter(pl.col("date").is_between(rr_from, as_of))["cost"].sum()
+                        ) / methods.run_rate_days
         forecast = mtd + run_rate * days_left
-        budget = b.filter(pl.col("model") == model)["budget"]
-        budget = float(budget[0]) if budget.len() else None
+        budgets_of = b.filter(pl.col("model") == model)["budget"]
+        budget = float(budgets_of[0]) if budgets_of.len() else None
         rows.append({
             "model": model, "budget": budget, "month_to_date_cost": mtd,
             "run_rate_per_day": run_rate, "days_left": days_left, "forecast_cost": forecast,
@@ -601,7 +560,7 @@ def _budget(daily: pl.DataFrame, budgets: pl.DataFrame, month: str, as_of: date,
     return pl.DataFrame(rows, schema=schema), pl.DataFrame(burn, schema=burn_schema)
 
 
-def anomaly_scores(daily: pl.DataFrame, methods: Methods = Methods()) -> pl.DataFrame:
+def anomaly_scores(daily: pl.DataFrame, methods: Methods = DEFAULT_METHODS) -> pl.DataFrame:
     """Score ``daily`` (service, date, cost) with the modified z-score per service.
 
     Only the days that hold data for a service are scored: a day missing from its series is
@@ -630,8 +589,8 @@ def anomaly_scores(daily: pl.DataFrame, methods: Methods = Methods()) -> pl.Data
 
 def compute(ledger: Source, usage: Source, value: Source, budgets: Source, *,
             rates: Source | None = None, month: str | None = None, as_of: date | None = None,
-            currency: str | None = None, rules: AllocationRules = AllocationRules(),
-            methods: Methods = Methods()) -> CostResult:
+            currency: str | None = None, rules: AllocationRules = DEFAULT_RULES,
+            methods: Methods = DEFAULT_METHODS) -> CostResult:
     """Allocate the ledger and weigh it against usage, value and budgets.
 
     Each input is a path (CSV/Parquet via :func:`workbench.io.scan`) or a polars frame.
@@ -659,7 +618,8 @@ def compute(ledger: Source, usage: Source, value: Source, budgets: Source, *,
     agg, report_currency = _convert(agg, name, rates_df, rates_name, currency)
     items, tag_table = _classify(agg, rules)
     # the export's last day is the last day a charge starts on (spread charges run past it)
-    first, last = items["date"].min(), items.filter(pl.col("items") > 0)["date"].max()
+    first: date = items["date"].min()  # type: ignore[assignment]  # a date column
+    last: date = items.filter(pl.col("items") > 0)["date"].max()  # type: ignore[assignment]
     month, as_of = _pick_month(first, last, month, as_of, name)
     warnings = [
         *_tag_warnings(items, tag_table, name, rules, report_currency),
@@ -759,8 +719,6 @@ def _purchase_warnings(items: pl.DataFrame, name: str, rules: AllocationRules,
 def _name_warnings(items: pl.DataFrame, rules: AllocationRules,
                    sides: dict[str, pl.DataFrame]) -> list[str]:
     """Model names in usage, value or budgets that no cost line item's tag names."""
-    import difflib
-
     tagged = sorted(set(items.filter(pl.col("kind") == "model")["tag_model"].to_list()))
     folded = {t.casefold().replace(" ", "_").replace("-", "_"): t for t in tagged}
     out = []

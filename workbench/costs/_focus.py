@@ -190,7 +190,7 @@ def utc_micros(ledger: Ledger, dtypes: dict[str, pl.DataType]) -> dict[str, pl.E
         for candidate in _LAYOUTS:
             zoned = candidate.endswith("%#z")
             parsed = values.str.to_datetime(candidate, strict=False,
-                                            **({"time_zone": "UTC"} if zoned else {}))
+                                            time_zone="UTC" if zoned else None)
             if parsed.null_count() == 0:
                 layout = candidate
                 break
@@ -198,7 +198,7 @@ def utc_micros(ledger: Ledger, dtypes: dict[str, pl.DataType]) -> dict[str, pl.E
             zoned = True
         out[col] = expr.cast(pl.String).str.to_datetime(
             layout, time_unit="us", strict=False,
-            **({"time_zone": "UTC"} if zoned else {})).cast(pl.Int64)
+            time_zone="UTC" if zoned else None).cast(pl.Int64)
     return out
 
 

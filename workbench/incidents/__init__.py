@@ -34,28 +34,25 @@ actual detection (negative: it would have fired later); ``portfolio_incidents``,
 ``portfolio_median_ttr_minutes``.
 """
 
-from workbench.incidents._analysis import (
-    DEFINITIONS,
-    SECTIONS,
-    IncidentResult,
-    analyze,
-    durations,
-    load,
-)
+from workbench.errors import RecordError
+from workbench.incidents._compute import analyze, durations, load
 from workbench.incidents._evidence import pack_evidence
 from workbench.incidents._import import jira_action_items, write_import
-from workbench.incidents._portfolio import PortfolioResult, load_records, portfolio
+from workbench.incidents._model import IncidentResult, PortfolioResult
+from workbench.incidents._openslo import load_slos
+from workbench.incidents._portfolio import load_records, portfolio
 from workbench.incidents._prometheus import load_prometheus
 from workbench.incidents._record import (
     CATEGORIES,
+    DEFINITIONS,
     IncidentRecord,
-    RecordError,
     load_events,
     load_record,
     load_slis,
     read_slis,
     validate_record,
 )
+from workbench.incidents._render import SECTIONS
 from workbench.incidents._slo import (
     DEFAULT_ALERTS,
     SLOSpec,
@@ -65,7 +62,6 @@ from workbench.incidents._slo import (
     burn_rate,
     burn_rates,
     error_budget,
-    load_slos,
 )
 
 __all__ = [

@@ -36,7 +36,7 @@ import polars as pl
 import yaml
 
 from workbench.errors import input_error
-from workbench.incidents._record import validate_record
+from workbench.incidents._record import todo_fields, validate_record
 
 TODO = "TODO:"
 
@@ -434,8 +434,6 @@ def write_import(
         )
         (stage / rid).rename(signal_dir)
         (stage / f"{rid}.yaml").rename(record_path)
-    from workbench.incidents._record import todo_fields
-
     return Imported(
         record_path,
         signal_dir / "events.csv",

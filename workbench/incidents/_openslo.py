@@ -24,10 +24,13 @@ any) and are evaluated on both SLIs.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
-from workbench.errors import input_error
+from pydantic import ValidationError
+
+from workbench.errors import RecordError, input_error, pydantic_problems, summarize
 from workbench.incidents._slo import (
     AvailabilitySLO,
     BurnAlert,
@@ -36,7 +39,7 @@ from workbench.incidents._slo import (
     burn_factor,
     parse_minutes,
 )
-from workbench.io import read_yaml_documents  # noqa: F401 (read here by _slo and _portfolio)
+from workbench.io import read_yaml_documents
 
 # Sloth's default alert windows: (name, severity, budget share, long window, short window).
 SLOTH_WINDOWS = (
@@ -236,51 +239,7 @@ def from_openslo(docs: list[Any], file: object) -> SLOSpec:
                 ),
             )
         )
-        alerts: list[BurnAlert] = []
-        for j, pol in enumerate(spec.get("alertPolicies") or []):
-            policy = _ref(pol, "AlertPolicy", policies, file, f"{where}.alertPolicies[{j}]")
-            pname = str((policy.get("metadata") or {}).get("name", f"policy {j}"))
-            for k, cond in enumerate((policy.get("spec") or {}).get("conditions") or []):
-                c = _ref(
-                    cond,
-                    "AlertCondition",
-                    conditions,
-                    file,
-                    f"AlertPolicy {pname}: spec.conditions[{k}]",
-                )
-                cspec = c.get("spec") or {}
-                rule = cspec.get("condition") or {}
-                cwhere = f"AlertPolicy {pname}: condition {k}"
-                if rule.get("kind") != "burnrate":
-                    raise input_error(file, f"{cwhere}.kind", "burnrate", rule.get("kind"))
-                try:
-                    rate = float(rule["threshold"])
-                    lookback = str(rule["lookbackWindow"])
-                    parse_minutes(lookback)
-                    after = rule.get("alertAfter")
-                    if after is not None:
-                        parse_minutes(str(after))
-                except (KeyError, TypeError, ValueError) as exc:
-                    raise input_error(
-                        file,
-                        cwhere,
-                        "threshold (a number), lookbackWindow and "
-                        "alertAfter as durations like 5m or 1h",
-                        rule,
-                    ) from exc
-                sev = str(cspec.get("severity", "page"))
-                cname = str((c.get("metadata") or {}).get("name", f"{pname} {k}"))
-                held = f", held {after}" if after else ""
-                alerts.append(
-                    BurnAlert(
-                        name=f"{sev}: {rate:g}x over {lookback}{held} ({cname})",
-                        severity=sev,
-                        burn_rate=rate,
-                        long_window=lookback,
-                        alert_after=None if after is None else str(after),
-                    )
-                )
-        per_slo_alerts[name] = tuple(alerts)
+        per_slo_alerts[name] = _policy_alerts(spec, policies, conditions, file, where)
     if len(days) > 1:
         raise input_error(
             file,
@@ -299,3 +258,78 @@ def from_openslo(docs: list[Any], file: object) -> SLOSpec:
         latency=lat,
         **kw,
     )
+
+
+def _policy_alerts(spec: dict[str, Any], policies: dict[str, dict[str, Any]],
+                   conditions: dict[str, dict[str, Any]], file: object,
+                   where: str) -> tuple[BurnAlert, ...]:
+    """The burn-rate alerts of one SLO's ``alertPolicies`` (inline, by name or by ref)."""
+    alerts: list[BurnAlert] = []
+    for j, pol in enumerate(spec.get("alertPolicies") or []):
+        policy = _ref(pol, "AlertPolicy", policies, file, f"{where}.alertPolicies[{j}]")
+        pname = str((policy.get("metadata") or {}).get("name", f"policy {j}"))
+        for k, cond in enumerate((policy.get("spec") or {}).get("conditions") or []):
+            c = _ref(
+                cond,
+                "AlertCondition",
+                conditions,
+                file,
+                f"AlertPolicy {pname}: spec.conditions[{k}]",
+            )
+            cspec = c.get("spec") or {}
+            rule = cspec.get("condition") or {}
+            cwhere = f"AlertPolicy {pname}: condition {k}"
+            if rule.get("kind") != "burnrate":
+                raise input_error(file, f"{cwhere}.kind", "burnrate", rule.get("kind"))
+            try:
+                rate = float(rule["threshold"])
+                lookback = str(rule["lookbackWindow"])
+                parse_minutes(lookback)
+                after = rule.get("alertAfter")
+                if after is not None:
+                    parse_minutes(str(after))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise input_error(
+                    file,
+                    cwhere,
+                    "threshold (a number), lookbackWindow and "
+                    "alertAfter as durations like 5m or 1h",
+                    rule,
+                ) from exc
+            sev = str(cspec.get("severity", "page"))
+            cname = str((c.get("metadata") or {}).get("name", f"{pname} {k}"))
+            held = f", held {after}" if after else ""
+            alerts.append(
+                BurnAlert(
+                    name=f"{sev}: {rate:g}x over {lookback}{held} ({cname})",
+                    severity=sev,
+                    burn_rate=rate,
+                    long_window=lookback,
+                    alert_after=None if after is None else str(after),
+                )
+            )
+    return tuple(alerts)
+
+
+def load_slos(path: str | os.PathLike[str], *, period_days: int | None = None) -> SLOSpec:
+    """Read SLO definitions (workbench's, OpenSLO v1 or Sloth); every problem by field path.
+
+    ``period_days`` is Sloth's SLO period (its ``--default-slo-period``; 30 unless given).
+    """
+    docs = read_yaml_documents(path)
+    if any(
+        isinstance(d, dict) and str(d.get("apiVersion", "")).startswith("openslo/") for d in docs
+    ):
+        return from_openslo(docs, path)
+    if len(docs) == 1 and isinstance(docs[0], dict) and "slos" in docs[0]:
+        return from_sloth(docs[0], path, period_days)
+    data = docs[0] if len(docs) == 1 else docs
+    if not isinstance(data, dict):
+        raise input_error(path, None, "a YAML mapping of SLO definitions", type(data).__name__)
+    try:
+        return SLOSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = pydantic_problems(path, [dict(e) for e in exc.errors()])
+        raise RecordError(
+            summarize(path, "SLO definitions", problems), problems=problems, file=str(path)
+        ) from exc

@@ -5,24 +5,22 @@ from __future__ import annotations
 
 import glob
 import os
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from workbench import render
-from workbench.errors import input_error
-from workbench.incidents._analysis import action_items_frame, durations
-from workbench.incidents._openslo import read_yaml_documents
+from workbench.errors import RecordError, input_error, summarize
+from workbench.incidents._compute import action_items_frame, durations
+from workbench.incidents._model import PortfolioResult
 from workbench.incidents._record import (
     IncidentRecord,
-    RecordError,
     categories,
     severities,
     validate_record,
 )
+from workbench.io import read_yaml_documents
 
 
 def is_slo_document(data: object) -> bool:
@@ -76,92 +74,9 @@ def load_records(source: str | os.PathLike[str]) -> list[tuple[Path, IncidentRec
         raise input_error(source, None, "at least one incident record (only SLO files found)")
     if problems:
         raise RecordError(
-            f"{source}: {len(problems)} problem(s) in incident records",
-            problems=problems,
-            file=str(source),
+            summarize(source, "incident records", problems), problems=problems, file=str(source)
         )
     return out
-
-
-@dataclass(frozen=True)
-class PortfolioResult:
-    as_of: datetime
-    incidents: pl.DataFrame  # one row per incident
-    by_month: pl.DataFrame  # month, incidents, median/mean TTD and TTR
-    by_category: pl.DataFrame  # category, incidents (an incident counts once per category)
-    by_severity: pl.DataFrame
-    overdue: pl.DataFrame  # overdue action items, most overdue first
-
-    @property
-    def metrics(self) -> dict[str, Any]:
-        return {
-            "portfolio_incidents": self.incidents.height,
-            "portfolio_overdue_action_items": self.overdue.height,
-            "portfolio_median_ttd_minutes": self.incidents["ttd_minutes"].median(),
-            "portfolio_median_ttr_minutes": self.incidents["ttr_minutes"].median(),
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "as_of": self.as_of,
-            "incidents": self.incidents.to_dicts(),
-            "by_month": self.by_month.to_dicts(),
-            "by_category": self.by_category.to_dicts(),
-            "by_severity": self.by_severity.to_dicts(),
-            "overdue_action_items": self.overdue.to_dicts(),
-            "metrics": self.metrics,
-        }
-
-    def _repr_html_(self) -> str:
-        m = self.metrics
-        status = "warn" if m["portfolio_overdue_action_items"] else "ok"
-        head = render.callout(
-            f"{m['portfolio_incidents']} incidents, "
-            f"{m['portfolio_overdue_action_items']} overdue action items",
-            f"Median time to detect {render.fmt(m['portfolio_median_ttd_minutes'])} min, "
-            "to resolve "
-            f"{render.fmt(m['portfolio_median_ttr_minutes'])} min; overdue as of "
-            f"{self.as_of.date().isoformat()}.",
-            status,
-        )
-        return (
-            head.markup
-            + render.html_table(
-                self.incidents,
-                columns=[
-                    "id",
-                    "month",
-                    "severity",
-                    "status",
-                    "title",
-                    "categories",
-                    "ttd_minutes",
-                    "ttr_minutes",
-                    "open_action_items",
-                    "overdue_action_items",
-                ],
-                caption="Incidents",
-            )
-            + render.html_table(
-                self.overdue,
-                caption="Overdue action items",
-                columns=[
-                    "incident",
-                    "id",
-                    "priority",
-                    "description",
-                    "owner",
-                    "due",
-                    "status",
-                    "days_overdue",
-                ],
-            )
-        )
-
-    def chart(self) -> Any:
-        from workbench.incidents._charts import portfolio_chart
-
-        return portfolio_chart(self)
 
 
 def portfolio(
@@ -192,7 +107,7 @@ def portfolio(
                 "overdue_action_items": int(ai["overdue"].sum()),
             }
         )
-    schema = {
+    schema: dict[str, Any] = {
         "id": pl.String,
         "title": pl.String,
         "severity": pl.String,

@@ -16,7 +16,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from workbench import io
-from workbench.errors import InputError, input_error
+from workbench.errors import RecordError, input_error, pydantic_problems, summarize
 
 CATEGORIES = (
     "data drift",
@@ -53,6 +53,17 @@ TIME_ORDER = (
     ("mitigated_at", "resolved_at"),
     ("acknowledged_at", "resolved_at"),
 )
+# the four durations of an incident: (name, definition)
+DEFINITIONS = {
+    "ttd": ("Time to detect", "started_at → detected_at: how long the impact went unnoticed"),
+    "tta": (
+        "Time to acknowledge",
+        "detected_at → acknowledged_at: how long the page waited for a human",
+    ),
+    "ttm": ("Time to mitigate", "started_at → mitigated_at: how long users felt the impact"),
+    "ttr": ("Time to resolve", "started_at → resolved_at: until the underlying cause was fixed"),
+}
+
 EVENT_COLUMNS = {
     "timestamp": "event time (ISO 8601, UTC)",
     "source": "who or what emitted it",
@@ -207,32 +218,6 @@ class IncidentRecord(_Strict):
 _DT = TypeAdapter(datetime)
 
 
-def _path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(record)"
-
-
-def _expected(err: dict[str, Any]) -> str:
-    kind, msg, ctx = err["type"], err["msg"], err.get("ctx") or {}
-    if kind == "missing":
-        return "a value (field missing)"
-    if kind == "extra_forbidden":
-        return "no such field (unknown field)"
-    if kind == "literal_error":
-        return f"one of {ctx.get('expected', '')}".replace("'", "")
-    if kind == "value_error":
-        return str(ctx.get("error", msg))
-    if kind.startswith("datetime") or kind.startswith("date"):
-        return "an ISO 8601 date" + ("time" if kind.startswith("datetime") else "")
-    if kind == "too_short":
-        return "at least one entry" if ctx.get("min_length") == 1 else msg.lower()
-    if kind == "string_too_short":
-        return "non-empty text"
-    return msg[0].lower() + msg[1:] if msg else kind
-
-
 def validate_record(data: Any, file: object = "<record>") -> IncidentRecord:
     """An :class:`IncidentRecord` from parsed YAML, or one InputError listing every problem."""
     if not isinstance(data, dict):
@@ -242,12 +227,7 @@ def validate_record(data: Any, file: object = "<record>") -> IncidentRecord:
     try:
         record = IncidentRecord.model_validate(data)
     except ValidationError as exc:
-        for err in exc.errors():
-            got = err.get("input") if err["type"] not in ("missing",) else None
-            got_text = (
-                "" if got is None or isinstance(got, dict | list) else f", got {str(got)[:80]!r}"
-            )
-            problems.append(f"{_path(err['loc'])}: expected {_expected(err)}{got_text}")
+        problems = pydantic_problems(file, [dict(e) for e in exc.errors()], root="(record)")
     # Cross-field checks run on whatever parsed, so they are reported alongside field errors.
     times: dict[str, datetime] = {}
     for name in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at"):
@@ -259,14 +239,14 @@ def validate_record(data: Any, file: object = "<record>") -> IncidentRecord:
     for early, late in TIME_ORDER:
         if early in times and late in times and times[late] < times[early]:
             problems.append(
-                f"{late}: expected at or after {early} ({times[early].isoformat()}), "
+                f"{file}: {late}: expected at or after {early} ({times[early].isoformat()}), "
                 f"got {times[late].isoformat()}"
             )
     status = data.get("status")
     if status in ("resolved", "closed") and data.get("resolved_at") is None:
-        problems.append(f"resolved_at: expected a timestamp when status is {status}")
+        problems.append(f"{file}: resolved_at: expected a timestamp when status is {status}")
     if status in ("mitigated", "resolved", "closed") and data.get("mitigated_at") is None:
-        problems.append(f"mitigated_at: expected a timestamp when status is {status}")
+        problems.append(f"{file}: mitigated_at: expected a timestamp when status is {status}")
     items = data.get("action_items")
     if isinstance(items, list):
         seen: dict[str, int] = {}
@@ -275,25 +255,15 @@ def validate_record(data: Any, file: object = "<record>") -> IncidentRecord:
                 key = str(item["id"])
                 if key in seen:
                     problems.append(
-                        f"action_items[{i}].id: expected a unique id, got {key!r} "
+                        f"{file}: action_items[{i}].id: expected a unique id, got {key!r} "
                         f"(also action_items[{seen[key]}])"
                     )
                 seen.setdefault(key, i)
     if problems:
-        head = (
-            f"{file}: {len(problems)} problem{'s' if len(problems) > 1 else ''} in incident record"
-        )
-        raise RecordError(head, problems=[f"{file}: {p}" for p in problems], file=str(file))
+        raise RecordError(summarize(file, "incident record", problems), problems=problems,
+                          file=str(file))
     assert record is not None
     return record
-
-
-class RecordError(InputError):
-    """An incident record that does not validate; ``problems`` holds one line per problem."""
-
-    def __init__(self, message: str, *, problems: list[str], **kw: Any) -> None:
-        super().__init__(message + ": " + "; ".join(p.split(": ", 1)[1] for p in problems),
-                         problems=problems, **kw)
 
 
 _CUT = re.compile(
@@ -308,7 +278,7 @@ def comment_cuts(path: str | os.PathLike[str]) -> list[str]:
     YAML reads `` #`` as the start of a comment, so the value silently loses its tail. A comment
     written on purpose has a space after ``#``; ``#4812`` or ``#ops`` almost never does.
     """
-    out = []
+    out: list[str] = []
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):

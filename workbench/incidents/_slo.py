@@ -24,15 +24,12 @@ Conventions (stated once, used everywhere):
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from workbench.errors import input_error
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MINUTE = timedelta(minutes=1)
 
@@ -106,35 +103,6 @@ class SLOSpec(_Strict):
     availability: AvailabilitySLO
     latency: LatencySLO | None = None
     alerts: tuple[BurnAlert, ...] = DEFAULT_ALERTS
-
-
-def load_slos(path: str | os.PathLike[str], *, period_days: int | None = None) -> SLOSpec:
-    """Read SLO definitions (workbench's, OpenSLO v1 or Sloth); every problem by field path.
-
-    ``period_days`` is Sloth's SLO period (its ``--default-slo-period``; 30 unless given).
-    """
-    from workbench.incidents._openslo import from_openslo, from_sloth, read_yaml_documents
-    from workbench.incidents._record import RecordError, _expected, _path
-
-    docs = read_yaml_documents(path)
-    if any(
-        isinstance(d, dict) and str(d.get("apiVersion", "")).startswith("openslo/") for d in docs
-    ):
-        return from_openslo(docs, path)
-    if len(docs) == 1 and isinstance(docs[0], dict) and "slos" in docs[0]:
-        return from_sloth(docs[0], path, period_days)
-    data = docs[0] if len(docs) == 1 else docs
-    if not isinstance(data, dict):
-        raise input_error(path, None, "a YAML mapping of SLO definitions", type(data).__name__)
-    try:
-        return SLOSpec.model_validate(data)
-    except ValidationError as exc:
-        problems = [f"{path}: {_path(e['loc'])}: expected {_expected(e)}" for e in exc.errors()]
-        raise RecordError(
-            f"{path}: {len(problems)} problem(s) in SLO definitions",
-            problems=problems,
-            file=str(path),
-        ) from exc
 
 
 # --- arithmetic ------------------------------------------------------------------------

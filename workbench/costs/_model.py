@@ -1,4 +1,6 @@
-"""The result of a cost-to-value analysis: small frames, a JSON form, an HTML view."""
+"""The data of a cost-to-value analysis: the rules and methods it ran with, and the result
+(small frames, the metrics, the JSON form and the findings; its HTML is drawn by
+:mod:`workbench.costs._render`)."""
 
 from __future__ import annotations
 
@@ -6,30 +8,90 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
 import polars as pl
 
 from workbench import render
+from workbench.costs import _render
+from workbench.findings import Findings
 
-if TYPE_CHECKING:
-    from workbench.costs._compute import AllocationRules, Methods
-
+NOTEBOOK = "cost_to_value"
+# the findings vocabulary's word for "all clear" (the result says "ok")
+FINDINGS_STATUS = {"ok": "pass"}
 MODEL_METRICS = ("cost_per_1k_predictions", "value_per_1k_predictions", "value_cost_ratio",
                  "net_value", "budget_burn_pct", "forecast_vs_budget_pct", "on_budget")
 
 
-# display names of the per-model columns
-_SHORT = {"model": "model", "cost": "cost", "value": "value", "predictions": "predictions",
-          "cost_per_1k_predictions": "cost / 1k", "value_per_1k_predictions": "value / 1k",
-          "value_cost_ratio": "value / cost", "net_value": "net value", "budget": "budget",
-          "budget_burn_pct": "burn %", "forecast_cost": "forecast",
-          "forecast_vs_budget_pct": "forecast % of budget", "on_budget": "on budget"}
-
-
 def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return frame.to_dicts()
+
+
+@dataclass(frozen=True)
+class AllocationRules:
+    """How line items map to models and stages.
+
+    ``split_shared``: cost whose model tag is one of ``shared_values`` is split across models
+    (and their versions) in proportion to predictions served that day; otherwise it stays
+    unallocated. ``split_untagged`` does the same for items without a model tag.
+    Items tagged with a model but no version are spread over that model's versions by the
+    same day's predictions.
+    """
+
+    model_tag: str = "model"
+    stage_tag: str = "stage"
+    version_tag: str = "version"
+    shared_values: tuple[str, ...] = ("shared",)
+    split_shared: bool = True
+    split_untagged: bool = False
+    cost_column: str = "EffectiveCost"
+
+
+@dataclass(frozen=True)
+class Methods:
+    """Forecast and anomaly settings; ``describe()`` states them in words for the pack."""
+
+    run_rate_days: int = 7
+    anomaly_threshold: float = 3.5
+    min_anomaly_days: int = 14
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "forecast": (f"linear run-rate: month-to-date cost + (mean daily cost of the last "
+                         f"{self.run_rate_days} days up to as-of) x days left in the month"),
+            "anomalies": (f"per service, daily cost of charges (credits excluded) scored with the "
+                          f"modified z-score 0.6745 x (cost - median) / MAD over the days that "
+                          f"hold cost data for that service (a day without data is not a "
+                          f"zero-cost day; mean absolute deviation x 1.2533 when MAD is 0); "
+                          f"flagged when score > {self.anomaly_threshold:g}; services with fewer "
+                          f"than {self.min_anomaly_days} days are not scored"),
+            "proration": ("each charge is spread evenly over its charge period, "
+                          "ChargePeriodStart to ChargePeriodEnd (UTC), by the share of the "
+                          "period each day covers: a month of storage counts 1/30 or 1/31 on "
+                          "each day, for daily and weekly series, month-to-date cost, "
+                          "forecasts and anomalies alike"),
+    }
+
+
+def _sum(series: pl.Series) -> float:
+    """A float column's sum (polars types it as any scalar)."""
+    return cast(float, series.sum())
+
+
+def unit_economics(frame: pl.DataFrame) -> pl.DataFrame:
+    """Cost and value per 1,000 predictions, value/cost ratio and net value, for rows of
+    ``cost``, ``value`` and ``predictions``."""
+    per_k = pl.col("predictions") / 1000.0
+    return frame.with_columns(
+        pl.when(pl.col("predictions") > 0).then(pl.col("cost") / per_k)
+        .alias("cost_per_1k_predictions"),
+        pl.when(pl.col("predictions") > 0).then(pl.col("value") / per_k)
+        .alias("value_per_1k_predictions"),
+        pl.when(pl.col("cost") > 0).then(pl.col("value") / pl.col("cost"))
+        .alias("value_cost_ratio"),
+        (pl.col("value") - pl.col("cost")).alias("net_value"),
+    )
+
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,19 +139,15 @@ class CostResult:
 
     @cached_property
     def versions(self) -> pl.DataFrame:
-        from workbench.costs._compute import _economics
-
         out = self._in_month(self.daily).group_by("model", "version").agg(
             pl.col("cost").sum(), pl.col("value").sum(), pl.col("predictions").sum().cast(pl.Int64))
-        return _economics(out).sort("model", "version")
+        return unit_economics(out).sort("model", "version")
 
     @cached_property
     def models(self) -> pl.DataFrame:
-        from workbench.costs._compute import _economics
-
         out = self._in_month(self.daily).group_by("model").agg(
             pl.col("cost").sum(), pl.col("value").sum(), pl.col("predictions").sum().cast(pl.Int64))
-        out = _economics(out).join(
+        out = unit_economics(out).join(
             self.budget.select("model", "budget", "forecast_cost", "budget_burn_pct",
                                "forecast_vs_budget_pct", "on_budget"), on="model", how="full",
             coalesce=True)
@@ -109,16 +167,16 @@ class CostResult:
             pl.col("cost").sum()).sort("date", "stage")
 
     @cached_property
-    def allocation(self) -> dict[str, float]:
+    def allocation(self) -> dict[str, Any]:
         """The month's allocation summary (shares are fractions of the net total cost)."""
         items = self._in_month(self.items)
-        total = items["cost"].sum()
-        tagged = items.filter(pl.col("tag_model").is_not_null() & (pl.col("tag_model") != "")
-                              & pl.col("tag_stage").is_not_null())["cost"].sum()
-        unalloc = self._in_month(self.unallocated)["cost"].sum()
-        by_kind = {k: items.filter(pl.col("kind") == k)["cost"].sum()
+        total = _sum(items["cost"])
+        tagged = _sum(items.filter(pl.col("tag_model").is_not_null() & (pl.col("tag_model") != "")
+                                   & pl.col("tag_stage").is_not_null())["cost"])
+        unalloc = _sum(self._in_month(self.unallocated)["cost"])
+        by_kind = {k: _sum(items.filter(pl.col("kind") == k)["cost"])
                    for k in ("model", "shared", "untagged")}
-        credits = items["credits"].sum()
+        credits = _sum(items["credits"])
         return {
             "total_cost": total, "allocated_cost": total - unalloc, "unallocated_cost": unalloc,
             "unallocated_share": unalloc / total if total else None,
@@ -159,7 +217,6 @@ class CostResult:
                 "stages": self.stages, "charge_categories": self.charge_categories,
                 "stage_totals": self.stage_totals}
 
-    @property
     def frame(self) -> pl.DataFrame:
         """The headline frame: the month per model."""
         return self.models
@@ -172,8 +229,8 @@ class CostResult:
         out: dict[str, Any] = {
             "total_cost": alloc["total_cost"],
             "allocated_cost": alloc["allocated_cost"],
-            "total_value": models["value"].sum(),
-            "net_value": models["value"].sum() - alloc["total_cost"],
+            "total_value": _sum(models["value"]),
+            "net_value": _sum(models["value"]) - alloc["total_cost"],
             "unallocated_share": alloc["unallocated_share"],
             "tag_coverage": alloc["tag_coverage"],
             "credits": alloc["credits"],
@@ -223,26 +280,6 @@ class CostResult:
             parts.append("every model is on budget")
         return f"{label}: " + "; ".join(parts) + "."
 
-    def model_callouts(self) -> list[tuple[str, str, str]]:
-        """(title, body, status) per model, for ``render.callout``."""
-        out = []
-        cur = self.currency
-        for r in self.models.iter_rows(named=True):
-            ratio = r["value_cost_ratio"]
-            worth = "worth it" if r["worth_it"] else "not worth its cost"
-            budget = ("no budget" if r["budget"] is None else
-                      f"forecast {r['forecast_vs_budget_pct']:.0f}% of budget "
-                      f"({r['forecast_cost']:,.0f} of {r['budget']:,.0f} {cur})")
-            title = f"{r['model']}: {worth}, " + (
-                "on budget" if r["on_budget"] else "over budget" if r["on_budget"] is False
-                else "no budget")
-            body = (f"cost {r['cost']:,.0f} {cur}, value {r['value']:,.0f} {cur}"
-                    + (f", value/cost {ratio:.2f}" if ratio is not None else "")
-                    + f"; {budget}.")
-            status = "fail" if not r["worth_it"] else "warn" if r["on_budget"] is False else "ok"
-            out.append((title, body, status))
-        return out
-
     def to_dict(self) -> dict[str, Any]:
         rules = self.rules
         return {
@@ -263,69 +300,47 @@ class CostResult:
             "stages": _records(self.stage_totals), "split_allocation": self.split_allocation,
         }
 
-    # --- display ------------------------------------------------------------------------
+    def findings(self, name: str | None = None, **context: Any) -> Findings:
+        """The findings written under ``name`` (default ``cost_to_value``): ``to_dict()`` with
+        its status, headline and metrics as the findings' own."""
+        details = self.to_dict()
+        status = details.pop("status")
+        headline = details.pop("headline")
+        metrics = details.pop("metrics")
+        return Findings(name or NOTEBOOK, FINDINGS_STATUS.get(status, status), headline, metrics,
+                        details, notebook=NOTEBOOK)
+
+    # --- display (workbench.costs._render) ----------------------------------------------
+    def model_callouts(self) -> list[tuple[str, str, str]]:
+        """(title, body, status) per model, for ``render.callout``."""
+        return _render.model_callouts(self)
+
     def models_table(self) -> render.HTML:
-        return render.HTML(render.html_table(
-            self.models.select(list(_SHORT)).rename(_SHORT),
-            caption=f"{self.month} per model ({self.currency})"))
+        return _render.models_table(self)
 
     def versions_table(self) -> render.HTML:
-        cols = [c for c in _SHORT if c in self.versions.columns]
-        return render.HTML(render.html_table(
-            self.versions.select("model", "version", *cols[1:]).rename(
-                {c: _SHORT[c] for c in cols}),
-            caption=f"{self.month} per model and version ({self.currency})"))
+        return _render.versions_table(self)
 
     def budget_table(self) -> render.HTML:
-        names = {"model": "model", "budget": "budget", "month_to_date_cost": "month to date",
-                 "budget_burn_pct": "burn %", "run_rate_per_day": "run rate / day",
-                 "days_left": "days left", "forecast_cost": "forecast",
-                 "forecast_vs_budget_pct": "forecast % of budget", "on_budget": "on budget"}
-        return render.HTML(render.html_table(
-            self.budget.select(list(names)).rename(names),
-            caption=f"Budget, {self.month} to {self.as_of.isoformat()} ({self.currency})"))
+        return _render.budget_table(self)
 
     def anomalies_table(self) -> render.HTML:
-        if self.anomalies.height == 0:
-            return render.HTML("<p>No cost anomalies.</p>")
-        return render.HTML(render.html_table(
-            self.anomalies.select("date", "service", "cost", "median", "score"),
-            caption=f"Cost anomalies (score > {self.methods.anomaly_threshold:g})"))
+        return _render.anomalies_table(self)
 
     def allocation_table(self) -> render.HTML:
-        rows = [{"measure": k, "value": v} for k, v in self.allocation.items()]
-        return render.HTML(render.html_table(rows, caption=f"Allocation, {self.month}"))
+        return _render.allocation_table(self)
 
     def warnings_html(self) -> render.HTML:
-        """The warnings, one line each (escaped), or a line saying there are none."""
-        if not self.warnings:
-            return render.HTML("<p>No input warnings.</p>")
-        lines = "".join(f"<li>{escape(w)}</li>" for w in self.warnings)
-        return render.HTML(f'<ul class="warnings">{lines}</ul>')
+        return _render.warnings_html(self)
 
     def source_html(self) -> render.HTML:
-        """What was read, and the two choices that shape the series, in words."""
-        version = (f"looks like FOCUS {self.focus_version} (by its columns)"
-                   if self.focus_version else "does not look like any FOCUS version by its columns")
-        methods = self.methods.describe()
-        return render.HTML(
-            f"<p>Ledger {escape(self.source)}: {self.line_items:,} line items; {version}. "
-            f"Cost column: {escape(self.rules.cost_column)}.</p>"
-            f"<p><strong>Charge periods:</strong> {escape(methods['proration'])}.</p>"
-            f"<p><strong>Anomalies:</strong> {escape(methods['anomalies'])}.</p>")
+        return _render.source_html(self)
 
     def categories_table(self) -> render.HTML:
-        return render.HTML(render.html_table(
-            self.charge_categories.rename({"charge_category": "charge category"}),
-            caption=f"{self.month} by FOCUS charge category ({self.currency})"))
+        return _render.categories_table(self)
 
     def stages_table(self) -> render.HTML:
-        return render.HTML(render.html_table(
-            self.stage_totals, caption=f"{self.month} by lifecycle stage ({self.currency})"))
+        return _render.stages_table(self)
 
     def _repr_html_(self) -> str:
-        return "".join([
-            render.callout(f"Cost to value, {self.month}", self.headline, self.status).markup,
-            self.warnings_html().markup,
-            self.models_table().markup, self.allocation_table().markup,
-            self.categories_table().markup, self.anomalies_table().markup])
+        return _render.result_html(self)
