@@ -259,7 +259,8 @@ def html_table(
 
 def badge(status: str, text: str | None = None) -> str:
     """A coloured status pill: ok, warn, fail, info (or go/hold/no-go)."""
-    key = {"go": "ok", "hold": "warn", "no-go": "fail", "passed": "ok", "failed": "fail"}.get(
+    key = {"go": "ok", "hold": "warn", "no-go": "fail", "passed": "ok", "failed": "fail",
+           "pass": "ok"}.get(
         status, status
     )
     color = PALETTE.get(key, PALETTE["muted"])
@@ -272,7 +273,8 @@ def badge(status: str, text: str | None = None) -> str:
 def callout(title: str, body: str = "", status: str = "info") -> HTML:
     """A headline box. ``title`` and ``body`` are plain text and get escaped."""
     color = PALETTE.get(
-        {"go": "ok", "hold": "warn", "no-go": "fail"}.get(status, status), PALETTE["info"]
+        {"go": "ok", "hold": "warn", "no-go": "fail", "pass": "ok"}.get(status, status),
+        PALETTE["info"],
     )
     return HTML(
         f'<div class="wb-callout" style="border-left:6px solid {color};padding:8px 14px;'
