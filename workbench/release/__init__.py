@@ -41,7 +41,15 @@ more rows).
 
 from workbench.release._compare import Change, compare
 from workbench.release._compute import decide, default_kpis, load_plan, make_plan
-from workbench.release._model import DECISIONS, MEASURES, Kpi, KpiResult, Plan, ReleaseResult
+from workbench.release._model import (
+    DECISIONS,
+    MEASURES,
+    METHODS,
+    Kpi,
+    KpiResult,
+    Plan,
+    ReleaseResult,
+)
 from workbench.release._render import (
     decision_callout,
     flips_table,
@@ -55,6 +63,7 @@ from workbench.release._render import (
 __all__ = [
     "DECISIONS",
     "MEASURES",
+    "METHODS",
     "Change",
     "Kpi",
     "KpiResult",

@@ -216,7 +216,8 @@ def _read_logs(source: Source, cols: _Columns, champion: str,
 
 def _check_types(frame: pl.DataFrame, cols: _Columns, where: str) -> None:
     if cols.score and not frame.schema[cols.score].is_numeric():
-        raise input_error(where, cols.score, "a numeric score column", str(frame.schema[cols.score]))
+        raise input_error(where, cols.score, "a numeric score column",
+                          str(frame.schema[cols.score]))
     if cols.target:
         t = frame[cols.target]
         if t.dtype == pl.Boolean:

@@ -17,7 +17,7 @@ seeded generator in a fixed order, so files are byte-identical on every run.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
