@@ -104,7 +104,7 @@ def kpi_from(spec: Mapping[str, Any] | Kpi, where: str, field: str) -> Kpi:
 
 def make_plan(*, stages: Sequence[float] | None = None,
               kpis: Sequence[Mapping[str, Any] | Kpi] | None = None,
-              alpha: float = 0.05, power: float = 0.8, model: str = "",
+              alpha: float = 0.05, power: float = 0.9, model: str = "",
               where: str = "parameters", base: Plan | None = None) -> Plan:
     """A plan from parameters; anything given replaces the same part of ``base``."""
     base = base or Plan()
@@ -145,7 +145,7 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
     if extra:
         raise input_error(where, extra[0], f"one of {', '.join(sorted(known))}", extra[0])
     plan = make_plan(stages=doc.get("stages"), kpis=doc.get("kpis"),
-                     alpha=doc.get("alpha", 0.05), power=doc.get("power", 0.8),
+                     alpha=doc.get("alpha", 0.05), power=doc.get("power", 0.9),
                      model=str(doc.get("model") or ""), where=where)
     return Plan(plan.stages, plan.kpis, plan.alpha, plan.power, plan.model, where)
 
@@ -279,6 +279,8 @@ class _Data:
 
 
 def _canary(frame: pl.DataFrame, cols: _Columns, challenger: str, positive: str) -> _Data:
+    if cols.score:  # every later selection stays sorted: each look's AUC sorts in linear time
+        frame = frame.sort(cols.score, nulls_last=True, maintain_order=True)
     out = frame.with_columns(
         (pl.col(cols.version) == challenger).alias("__chal"),
         (_day_expr(cols.timestamp) if cols.timestamp else pl.lit(0, pl.Int64)).alias("__day"),
@@ -439,7 +441,7 @@ def _paired_mean(a: np.ndarray, b: np.ndarray, alpha: float, method: str,
 
 
 def _normal_ci(delta: float, se: float, alpha: float) -> tuple[float, float]:
-    z = float(stats.norm.ppf(1 - alpha / 2))
+    z = _stats.z(1 - alpha / 2)
     return delta - z * se, delta + z * se
 
 
@@ -700,7 +702,7 @@ def _distance(kpi: Kpi, delta: float) -> float:
 
 
 def _kpi_result(kpi: Kpi, est: _Est | str, alpha: float, power: float, rho: float,
-                n_used: int) -> KpiResult:
+                n_used: int, final: bool = True) -> KpiResult:
     base = {"name": kpi.name, "label": kpi.title, "kind": kpi.kind, "direction": kpi.better,
             "margin": kpi.allowed, "alpha": alpha, "mde": kpi.effect}
     if isinstance(est, str):
@@ -712,7 +714,7 @@ def _kpi_result(kpi: Kpi, est: _Est | str, alpha: float, power: float, rho: floa
     state = _state(kpi, lower, upper)
     ci = est.ci or (_normal_ci(est.delta, est.se, alpha) if est.se > 0 else (est.delta,) * 2)
     needed = for_mde = None
-    if est.se > 0 and n_used > 0:
+    if final and est.se > 0 and n_used > 0:  # sample sizes: for the last look only
         info_now = 1 / est.se**2
         if kpi.effect > 0:
             target = _stats.information_needed(kpi.effect, alpha, rho, power)
@@ -763,8 +765,8 @@ def decide(logs: Source, *, version_column: str, champion: str, challenger: str,
         if kpi in sampled:
             est = _estimate(kpi, data, m, sli, day, alpha_k, want_ci)
             n_used = 0 if isinstance(est, str) else est.n1 + est.n2
-            return _kpi_result(kpi, est, alpha_k, plan.power, rhos[kpi.name], n_used)
-        return _kpi_result(kpi, figures[kpi.name], plan.alpha, plan.power, 1.0, 0)
+            return _kpi_result(kpi, est, alpha_k, plan.power, rhos[kpi.name], n_used, want_ci)
+        return _kpi_result(kpi, figures[kpi.name], plan.alpha, plan.power, 1.0, 0, want_ci)
 
     everything = np.ones(data.day.size, bool)
     final = tuple(result_at(k, everything, None, True) for k in kpis)

@@ -87,7 +87,7 @@ class Plan:
     stages: tuple[float, ...] = (5.0, 25.0, 50.0, 100.0)
     kpis: tuple[Kpi, ...] = ()
     alpha: float = 0.05
-    power: float = 0.8
+    power: float = 0.9
     model: str = ""
     source: str = ""
 

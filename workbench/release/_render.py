@@ -51,7 +51,8 @@ def page(result: ReleaseResult) -> str:
         notes=list(result.notes), kpis=list(result.kpis), champion=result.champion,
         challenger=result.challenger, alpha=render.fmt(result.kpis[0].alpha if result.kpis
                                                       else result.plan.alpha),
-        state_status=STATE_STATUS, sample_needed=result.sample_needed)
+        state_status=STATE_STATUS, sample_needed=result.sample_needed,
+        power_pct=f"{result.plan.power:.0%}")
 
 
 def kpi_table(result: ReleaseResult) -> render.HTML:

@@ -28,11 +28,16 @@ checks the point against it).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from scipy import stats
 
-Z80 = float(stats.norm.ppf(0.8))
+
+@lru_cache(maxsize=64)
+def z(p: float) -> float:
+    """The standard normal quantile (cached: the daily looks ask for the same few)."""
+    return float(stats.norm.ppf(p))
 
 
 def mixture_rho(alpha: float, information: float) -> float:
@@ -55,15 +60,14 @@ def cs_radius(se: float, alpha: float, rho: float) -> float:
 
 def design_information(mde: float, alpha: float, power: float = 0.8) -> float:
     """The information a fixed-horizon test would need for ``mde`` (used to place ``rho``)."""
-    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
-    return float((z / mde) ** 2)
+    return float(((z(1 - alpha / 2) + z(power)) / mde) ** 2)
 
 
 def information_needed(effect: float, alpha: float, rho: float, power: float = 0.8) -> float:
     """The smallest information at which the always-valid bound excludes zero (or the margin)
     for a true difference of ``effect`` with probability ``power`` at that look:
     ``radius(I) + z_power / sqrt(I) <= effect``. Looks before it only add to the chance."""
-    zp = float(stats.norm.ppf(power))
+    zp = z(power)
 
     def short(info: float) -> bool:
         return cs_radius(1 / math.sqrt(info), alpha, rho) + zp / math.sqrt(info) <= effect
@@ -82,26 +86,26 @@ def information_needed(effect: float, alpha: float, rho: float, power: float = 0
 # --- AUC ------------------------------------------------------------------------------------
 
 
-def _midranks(x: np.ndarray) -> np.ndarray:
-    return stats.rankdata(x, method="average")
-
-
 def auc_components(scores: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """AUC and DeLong's structural components ``(auc, v10 per positive, v01 per negative)``.
+    """AUC and DeLong's structural components ``(auc, v10 per positive, v01 per negative)``,
+    in the rows' order.
 
     The AUC is the probability that a positive scores above a negative (ties count half);
-    higher scores mean "more positive".
+    higher scores mean "more positive". Each component counts the other class below (or
+    above) it by binary search in that class's sorted scores: no ranking of the whole
+    sample, so a daily look over data already sorted by score costs one linear pass.
     """
     pos = scores[labels]
     neg = scores[~labels]
     m, n = pos.size, neg.size
     if m == 0 or n == 0:
         return math.nan, np.empty(0), np.empty(0)
-    r_all = _midranks(np.concatenate([pos, neg]))
-    r_pos = _midranks(pos)
-    r_neg = _midranks(neg)
-    v10 = (r_all[:m] - r_pos) / n
-    v01 = 1.0 - (r_all[m:] - r_neg) / m
+    pos_sorted = np.sort(pos, kind="stable")
+    neg_sorted = np.sort(neg, kind="stable")
+    v10 = (np.searchsorted(neg_sorted, pos, "left")
+           + np.searchsorted(neg_sorted, pos, "right")) / (2.0 * n)
+    v01 = 1.0 - (np.searchsorted(pos_sorted, neg, "left")
+                 + np.searchsorted(pos_sorted, neg, "right")) / (2.0 * m)
     return float(v10.mean()), v10, v01
 
 

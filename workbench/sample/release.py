@@ -45,7 +45,7 @@ champion: v3
 challenger: v4
 stages: [10, 25, 100]
 alpha: 0.05
-power: 0.8
+power: 0.9
 kpis:
   - {name: auc, kind: guardrail, margin: 0.005, mde: 0.01}
   - {name: positive_rate, label: approval rate, kind: guardrail, direction: either, margin: 0.03}
