@@ -114,6 +114,21 @@ def test_cost_per_1k_predictions_comes_from_the_cost_findings(tmp_path):
     assert ok.kpis[0].state == "pass"
 
 
+def test_a_figure_per_version_from_other_findings_such_as_an_estimated_auc(tmp_path):
+    # how the performance notebook's AUC estimated without labels enters a release review
+    Findings("model_performance", "pass", "ok",
+             {"estimated_roc_auc": {"old": 0.80, "new": 0.78}}).write(tmp_path)
+    kpi = {"name": "estimated_auc", "findings": "model_performance",
+           "metric": "estimated_roc_auc.{version}", "margin": 0.005}
+    result = decide(canary(), plan=release.make_plan(kpis=[kpi]), findings_dir=tmp_path)
+    (est,) = result.kpis
+    assert (est.champion, est.challenger, est.direction) == (0.80, 0.78, "higher")
+    assert est.state == "fail" and result.decision == "rollback"
+    kpi["metric"] = "estimated_roc_auc"
+    with pytest.raises(InputError, match=r"kpis\[0\].metric: expected a metric name with"):
+        release.make_plan(kpis=[kpi])
+
+
 def test_guardrails_that_hold_move_to_the_next_stage_or_promote_at_the_last():
     frame = canary(n=20_000, share=0.25)
     kpis = [{"name": "positive_rate", "margin": 0.08}]

@@ -44,10 +44,11 @@ def _mode_text(result: ReleaseResult) -> str:
     return f"Canary rollout ({rows}).{share}"
 
 
-def page(result: ReleaseResult) -> str:
+def page(result: ReleaseResult, with_decision: bool = True) -> str:
     """The decision, the KPI table and the sample still needed (the result's HTML view)."""
     return _env().get_template("release.html.j2").render(
-        callout=Markup(decision_callout(result).markup), mode_text=_mode_text(result),
+        callout=Markup(decision_callout(result).markup) if with_decision else "",
+        mode_text=_mode_text(result),
         notes=list(result.notes), kpis=list(result.kpis), champion=result.champion,
         challenger=result.challenger, alpha=render.fmt(result.kpis[0].alpha if result.kpis
                                                       else result.plan.alpha),
@@ -56,7 +57,8 @@ def page(result: ReleaseResult) -> str:
 
 
 def kpi_table(result: ReleaseResult) -> render.HTML:
-    return render.HTML(page(result))
+    """The KPI table with the rollout's traffic and the planned and missing samples."""
+    return render.HTML(page(result, with_decision=False))
 
 
 def segments_table(result: ReleaseResult, top: int = 10) -> render.HTML:
