@@ -199,7 +199,9 @@ def test_result_follows_the_area_protocol_and_findings_round_trip(tmp_path):
     path = result.findings("rr").write(tmp_path)
     back = read_findings(path)
     assert back.name == "rr" and back.notebook == "release_readiness"
-    assert back.metric("decision") == result.decision
+    assert back["decision"] == result.decision and back.metric("go_ahead") is (
+        result.decision in ("promote", "continue"))
+    assert all(isinstance(v, int | float | bool) or v is None for v in back.metrics.values())
     assert back["kpis"][0]["name"] == "auc"
 
 

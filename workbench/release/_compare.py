@@ -29,7 +29,7 @@ class Change:
 def compare(before: Findings, now: Findings) -> list[Change]:
     """The decision, each KPI's verdict and the count of worse segments, where they moved."""
     out: list[Change] = []
-    b, n = before.metrics.get("decision"), now.metrics.get("decision")
+    b, n = before.get("decision"), now.get("decision")
     if b != n:
         direction = ("better" if _RANK.get(n, -1) > _RANK.get(b, -1) else "worse"
                      if _RANK.get(n, -1) < _RANK.get(b, -1) else "changed")

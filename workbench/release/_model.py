@@ -170,11 +170,11 @@ class ReleaseResult:
 
     @property
     def metrics(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "decision": self.decision,
+        out: dict[str, Any] = {  # the decision itself is text: a detail, not a metric
             "go_ahead": self.decision in ("promote", "continue"),
-            "rollback": self.decision == "rollback",
             "promote": self.decision == "promote",
+            "hold": self.decision == "hold",
+            "rollback": self.decision == "rollback",
             "guardrails_failed": sum(k.kind == "guardrail" and k.passed is False
                                      for k in self.kpis),
             "guardrails_unknown": sum(k.kind == "guardrail" and k.state == "unknown"
