@@ -40,7 +40,7 @@ more rows).
 """
 
 from workbench.release._compare import Change, compare
-from workbench.release._compute import decide, default_kpis, load_plan, make_plan
+from workbench.release._compute import decide, default_kpis
 from workbench.release._model import (
     DECISIONS,
     MEASURES,
@@ -50,6 +50,7 @@ from workbench.release._model import (
     Plan,
     ReleaseResult,
 )
+from workbench.release._plan import load_plan, make_plan
 from workbench.release._render import (
     decision_callout,
     flips_table,
