@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from workbench.cli import cli
 
 DEMO_NOTEBOOKS = (
-    "contract_checks", "drift", "cost_to_value", "incident_postmortem", "review_summary",
+    "contract_checks", "drift", "cost_to_value", "incident_postmortem", "release_readiness",
+    "review_summary",
 )
 
 pytestmark = pytest.mark.slow
@@ -41,7 +42,7 @@ def test_results_follow_the_shared_contract(demo_pack):
     for nb in DEMO_NOTEBOOKS:
         res = json.loads((demo_pack.version_dir / f"{nb}.results.json").read_text())
         assert res["notebook"] == nb
-        assert res["status"] in {"ok", "warn", "fail"}
+        assert res["status"] in {"ok", "pass", "warn", "fail"}
         assert isinstance(res["headline"], str) and res["headline"]
         assert all(isinstance(v, int | float | bool) or v is None for v in res["metrics"].values())
 

@@ -30,6 +30,7 @@ COMMANDS = {
     "incident": "workbench.cli._incident",
     "pack": "workbench.cli._pack",
     "sample": "workbench.cli._sample",
+    "release": "workbench.cli._release",
 }
 
 
