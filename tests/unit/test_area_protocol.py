@@ -46,6 +46,12 @@ SAMPLE: dict[str, Any] = {
         ("ledger", "focus_costs.csv"), ("usage", "usage.csv"), ("value", "value.csv"),
         ("budgets", "budgets.csv"))},
     "incidents": _incident_inputs,
+    "release": lambda: {"logs": DATA / "release" / "canary.parquet",
+                        "version_column": "model_version", "champion": "v3", "challenger": "v4",
+                        "target": "label_default", "score": "score", "prediction": "decision",
+                        "positive": "approve", "timestamp": "scored_at",
+                        "segments": ["channel", "region"], "slis": DATA / "release" / "slis.csv",
+                        "plan": DATA / "release" / "rollout.yml"},
 }
 RESHAPED_ELSEWHERE = {"drift": "drift reshaped on its own branch"}
 

@@ -1,29 +1,12 @@
-"""What changed in the release decision between two pack versions.
-
-``Change`` is defined here until the shared one lands in :mod:`workbench.findings`; it has
-the same fields (area, kind, item, text, direction, before, after).
-"""
+"""What changed in the release decision between two pack versions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from workbench.findings import Findings
+from workbench.findings import Change, Findings
 
 AREA = "release"
 _RANK = {"rollback": 0, "hold": 1, "continue": 2, "promote": 3}
 
-
-@dataclass(frozen=True)
-class Change:
-    area: str
-    kind: str       # "decision" | "kpi" | "segments"
-    item: str
-    text: str
-    direction: str  # "better" | "worse" | "changed"
-    before: Any
-    after: Any
 
 
 def compare(before: Findings, now: Findings) -> list[Change]:
@@ -32,7 +15,7 @@ def compare(before: Findings, now: Findings) -> list[Change]:
     b, n = before.get("decision"), now.get("decision")
     if b != n:
         direction = ("better" if _RANK.get(n, -1) > _RANK.get(b, -1) else "worse"
-                     if _RANK.get(n, -1) < _RANK.get(b, -1) else "changed")
+                     if _RANK.get(n, -1) < _RANK.get(b, -1) else "info")
         out.append(Change(AREA, "decision", "decision", f"release decision {b} -> {n}",
                           direction, b, n))
     kb = {k.get("name"): k for k in before.get("kpis") or [] if isinstance(k, dict)}
@@ -44,7 +27,7 @@ def compare(before: Findings, now: Findings) -> list[Change]:
             continue
         was, is_ = old.get("passed"), k.get("passed")
         direction = ("better" if is_ is True or (was is False and is_ is None) else
-                     "worse" if is_ is False or (was is True and is_ is None) else "changed")
+                     "worse" if is_ is False or (was is True and is_ is None) else "info")
         out.append(Change(AREA, "kpi", str(k.get("name")),
                           f"{k.get('label') or k.get('name')}: {old.get('state')} -> "
                           f"{k.get('state')}", direction, old.get("state"), k.get("state")))
