@@ -16,16 +16,19 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
 from workbench.drift import _stats
 from workbench.drift._columns import check_drift_columns
+from workbench.drift._model import Breach, ColumnDrift, DriftResult, Summaries, WindowDrift
 from workbench.drift._stats import CATEGORICAL, NUMERICAL, Summary
 from workbench.errors import InputError, input_error
+from workbench.io import scan
 
 INTEGER_CARDINALITY_LIMIT = 10  # evidently.core.datasets.INTEGER_CARDINALITY_LIMIT
 CELLS_PER_BATCH = 10_000_000  # numeric values sorted per polars query (bounds memory: 10M x 20
@@ -33,59 +36,12 @@ CELLS_PER_BATCH = 10_000_000  # numeric values sorted per polars query (bounds m
 
 Frame = pl.LazyFrame | pl.DataFrame | str | os.PathLike
 
-if TYPE_CHECKING:
-    from workbench.drift._result import DriftResult
-
-
-@dataclass(frozen=True)
-class ColumnDrift:
-    column: str
-    type: str
-    method: str
-    statistic: float
-    threshold: float
-    drifted: bool
-    role: str = "feature"  # feature | prediction | label
-    severity: float = 0.0  # 1.0 = at the threshold, comparable across methods
-    rows_current: int = 0
-    rows_reference: int = 0
-
-
-@dataclass(frozen=True)
-class WindowDrift:
-    start: datetime
-    end: datetime
-    column: str
-    statistic: float | None
-    drifted: bool
-    rows: int
-    severity: float = 0.0
-
-
-@dataclass(frozen=True)
-class Breach:
-    column: str
-    value: Any
-    rows: int
-    side: str  # current | reference
-
-
-@dataclass
-class Inputs:
-    """What compute() resolved before testing (kept on the result for charts)."""
-
-    current: dict[str, Summary] = field(default_factory=dict)
-    reference: dict[str, Summary] = field(default_factory=dict)
-
-
 def as_lazy(frame: Frame, label: str) -> tuple[pl.LazyFrame, str]:
     """A LazyFrame and a name for messages, from a frame or a path."""
     if isinstance(frame, pl.LazyFrame):
         return frame, label
     if isinstance(frame, pl.DataFrame):
         return frame.lazy(), label
-    from workbench.io import scan
-
     return scan(frame), str(frame)
 
 
@@ -317,6 +273,22 @@ def invalid_values(summary: Summary, allowed: tuple) -> list[tuple[Any, int]]:
 # --- compute ----------------------------------------------------------------------------
 
 
+@dataclass
+class _Plan:
+    """What compute() resolved from its arguments before reading any values."""
+
+    cur_lf: pl.LazyFrame
+    ref_lf: pl.LazyFrame
+    cur_name: str
+    ref_name: str
+    picked: list[str]  # the columns asked for (or common to both), before any is skipped
+    candidates: list[str]  # those not skipped by the caller or the contract
+    skipped: list[dict[str, str]]
+    declared: dict[str, str | None] = field(default_factory=dict)
+    valid: dict[str, tuple] = field(default_factory=dict)
+    contract_id: str | None = None
+
+
 def compute(
     *,
     current: Frame,
@@ -340,12 +312,13 @@ def compute(
 
     ``methods="evidently"`` reproduces evidently 0.7's DataDriftPreset defaults exactly;
     ``"calibrated"`` (default) swaps its small-sample chi-square for a contingency test.
-    ``method``/``threshold`` override per column; ``contract`` (path or Contract) supplies
-    types, valid values and sensitive columns; ``timestamp`` + ``window`` ("day", "week",
-    "3d") add per-window drift; ``prediction``/``label`` name model outputs and labels;
-    ``key_features`` the features a gate watches (``key_drifted_share``), each of which must
-    be compared. ``column_names`` renames those arguments in error messages (the CLI passes
-    its options: ``{"prediction": "--prediction"}``).
+    ``method``/``threshold`` override per column; ``contract`` (a loaded contract, e.g.
+    ``workbench.contracts.load_contract(path)``) supplies types, valid values and
+    sensitive columns; ``timestamp`` + ``window`` ("day", "week", "3d") add per-window
+    drift; ``prediction``/``label`` name model outputs and labels; ``key_features`` the
+    features a gate watches (``key_drifted_share``), each of which must be compared.
+    ``column_names`` renames those arguments in error messages (the CLI passes its
+    options: ``{"prediction": "--prediction"}``).
 
     ``current`` and ``reference`` are keyword-only: the CLI takes REFERENCE CURRENT, so a
     positional call could silently swap them.
@@ -355,8 +328,44 @@ def compute(
     >>> r.dataset_drift, r.columns[0].method
     (False, 'jensenshannon')
     """
-    from workbench.drift._result import DriftResult
+    _check_arguments(methods, drift_share, window, timestamp)
+    plan = _plan(current, reference, columns, contract, schema, exclude, timestamp,
+                 check=dict(prediction=prediction, label=label, key_features=key_features,
+                            names=column_names))
+    prediction, label = list(prediction), list(label)
+    method, threshold = dict(method or {}), dict(threshold or {})
+    _check_overrides(plan, method, threshold)
+    found, cur_sum, all_null = _summarize_current(plan)
+    types = _compared_types(plan, found, all_null)
+    _check_methods(plan.cur_name, types, method)
+    ref_sum = _summarize_reference(plan, types)
+    roles = {**{c: "label" for c in label}, **{c: "prediction" for c in prediction}}
+    results = _column_results(plan, cur_sum, ref_sum, types, method, threshold, methods, roles)
+    windows: list[WindowDrift] = []
+    if window and timestamp:
+        windows = _windows(plan.cur_lf, plan.cur_name, ref_sum, types, results, timestamp,
+                           window, methods)
+    _check_compared(plan, results, columns is not None)
+    key = _key_features(plan, results, key_features)
+    return DriftResult(
+        columns=results,
+        skipped=plan.skipped,
+        drift_share=drift_share,
+        key_features=key,
+        methods=methods,
+        windows=windows,
+        breaches=_breaches(plan.valid, cur_sum, ref_sum, types),
+        contract=plan.contract_id,
+        summaries=Summaries(cur_sum, ref_sum),
+        window=window,
+    )
 
+
+# --- the phases of compute(), in order ------------------------------------------------------
+
+
+def _check_arguments(methods: str, drift_share: float, window: str | None,
+                     timestamp: str | None) -> None:
     if methods not in _stats.MODES:
         raise InputError(
             f"methods: expected one of {', '.join(_stats.MODES)}, got {methods!r}", field="methods"
@@ -365,78 +374,110 @@ def compute(
         raise InputError(
             f"drift_share: expected a share in (0, 1], got {drift_share}", field="drift_share"
         )
+    if window and not timestamp:
+        raise InputError(
+            "window: expected a timestamp column too (--timestamp)", field="timestamp"
+        )
+
+
+def _plan(
+    current: Frame,
+    reference: Frame,
+    columns: Sequence[str] | None,
+    contract: Any,
+    schema: str | None,
+    exclude: Iterable[str],
+    timestamp: str | None,
+    check: Mapping[str, Any],
+) -> _Plan:
+    """The inputs as LazyFrames, the named columns checked, the candidate columns."""
     cur_lf, cur_name = as_lazy(current, "current")
     ref_lf, ref_name = as_lazy(reference, "reference")
-    check_drift_columns(
-        cur_lf, ref_lf, cur_name, ref_name, prediction=prediction, label=label,
-        key_features=key_features, timestamp=timestamp, exclude=exclude, names=column_names,
-    )
+    check_drift_columns(cur_lf, ref_lf, cur_name, ref_name, timestamp=timestamp,
+                        exclude=exclude, **check)
     picked, skipped = resolve_columns(cur_lf, ref_lf, cur_name, ref_name, columns)
-    method = dict(method or {})
-    threshold = dict(threshold or {})
-    for name in list(method) + list(threshold):
-        if name not in picked:
+    plan = _Plan(cur_lf, ref_lf, cur_name, ref_name, picked, [], skipped)
+    sensitive: set[str] = set()
+    if contract is not None:
+        if isinstance(contract, str | os.PathLike):
             raise InputError(
-                f"{cur_name}: {name}: expected a compared column for a method or "
+                f"contract: expected a loaded contract (workbench.contracts.load_contract), "
+                f"got the path {str(contract)!r}", field="contract")
+        plan.contract_id = contract.id
+        plan.declared, sensitive, plan.valid = contract_types(contract.columns(schema))
+    excluded = set(exclude)
+    for c in picked:
+        reason = (
+            "sensitive (excluded)" if c in sensitive
+            else "excluded by the caller" if c in excluded
+            else "timestamp" if c == timestamp
+            else "identifier or non-comparable type in the contract"
+            if plan.declared.get(c) == "skip"
+            else None
+        )
+        if reason:
+            skipped.append({"column": c, "reason": reason})
+        else:
+            plan.candidates.append(c)
+    return plan
+
+
+def _check_overrides(plan: _Plan, method: Mapping[str, str],
+                     threshold: Mapping[str, float]) -> None:
+    for name in list(method) + list(threshold):
+        if name not in plan.picked:
+            raise InputError(
+                f"{plan.cur_name}: {name}: expected a compared column for a method or "
                 f"threshold override",
-                file=cur_name,
+                file=plan.cur_name,
                 field=name,
             )
-    prediction, label = list(prediction), list(label)
 
-    declared: dict[str, str | None] = {}
-    excluded = set(exclude)
-    sensitive: set[str] = set()
-    valid: dict[str, tuple] = {}
-    contract_id = None
-    if contract is not None:
-        from workbench.contracts import load_contract
 
-        c = load_contract(contract) if isinstance(contract, str | os.PathLike) else contract
-        contract_id = c.id
-        declared, contract_sensitive, valid = contract_types(c.columns(schema))
-        sensitive |= contract_sensitive
+def _summarize_current(
+    plan: _Plan,
+) -> tuple[dict[str, str | None], dict[str, Summary], set[str]]:
+    """(type found per column, current summaries, all-null columns).
 
-    candidates = []
-    for c in picked:
-        if c in sensitive:
-            skipped.append({"column": c, "reason": "sensitive (excluded)"})
-        elif c in excluded:
-            skipped.append({"column": c, "reason": "excluded by the caller"})
-        elif c == timestamp:
-            skipped.append({"column": c, "reason": "timestamp"})
-        elif declared.get(c) == "skip":
-            skipped.append(
-                {"column": c, "reason": "identifier or non-comparable type in the contract"}
-            )
-        else:
-            candidates.append(c)
-    # Current first: its types are inferred (as evidently does) batch by batch while the
-    # batch is in memory; then the reference is summarised with those types.
+    Types are inferred on the current data (as evidently does) batch by batch while the
+    batch is in memory; the reference is then summarised with those types.
+    """
     found: dict[str, str | None] = {}
     cur_sum: dict[str, Summary] = {}
     all_null: set[str] = set()
-    for df in _column_batches(cur_lf, candidates, cur_name):
+    for df in _column_batches(plan.cur_lf, plan.candidates, plan.cur_name):
         all_null.update(_all_null(df))
-        inferred = infer_types(df.lazy(), [c for c in df.columns if declared.get(c) is None])
-        batch = {c: declared.get(c) or inferred.get(c) for c in df.columns}
+        inferred = infer_types(df.lazy(), [c for c in df.columns if plan.declared.get(c) is None])
+        batch = {c: plan.declared.get(c) or inferred.get(c) for c in df.columns}
         found.update(batch)
         usable = {c: t for c, t in batch.items() if t in (NUMERICAL, CATEGORICAL)}
         cur_sum.update(summarize(df.lazy(), usable, rows=df.height))
         del df
+    return found, cur_sum, all_null
+
+
+def _compared_types(plan: _Plan, found: Mapping[str, str | None],
+                    all_null: set[str]) -> dict[str, str]:
+    """The type of each column to compare; the others go to ``plan.skipped`` with why."""
     types: dict[str, str] = {}
-    for c in candidates:
+    for c in plan.candidates:
         t = found.get(c)
         if c in all_null:
-            skipped.append({"column": c, "reason": "no values in the current data (all null)"})
+            plan.skipped.append(
+                {"column": c, "reason": "no values in the current data (all null)"})
         elif t is None:
-            skipped.append({"column": c, "reason": "type not compared (date, list or empty)"})
+            plan.skipped.append(
+                {"column": c, "reason": "type not compared (date, list or empty)"})
         elif t == "text":
-            skipped.append(
+            plan.skipped.append(
                 {"column": c, "reason": "free text or identifier (too many distinct values)"}
             )
         else:
             types[c] = t
+    return types
+
+
+def _check_methods(cur_name: str, types: Mapping[str, str], method: Mapping[str, str]) -> None:
     for c, m in method.items():
         if c in types:
             try:
@@ -444,85 +485,86 @@ def compute(
             except ValueError as exc:
                 raise InputError(f"{cur_name}: {exc}", file=cur_name, field=c) from exc
 
+
+def _summarize_reference(plan: _Plan, types: Mapping[str, str]) -> dict[str, Summary]:
     ref_sum: dict[str, Summary] = {}
-    for df in _column_batches(ref_lf, list(types), ref_name):
+    for df in _column_batches(plan.ref_lf, list(types), plan.ref_name):
         ref_sum.update(summarize(df.lazy(), {c: types[c] for c in df.columns}, rows=df.height))
         del df
+    return ref_sum
+
+
+def _column_results(
+    plan: _Plan,
+    cur_sum: Mapping[str, Summary],
+    ref_sum: Mapping[str, Summary],
+    types: Mapping[str, str],
+    method: Mapping[str, str],
+    threshold: Mapping[str, float],
+    mode: str,
+    roles: Mapping[str, str],
+) -> list[ColumnDrift]:
+    """Each column's test; a column with no values on one side is skipped, saying which."""
     results: list[ColumnDrift] = []
-    outcomes = _test_columns(cur_sum, ref_sum, types, method, threshold, methods)
+    outcomes = _test_columns(cur_sum, ref_sum, types, method, threshold, mode)
     for c, t in types.items():
         cs, rs = cur_sum[c], ref_sum[c]
         if cs.n == 0 or rs.n == 0:
             side = "reference" if rs.n == 0 else "current"
-            skipped.append({"column": c, "reason": f"no values in the {side} data"})
+            plan.skipped.append({"column": c, "reason": f"no values in the {side} data"})
             continue
         out = outcomes[c]
-        role = "prediction" if c in prediction else "label" if c in label else "feature"
         results.append(
-            ColumnDrift(
-                c,
-                t,
-                out.method,
-                out.statistic,
-                out.threshold,
-                out.drifted,
-                role,
-                _stats.severity(out.method, out.statistic, out.threshold),
-                cs.n,
-                rs.n,
-            )
+            ColumnDrift(c, t, out.method, out.statistic, out.threshold, out.drifted,
+                        roles.get(c, "feature"),
+                        _stats.severity(out.method, out.statistic, out.threshold), cs.n, rs.n)
         )
+    return results
 
+
+def _breaches(
+    valid: Mapping[str, tuple],
+    cur_sum: Mapping[str, Summary],
+    ref_sum: Mapping[str, Summary],
+    types: Mapping[str, str],
+) -> list[Breach]:
+    """Categories outside the contract's valid values, on each side."""
     breaches: list[Breach] = []
     for c, allowed in valid.items():
         if c in cur_sum and types.get(c) == CATEGORICAL:
             for side, summ in (("current", cur_sum[c]), ("reference", ref_sum[c])):
                 breaches += [Breach(c, v, n, side) for v, n in invalid_values(summ, allowed)]
+    return breaches
 
-    windows: list[WindowDrift] = []
-    if window:
-        if not timestamp:
-            raise InputError(
-                "window: expected a timestamp column too (--timestamp)", field="timestamp"
-            )
-        windows = _windows(cur_lf, cur_name, ref_sum, types, results, timestamp, window, methods)
 
-    if columns is not None and not results and skipped:
-        # the caller named the columns and none can be compared: say why rather than
-        # answer "no drift" about nothing
-        first = skipped[0]
+def _check_compared(plan: _Plan, results: Sequence[ColumnDrift], named: bool) -> None:
+    """The caller named the columns and none can be compared: say why rather than answer
+    "no drift" about nothing."""
+    if named and not results and plan.skipped:
+        first = plan.skipped[0]
         raise InputError(
-            f"{cur_name}: {first['column']}: expected a column with values to compare, "
+            f"{plan.cur_name}: {first['column']}: expected a column with values to compare, "
             f"got: {first['reason']}",
-            file=cur_name,
+            file=plan.cur_name,
             field=first["column"],
         )
 
+
+def _key_features(plan: _Plan, results: Sequence[ColumnDrift],
+                  key_features: Iterable[str]) -> tuple[str, ...]:
     key = list(dict.fromkeys(key_features))
     compared = {r.column for r in results}
     for name in key:
         if name not in compared:
-            why = next((s["reason"] for s in skipped if s["column"] == name),
+            why = next((s["reason"] for s in plan.skipped if s["column"] == name),
                        "not in both datasets")
             raise InputError(
-                f"{cur_name}: key_features: expected columns that are compared, got "
+                f"{plan.cur_name}: key_features: expected columns that are compared, got "
                 f"{name!r} ({why})",
-                file=cur_name,
+                file=plan.cur_name,
                 field="key_features",
             )
-
-    return DriftResult(
-        columns=results,
-        skipped=skipped,
-        drift_share=drift_share,
-        key_features=tuple(key),
-        methods=methods,
-        windows=windows,
-        breaches=breaches,
-        contract=contract_id,
-        summaries=Inputs(cur_sum, ref_sum),
-        window=window,
-    )
+    return tuple(key)
 
 
 # below this many distinct values in all, threads cost more than they save
@@ -565,8 +607,6 @@ def _map_columns(fn: Callable[[str], Any], columns: Sequence[str], size: int) ->
     workers = min(len(columns), os.cpu_count() or 1)
     if size < PARALLEL_VALUES or workers < 2:
         return [fn(c) for c in columns]
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(workers) as pool:
         return list(pool.map(fn, columns))
 

@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -211,8 +212,7 @@ def evaluate(
     ``windowed``: ``cur`` is a small slice tested against a large reference (a time
     window); K-S and Wasserstein then step over the current values only.
     """
-    auto = method is None
-    name = default_method(cur, ref, kind) if auto else method
+    name = default_method(cur, ref, kind) if method is None else method
     thr = THRESHOLDS[name] if threshold is None else float(threshold)
     if name == "chisquare" and mode == "calibrated":
         stat = chisquare_contingency(cur, ref)
@@ -338,7 +338,7 @@ def _aligned(cur: Summary, ref: Summary) -> tuple[np.ndarray, np.ndarray, np.nda
     )
 
 
-def _cdf_at(s: Summary, x: np.ndarray, side: str = "right") -> np.ndarray:
+def _cdf_at(s: Summary, x: np.ndarray, side: Literal["left", "right"] = "right") -> np.ndarray:
     """Number of observations <= x (side right) or < x (side left)."""
     return s.cum[np.searchsorted(s.values, x, side=side)]
 
