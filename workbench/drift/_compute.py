@@ -14,11 +14,8 @@ primary-key columns and sensitive columns are skipped.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -27,12 +24,12 @@ from workbench.drift import _stats
 from workbench.drift._columns import check_drift_columns
 from workbench.drift._model import Breach, ColumnDrift, DriftResult, Summaries, WindowDrift
 from workbench.drift._stats import CATEGORICAL, NUMERICAL, Summary
+from workbench.drift._summary import column_batches, map_columns, summarize
+from workbench.drift._windows import WindowPlan, plan_windows, test_windows, window_summaries
 from workbench.errors import InputError, input_error
 from workbench.io import scan
 
 INTEGER_CARDINALITY_LIMIT = 10  # evidently.core.datasets.INTEGER_CARDINALITY_LIMIT
-CELLS_PER_BATCH = 10_000_000  # numeric values sorted per polars query (bounds memory: 10M x 20
-# continuous columns peaked at 3.1 GB with 25M, as the sorted columns already kept add up)
 
 Frame = pl.LazyFrame | pl.DataFrame | str | os.PathLike
 
@@ -48,17 +45,13 @@ def as_lazy(frame: Frame, label: str) -> tuple[pl.LazyFrame, str]:
 # --- column types -----------------------------------------------------------------------
 
 
-def _is_int(dtype: pl.DataType) -> bool:
-    return dtype.is_integer()
-
-
 def infer_types(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, str | None]:
     """evidently's type of each column on this data (None: not compared, "text": skipped)."""
     schema = lf.collect_schema()
     exprs: list[pl.Expr] = []
     for c in columns:
         dt = schema[c]
-        if _is_int(dt):
+        if dt.is_integer():
             exprs += [
                 pl.col(c).null_count().alias(f"{c}\0nulls"),
                 pl.col(c).drop_nulls().n_unique().alias(f"{c}\0unique"),
@@ -74,7 +67,7 @@ def infer_types(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, str | Non
         dt = schema[c]
         if dt.is_float() or dt.is_decimal():
             out[c] = NUMERICAL
-        elif _is_int(dt):
+        elif dt.is_integer():
             if stats[f"{c}\0nulls"] > 0:
                 out[c] = NUMERICAL  # pandas holds it as float64
             else:
@@ -125,108 +118,7 @@ def contract_types(
     return types, sensitive, valid
 
 
-# --- aggregation ------------------------------------------------------------------------
-
-
-def summarize(
-    lf: pl.LazyFrame, types: Mapping[str, str], rows: int | None = None
-) -> dict[str, Summary]:
-    """One Summary per column: polars drops null/NaN/inf and sorts or counts, numpy groups."""
-    schema = lf.collect_schema()
-    out: dict[str, Summary] = {}
-    numeric = [c for c, t in types.items() if t == NUMERICAL]
-    categorical = [c for c, t in types.items() if t == CATEGORICAL]
-    if rows is None:
-        rows = lf.select(pl.len()).collect().item() if numeric else 0
-    per_batch = max(1, CELLS_PER_BATCH // max(rows, 1))
-    for i in range(0, len(numeric), per_batch):
-        batch = numeric[i : i + per_batch]
-        exprs = []
-        for c in batch:
-            x = pl.col(c).cast(pl.Float64)
-            exprs.append(x.filter(x.is_finite()).sort().implode().alias(c))
-            exprs.append(pl.col(c).null_count().alias(f"{c}\0nulls"))
-        got = lf.select(exprs).collect()
-        for c in batch:
-            values = got[c][0].to_numpy()
-            integer = _is_int(schema[c]) and got[f"{c}\0nulls"][0] == 0
-            out[c] = Summary.from_sorted(values, integer)
-        del got
-    if categorical:
-        got = lf.select([_counted(c, schema[c]).implode().alias(c) for c in categorical]).collect()
-        for c in categorical:
-            out[c] = Summary.from_value_counts(got[c][0].struct.unnest())
-    return out
-
-
-def _counted(column: str, dtype: pl.DataType) -> pl.Expr:
-    """Value counts of a categorical column as a struct {v, n}, missing values dropped.
-
-    The column is renamed before counting: ``value_counts`` names its struct fields after
-    the column and the count, so a data column called ``n`` (or ``count``) would clash.
-    """
-    x = pl.col(column)
-    if dtype.is_float():
-        x = x.filter(x.is_finite())
-    if isinstance(dtype, pl.Categorical | pl.Enum):
-        x = x.cast(pl.String)  # sorted by text, as the categories' names compare
-    return x.drop_nulls().alias("v").value_counts(name="n")
-
-
-def _column_batches(
-    lf: pl.LazyFrame, columns: Sequence[str], name: str
-) -> Iterator[pl.DataFrame]:
-    """The columns in memory a few at a time: one read of the file per batch, bounded size.
-
-    A side with no rows is refused: there is nothing to compare, and an empty current set
-    must not read as "no drift".
-    """
-    if not columns:
-        return
-    rows = lf.select(pl.len()).collect().item()
-    if rows == 0:
-        raise input_error(name, "rows", "at least one row to compare", 0)
-    for batch in _batches(columns, rows):
-        yield lf.select(batch).collect()
-
-
-# --- windows ----------------------------------------------------------------------------
-
-_WINDOW = re.compile(r"^\s*(\d+)\s*(h|d|w)\s*$")
-
-
-def parse_window(window: str) -> tuple[timedelta, str]:
-    """'day', 'week', or N h/d/w -> (length, unit the first window is aligned to)."""
-    text = window.strip().lower()
-    text = {"day": "1d", "daily": "1d", "week": "1w", "weekly": "1w", "hour": "1h"}.get(text, text)
-    m = _WINDOW.match(text)
-    if not m or int(m.group(1)) == 0:
-        raise ValueError(f"expected a window like day, week, 3d, 12h or 2w, got {window!r}")
-    n, unit = int(m.group(1)), m.group(2)
-    length = {"h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
-    return length, unit
-
-
-def window_bounds(lf: pl.LazyFrame, timestamp: str, window: str) -> list[tuple[datetime, datetime]]:
-    """Consecutive [start, end) windows covering the current data's timestamps."""
-    length, unit = parse_window(window)
-    col = pl.col(timestamp)
-    lo, hi = lf.select(col.min().alias("lo"), col.max().alias("hi")).collect().row(0)
-    if lo is None:
-        return []
-    if not isinstance(lo, datetime):  # a Date column
-        lo = datetime(lo.year, lo.month, lo.day)
-        hi = datetime(hi.year, hi.month, hi.day)
-    start = lo.replace(minute=0, second=0, microsecond=0)
-    if unit in ("d", "w"):
-        start = start.replace(hour=0)
-    if unit == "w":
-        start -= timedelta(days=start.weekday())
-    bounds = []
-    while start <= hi:
-        bounds.append((start, start + length))
-        start += length
-    return bounds
+# --- columns ----------------------------------------------------------------------------
 
 
 def resolve_columns(
@@ -335,16 +227,17 @@ def compute(
     prediction, label = list(prediction), list(label)
     method, threshold = dict(method or {}), dict(threshold or {})
     _check_overrides(plan, method, threshold)
-    found, cur_sum, all_null = _summarize_current(plan)
+    windowed = plan_windows(plan.cur_lf, plan.cur_name, timestamp, window) if (
+        window and timestamp) else None
+    found, cur_sum, all_null, in_windows = _summarize_current(plan, windowed)
     types = _compared_types(plan, found, all_null)
     _check_methods(plan.cur_name, types, method)
     ref_sum = _summarize_reference(plan, types)
     roles = {**{c: "label" for c in label}, **{c: "prediction" for c in prediction}}
     results = _column_results(plan, cur_sum, ref_sum, types, method, threshold, methods, roles)
     windows: list[WindowDrift] = []
-    if window and timestamp:
-        windows = _windows(plan.cur_lf, plan.cur_name, ref_sum, types, results, timestamp,
-                           window, methods)
+    if windowed is not None:
+        windows = test_windows(windowed, in_windows, ref_sum, types, results, methods)
     _check_compared(plan, results, columns is not None)
     key = _key_features(plan, results, key_features)
     return DriftResult(
@@ -435,25 +328,32 @@ def _check_overrides(plan: _Plan, method: Mapping[str, str],
 
 
 def _summarize_current(
-    plan: _Plan,
-) -> tuple[dict[str, str | None], dict[str, Summary], set[str]]:
-    """(type found per column, current summaries, all-null columns).
+    plan: _Plan, windowed: WindowPlan | None
+) -> tuple[dict[str, str | None], dict[str, Summary], set[str], dict[str, list[Summary | None]]]:
+    """(type found per column, current summaries, all-null columns, summaries per window).
 
     Types are inferred on the current data (as evidently does) batch by batch while the
-    batch is in memory; the reference is then summarised with those types.
+    batch is in memory; the windows are summarised from the same batch (the current data
+    is read once); the reference is then summarised with the types found here.
     """
     found: dict[str, str | None] = {}
     cur_sum: dict[str, Summary] = {}
     all_null: set[str] = set()
-    for df in _column_batches(plan.cur_lf, plan.candidates, plan.cur_name):
+    in_windows: dict[str, list[Summary | None]] = {}
+    for df in column_batches(plan.cur_lf, plan.candidates, plan.cur_name):
         all_null.update(_all_null(df))
         inferred = infer_types(df.lazy(), [c for c in df.columns if plan.declared.get(c) is None])
         batch = {c: plan.declared.get(c) or inferred.get(c) for c in df.columns}
         found.update(batch)
         usable = {c: t for c, t in batch.items() if t in (NUMERICAL, CATEGORICAL)}
+        if windowed is not None and usable:
+            per_window, whole = window_summaries(df, windowed, usable)
+            in_windows.update(per_window)
+            cur_sum.update(whole)
+            usable = {c: t for c, t in usable.items() if c not in whole}
         cur_sum.update(summarize(df.lazy(), usable, rows=df.height))
         del df
-    return found, cur_sum, all_null
+    return found, cur_sum, all_null, in_windows
 
 
 def _compared_types(plan: _Plan, found: Mapping[str, str | None],
@@ -488,7 +388,7 @@ def _check_methods(cur_name: str, types: Mapping[str, str], method: Mapping[str,
 
 def _summarize_reference(plan: _Plan, types: Mapping[str, str]) -> dict[str, Summary]:
     ref_sum: dict[str, Summary] = {}
-    for df in _column_batches(plan.ref_lf, list(types), plan.ref_name):
+    for df in column_batches(plan.ref_lf, list(types), plan.ref_name):
         ref_sum.update(summarize(df.lazy(), {c: types[c] for c in df.columns}, rows=df.height))
         del df
     return ref_sum
@@ -567,6 +467,14 @@ def _key_features(plan: _Plan, results: Sequence[ColumnDrift],
     return tuple(key)
 
 
+def _all_null(df: pl.DataFrame) -> list[str]:
+    """Columns of ``df`` with no value at all (said as such, never dropped silently)."""
+    if not df.height:
+        return []
+    nulls = df.null_count().row(0, named=True)
+    return [c for c, n in nulls.items() if n == df.height]
+
+
 # below this many distinct values in all, threads cost more than they save
 PARALLEL_VALUES = 200_000
 # above this many distinct values in one column (both sides), one column at a time: two at
@@ -599,149 +507,4 @@ def _test_columns(
     largest = max((cur_sum[c].nunique + ref_sum[c].nunique for c in todo), default=0)
     if largest > SERIAL_VALUES:  # each test holds about 10 arrays of its union at once
         return {c: one(c) for c in todo}
-    return dict(zip(todo, _map_columns(one, todo, size), strict=True))
-
-
-def _map_columns(fn: Callable[[str], Any], columns: Sequence[str], size: int) -> list[Any]:
-    """``[fn(c) for c in columns]``, on a thread per core when ``size`` values are at stake."""
-    workers = min(len(columns), os.cpu_count() or 1)
-    if size < PARALLEL_VALUES or workers < 2:
-        return [fn(c) for c in columns]
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(fn, columns))
-
-
-def _windows(
-    cur_lf: pl.LazyFrame,
-    cur_name: str,
-    ref_sum: Mapping[str, Summary],
-    types: Mapping[str, str],
-    results: Sequence[ColumnDrift],
-    timestamp: str,
-    window: str,
-    mode: str,
-) -> list[WindowDrift]:
-    schema = cur_lf.collect_schema()
-    if timestamp not in schema.names():
-        raise input_error(cur_name, timestamp, "a timestamp column")
-    if not (schema[timestamp].is_temporal() and schema[timestamp] != pl.Time):
-        raise input_error(cur_name, timestamp, "a date or datetime column", str(schema[timestamp]))
-    try:
-        bounds = window_bounds(cur_lf, timestamp, window)
-    except ValueError as exc:
-        raise InputError(f"window: {exc}", field="window") from exc
-    if not bounds:
-        return []
-    by_col = {r.column: r for r in results}
-    index = _window_index(cur_lf, timestamp, schema[timestamp], bounds)
-    found: dict[str, list[Summary | None]] = {}
-    for batch in _batches(list(by_col), index.len()):
-        found.update(_window_summaries(cur_lf, index, {c: types[c] for c in batch}, len(bounds)))
-    def one(c: str) -> list[_stats.Outcome | None]:
-        r = by_col[c]
-        out = [
-            None
-            if s is None or s.n == 0
-            else _stats.evaluate(s, ref_sum[c], types[c], r.method, r.threshold, mode, True)
-            for s in found[c]
-        ]
-        ref_sum[c].drop_rows()  # 32 bytes per reference value, not kept for every column
-        return out
-
-    size = sum(ref_sum[c].nunique for c in by_col) + index.len() * len(by_col)
-    tested = dict(zip(by_col, _map_columns(one, list(by_col), size), strict=True))
-    out: list[WindowDrift] = []
-    for i, (start, end) in enumerate(bounds):
-        for c in by_col:
-            o = tested[c][i]
-            if o is None:
-                out.append(WindowDrift(start, end, c, None, False, 0))
-                continue
-            out.append(
-                WindowDrift(
-                    start,
-                    end,
-                    c,
-                    o.statistic,
-                    o.drifted,
-                    found[c][i].n,
-                    _stats.severity(o.method, o.statistic, o.threshold),
-                )
-            )
-    return out
-
-
-def _batches(columns: Sequence[str], rows: int) -> Iterator[list[str]]:
-    """``columns`` a few at a time, so that a batch holds about CELLS_PER_BATCH cells."""
-    per_batch = max(1, CELLS_PER_BATCH // max(rows, 1))
-    for i in range(0, len(columns), per_batch):
-        yield list(columns[i : i + per_batch])
-
-
-def _window_index(
-    lf: pl.LazyFrame,
-    timestamp: str,
-    dtype: pl.DataType,
-    bounds: Sequence[tuple[datetime, datetime]],
-) -> pl.Series:
-    """The window of each current row (null outside every window), by one sorted search.
-
-    Window starts are wall-clock times in the column's time zone, so a day is 23 or 25
-    hours across a daylight-saving change, as the bounds say.
-    """
-    ts = pl.col(timestamp)
-    tz = getattr(dtype, "time_zone", None)
-    unit = getattr(dtype, "time_unit", None) or "us"
-    if dtype == pl.Date:
-        ts = ts.cast(pl.Datetime("us"))
-    starts = pl.Series("s", [b[0].replace(tzinfo=None) for b in bounds], pl.Datetime(unit))
-    last = pl.Series("e", [bounds[-1][1].replace(tzinfo=None)], pl.Datetime(unit))
-    if tz:
-        starts = starts.dt.replace_time_zone(tz)
-        last = last.dt.replace_time_zone(tz)
-    stamps = lf.select(ts.alias("t")).collect()["t"]
-    idx = starts.search_sorted(stamps.fill_null(starts[0]), side="right").cast(pl.Int32) - 1
-    outside = stamps.is_null() | (stamps >= last[0]) | (idx < 0)
-    return pl.select(pl.when(outside).then(None).otherwise(idx)).to_series().alias("\0window")
-
-
-def _all_null(df: pl.DataFrame) -> list[str]:
-    """Columns of ``df`` with no value at all (said as such, never dropped silently)."""
-    if not df.height:
-        return []
-    nulls = df.null_count().row(0, named=True)
-    return [c for c, n in nulls.items() if n == df.height]
-
-
-def _window_summaries(
-    lf: pl.LazyFrame, index: pl.Series, types: Mapping[str, str], windows: int
-) -> dict[str, list[Summary | None]]:
-    """Each column's Summary in each window, from one grouped polars pass over the columns."""
-    schema = lf.collect_schema()
-    key = index.name
-    exprs: list[pl.Expr] = []
-    for c, t in types.items():
-        if t == NUMERICAL:
-            x = pl.col(c).cast(pl.Float64)
-            exprs.append(x.filter(x.is_finite()).sort().alias(c))
-            exprs.append(pl.col(c).null_count().alias(f"{c}\0nulls"))
-        else:
-            exprs.append(_counted(c, schema[c]).alias(c))
-    df = lf.select(list(types)).collect().with_columns(index)
-    if index.null_count():  # rows outside every window (or without a time): left out
-        df = df.filter(pl.col(key).is_not_null())
-    got = df.group_by(key).agg(exprs)
-    del df
-    out: dict[str, list[Summary | None]] = {c: [None] * windows for c in types}
-    positions = got[key].to_list()  # one entry per window, not per value
-    for c, t in types.items():
-        values = got[c]
-        if t == NUMERICAL:
-            integer = _is_int(schema[c])
-            nulls = got[f"{c}\0nulls"].to_list()
-            for row, w in enumerate(positions):
-                out[c][w] = Summary.from_sorted(values[row].to_numpy(), integer and not nulls[row])
-        else:
-            for row, w in enumerate(positions):
-                out[c][w] = Summary.from_value_counts(values[row].struct.unnest())
-    return out
+    return dict(zip(todo, map_columns(one, todo, size), strict=True))
