@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 from scipy.spatial import distance
+from scipy.stats import _stats_py  # ks_2samp's exact small-sample p-value, called as it does
 
 NUMERICAL = "numerical"
 CATEGORICAL = "categorical"
@@ -61,8 +62,9 @@ class Summary:
     # the categories as polars holds them (string columns), to align two sides in polars
     keys: pl.Series | None = field(default=None, compare=False, repr=False)
 
-    @property
+    @cached_property
     def n(self) -> int:
+        """Observations (kept: a window's tests ask for it several times)."""
         return int(self.counts.sum())
 
     @property
@@ -400,8 +402,6 @@ def binned(
 
 def ks(cur: Summary, ref: Summary, kind: str = NUMERICAL, windowed: bool = False) -> float:
     """Two-sample K-S p-value, as ``scipy.stats.ks_2samp(reference, current)``."""
-    from scipy.stats import _stats_py
-
     n1, n2 = ref.n, cur.n
     if windowed:
         lo, hi = _ks_extremes_against(cur, ref)
