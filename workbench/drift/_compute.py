@@ -1,4 +1,10 @@
-"""compute(): column types, one polars pass of aggregates per side, tests, windows, contract.
+"""compute(): the drift of each column, as a short driver over its phases.
+
+The phases, in order: check the arguments; resolve the columns (named or common, minus
+the excluded, sensitive and contract-skipped ones); plan the time windows; summarise the
+current data (types inferred, windows summarised from the same batches, ``_summary`` and
+``_windows``); summarise the reference with those types; test each column (``_stats``);
+test each window; list contract breaches; check that what was asked for was compared.
 
 Column types follow evidently 0.7 (``evidently.core.datasets.infer_column_type``), applied
 to the current data as pandas would hold it after ``to_pandas()`` (an integer column with
