@@ -61,10 +61,10 @@ def test_a_string_for_a_list_of_columns_is_refused(tmp_path) -> None:
 
 def test_no_prediction_columns_gives_a_null_metric_so_the_gate_is_unknown(tmp_path) -> None:
     ref, cur = _frames(tmp_path)
-    metrics = compute(current=str(cur), reference=str(ref)).results()["metrics"]
+    metrics = compute(current=str(cur), reference=str(ref)).metrics
     assert metrics["prediction_drift"] is None and metrics["label_drift"] is None
     named = compute(current=str(cur), reference=str(ref), prediction=["y_proba"], label=["target"])
-    assert named.results()["metrics"]["prediction_drift"] is True
+    assert named.metrics["prediction_drift"] is True
 
 
 @pytest.mark.parametrize(

@@ -187,7 +187,7 @@ def test_contract_types_breaches_and_sensitive_columns() -> None:
     assert [(b.column, b.value, b.rows) for b in result.breaches if b.side == "current"] == [
         ("channel", "<b>partner</b>", 600)
     ]
-    text = json.dumps(result.results()) + result._repr_html_()
+    text = json.dumps(result.findings().to_dict()) + result._repr_html_()
     assert "secret@x.org" not in text and "a@x.org" not in text
     assert "&lt;b&gt;partner" in result._repr_html_() and "<b>partner" not in result._repr_html_()
 
@@ -207,7 +207,7 @@ def test_daily_windows_find_the_first_drifted_day() -> None:
         True
     ] * 2
     assert result.first_drift_window() == {"x": "2026-10-08T00:00:00+00:00"}
-    assert result.results()["metrics"]["windows_total"] == 5
+    assert result.metrics["windows_total"] == 5
     r3 = compute(current=cur, reference=ref, timestamp="ts", window="3d")
     assert len({w.start for w in r3.windows}) == 2
 
@@ -218,7 +218,7 @@ def test_prediction_drift_flag_and_ranking() -> None:
     result = compute(current=cur, reference=ref, prediction=["score"])
     assert result.prediction_drift and result.status == "fail"
     assert [c.column for c in result.ranked()] == ["score", "f"]
-    assert result.results()["metrics"]["prediction_drift"] is True
+    assert result.metrics["prediction_drift"] is True
 
 
 def test_infinite_statistic_is_json_null() -> None:
@@ -333,7 +333,7 @@ def test_excluded_columns_are_skipped_with_their_reason():
     moved = frame.with_columns(pl.lit("v4").alias("model_version"))
     result = compute(current=moved, reference=frame, exclude=["model_version"])
     assert [c["column"] for c in result.to_dict()["columns"]] == ["x"]
-    skipped = result.results()["skipped"]
+    skipped = result.findings().to_dict()["skipped"]
     assert {"column": "model_version", "reason": "excluded by the caller"} in skipped
 
 
@@ -375,11 +375,11 @@ def test_key_features_share_and_their_gate_metric(files) -> None:
     result = compute(current=cur, reference=ref, key_features=["a", "b"], exclude=["email"])
     assert result.drifted_share == pytest.approx(1 / 3)    # a of a, b, c
     assert result.key_drifted_share == 0.5                 # a of the key features a, b
-    m = result.results()["metrics"]
+    m = result.metrics
     assert (m["key_features_total"], m["key_drifted_columns"], m["key_drifted_share"]) == (
         2, 1, 0.5)
-    assert result.frame["key feature"].to_list() == [True, True, False]  # a drifted first
-    assert "key_drifted_share" not in compute(current=cur, reference=ref).results()["metrics"]
+    assert result.frame()["key feature"].to_list() == [True, True, False]  # a drifted first
+    assert "key_drifted_share" not in compute(current=cur, reference=ref).metrics
     # a key feature that is not compared is an input error naming it and why
     with pytest.raises(InputError, match=r"key_features: .*'email' \(excluded by the caller\)"):
         compute(current=cur, reference=ref, key_features=["a", "email"], exclude=["email"])

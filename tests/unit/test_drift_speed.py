@@ -189,3 +189,39 @@ def test_window_positions_without_a_search_equal_the_search(seed: int) -> None:
     q = j / cs.n
     assert np.array_equal(_first_reaching(rs, j, cs.n, q),
                           np.searchsorted(rs.cdf, q, side="left"))
+
+
+@pytest.mark.parametrize("gaps", [False, True])
+def test_whole_period_results_are_the_same_with_windows(gaps: bool) -> None:
+    # with windows the whole-period current summaries are merged from the windows' sorted
+    # runs (or, when some rows have no time, sorted as without windows): same bits either way
+    rng = np.random.default_rng(7)
+    cur, ref = _logs(5000, 3, 0.2), _logs(2500, 4, 0.0)
+    rows = cur.height
+    extra = {
+        "count": np.where(rng.random(rows) < 0.05, None, rng.integers(0, 40, rows)).tolist(),
+        "few": rng.integers(0, 4, rows).tolist(),
+        "units": rng.integers(0, 40, rows).tolist(),  # integers, no nulls: integer edges
+        "level": np.where(rng.random(rows) < 0.02, np.inf, rng.normal(size=rows)).tolist(),
+    }
+    cur = cur.with_columns(pl.Series(k, v) for k, v in extra.items())
+    ref = ref.with_columns(
+        pl.Series("count", rng.integers(0, 40, ref.height)),
+        pl.Series("few", rng.integers(0, 4, ref.height)),
+        pl.Series("units", rng.integers(0, 40, ref.height)),
+        pl.Series("level", rng.normal(size=ref.height)),
+    )
+    if gaps:  # rows without a time are in the whole period, in no window
+        cur = cur.with_columns(pl.when(pl.int_range(pl.len()) % 13 == 0).then(None)
+                               .otherwise(pl.col("ts")).alias("ts"))
+    for mode in ("evidently", "calibrated"):
+        plain = compute(current=cur, reference=ref, methods=mode, exclude=["ts"])
+        windowed = compute(current=cur, reference=ref, methods=mode, timestamp="ts",
+                           window="day")
+        assert windowed.columns == plain.columns
+        assert len(windowed.windows) == 7 * len(plain.columns)
+        for c in plain.columns:
+            a, b = plain.summaries.current[c.column], windowed.summaries.current[c.column]
+            assert np.array_equal(a.values, b.values) and np.array_equal(a.counts, b.counts)
+            assert a.integer == b.integer
+        assert plain.summaries.current["units"].integer

@@ -54,7 +54,7 @@ def _produced() -> dict[str, set[str]]:
     summary = summarize(NB / "packs" / "demo.yml", ROOT / "no-results-here", "")
     return {
         "contract_checks": set(contract.findings()["metrics"]),
-        "drift": set(drift.results()["metrics"]),
+        "drift": set(drift.metrics),
         "cost_to_value": set(cost.findings().metrics),
         "incident_postmortem": set(incident.findings(portfolio=folio).metrics),
         "review_summary": set(summary.findings().metrics),

@@ -114,6 +114,10 @@ def command(
     from workbench.io import dumps_json
 
     cols = names(columns) or None
+    if contract is not None:
+        from workbench.contracts import load_contract
+
+        contract = load_contract(contract)
     result = compute(
         current=current,
         reference=reference,
@@ -143,10 +147,10 @@ def command(
             out["key_features"] = list(result.key_features)
             out["key_drifted_share"] = round(result.key_drifted_share or 0.0, 6)
         if window:
-            out["windows"] = result.results()["windows"]
+            out["windows"] = result.window_rows()
             out["first_drift_window"] = result.first_drift_window()
         if result.breaches:
-            out["contract_breaches"] = result.results()["contract_breaches"]
+            out["contract_breaches"] = result.breach_rows()
         click.echo(dumps_json(out), nl=False)
     else:
         click.echo(_table(result))
@@ -182,7 +186,7 @@ def _table(result: DriftResult) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.append("")
-    lines.append(result.headline())
+    lines.append(result.headline)
     if result.key_features:
         lines.append(f"key features: {result.key_drifted_columns} of "
                      f"{len(result.key_features)} drifted ({result.key_drifted_share:.0%})")

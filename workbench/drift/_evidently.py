@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,8 +42,6 @@ def evidently_report(
     Only ``columns`` are passed (give the compared, non-sensitive ones: evidently's page
     shows values). Returns the path written.
     """
-    import warnings
-
     cur_lf, _ = as_lazy(current, "current")
     ref_lf, _ = as_lazy(reference, "reference")
     cols = list(columns)
@@ -50,6 +49,7 @@ def evidently_report(
     ref = _defang(_sample(ref_lf.select(cols), sample_rows, seed + 1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # evidently is optional and heavy (about 5 s to import): only when a report is asked
         from evidently import Report
         from evidently.presets import DataDriftPreset
 

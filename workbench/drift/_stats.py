@@ -19,11 +19,13 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Literal
 
 import numpy as np
 import polars as pl
 from scipy import stats
 from scipy.spatial import distance
+from scipy.stats import _stats_py  # ks_2samp's exact small-sample p-value, called as it does
 
 NUMERICAL = "numerical"
 CATEGORICAL = "categorical"
@@ -60,8 +62,9 @@ class Summary:
     # the categories as polars holds them (string columns), to align two sides in polars
     keys: pl.Series | None = field(default=None, compare=False, repr=False)
 
-    @property
+    @cached_property
     def n(self) -> int:
+        """Observations (kept: a window's tests ask for it several times)."""
         return int(self.counts.sum())
 
     @property
@@ -211,8 +214,7 @@ def evaluate(
     ``windowed``: ``cur`` is a small slice tested against a large reference (a time
     window); K-S and Wasserstein then step over the current values only.
     """
-    auto = method is None
-    name = default_method(cur, ref, kind) if auto else method
+    name = default_method(cur, ref, kind) if method is None else method
     thr = THRESHOLDS[name] if threshold is None else float(threshold)
     if name == "chisquare" and mode == "calibrated":
         stat = chisquare_contingency(cur, ref)
@@ -338,7 +340,7 @@ def _aligned(cur: Summary, ref: Summary) -> tuple[np.ndarray, np.ndarray, np.nda
     )
 
 
-def _cdf_at(s: Summary, x: np.ndarray, side: str = "right") -> np.ndarray:
+def _cdf_at(s: Summary, x: np.ndarray, side: Literal["left", "right"] = "right") -> np.ndarray:
     """Number of observations <= x (side right) or < x (side left)."""
     return s.cum[np.searchsorted(s.values, x, side=side)]
 
@@ -400,8 +402,6 @@ def binned(
 
 def ks(cur: Summary, ref: Summary, kind: str = NUMERICAL, windowed: bool = False) -> float:
     """Two-sample K-S p-value, as ``scipy.stats.ks_2samp(reference, current)``."""
-    from scipy.stats import _stats_py
-
     n1, n2 = ref.n, cur.n
     if windowed:
         lo, hi = _ks_extremes_against(cur, ref)
