@@ -83,3 +83,40 @@ def _table(result) -> str:
 def _cut(text: str | None, width: int = 48) -> str:
     text = "" if text is None else str(text)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _load_or_exit(path: str):
+    """A validated contract, or one line per problem on stderr and exit 2."""
+    from workbench.contracts import load_contract
+
+    try:
+        return load_contract(path)
+    except ContractError as exc:
+        for line in exc.problems:
+            click.echo(f"workbench: error: {line}", err=True)
+        raise SystemExit(2) from None
+
+
+@command.command("diff")
+@click.argument("old", type=click.Path(dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+def diff_command(old: str, new: str, fmt: str) -> None:
+    """Every change from contract OLD to NEW, each breaking or not for consumers, and the
+    semantic version the changes call for. Exit 1 when a change is breaking."""
+    from workbench.contracts import diff
+
+    result = diff(_load_or_exit(old), _load_or_exit(new))
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
+    else:
+        rows = [("path", "change", "breaking", "reason")]
+        rows += [(c.path, c.kind, "BREAKING" if c.breaking else "no", c.reason)
+                 for c in result.changes]
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        lines = ["  ".join([*(cell.ljust(w) for cell, w in zip(r[:3], widths, strict=True)),
+                            r[3]]).rstrip() for r in rows] if result.changes else []
+        lines += ["", result.headline()] if lines else [result.headline()]
+        click.echo("\n".join(lines))
+    raise SystemExit(1 if result.breaking else 0)
