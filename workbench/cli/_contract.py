@@ -120,3 +120,30 @@ def diff_command(old: str, new: str, fmt: str) -> None:
         lines += ["", result.headline()] if lines else [result.headline()]
         click.echo("\n".join(lines))
     raise SystemExit(1 if result.breaking else 0)
+
+
+@command.command("init")
+@click.argument("data")
+@click.option("--name", "name", default=None, metavar="NAME",
+              help="Name of the dataset (default: the file's name).")
+@click.option("--out", "out", default=None, type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the contract here (never over an existing file); default: stdout.")
+@click.option("--format", "fmt", default=None, metavar="FORMAT",
+              help="The data's format when its suffix does not say (csv, parquet, json, jsonl).")
+def init_command(data: str, name: str | None, out: str | None, fmt: str | None) -> None:
+    """A starter ODCS v3.1 contract inferred from DATA (types, required, ranges with a
+    margin, valid values, unique keys, a row-count band), commented for editing."""
+    from pathlib import Path
+
+    from workbench.contracts import init
+    from workbench.errors import input_error
+    from workbench.io import write_text_atomic
+
+    if out is not None and Path(out).exists():
+        raise input_error(out, None, "a new file (init never overwrites a contract)")
+    text = init(data, name=name, out=out, fmt=fmt)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        write_text_atomic(out, text)
+        click.echo(f"wrote {out}", err=True)

@@ -46,6 +46,7 @@ Results JSON metrics (``contract_checks.results.json``, flat, used by pack gates
 from workbench.contracts._charts import dimension_chart, failures_chart, timeline_chart
 from workbench.contracts._diff import Change, ContractDiff, diff
 from workbench.contracts._engine import check
+from workbench.contracts._infer import init
 from workbench.contracts._model import (
     DEFAULT_SENSITIVE,
     ColumnSpec,
@@ -56,6 +57,6 @@ from workbench.contracts._model import (
 from workbench.contracts._result import CheckResult, ContractResult, changes, previous_checks
 
 __all__ = ["DEFAULT_SENSITIVE", "Change", "CheckResult", "ColumnSpec", "Contract",
-           "ContractDiff", "ContractResult", "diff",
+           "ContractDiff", "ContractResult", "diff", "init",
            "changes", "dimension_chart", "failures_chart", "previous_checks", "timeline_chart",
            "check", "load_contract", "sensitive_columns"]
