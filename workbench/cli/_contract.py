@@ -147,3 +147,25 @@ def init_command(data: str, name: str | None, out: str | None, fmt: str | None) 
     else:
         write_text_atomic(out, text)
         click.echo(f"wrote {out}", err=True)
+
+
+@command.command("lint")
+@click.argument("contract", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+def lint_command(contract: str, fmt: str) -> None:
+    """Schema errors and problems a person would miss in CONTRACT, each with its YAML path:
+    contradictory rules, rules that cannot apply to the column's type, rules on unknown
+    columns, unsupported metrics, servers without what they need. Exit 1 on a problem."""
+    from workbench.contracts import lint
+
+    result = lint(contract)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        for line in result.lines():
+            click.echo(line)
+        n = sum(not p.note for p in result.problems)
+        click.echo(f"{contract}: clean" if result.clean else
+                   f"{contract}: {n} problem{'s' if n != 1 else ''}")
+    raise SystemExit(0 if result.clean else 1)

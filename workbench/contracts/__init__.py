@@ -47,6 +47,7 @@ from workbench.contracts._charts import dimension_chart, failures_chart, timelin
 from workbench.contracts._diff import Change, ContractDiff, diff
 from workbench.contracts._engine import check
 from workbench.contracts._infer import init
+from workbench.contracts._lint import LintResult, Problem, lint
 from workbench.contracts._model import (
     DEFAULT_SENSITIVE,
     ColumnSpec,
@@ -57,6 +58,6 @@ from workbench.contracts._model import (
 from workbench.contracts._result import CheckResult, ContractResult, changes, previous_checks
 
 __all__ = ["DEFAULT_SENSITIVE", "Change", "CheckResult", "ColumnSpec", "Contract",
-           "ContractDiff", "ContractResult", "diff", "init",
+           "ContractDiff", "ContractResult", "LintResult", "Problem", "diff", "init", "lint",
            "changes", "dimension_chart", "failures_chart", "previous_checks", "timeline_chart",
            "check", "load_contract", "sensitive_columns"]

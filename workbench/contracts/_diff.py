@@ -140,7 +140,7 @@ def diff(old: Contract | str | os.PathLike[str],
                         suggested_version=version, changes=tuple(changes))
 
 
-# --- the trees ---------------------------------------------------------------------------------
+# --- the trees ---
 
 def _doc(contract: Contract) -> dict[str, Any]:
     return contract.odcs.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -232,7 +232,7 @@ def _element(key: Key) -> bool:
         key[0] == "schema" and len(key) == 2)
 
 
-# --- classification ----------------------------------------------------------------------------
+# --- classification ---
 
 def _classify(raw: list[_Raw], t_old: Any, t_new: Any, p_old: dict[Key, str],
               p_new: dict[Key, str]) -> list[Change]:
@@ -556,7 +556,7 @@ def _suggest(version: Any, changes: list[Change]) -> str:
     return f"{major}.{minor}.{patch + 1}"
 
 
-# --- helpers ------------------------------------------------------------------------------------
+# --- helpers ---
 
 _SEMVER = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?")
 
