@@ -32,12 +32,16 @@ def command() -> None:
               help="Instant freshness is measured from (default: now, UTC).")
 @click.option("--no-undeclared", is_flag=True, default=False,
               help="Also fail when the data has columns the contract does not declare.")
+@click.option("--deliveries", "deliveries", default=None, metavar="LOG",
+              help="Delivery log (CSV or JSON lines: delivered_at, rows, success) for the "
+                   "service levels measured on deliveries (availability, errorRate, ...).")
 @click.option("--sensitive", "sensitive", default=None, metavar="CLASSES",
               help="Comma-separated ODCS classifications whose columns are masked (default: "
                    "$WORKBENCH_SENSITIVE_CLASSIFICATIONS, else confidential,restricted,"
                    "sensitive,pii). A pii tag or custom property always masks.")
 def check_command(contract: str, data: str | None, schema: str | None, fmt: str,
-                  as_of: str | None, no_undeclared: bool, sensitive: str | None) -> None:
+                  as_of: str | None, no_undeclared: bool, deliveries: str | None,
+                  sensitive: str | None) -> None:
     """Check DATA (default: the contract's server paths) against CONTRACT.
 
     A contract with several schema objects is checked in one run, each object against the
@@ -53,7 +57,8 @@ def check_command(contract: str, data: str | None, schema: str | None, fmt: str,
         for line in exc.problems:
             click.echo(f"workbench: error: {line}", err=True)
         raise SystemExit(2) from None
-    result = check(loaded, data, schema=schema, as_of=as_of, allow_undeclared=not no_undeclared)
+    result = check(loaded, data, schema=schema, as_of=as_of, allow_undeclared=not no_undeclared,
+                   deliveries=deliveries)
     if fmt == "json":
         click.echo(json.dumps(_clean(result.to_dict()), ensure_ascii=False, allow_nan=False))
     else:
@@ -169,3 +174,42 @@ def lint_command(contract: str, fmt: str) -> None:
         click.echo(f"{contract}: clean" if result.clean else
                    f"{contract}: {n} problem{'s' if n != 1 else ''}")
     raise SystemExit(0 if result.clean else 1)
+
+
+@command.command("sla")
+@click.argument("contract", type=click.Path(dir_okay=False))
+@click.argument("data", required=False)
+@click.option("--deliveries", "deliveries", default=None, metavar="LOG",
+              help="Delivery log (CSV or JSON lines: delivered_at, rows, success).")
+@click.option("--window", "window", default="28d", show_default=True, metavar="DURATION",
+              help="Window the attainment is measured over (28d, 12h, P7D, ...).")
+@click.option("--as-of", "as_of", default=None, metavar="ISO",
+              help="End of the window (default: now, UTC).")
+@click.option("--schema", "schema", default=None, metavar="NAME",
+              help="Only the service levels of this schema object.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+def sla_command(contract: str, data: str | None, deliveries: str | None, window: str,
+                as_of: str | None, schema: str | None, fmt: str) -> None:
+    """Measure the contract's service levels (slaProperties) on DATA (default: the server
+    paths) and a delivery log: attainment over the window and error budget left. A level
+    that cannot be measured is "not run" with the reason. Exit 1 when a level is missed."""
+    from workbench.contracts import service_levels
+
+    result = service_levels(_load_or_exit(contract), data, deliveries=deliveries,
+                            as_of=as_of, window=window, schema=schema)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
+    else:
+        rows = [("level", "target", "status", "attainment", "budget left", "why")]
+        for lv in result.levels:
+            rows.append((lv.property, lv.target, lv.status.upper() if lv.status == "fail"
+                         else lv.status, "" if lv.attainment is None else f"{lv.attainment:.2%}",
+                         "" if lv.budget_left is None else f"{lv.budget_left:.1%}", lv.reason))
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        for r in rows:
+            click.echo("  ".join([*(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)),
+                                  r[5]]).rstrip())
+        click.echo("")
+        click.echo(result.headline)
+    raise SystemExit(1 if result.status == "fail" else 0)

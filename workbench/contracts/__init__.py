@@ -56,8 +56,10 @@ from workbench.contracts._model import (
     sensitive_columns,
 )
 from workbench.contracts._result import CheckResult, ContractResult, changes, previous_checks
+from workbench.contracts._sla import SlaLevel, SlaResult, service_levels
 
 __all__ = ["DEFAULT_SENSITIVE", "Change", "CheckResult", "ColumnSpec", "Contract",
-           "ContractDiff", "ContractResult", "LintResult", "Problem", "diff", "init", "lint",
-           "changes", "dimension_chart", "failures_chart", "previous_checks", "timeline_chart",
-           "check", "load_contract", "sensitive_columns"]
+           "ContractDiff", "ContractResult", "LintResult", "Problem", "SlaLevel", "SlaResult",
+           "changes", "check", "diff", "dimension_chart", "failures_chart", "init", "lint",
+           "load_contract", "previous_checks", "sensitive_columns", "service_levels",
+           "timeline_chart"]
