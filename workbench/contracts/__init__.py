@@ -44,7 +44,7 @@ Results JSON metrics (``contract_checks.results.json``, flat, used by pack gates
 """
 
 from workbench.contracts._charts import dimension_chart, failures_chart, timeline_chart
-from workbench.contracts._diff import Change, ContractDiff, diff
+from workbench.contracts._diff import Change, ContractDiff, diff, since_last_pack
 from workbench.contracts._engine import check
 from workbench.contracts._infer import init
 from workbench.contracts._lint import LintResult, Problem, lint
@@ -62,4 +62,5 @@ __all__ = ["DEFAULT_SENSITIVE", "Change", "CheckResult", "ColumnSpec", "Contract
            "ContractDiff", "ContractResult", "LintResult", "Problem", "SlaLevel", "SlaResult",
            "changes", "check", "diff", "dimension_chart", "failures_chart", "init", "lint",
            "load_contract", "previous_checks", "sensitive_columns", "service_levels",
+           "since_last_pack",
            "timeline_chart"]

@@ -37,6 +37,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench import render
 from workbench.contracts._model import Contract, load_contract
 
 TIGHTENS, LOOSENS, BOTH = "tightens", "loosens", "both"
@@ -112,6 +113,23 @@ class ContractDiff:
                 "changes": [c.to_dict() for c in self.changes],
                 "old_version": self.old_version, "new_version": self.new_version,
                 "version_ok": self.version_ok}
+
+    def _repr_html_(self) -> str:
+        """The headline and a table of the changes (every cell escaped)."""
+        rows = [{"where (YAML path)": c.path, "change": c.kind,
+                 "breaking": "breaking" if c.breaking else "no", "why": c.reason}
+                for c in self.changes]
+        declared = ""
+        if self.changes and self.version_ok is False:
+            declared = (f" The new contract says version {self.new_version}, below the "
+                        f"suggested {self.suggested_version}.")
+        title = (f"The contract changed since the last pack ({self.old_version or '?'} -> "
+                 f"{self.new_version or '?'})" if self.changes
+                 else "The contract did not change since the last pack")
+        table = render.html_table(rows, caption="Contract changes", max_rows=len(rows)) \
+            if rows else ""
+        status = "fail" if self.breaking else "warn" if self.changes else "ok"
+        return str(render.callout(title, self.headline() + declared, status)) + table
 
     def headline(self) -> str:
         if not self.changes:
@@ -501,7 +519,8 @@ def _sla_rule(r: _Raw, where: str) -> tuple[str, str, str]:
     name = prop.lower()
     if len(key) == 2:
         if r.type == "added":
-            return "sla_added", TIGHTENS, f"service level {prop} added"
+            return "sla_added", TIGHTENS, f"service level {prop} added: a feed that " \
+                                          "misses it now fails the contract"
         return "sla_removed", LOOSENS, f"service level {prop} removed: consumers lose it"
     last = key[2]
     if last in {"value", "unit"} and r.type == "updated":
@@ -717,3 +736,36 @@ def _guarantee(rule: Mapping[str, Any]) -> bool:
         return False  # another engine's rule: workbench reports it as not run
     return _threshold(rule) is not None or rule.get("type") is None and rule.get(
         "metric") is not None
+
+
+PACK_COPY = "{name}.contract.yaml"
+
+
+def since_last_pack(contract: Contract, previous_dir: str | os.PathLike[str] | None,
+                    fallback: str | os.PathLike[str] | None = None,
+                    results_dir: str | os.PathLike[str] | None = None, *,
+                    name: str = "contract_checks") -> ContractDiff | None:
+    """What changed in the contract since the previous pack.
+
+    The previous pack's copy of its contract (``<previous_dir>/<name>.contract.yaml``) is the
+    old version; without one, ``fallback`` (the version the previous pack is known to have
+    used). ``results_dir``: a copy of this contract is written there for the next pack.
+    None when there is nothing to compare with.
+    """
+    from pathlib import Path
+
+    from workbench.io import write_text_atomic
+
+    if results_dir is not None:
+        write_text_atomic(Path(results_dir) / PACK_COPY.format(name=name),
+                          Path(contract.path).read_text(encoding="utf-8"))
+    old = None
+    if previous_dir:
+        copy = Path(previous_dir) / PACK_COPY.format(name=name)
+        if copy.is_file():
+            old = copy
+    if old is None and fallback:
+        old = Path(fallback)
+    if old is None:
+        return None
+    return diff(old, contract)
