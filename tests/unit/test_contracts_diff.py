@@ -222,3 +222,30 @@ def test_rename_is_a_removal_and_an_addition_there(pairs):
     assert theirs["schema.macrodata.properties.consumer_prices"] == "tightens"
     (change,) = diff(old, new).changes
     assert change.kind == "column_renamed" and change.direction == "both"
+
+
+# --- since the last pack -------------------------------------------------------------------------
+
+def test_since_last_pack_prefers_the_previous_packs_copy(tmp_path, pairs):
+    from workbench.contracts import load_contract, since_last_pack
+
+    old, new = pairs["narrow range"]
+    first, second = tmp_path / "v1", tmp_path / "v2"
+    # no previous pack: the stated previous version is the baseline; a copy is kept
+    result = since_last_pack(load_contract(new), None, old, first)
+    assert result is not None and result.breaking
+    assert (first / "contract_checks.contract.yaml").read_text() == new.read_text()
+    # the next pack compares with that copy, whatever the fallback says
+    result = since_last_pack(load_contract(new), first, old, second)
+    assert result is not None and result.changes == ()
+    assert "did not change" in result._repr_html_()
+    assert since_last_pack(load_contract(new), None, None, None) is None
+
+
+def test_diff_html_escapes_what_came_from_the_contract(tmp_path):
+    old = write(tmp_path, "old.yaml", base())
+    doc = base()
+    doc["schema"][0]["properties"].append({"name": "<script>x</script>", "logicalType": "string",
+                                           "required": True})
+    html = diff(old, write(tmp_path, "new.yaml", doc))._repr_html_()
+    assert "<script>" not in html and "&lt;script&gt;" in html
