@@ -1,4 +1,4 @@
-"""notebooks/contract_checks.ipynb on its defaults: the page shows the contract's changes
+"""notebooks/contract_checks.ipynb with the demo's parameters: the page shows the contract's changes
 since the previous version (v1.0.0 -> v2.0.0 in the demo) and the service-level table, and
 keeps a copy of the contract for the next pack, which then finds no change."""
 
@@ -28,7 +28,10 @@ def run(tmp_path: Path, name: str, **params) -> tuple[str, Path]:
 
 @pytest.mark.slow
 def test_demo_page_shows_the_diff_and_the_service_levels(tmp_path):
-    html, out = run(tmp_path, "first")
+    data = REPO / "data" / "sample" / "contracts"
+    demo = {"deliveries": str(data / "loan_scoring.deliveries.csv"),
+            "previous_contract": str(data / "loan_scoring.v1.0.0.odcs.yaml")}
+    html, out = run(tmp_path, "first", **demo)
     assert "The contract changed since the last pack (1.0.0 -&gt; 2.0.0)" in html
     assert "valid_value_added" in html and "sla_added" in html
     assert "suggested version 2.0.0" in html
@@ -40,5 +43,5 @@ def test_demo_page_shows_the_diff_and_the_service_levels(tmp_path):
     assert latency["passed"] is False and latency["severity"] == "error"  # the outage
     assert rules["loan_scoring.sla.availability"]["passed"] is True
     assert (out / "contract_checks.contract.yaml").is_file()
-    html, _ = run(tmp_path, "second", previous_dir=str(out))
+    html, _ = run(tmp_path, "second", previous_dir=str(out), **demo)
     assert "The contract did not change since the last pack" in html
