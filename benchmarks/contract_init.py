@@ -16,13 +16,17 @@ values, no ``unique``, no row-count band, and its contract fails ``datacontract 
 any later data with one value beyond the observed range. Both contracts are then checked
 against the data they came from by workbench (passed: yes/no).
 
-Measured 2026-12-02 on the 2-core development machine under load from other jobs (load
-average about 3), 1M rows (97 MB of CSV), one run:
+Measured 2026-12-02 on the 2-core development machine under heavy load from other jobs
+(load average 20: wall times are meaningless, CPU times are the figures to compare), 1M rows
+(76 MB of CSV), one run:
 
     tool                      wall s   CPU s   peak RSS   contract passes on its data
-    workbench init              2.9     3.3     640 MB    yes
-    datacontract import csv    11.6     9.4     900 MB    (see the printed line)
-    floor (one polars scan)     1.5     2.4     560 MB
+    workbench init             35.4     3.9     236 MB    yes
+    datacontract import csv   107.8    16.5     335 MB    no (workbench's check: ts physicalType)
+    floor (one polars scan)    23.2     3.0     220 MB
+
+workbench's CPU time is 1.3x the floor (the floor has no category read, no YAML, and no
+import of the contracts package) and a quarter of datacontract-cli's.
 """
 
 from __future__ import annotations
