@@ -348,38 +348,39 @@ def _frequency(ctx: _Context, sla: Any) -> tuple:
     period = _limit(sla, "frequency")
     times, source = _updates(ctx, sla, "frequency")
     n = max(1, math.floor(ctx.window / period))
-    starts = [ctx.as_of - timedelta(seconds=period * (i + 1)) for i in range(n)]
-    hit = [any(s < t <= s + timedelta(seconds=period) for t in times) for s in starts]
-    share = sum(hit) / n
-    missed = n - sum(hit)
+    # period k holds the updates in (as_of - (k+1) period, as_of - k period]
+    age = (pl.lit(ctx.as_of) - pl.col("t")).dt.total_microseconds() / 1e6
+    hit = (pl.DataFrame({"t": times}).filter(pl.col("t") <= ctx.as_of)
+           .select(((age - 1e-6) // period).cast(pl.Int64).alias("k"))
+           .filter((pl.col("k") >= 0) & (pl.col("k") < n))["k"].n_unique())
+    missed = n - hit
     return ("pass" if missed == 0 else "fail", {"periods": n, "periods_missed": missed},
-            share, None, f"{n - missed} of the last {n} periods of {_human(period)} had an "
-                         f"update ({source})")
+            hit / n, None, f"{hit} of the last {n} periods of {_human(period)} had an "
+                           f"update ({source})")
 
 
 def _time_of_availability(ctx: _Context, sla: Any) -> tuple:
     deadline, tz = _time_of_day(sla.value)
     times, source = _updates(ctx, sla, "timeOfAvailability")
-    local = [t.astimezone(tz) for t in times]
     first = ctx.start.astimezone(tz)  # days that begin inside the window
-    start_day = first.date() + timedelta(days=0 if first.timetz().replace(tzinfo=None) == time(0)
-                                         else 1)
+    day = first.date() + timedelta(days=0 if first.timetz().replace(tzinfo=None) == time(0)
+                                   else 1)
     days = []
-    d = start_day
-    while True:
-        due = datetime.combine(d, deadline, tzinfo=tz)
-        if due > ctx.as_of:
-            break
-        days.append(d)
-        d += timedelta(days=1)
+    while datetime.combine(day, deadline, tzinfo=tz) <= ctx.as_of:
+        days.append(day)
+        day += timedelta(days=1)
     if not days:
         raise _NotRun("the window holds no whole day")
-    on_time = [any(t.date() == day and t.timetz().replace(tzinfo=None) <= deadline
-                   for t in local) for day in days]
-    late = len(days) - sum(on_time)
+    offset = tz.utcoffset(None) or timedelta(0)
+    local = (pl.DataFrame({"t": times}).select(
+        (pl.col("t").dt.replace_time_zone(None) + offset).alias("t")))
+    on_time_days = set(local.filter(pl.col("t").dt.time() <= deadline)
+                       .select(pl.col("t").dt.date().unique())["t"].to_list())
+    on_time = sum(d in on_time_days for d in days)
+    late = len(days) - on_time
     return ("pass" if late == 0 else "fail", {"days": len(days), "days_late": late},
-            sum(on_time) / len(days), None,
-            f"data was available by {sla.value} on {sum(on_time)} of {len(days)} days ({source})")
+            on_time / len(days), None,
+            f"data was available by {sla.value} on {on_time} of {len(days)} days ({source})")
 
 
 def _availability(ctx: _Context, sla: Any) -> tuple:
@@ -498,13 +499,14 @@ def _timestamps(ctx: _Context, sla: Any, what: str) -> pl.Series:
                          f"{str(exc).splitlines()[0][:200]}") from exc
 
 
-def _updates(ctx: _Context, sla: Any, what: str) -> tuple[list[datetime], str]:
-    """When the data was updated: the log's successful deliveries, else the timestamps."""
+def _updates(ctx: _Context, sla: Any, what: str) -> tuple[pl.Series, str]:
+    """When the data was updated (UTC, distinct, sorted): the log's successful deliveries,
+    else the timestamps of the element."""
     if ctx.log is not None:
-        times = ctx.log.filter(pl.col("success"))["delivered_at"].to_list()
-        return [_utc(t) for t in times], "delivery log"
+        times = ctx.log.filter(pl.col("success"))["delivered_at"]
+        return times.unique().sort(), "delivery log"
     ts = _timestamps(ctx, sla, what).unique().sort()
-    return [_utc(t) for t in ts.to_list()], f"timestamps of {sla.element or 'the data'}"
+    return ts, f"timestamps of {sla.element or 'the data'}"
 
 
 def _deliveries(source: str | os.PathLike[str] | pl.DataFrame) -> pl.DataFrame:
@@ -553,22 +555,23 @@ def _window_log(ctx: _Context, what: str) -> pl.DataFrame:
 
 
 def _fresh_share(ts: pl.Series, ctx: _Context, limit: float) -> float:
-    """Share of the window's time in which the newest value so far was younger than limit."""
-    times = sorted({_utc(t) for t in ts.to_list() if _utc(t) <= ctx.as_of})
+    """Share of the window's time in which the newest value so far was younger than limit
+    (stale stretches: from each value plus the limit to the next value)."""
     start, end = ctx.start, ctx.as_of
-    stale = 0.0
-    # before the first value (or, if there is none before the window, the window's start)
-    prior = [t for t in times if t <= start]
-    inside = [t for t in times if start < t <= end]
-    points = ([prior[-1]] if prior else []) + inside
-    if not points:
+    pts = ts.filter(ts <= end).unique().sort()
+    prior = pts.filter(pts <= start).tail(1)
+    inside = pts.filter(pts > start)
+    if prior.len() + inside.len() == 0:
         return 0.0
-    if not prior:
-        stale += (points[0] - start).total_seconds()
-    for a, b in zip(points, [*points[1:], end], strict=True):
-        lo = max(a + timedelta(seconds=limit), start)
-        if b > lo:
-            stale += (b - lo).total_seconds()
+    stale = 0.0 if prior.len() else (inside[0] - start).total_seconds()
+    seq = pl.concat([prior, inside])
+    frame = pl.DataFrame({"a": seq}).with_columns(
+        b=pl.col("a").shift(-1).fill_null(pl.lit(end).dt.cast_time_unit(seq.dtype.time_unit)),
+        lo=pl.max_horizontal(pl.col("a") + timedelta(seconds=limit),
+                             pl.lit(start).dt.cast_time_unit(seq.dtype.time_unit)))
+    gaps = frame.select(((pl.col("b") - pl.col("lo")).dt.total_microseconds() / 1e6)
+                        .clip(lower_bound=0).sum()).item()
+    stale += float(gaps or 0)
     return max(0.0, 1 - stale / ctx.window)
 
 
