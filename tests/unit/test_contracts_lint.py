@@ -60,6 +60,8 @@ def doc() -> dict:
             {"metric": "duplicateValues", "arguments": {"properties": ["id", "ghost"]},
              "mustBe": 0},
             {"type": "sql", "query": "SELECT COUNT(*) FROM order_lines", "mustBe": 0},
+            {"type": "sql", "mustBe": 0, "query": "SELECT COUNT(*) FROM ${table} o WHERE "
+             "EXTRACT(YEAR FROM o.ts) < 2000 AND id NOT IN (SELECT id FROM orders)"},
         ]}],
         "slaProperties": [{"property": "freshness", "value": 1, "unit": "d",
                            "element": "orders.updated_at"},
@@ -93,6 +95,7 @@ def test_every_kind_of_problem_has_its_path_and_rule(tmp_path):
         ("servers[0].path", "server"),                                       # missing.csv
     }
     assert expected <= found, sorted(found)
+    assert not any(p.path.startswith("schema[0].quality[2]") for p in result.problems)
     assert not result.clean
 
 
@@ -122,3 +125,15 @@ def test_cli_exit_codes(tmp_path):
     res = runner.invoke(cli, ["contract", "lint", str(notyaml)])
     assert res.exit_code == 2
     assert len(res.stderr.strip().splitlines()) == 1 and "n.yaml" in res.stderr
+
+
+def test_servers_without_what_their_type_needs(tmp_path):
+    content = doc()
+    content["servers"] = [{"server": "db", "type": "postgres", "database": "x"},
+                          {"server": "lake", "type": "s3"},
+                          {"server": "files", "type": "local", "path": "data.xlsx"}]
+    found = {(p.path, p.rule) for p in lint(write(tmp_path, content)).problems}
+    assert {("servers[0]", "schema"), ("servers[1]", "schema")} <= found
+    found = {(p.path, p.rule) for p in lint(write(tmp_path, {**content, "servers": [
+        {"server": "files", "type": "local", "path": "data.xlsx"}]})).problems}
+    assert ("servers[0].format", "server") in found and ("servers[0].path", "server") in found
