@@ -131,9 +131,10 @@ def test_servers_without_what_their_type_needs(tmp_path):
     content = doc()
     content["servers"] = [{"server": "db", "type": "postgres", "database": "x"},
                           {"server": "lake", "type": "s3"},
-                          {"server": "files", "type": "local", "path": "data.xlsx"}]
+                          {"server": "files", "type": "local", "path": "data.xlsx"}]  # no format
     found = {(p.path, p.rule) for p in lint(write(tmp_path, content)).problems}
     assert {("servers[0]", "schema"), ("servers[1]", "schema")} <= found
+    assert ("servers[2]", "schema") in found
     found = {(p.path, p.rule) for p in lint(write(tmp_path, {**content, "servers": [
-        {"server": "files", "type": "local", "path": "data.xlsx"}]})).problems}
+        {"server": "files", "type": "local", "format": "excel", "path": "data.xlsx"}]})).problems}
     assert ("servers[0].format", "server") in found and ("servers[0].path", "server") in found
