@@ -225,3 +225,13 @@ def test_freshness_and_retention_agree_with_datacontract_cli(tmp_path, case):
     (theirs,) = [x for x in run.checks if x.type == f"servicelevel_{prop}"]
     lv = level(service_levels(c, as_of=now), prop)
     assert lv.status == {"passed": "pass", "failed": "fail"}[theirs.result.value]
+
+
+def test_two_levels_of_one_kind_get_their_own_check_ids(tmp_path):
+    c = write(tmp_path, [{"property": "latency", "value": 1, "unit": "h",
+                          "element": "events.happened_at,events.loaded_at"},
+                         {"property": "Latency", "value": 5, "unit": "min",
+                          "element": "events.happened_at,events.loaded_at"}], hourly(AS_OF, 24))
+    rows = [r for r in check(c, as_of=AS_OF).checks if r.rule == "latency"]
+    assert [r.id for r in rows] == ["events.sla.latency", "events.sla.latency_2"]
+    assert [r.passed for r in rows] == [True, False]  # 10 minutes: within 1 h, not 5 min

@@ -1,8 +1,9 @@
-"""`workbench contract check`: check a dataset against an ODCS contract.
+"""`workbench contract check|init|lint|diff|sla`: ODCS contracts from the command line.
 
-Exit codes: 0 every error-severity check passed (warnings may have failed); 1 an
-error-severity check failed; 2 the contract is invalid (one line per problem on stderr)
-or the data cannot be read.
+Exit codes: ``check``: 0 every error-severity check passed (warnings may have failed); 1 an
+error-severity check failed. ``lint``: 1 on a problem. ``diff``: 1 on a breaking change.
+``sla``: 1 when a service level was missed. Every command: 2 when a contract is invalid (one
+line per problem on stderr; ``lint`` lists them instead) or the data cannot be read.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from workbench.errors import ContractError
 
 @click.group("contract")
 def command() -> None:
-    """Data contracts (ODCS v3): check a dataset against its contract."""
+    """Data contracts (ODCS v3): check data, start a contract from data (init), lint it,
+    compare two versions (diff), measure its service levels (sla)."""
 
 
 @command.command("check")

@@ -259,15 +259,19 @@ _RULES = {"freshness": "freshness", "retention": "retention", "latency": "latenc
 def as_checks(result: SlaResult) -> list[dict[str, Any]]:
     """The levels as ``contract check`` rows: an executed level is an error-severity check;
     one that could not run is an info check that did not pass (never a pass)."""
-    out = []
+    out: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
     for lv in result.levels:
         rule = _RULES.get(lv.property.lower(), lv.property)
+        base = f"{lv.schema}.sla.{rule}"
+        seen[base] = seen.get(base, 0) + 1
+        check_id = base if seen[base] == 1 else f"{base}_{seen[base]}"
         executed = lv.status != "not run"
         column = None
         if lv.element and "," not in lv.element:
             column = lv.element.rpartition(".")[2]
         out.append(dict(
-            id=f"{lv.schema}.sla.{rule}", schema=lv.schema or "", column=column, rule=rule,
+            id=check_id, schema=lv.schema or "", column=column, rule=rule,
             severity="error" if executed else "info", dimension="timeliness",
             expected={"target": lv.target, "window_days": result.window_seconds / 86400},
             description=lv.reason, failed_rows=None,
