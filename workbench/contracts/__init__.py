@@ -36,6 +36,12 @@ verdicts and failing-row counts for every check it evaluates. Where the two diff
   there;
 * freshness: measured from ``as_of`` (reproducible packs) rather than the wall clock.
 
+A contract's life around the checks: :func:`init` (a starter contract from data,
+``_infer``), :func:`lint` (``_lint``), :func:`diff` and :func:`since_last_pack` (two
+versions, breaking or not, ``_diff``) and :func:`service_levels` (``slaProperties``
+measured on the data and a delivery log, ``_sla``; ``check`` reports them as
+``<schema>.sla.<property>`` checks, freshness keeping its own check).
+
 Results JSON metrics (``contract_checks.results.json``, flat, used by pack gates):
 ``rows``, ``checks_total``, ``checks_passed``, ``checks_failed``, ``error_checks_failed``,
 ``warning_checks_failed``, ``info_checks_failed``, ``failed_rows_max``, ``pass_rate``
