@@ -31,6 +31,7 @@ def test_version_holds_pages_notebooks_results_and_manifest(demo_pack):
     expected = {"index.html", "manifest.json"}
     for nb in DEMO_NOTEBOOKS:
         expected |= {f"{nb}.html", f"{nb}.ipynb", f"{nb}.results.json"}
+    expected.add("contract_checks.contract.yaml")  # the contract the next pack diffs against
     assert names == expected
     assert (demo_pack.pack_dir / "latest").read_text().strip() == demo_pack.version_dir.name
     assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{8}", demo_pack.version_dir.name)

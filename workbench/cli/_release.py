@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -65,7 +64,7 @@ def command(logs: Path, version_column: str, champion: str, challenger: str,
             target: str | None, score: str | None, prediction: str | None, positive: str,
             timestamp: str | None, request_id: str | None, segments: tuple[str, ...],
             slis: Path | None, plan: Path | None, findings_dir: Path | None, fmt: str,
-            fail_on_rollback: bool) -> None:
+            fail_on_rollback: bool) -> int:
     """Compare the CHALLENGER with the CHAMPION in scoring LOGS and decide: promote, continue,
     hold or rollback.
 
@@ -83,5 +82,4 @@ def command(logs: Path, version_column: str, champion: str, challenger: str,
         segments=[c for s in segments for c in names(s)], slis=slis, plan=plan,
         findings_dir=findings_dir)
     click.echo(dumps_json(result.to_dict()) if fmt == "json" else _table(result), nl=False)
-    if fail_on_rollback and result.decision == "rollback":
-        sys.exit(1)
+    return 1 if fail_on_rollback and result.decision == "rollback" else 0

@@ -36,6 +36,12 @@ verdicts and failing-row counts for every check it evaluates. Where the two diff
   there;
 * freshness: measured from ``as_of`` (reproducible packs) rather than the wall clock.
 
+A contract's life around the checks: :func:`init` (a starter contract from data,
+``_infer``), :func:`lint` (``_lint``), :func:`diff` and :func:`since_last_pack` (two
+versions, breaking or not, ``_diff``) and :func:`service_levels` (``slaProperties``
+measured on the data and a delivery log, ``_sla``; ``check`` reports them as
+``<schema>.sla.<property>`` checks, freshness keeping its own check).
+
 Results JSON metrics (``contract_checks.results.json``, flat, used by pack gates):
 ``rows``, ``checks_total``, ``checks_passed``, ``checks_failed``, ``error_checks_failed``,
 ``warning_checks_failed``, ``info_checks_failed``, ``failed_rows_max``, ``pass_rate``
@@ -43,8 +49,11 @@ Results JSON metrics (``contract_checks.results.json``, flat, used by pack gates
 ``new_failures`` and ``resolved_failures`` (against the previous pack; 0 without one).
 """
 
+from workbench.contracts._diff import Change, ContractDiff, diff, since_last_pack
 from workbench.contracts._engine import check
 from workbench.contracts._history import changes, previous_checks
+from workbench.contracts._infer import init
+from workbench.contracts._lint import LintResult, Problem, lint
 from workbench.contracts._model import (
     DEFAULT_SENSITIVE,
     CheckResult,
@@ -55,7 +64,11 @@ from workbench.contracts._model import (
     sensitive_columns,
 )
 from workbench.contracts._render import dimension_chart, failures_chart, timeline_chart
+from workbench.contracts._sla import SlaLevel, SlaResult, service_levels
 
-__all__ = ["DEFAULT_SENSITIVE", "CheckResult", "ColumnSpec", "Contract", "ContractResult",
-           "changes", "dimension_chart", "failures_chart", "previous_checks", "timeline_chart",
-           "check", "load_contract", "sensitive_columns"]
+__all__ = ["DEFAULT_SENSITIVE", "Change", "CheckResult", "ColumnSpec", "Contract",
+           "ContractDiff", "ContractResult", "LintResult", "Problem", "SlaLevel", "SlaResult",
+           "changes", "check", "diff", "dimension_chart", "failures_chart", "init", "lint",
+           "load_contract", "previous_checks", "sensitive_columns", "service_levels",
+           "since_last_pack",
+           "timeline_chart"]

@@ -336,7 +336,7 @@ def freshness_checks(contract: Contract, obj: SchemaObject,
     name = schema_name(obj, (contract.odcs.schema_ or []).index(obj))
     out: list[CheckDef] = []
     for k, sla in enumerate(contract.odcs.slaProperties or []):
-        if (sla.property or "").lower() not in {"freshness", "latency"}:
+        if (sla.property or "").lower() != "freshness":  # latency is not freshness: _sla
             continue
         target = _sla_column(obj, name, sla.element)
         if target is None:

@@ -38,6 +38,7 @@ from workbench.contracts._model import (
     load_contract,
     sensitive_columns,
 )
+from workbench.contracts._sla import as_checks, service_levels
 from workbench.errors import InputError, input_error
 from workbench.render import MASK
 
@@ -47,7 +48,8 @@ DataLike = str | os.PathLike[str] | pl.LazyFrame | pl.DataFrame
 def check(contract: Contract | str | os.PathLike[str],
           data: DataLike | Mapping[str, DataLike] | None = None, *,
           schema: str | None = None, as_of: datetime | str | None = None,
-          allow_undeclared: bool = True, sample_rows: int = 5) -> ContractResult:
+          allow_undeclared: bool = True, sample_rows: int = 5,
+          deliveries: Any = None) -> ContractResult:
     """Check data against a contract: one schema object, or every one of them.
 
     ``data`` is the dataset (default: the contract's server path for the schema object), or
@@ -56,7 +58,8 @@ def check(contract: Contract | str | os.PathLike[str],
     the referenced schema object's data the same way. ``as_of`` is the instant freshness is
     measured from (default: now, UTC); pass a fixed one for reproducible results.
     ``allow_undeclared=False`` adds a check that the data has no columns the contract does
-    not declare.
+    not declare. Service levels other than freshness (``contracts._sla``) are checks too,
+    measured over 28 days to ``as_of``; ``deliveries`` is the delivery log some need.
     """
     if not isinstance(contract, Contract):
         contract = load_contract(contract)
@@ -66,11 +69,12 @@ def check(contract: Contract | str | os.PathLike[str],
         if data is not None and not isinstance(data, Mapping):
             raise input_error(contract.path, "schema", "--schema NAME to say which schema object "
                               f"DATA holds (one of {', '.join(names)})")
-        parts = [_check_one(contract, name, data, as_of_dt, allow_undeclared, sample_rows)
-                 for name in names]
+        parts = [_check_one(contract, name, data, as_of_dt, allow_undeclared, sample_rows,
+                            deliveries) for name in names]
         return ContractResult.combine(parts)
     name = names[(contract.odcs.schema_ or []).index(contract.schema(schema))]
-    return _check_one(contract, name, data, as_of_dt, allow_undeclared, sample_rows)
+    return _check_one(contract, name, data, as_of_dt, allow_undeclared, sample_rows,
+                      deliveries)
 
 
 # --- range checks: the most extreme failing value ---------------------------------------------
@@ -105,7 +109,8 @@ def _extreme_failing_values(defs: list[CheckDef], results: list[dict[str, Any]],
 
 
 def _check_one(contract: Contract, sname: str, data: DataLike | Mapping[str, DataLike] | None,
-               as_of_dt: datetime, allow_undeclared: bool, sample_rows: int) -> ContractResult:
+               as_of_dt: datetime, allow_undeclared: bool, sample_rows: int,
+               deliveries: Any = None) -> ContractResult:
     obj = contract.schema(sname)
     lf, dataset, source, csv = _open(contract, obj, sname, _data_for(data, sname))
     try:
@@ -146,6 +151,9 @@ def _check_one(contract: Contract, sname: str, data: DataLike | Mapping[str, Dat
     if fk_defs:
         _run_foreign_keys(fk_defs, results, contract, data, lf, obj, data_schema, ts_col,
                           sensitive, sample_rows)
+    levels = service_levels(contract, {sname: lf}, deliveries=deliveries, as_of=as_of_dt,
+                            schema=sname, skip=("freshness",))  # freshness: a check above
+    results += as_checks(levels)
     checks = tuple(CheckResult(**r) for r in results)
     return ContractResult(contract=contract.id, dataset=dataset, schema=sname, rows=rows,
                           checks=checks, as_of=as_of_dt, sensitive=frozenset(sensitive))

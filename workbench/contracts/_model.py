@@ -642,7 +642,7 @@ def _semantic_problems(odcs: OpenDataContractStandard) -> list[str]:
                 out += _quality_problems(q, f"{pbase}.quality[{k}]", column=column_name(prop))
     out += relationship_problems(odcs)
     for k, sla in enumerate(odcs.slaProperties or []):
-        if (sla.property or "").lower() in {"freshness", "latency"}:
+        if (sla.property or "").lower() == "freshness":  # the other levels: contracts._sla
             if not isinstance(sla.value, int | float) or isinstance(sla.value, bool):
                 out.append(f"slaProperties[{k}].value: expected a number, got {_short(sla.value)}")
             if unit_seconds(sla.unit) is None:
@@ -716,14 +716,15 @@ def _regex_error(pattern: str) -> str | None:
     return None
 
 
-_UNIT_SECONDS = {"s": 1, "sec": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "minute": 60,
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "sec": 1, "second": 1, "seconds": 1, "m": 60, "min": 60,
+                 "minute": 60,
                  "minutes": 60, "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600,
                  "d": 86400, "day": 86400, "days": 86400, "w": 604800, "week": 604800,
                  "weeks": 604800, "y": 31536000, "yr": 31536000, "year": 31536000,
                  "years": 31536000}
 
 
-def unit_seconds(unit: Any) -> int | None:
+def unit_seconds(unit: Any) -> float | None:
     return _UNIT_SECONDS.get(str(unit).strip().lower()) if unit is not None else None
 
 

@@ -29,6 +29,7 @@ def generate(out_dir: str | Path, rows: int | None = None) -> list[Path]:
     written: list[Path] = []
     written += scoring.generate(out, rows=rows)
     written += contract.generate(out)
+    written += contract.generate_lifecycle(out)
     written += costs.generate(out, rows=rows)
     written += incidents.generate(out)
     written += release.generate(out)

@@ -8,9 +8,11 @@ nulls and out-of-range values, and ``debt_to_income`` sent in percent by the bro
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import yaml
 
 from workbench.io import write_text_atomic
@@ -69,7 +71,7 @@ def contract_document() -> dict[str, Any]:
         _num("annual_income", "Declared annual income (USD).", minimum=0),
         _num("loan_amount", "Requested loan amount (USD).", exclusiveMinimum=0),
         {**_num("loan_term_months", "Loan term in months.", "integer"),
-         "quality": [_valid([12, 24, 36, 48, 60])]},
+         "quality": [_valid([12, 24, 36, 48, 60, 72])]},
         _num("interest_rate", "Offered interest rate.", minimum=0),
         _num("debt_to_income", "Monthly debt over monthly income, a ratio in 0..1.",
              minimum=0, maximum=1),
@@ -137,7 +139,7 @@ def contract_document() -> dict[str, Any]:
         "kind": "DataContract",
         "id": scenario.CONTRACT_ID,
         "name": "Loan application scoring log",
-        "version": "1.0.0",
+        "version": "2.0.0",
         "status": "active",
         "domain": "lending",
         "dataProduct": "credit_risk_scoring",
@@ -160,8 +162,79 @@ def contract_document() -> dict[str, Any]:
         "slaProperties": [
             {"property": "freshness", "value": 2, "unit": "d", "element": f"{table}.scored_at",
              "description": "The newest scoring is at most two days old."},
+            {"property": "latency", "value": 8, "unit": "h", "element": f"{table}.scored_at",
+             "description": "A scoring reaches the table within eight hours (measured with "
+                            "the delivery log)."},
+            {"property": "frequency", "value": 1, "unit": "d",
+             "description": "New scorings are delivered at least once a day."},
+            {"property": "timeOfAvailability", "value": "06:00",
+             "description": "Each day's first delivery lands by 06:00 UTC."},
+            {"property": "availability", "value": 98.5, "unit": "%",
+             "description": "At least 98.5% of deliveries succeed."},
+            {"property": "errorRate", "value": 3, "unit": "%",
+             "description": "At most 3% of delivered rows come in failed deliveries."},
+            {"property": "retention", "value": 1, "unit": "y", "element": f"{table}.scored_at",
+             "description": "Scorings are kept at most a year."},
         ],
     }
+
+
+PREVIOUS_PATH = Path("contracts") / "loan_scoring.v1.0.0.odcs.yaml"
+DELIVERIES_PATH = Path("contracts") / "loan_scoring.deliveries.csv"
+DELIVERY_EVERY = timedelta(hours=4)
+FAILED_DELIVERIES = (datetime(2026, 10, 20, 12, 30, tzinfo=UTC),   # the broker outage
+                     datetime(2026, 10, 20, 16, 30, tzinfo=UTC))
+
+
+def previous_document() -> dict[str, Any]:
+    """Version 1.0.0, before the broker partner: 72-month loans were not offered, and the
+    only service level was freshness (the partner's feed came with delivery levels)."""
+    doc = contract_document()
+    doc["version"] = "1.0.0"
+    for prop in doc["schema"][0]["properties"]:
+        if prop["name"] == "loan_term_months":
+            prop["quality"] = [_valid([12, 24, 36, 48, 60])]
+    doc["slaProperties"] = doc["slaProperties"][:1]
+    return doc
+
+
+def deliveries(current: pl.DataFrame) -> pl.DataFrame:
+    """The delivery log of the current window: a delivery every four hours (at 00:30, 04:30,
+    ...) carrying the scorings since the last successful one; two fail during the outage."""
+    start = scenario.CURRENT_START + timedelta(minutes=30)
+    times = pl.datetime_range(start, scenario.CURRENT_END, DELIVERY_EVERY, eager=True,
+                              time_zone="UTC")
+    ok = ~times.is_in(pl.Series(FAILED_DELIVERIES).dt.cast_time_unit("us").implode())
+    delivered = times.filter(ok)
+    # each scoring goes with the first successful delivery at or after it
+    landed = current.select(pl.col("scored_at").dt.cast_time_unit("us")).sort("scored_at") \
+        .join_asof(pl.DataFrame({"at": delivered}), left_on="scored_at", right_on="at",
+                   strategy="forward")
+    counts = dict(landed.group_by("at").len().iter_rows())
+    pending = {t: 0 for t in times.to_list()}
+    previous = None
+    for t, good in zip(times.to_list(), ok.to_list(), strict=True):
+        if good:
+            pending[t] = counts.get(t, 0)
+            previous = t
+        else:  # a failed delivery carried what the next good one delivered late
+            since = previous or scenario.CURRENT_START
+            pending[t] = current.filter((pl.col("scored_at") > since)
+                                        & (pl.col("scored_at") <= t)).height
+    return pl.DataFrame({"delivered_at": [t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in times],
+                         "rows": [pending[t] for t in times.to_list()],
+                         "success": ok.to_list()})
+
+
+def generate_lifecycle(out: str | Path) -> list[Path]:
+    """Write the previous contract version and the delivery log (after the scoring data)."""
+    prev = Path(out) / PREVIOUS_PATH
+    write_text_atomic(prev, yaml.safe_dump(previous_document(), sort_keys=False,
+                                           allow_unicode=True, width=100))
+    log = Path(out) / DELIVERIES_PATH
+    current = pl.read_parquet(Path(out) / "scoring" / "current.parquet", columns=["scored_at"])
+    write_text_atomic(log, deliveries(current).write_csv())
+    return [prev, log]
 
 
 def generate(out: str | Path) -> list[Path]:
