@@ -45,6 +45,7 @@ Results JSON metrics (``contract_checks.results.json``, flat, used by pack gates
 
 from workbench.contracts._charts import dimension_chart, failures_chart, timeline_chart
 from workbench.contracts._engine import check
+from workbench.contracts._pushdown import check_server
 from workbench.contracts._model import (
     DEFAULT_SENSITIVE,
     ColumnSpec,
@@ -56,4 +57,4 @@ from workbench.contracts._result import CheckResult, ContractResult, changes, pr
 
 __all__ = ["DEFAULT_SENSITIVE", "CheckResult", "ColumnSpec", "Contract", "ContractResult",
            "changes", "dimension_chart", "failures_chart", "previous_checks", "timeline_chart",
-           "check", "load_contract", "sensitive_columns"]
+           "check", "check_server", "load_contract", "sensitive_columns"]

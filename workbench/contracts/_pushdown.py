@@ -172,6 +172,8 @@ def physical_matches(declared: str, actual: str, dialect: str, dtype: pl.DataTyp
     if want is None or have is None:
         return physical_type_matches(declared, dtype)
     w, h = _SAME.get(want.this, want.this), _SAME.get(have.this, have.this)
+    if declared.strip().lower() in {"timestamp", "datetime"}:  # as on files: either kind
+        return h in {T.TIMESTAMP, T.TIMESTAMPTZ, T.TIMESTAMPLTZ}
     if w in _TEXT and not want.expressions:
         return h in _TEXT
     if w != h:
@@ -468,8 +470,8 @@ def _sql_rule(ctx: _Ctx, d: CheckDef, out: dict[str, Any], table_name: str,
         lambda m: qualified if m.group(1) in {"model", "table", "object", "schema"}
         else f'"{d.column}"', d.query or "")
     # the schema object's names, as on files, name the table on the server
-    for alias in {sname, ctx.obj.name} - {None, table_name}:
-        query = _replace_table(query, alias, qualified, ctx.dialect)
+    query = _replace_table(query, {sname, ctx.obj.name, table_name} - {None}, qualified,
+                           ctx.dialect)
     refused = _sql.refusal(query)
     touches_sensitive = any(c in query for c in ctx.sensitive)
     if refused is not None:
@@ -493,15 +495,20 @@ def _sql_rule(ctx: _Ctx, d: CheckDef, out: dict[str, Any], table_name: str,
     out.update(observed=_sql.shown(value), passed=passed)
 
 
-def _replace_table(query: str, alias: str, qualified: str, dialect: str) -> str:
+def _replace_table(query: str, names: set[str], qualified: str, dialect: str) -> str:
+    """The query with each unqualified reference to one of ``names`` (the schema object's
+    names) made the server's table; the query as written when it does not parse."""
     try:
         tree = sqlglot.parse_one(query, dialect=dialect)
     except Exception:
         return query
     changed = False
-    for t in tree.find_all(exp.Table):
-        if t.name == alias and not t.db:
-            t.replace(sqlglot.parse_one(qualified, into=exp.Table, dialect=dialect))
+    for t in list(tree.find_all(exp.Table)):
+        if t.name in names and not t.db:
+            table = sqlglot.parse_one(qualified, into=exp.Table, dialect=dialect)
+            if t.alias:
+                table.set("alias", t.args["alias"])
+            t.replace(table)
             changed = True
     return tree.sql(dialect) if changed else query
 
