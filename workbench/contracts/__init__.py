@@ -45,7 +45,6 @@ Results JSON metrics (``contract_checks.results.json``, flat, used by pack gates
 
 from workbench.contracts._charts import dimension_chart, failures_chart, timeline_chart
 from workbench.contracts._engine import check
-from workbench.contracts._pushdown import check_server
 from workbench.contracts._model import (
     DEFAULT_SENSITIVE,
     ColumnSpec,
@@ -53,6 +52,7 @@ from workbench.contracts._model import (
     load_contract,
     sensitive_columns,
 )
+from workbench.contracts._pushdown import check_server
 from workbench.contracts._result import CheckResult, ContractResult, changes, previous_checks
 
 __all__ = ["DEFAULT_SENSITIVE", "CheckResult", "ColumnSpec", "Contract", "ContractResult",
