@@ -236,12 +236,12 @@ class _Rules:
             if num is None:
                 return f"not pushed down: multipleOf on a {dtype} column"
             m = exp.Literal.number(v)
+            num = exp.cast(num, "double")  # an integer column divides as integers otherwise
             diff = exp.Abs(this=exp.Sub(this=exp.Mul(this=exp.Round(
                 this=exp.Div(this=num, expression=m)), expression=m), expression=num))
+            scale = exp.paren(exp.Add(this=exp.Abs(this=num), expression=exp.Literal.number(1)))
             return exp.GT(this=diff, expression=exp.Mul(this=exp.Literal.number(1e-9),
-                                                        expression=exp.Add(
-                                                            this=exp.Abs(this=num),
-                                                            expression=exp.Literal.number(1))))
+                                                        expression=scale))
         if rule in {"minLength", "maxLength"}:
             op = exp.LT if rule == "minLength" else exp.GT
             return op(this=exp.Length(this=text), expression=exp.Literal.number(v))
@@ -451,8 +451,8 @@ def _duplicates(ctx: _Ctx, d: CheckDef, out: dict[str, Any], n_rows: int) -> Non
         dup_set = (exp.select(*keys).from_(ctx.table).where(_not_null(cols)).group_by(*keys)
                    .having(exp.GT(this=exp.Count(this=exp.Star()),
                                   expression=exp.Literal.number(1))))
-        in_dups = (exp.Tuple(expressions=keys) if len(keys) > 1 else keys[0]).isin(
-            query=dup_set)
+        in_dups = (exp.Tuple(expressions=keys).isin(query=exp.Subquery(this=dup_set))
+                   if len(keys) > 1 else keys[0].isin(query=dup_set))
         if ctx.ts_col:
             t = exp.column(ctx.ts_col, quoted=True)
             _, times = ctx.con.fetch(exp.select(exp.Min(this=t), exp.Max(this=t))
