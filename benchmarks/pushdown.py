@@ -208,10 +208,9 @@ def main() -> None:
         print(json.dumps(fn(contract, server)))
         return
 
+    import _postgres
     import duckdb
     import psycopg
-
-    import _postgres
     from contracts import write_contract
 
     server = None

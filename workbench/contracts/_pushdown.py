@@ -68,6 +68,7 @@ from workbench.contracts._result import CheckResult, ContractResult
 from workbench.errors import InputError
 from workbench.render import MASK
 from workbench.sources import Connection, Source, connect, server_kind, server_source
+from workbench.sources._types import _SAME, _TEXT, T, datatype, polars_dtype
 
 # --- the server a contract names --------------------------------------------------------------
 
@@ -125,50 +126,9 @@ def _file_path(contract: Contract, server: Any, sname: str) -> str:
 
 # --- engine types -------------------------------------------------------------------------
 
-T = exp.DataType.Type
-_POLARS = {
-    T.TINYINT: pl.Int8, T.SMALLINT: pl.Int16, T.INT: pl.Int32, T.BIGINT: pl.Int64,
-    T.INT128: pl.Int128, T.UTINYINT: pl.UInt8, T.USMALLINT: pl.UInt16, T.UINT: pl.UInt32,
-    T.UBIGINT: pl.UInt64, T.FLOAT: pl.Float32, T.DOUBLE: pl.Float64, T.BOOLEAN: pl.Boolean,
-    T.DATE: pl.Date, T.TIME: pl.Time, T.TIMESTAMP: pl.Datetime("us"),
-    T.TIMESTAMPNTZ: pl.Datetime("us"), T.TIMESTAMPTZ: pl.Datetime("us", "UTC"),
-    T.TIMESTAMP_S: pl.Datetime("ms"), T.TIMESTAMP_MS: pl.Datetime("ms"),
-    T.TIMESTAMP_NS: pl.Datetime("ns"), T.BLOB: pl.Binary, T.VARBINARY: pl.Binary,
-    T.BINARY: pl.Binary,
-}
-_TEXT = {T.VARCHAR, T.TEXT, T.CHAR, T.NCHAR, T.NVARCHAR, T.BPCHAR, T.NAME, T.UUID}
-_SAME = {T.TIMESTAMPNTZ: T.TIMESTAMP, T.BPCHAR: T.CHAR}
-
-
-def _datatype(text: str, dialect: str) -> exp.DataType | None:
-    try:
-        return exp.DataType.build(text, dialect=dialect)
-    except Exception:  # a type sqlglot does not know (a user-defined type, ...)
-        return None
-
-
-def polars_dtype(type_text: str, dialect: str) -> pl.DataType:
-    """The polars type family the file path would see for an engine column type."""
-    dt = _datatype(type_text, dialect)
-    if dt is None:
-        return pl.Object()
-    if dt.this in _TEXT:
-        return pl.String()
-    if dt.this == T.DECIMAL:
-        params = [int(e.name) for e in dt.expressions if e.name.isdigit()]
-        if len(params) >= 1:
-            return pl.Decimal(params[0], params[1] if len(params) > 1 else 0)
-        return pl.Decimal(38, 9)
-    if dt.this == T.ARRAY:
-        return pl.List(pl.Null)
-    if dt.this == T.STRUCT:
-        return pl.Struct({})
-    return _POLARS.get(dt.this, pl.Object())
-
-
 def physical_matches(declared: str, actual: str, dialect: str, dtype: pl.DataType) -> bool | None:
     """``declared`` (the contract's physicalType) against the column's engine type name."""
-    want, have = _datatype(declared, dialect), _datatype(actual, dialect)
+    want, have = datatype(declared, dialect), datatype(actual, dialect)
     if want is None or have is None:
         return physical_type_matches(declared, dtype)
     w, h = _SAME.get(want.this, want.this), _SAME.get(have.this, have.this)
@@ -589,4 +549,4 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-__all__ = ["check_server", "find_server", "physical_matches", "polars_dtype"]
+__all__ = ["check_server", "find_server", "physical_matches"]
