@@ -33,6 +33,7 @@ from workbench.drift._compute import ColumnDrift, WindowDrift, compute
 from workbench.drift._evidently import evidently_report
 from workbench.drift._result import DriftResult
 from workbench.drift._stats import METHODS, MODES, THRESHOLDS
+from workbench.drift._table import table_input
 
 __all__ = [
     "METHODS",
@@ -43,4 +44,5 @@ __all__ = [
     "WindowDrift",
     "compute",
     "evidently_report",
+    "table_input",
 ]

@@ -70,6 +70,16 @@ def resolve(text: str, contract: Any = None, schema: str | None = None) -> Sourc
     return None
 
 
+def table_input(data: Any, contract: Any = None, schema: str | None = None,
+                columns: Sequence[str] | None = None) -> Any:
+    """``data`` unchanged when it is a file or frame; a database table named as
+    :func:`resolve` reads it, rebuilt from engine-side summaries (:func:`table_frame`)."""
+    if not isinstance(data, str):
+        return data
+    source = resolve(data, contract, schema)
+    return data if source is None else table_frame(source, columns)
+
+
 def table_frame(source: Source, columns: Sequence[str] | None = None, *,
                 exact_limit: int = EXACT_LIMIT, quantiles: int = QUANTILES,
                 stats: dict[str, Any] | None = None) -> pl.DataFrame:
@@ -183,4 +193,4 @@ def _plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["EXACT_LIMIT", "QUANTILES", "resolve", "table_frame"]
+__all__ = ["EXACT_LIMIT", "QUANTILES", "resolve", "table_frame", "table_input"]
