@@ -192,6 +192,21 @@ def load_postgres(con, parquet: Path, chunk: int = 1_000_000) -> None:
     con.execute("ANALYZE events")
 
 
+def load_postgres_frame(con, table: str, frame, chunk: int = 1_000_000) -> None:
+    """A polars frame as a new table (types from the frame), loaded with COPY ... CSV."""
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from _postgres import pg_type
+
+    cols = ", ".join(f'"{n}" {pg_type(t)}' for n, t in frame.schema.items())
+    con.execute(f'DROP TABLE IF EXISTS "{table}"')
+    con.execute(f'CREATE TABLE "{table}" ({cols})')
+    for start in range(0, frame.height, chunk):
+        data = frame.slice(start, chunk).write_csv(include_header=False)
+        with con.cursor().copy(f'COPY "{table}" FROM STDIN WITH (FORMAT csv)') as cp:
+            cp.write(data.encode())
+    con.execute(f'ANALYZE "{table}"')
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=10_000_000)
