@@ -39,6 +39,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 os.environ.setdefault("NML_DISABLE_USAGE_LOGGING", "1")
+# a statement may run 15 minutes here (default 60 s): 10M rows on a loaded 2-core machine
+os.environ.setdefault("WORKBENCH_SQL_SECONDS", "900")
 
 
 class Relay:
