@@ -17,7 +17,9 @@ the tool (protocol included), counted by a small TCP relay between the tool and 
 one more run of each PostgreSQL tool (times come from the runs without the relay); "payload"
 is what workbench counted itself (the values of every row returned) or the CSV that COPY sent.
 
-Figures: see the README section "Checks where the data lives".
+Figures: see the README section "Checks where the data lives" (10M rows, load average
+15-17: push-down on PostgreSQL 159.6 s wall, 0.42 s client CPU, 1,526 bytes back;
+datacontract-cli 208.2 s, 2,671 bytes; COPY into polars 475 s, 733 MB; DuckDB 68.3 s).
 """
 
 from __future__ import annotations
