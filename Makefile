@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SPEC   ?= notebooks/packs/demo.yml
 
-.PHONY: demo test lab browser lint sample bench clean-reports
+.PHONY: demo test lab browser postgres lint sample bench clean-reports
 
 # (Re)install only when pyproject.toml is newer than the last install.
 $(STAMP): pyproject.toml
@@ -24,9 +24,18 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
+# PostgreSQL for the push-down tests comes from Debian's packages; the tests start their own
+# server (tests/_postgres.py: a temporary data directory, a free local port, run as the
+# unprivileged postgres user) and stop it at the end.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing postgresql (Debian packages) for the push-down tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
 # The import layering contract and mypy (both configured in pyproject.toml), then one
 # pytest run: the test suite, and every notebook in notebooks/ under nbval (lax mode).
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/python -m pytest tests notebooks --nbval-lax

@@ -54,3 +54,16 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server of Debian's packages, on a free local port, for the session (started
+    and stopped by tests/_postgres.py; installed with apt-get where missing, never skipped)."""
+    import _postgres
+
+    server = _postgres.start()
+    try:
+        yield server
+    finally:
+        server.stop()

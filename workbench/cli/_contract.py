@@ -44,9 +44,13 @@ def command() -> None:
               help="Comma-separated ODCS classifications whose columns are masked (default: "
                    "$WORKBENCH_SENSITIVE_CLASSIFICATIONS, else confidential,restricted,"
                    "sensitive,pii). A pii tag or custom property always masks.")
+@click.option("--server", "server", default=None, metavar="NAME",
+              help="Check the data on this server of the contract (files, DuckDB or "
+                   "PostgreSQL; databases are checked where the data lives). Credentials: "
+                   "$DATACONTRACT_POSTGRES_USERNAME and $DATACONTRACT_POSTGRES_PASSWORD.")
 def check_command(contract: str, data: str | None, schema: str | None, fmt: str,
                   as_of: str | None, no_undeclared: bool, deliveries: str | None,
-                  sensitive: str | None) -> int:
+                  sensitive: str | None, server: str | None) -> int:
     """Check DATA (default: the contract's server paths) against CONTRACT.
 
     A contract with several schema objects is checked in one run, each object against the
@@ -54,11 +58,17 @@ def check_command(contract: str, data: str | None, schema: str | None, fmt: str,
     (ODCS relationships) are checked against the referenced object's data.
     """
     from workbench.atomic import json_safe
-    from workbench.contracts import check, load_contract
+    from workbench.contracts import check, check_server, load_contract
 
     loaded = load_contract(contract, classifications=names(sensitive) or None)
-    result = check(loaded, data, schema=schema, as_of=as_of, allow_undeclared=not no_undeclared,
-                   deliveries=deliveries)
+    if server is not None:
+        if data is not None:
+            raise click.UsageError("give DATA or --server, not both")
+        result = check_server(loaded, server, schema=schema, as_of=as_of,
+                              allow_undeclared=not no_undeclared)
+    else:
+        result = check(loaded, data, schema=schema, as_of=as_of,
+                       allow_undeclared=not no_undeclared, deliveries=deliveries)
     if fmt == "json":
         click.echo(json.dumps(json_safe(result.to_dict()), ensure_ascii=False, allow_nan=False))
     else:

@@ -5,7 +5,7 @@ The CLI keeps the design's REFERENCE CURRENT order; the Python API takes current
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -32,8 +32,8 @@ def _pairs(values: tuple[str, ...], option: str, cast: type) -> dict:
 
 
 @click.command("drift")
-@click.argument("reference", type=click.Path(dir_okay=True))
-@click.argument("current", type=click.Path(dir_okay=True))
+@click.argument("reference")
+@click.argument("current")
 @click.option("--columns", default=None, help="Comma-separated columns to compare (default: all).")
 @click.option(
     "--drift-share",
@@ -109,7 +109,13 @@ def command(
     fmt: str,
     fail_on_drift: bool,
 ) -> int:
-    """Compare CURRENT with REFERENCE (CSV, Parquet or JSON lines), column by column."""
+    """Compare CURRENT with REFERENCE (CSV, Parquet or JSON lines), column by column.
+
+    Either side may be a database table, summarised where it lives:
+    postgresql://host:port/db#schema.table, duckdb:///file.duckdb#table, or
+    server:NAME[#table] for a server of --contract (credentials:
+    $DATACONTRACT_POSTGRES_USERNAME, $DATACONTRACT_POSTGRES_PASSWORD).
+    """
     from workbench.drift import compute
     from workbench.io import dumps_json
 
@@ -118,9 +124,10 @@ def command(
         from workbench.contracts import load_contract
 
         contract = load_contract(contract)
+    sides = _tables(reference, current, cols, contract, schema, window)
     result = compute(
-        current=current,
-        reference=reference,
+        current=sides.get("current", current),
+        reference=sides.get("reference", reference),
         columns=cols,
         drift_share=drift_share,
         methods=methods,
@@ -155,6 +162,24 @@ def command(
     else:
         click.echo(_table(result))
     return 1 if fail_on_drift and result.dataset_drift else 0
+
+
+def _tables(reference: str, current: str, cols: list[str] | None, contract: Any,
+            schema: str | None, window: str | None) -> dict:
+    """The sides that name a database table, rebuilt from engine-side summaries."""
+    from workbench.drift._table import resolve, table_frame
+
+    out = {}
+    for side, text in (("reference", reference), ("current", current)):
+        source = resolve(text, contract, schema)
+        if source is None:
+            continue
+        if window:
+            raise InputError(f"{source.label}: --window: expected a file; per-window drift "
+                             "needs each row's timestamp and a table is summarised per column",
+                             field="--window")
+        out[side] = table_frame(source, cols)
+    return out
 
 
 def _nothing_compared(current: str, skipped: list[dict[str, str]]) -> InputError:

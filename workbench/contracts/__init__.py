@@ -63,12 +63,14 @@ from workbench.contracts._model import (
     load_contract,
     sensitive_columns,
 )
+from workbench.contracts._pushdown import check_server
 from workbench.contracts._render import dimension_chart, failures_chart, timeline_chart
 from workbench.contracts._sla import SlaLevel, SlaResult, service_levels
 
 __all__ = ["DEFAULT_SENSITIVE", "Change", "CheckResult", "ColumnSpec", "Contract",
            "ContractDiff", "ContractResult", "LintResult", "Problem", "SlaLevel", "SlaResult",
-           "changes", "check", "diff", "dimension_chart", "failures_chart", "init", "lint",
+           "changes", "check", "check_server", "diff", "dimension_chart", "failures_chart",
+           "init", "lint",
            "load_contract", "previous_checks", "sensitive_columns", "service_levels",
            "since_last_pack",
            "timeline_chart"]

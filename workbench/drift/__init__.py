@@ -52,6 +52,7 @@ from workbench.drift._render import (
     when_section,
 )
 from workbench.drift._stats import METHODS, MODES, THRESHOLDS
+from workbench.drift._table import table_input
 
 __all__ = [
     "METHODS",
@@ -73,4 +74,5 @@ __all__ = [
     "heatmap",
     "table",
     "when_section",
+    "table_input",
 ]
