@@ -24,7 +24,6 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedShuffleSplit
 
-
 BAND = 3.0  # standard errors either side (nannyml's SAMPLING_ERROR_RANGE)
 RANGE = 3.0  # reference standard deviations either side of the alert range
 BOOTSTRAPS = 50

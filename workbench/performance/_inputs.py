@@ -124,7 +124,8 @@ def _scores(df: pl.DataFrame, source: str, score: str, problem: str, param: str)
     s = col.cast(pl.Float64).to_numpy()
     bad = ~np.isfinite(s)
     if bad.any():
-        raise InputError(f"{source}: {param}: expected a {'probability' if problem == 'binary' else 'number'} "
+        what = "probability" if problem == "binary" else "number"
+        raise InputError(f"{source}: {param}: expected a {what} "
                          f"in every row of {score!r}, got {int(bad.sum())} null or non-finite",
                          file=source, field=param)
     if problem == "binary":

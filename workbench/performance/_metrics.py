@@ -110,9 +110,10 @@ def _group_first_index(g: np.ndarray, n: int) -> np.ndarray:
 
 
 def ece_bin(score: np.ndarray) -> np.ndarray:
-    """The bin of each score: [0, 0.1), [0.1, 0.2), ..., [0.9, 1.0] (sklearn's edges)."""
+    """The bin of each score: [0, 0.1], (0.1, 0.2], ..., (0.9, 1.0] (as scikit-learn's
+    ``calibration_curve(strategy="uniform")`` bins them)."""
     edges = np.linspace(0.0, 1.0, ECE_BINS + 1)
-    return np.searchsorted(edges[1:-1], score, side="right")
+    return np.searchsorted(edges[1:-1], score, side="left")
 
 
 def _ece(g: np.ndarray, n: int, score: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.ndarray:

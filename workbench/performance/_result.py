@@ -7,7 +7,9 @@ from typing import Any
 
 import polars as pl
 
+from workbench import render
 from workbench.findings import Findings
+from workbench.performance import _render
 from workbench.performance._compute import Evaluation
 from workbench.performance._model import LABELS, LOWER_IS_BETTER, Chunk, MetricValue
 
@@ -118,20 +120,25 @@ class PerformanceResult:
     def metrics(self) -> dict[str, Any]:
         """Flat figures for gates (see :mod:`workbench.performance`)."""
         m = self.primary
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = {key: {} for key in (
+            "latest", "latest_estimated", "latest_realized", "worst_realized",
+            "worst_estimated", "reference")}
         for k in self.evaluation.metrics:
             vals = [c.metrics[k] for c in self.analysis]
             realized = [v.realized for v in vals if v.realized is not None]
             estimated = [v.estimated for v in vals if v.estimated is not None]
-            out[f"latest_{k}"] = self.latest.metrics[k].judged
-            out[f"latest_estimated_{k}"] = self.latest.metrics[k].estimated
-            out[f"latest_realized_{k}"] = self.latest.metrics[k].realized
             worst = max if k in LOWER_IS_BETTER else min
-            out[f"worst_realized_{k}"] = worst(realized) if realized else None
-            out[f"worst_estimated_{k}"] = worst(estimated) if estimated else None
-            out[f"reference_{k}"] = self.evaluation.reference.metrics[k].realized
-        out["lowest_realized_roc_auc" if self.problem == "binary" else "highest_realized_mae"] = (
-            out["worst_realized_roc_auc" if self.problem == "binary" else "worst_realized_mae"])
+            out["latest"][k] = self.latest.metrics[k].judged
+            out["latest_estimated"][k] = self.latest.metrics[k].estimated
+            out["latest_realized"][k] = self.latest.metrics[k].realized
+            out["worst_realized"][k] = worst(realized) if realized else None
+            out["worst_estimated"][k] = worst(estimated) if estimated else None
+            out["reference"][k] = self.evaluation.reference.metrics[k].realized
+        if self.problem == "binary":
+            out["lowest_realized_roc_auc"] = out["worst_realized"]["roc_auc"]
+            out["latest_estimated_roc_auc"] = out["latest_estimated"]["roc_auc"]
+        else:
+            out["highest_realized_mae"] = out["worst_realized"]["mae"]
         out["estimate_coverage"] = self.coverage()
         out["estimate_checked_chunks"] = len(self.checked())
         errs = [abs(v.estimated - v.realized) for _, v in self.checked()]  # type: ignore[operator]
@@ -180,7 +187,8 @@ class PerformanceResult:
             "segments": [s.to_dict() for s in e.segments],
             "reference": e.reference.to_dict(),
             "calibration": {"applied": e.calibration_applied, "reason": e.calibration},
-            "alert_ranges": {k: {"lower": lo, "upper": hi} for k, (lo, hi) in e.alert_ranges.items()},
+            "alert_ranges": {k: {"lower": lo, "upper": hi}
+                             for k, (lo, hi) in e.alert_ranges.items()},
             "methods": METHODS,
         }
 
@@ -202,10 +210,30 @@ class PerformanceResult:
         return Findings(name or NOTEBOOK, self.status, self.headline, self.metrics, details,
                         notebook=NOTEBOOK)
 
+    # --- what a notebook shows ---------------------------------------------------------
     def _repr_html_(self) -> str:
-        from workbench.performance import _render
-
         return _render.summary_html(self)
+
+    def table(self, metrics: list[str] | None = None, period: str = "analysis") -> render.HTML:
+        return _render.chunk_table(self, metrics, period)
+
+    def chart(self, metric: str | None = None) -> Any:
+        return _render.over_time_chart(self, metric)
+
+    def estimate_table(self, metric: str | None = None) -> render.HTML:
+        return _render.estimate_vs_realized(self, metric)
+
+    def calibration_chart(self) -> Any:
+        return _render.calibration_chart(self)
+
+    def confusion(self) -> render.HTML:
+        return _render.confusion_html(self)
+
+    def segments_table(self) -> render.HTML:
+        return _render.segments_html(self)
+
+    def value_table(self) -> render.HTML:
+        return _render.value_html(self)
 
 
 METHODS = {

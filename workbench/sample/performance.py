@@ -14,7 +14,7 @@ once they arrive. One label per application id (the first row of a repeated id).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
