@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from workbench.cli import cli
 
 DEMO_NOTEBOOKS = (
-    "contract_checks", "drift", "cost_to_value", "incident_postmortem", "review_summary",
+    "contract_checks", "drift", "cost_to_value", "incident_postmortem", "model_performance",
+    "review_summary",
 )
 
 pytestmark = pytest.mark.slow
