@@ -186,6 +186,8 @@ def test_result_is_an_area_result_with_findings(tmp_path):
     assert result.evaluation.segments[0].value == "broker"  # worst first
     assert result.latest.value["estimated"] is not None and result.latest.value["realized"] is None
     assert result.frame().height == (len(result.evaluation.chunks) * 10)
+    # flat figures only: what gates and the pack's readers accept
+    assert all(isinstance(v, int | float | bool) or v is None for v in m.values())
     assert "<script" not in result._repr_html_()
 
 

@@ -67,14 +67,8 @@ def _produced() -> dict[str, set[str]]:
         "cost_to_value": set(cost.to_dict()["metrics"]),
         "incident_postmortem": set(incident.results(folio)["metrics"]),
         "review_summary": set(summary.to_results()["metrics"]),
-        "model_performance": _dotted(perf.metrics) | _dotted(perf_regression.metrics),
+        "model_performance": set(perf.metrics) | set(perf_regression.metrics),
     }
-
-
-def _dotted(metrics: dict) -> set[str]:
-    """Flat names, and ``key.part`` for a mapping of figures (as gates address them)."""
-    return {f"{k}.{part}" if isinstance(v, dict) else k
-            for k, v in metrics.items() for part in (v if isinstance(v, dict) else [None])}
 
 
 def test_declared_metrics_are_the_ones_produced():

@@ -11,15 +11,15 @@ estimate checked once they arrive.
 
 Findings metrics (``model_performance.results.json``), for gates. Per metric NAME
 (``roc_auc``, ``f1``, ... for binary problems; ``mae``, ``rmse``, ... for regression), as
-dotted names: ``latest.NAME`` (the latest analysis chunk: realized where labeled, else
+flat dotted keys: ``latest.NAME`` (the latest analysis chunk: realized where labeled, else
 estimated), ``latest_estimated.NAME``, ``latest_realized.NAME``, ``worst_realized.NAME``,
 ``worst_estimated.NAME``, ``reference.NAME``. Flat: ``latest_estimated_roc_auc`` and
 ``lowest_realized_roc_auc`` (binary) or ``highest_realized_mae`` (regression),
 ``estimate_coverage`` (share of chunks with labels since arrived whose realized value fell
 inside the estimate's band), ``estimate_checked_chunks``, ``estimate_mean_abs_error``,
-``alerts``, ``chunks_analysis``, ``chunks_unlabeled``, ``labeled_share``, ``primary_metric``,
-``target``, ``target_met``; with decision values also ``latest_estimated_value`` and
-``latest_estimated_value_per_1k``.
+``alerts``, ``chunks_analysis``, ``chunks_unlabeled``, ``labeled_share``, ``target``
+(of the headline metric: the first agreed target), ``target_met``; with decision values
+also ``latest_estimated_value`` and ``latest_estimated_value_per_1k``.
 
 Speed (``benchmarks/performance.py``): the metrics of every chunk come from one sort of the
 scores and ``np.bincount`` sums, not a scikit-learn call per chunk.

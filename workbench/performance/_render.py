@@ -36,13 +36,13 @@ def summary_html(result: PerformanceResult) -> str:
     m = result.primary
     metrics = result.metrics
     facts = [
-        (f"latest chunk ({result.latest.key})", _f(metrics["latest"][m])),
+        (f"latest chunk ({result.latest.key})", _f(metrics[f"latest.{m}"])),
         ("  of which estimated (no labels yet)" if result.latest.metrics[m].realized is None
          else "  realized", _f(result.latest.metrics[m].judged)),
         ("agreed target", "—" if metrics["target"] is None else
          f"{'≤' if m in LOWER_IS_BETTER else '≥'} {metrics['target']:g}"),
-        ("reference (training-time sample)", _f(metrics["reference"][m])),
-        ("worst realized chunk", _f(metrics["worst_realized"][m])),
+        ("reference (training-time sample)", _f(metrics[f"reference.{m}"])),
+        ("worst realized chunk", _f(metrics[f"worst_realized.{m}"])),
         ("estimate checked later: inside its band", "—" if metrics["estimate_coverage"] is None
          else f"{metrics['estimate_coverage']:.0%} of {metrics['estimate_checked_chunks']} chunks"),
         ("alerts (chunk × metric outside the reference range)", str(metrics["alerts"])),

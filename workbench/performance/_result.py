@@ -120,25 +120,23 @@ class PerformanceResult:
     def metrics(self) -> dict[str, Any]:
         """Flat figures for gates (see :mod:`workbench.performance`)."""
         m = self.primary
-        out: dict[str, Any] = {key: {} for key in (
-            "latest", "latest_estimated", "latest_realized", "worst_realized",
-            "worst_estimated", "reference")}
-        for k in self.evaluation.metrics:
+        out: dict[str, Any] = {}
+        for k in self.evaluation.metrics:  # flat dotted names, as gates address them
             vals = [c.metrics[k] for c in self.analysis]
             realized = [v.realized for v in vals if v.realized is not None]
             estimated = [v.estimated for v in vals if v.estimated is not None]
             worst = max if k in LOWER_IS_BETTER else min
-            out["latest"][k] = self.latest.metrics[k].judged
-            out["latest_estimated"][k] = self.latest.metrics[k].estimated
-            out["latest_realized"][k] = self.latest.metrics[k].realized
-            out["worst_realized"][k] = worst(realized) if realized else None
-            out["worst_estimated"][k] = worst(estimated) if estimated else None
-            out["reference"][k] = self.evaluation.reference.metrics[k].realized
+            out[f"latest.{k}"] = self.latest.metrics[k].judged
+            out[f"latest_estimated.{k}"] = self.latest.metrics[k].estimated
+            out[f"latest_realized.{k}"] = self.latest.metrics[k].realized
+            out[f"worst_realized.{k}"] = worst(realized) if realized else None
+            out[f"worst_estimated.{k}"] = worst(estimated) if estimated else None
+            out[f"reference.{k}"] = self.evaluation.reference.metrics[k].realized
         if self.problem == "binary":
-            out["lowest_realized_roc_auc"] = out["worst_realized"]["roc_auc"]
-            out["latest_estimated_roc_auc"] = out["latest_estimated"]["roc_auc"]
+            out["lowest_realized_roc_auc"] = out["worst_realized.roc_auc"]
+            out["latest_estimated_roc_auc"] = out["latest_estimated.roc_auc"]
         else:
-            out["highest_realized_mae"] = out["worst_realized"]["mae"]
+            out["highest_realized_mae"] = out["worst_realized.mae"]
         out["estimate_coverage"] = self.coverage()
         out["estimate_checked_chunks"] = len(self.checked())
         errs = [abs(v.estimated - v.realized) for _, v in self.checked()]  # type: ignore[operator]
@@ -148,7 +146,6 @@ class PerformanceResult:
         out["chunks_unlabeled"] = sum(1 for c in self.analysis if not c.labeled_rows)
         rows = sum(c.rows for c in self.analysis)
         out["labeled_share"] = sum(c.labeled_rows for c in self.analysis) / rows if rows else None
-        out["primary_metric"] = m
         target = self.evaluation.setup.targets.get(m)
         out["target"] = target
         out["target_met"] = (None if target is None
