@@ -256,3 +256,20 @@ def test_cli_json_shape_and_bad_input_exit_code(tmp_path):
     assert bad.stderr.count("\n") == 1 and "--target: expected columns" in bad.stderr
     alert = runner.invoke(cli, [*args, "--fail-on-alert"])
     assert alert.exit_code == 1 and "ALERT" not in alert.stderr
+
+
+def test_compare_names_what_moved_between_two_versions():
+    common = dict(reference=SCORING / "reference.parquet", target="label_default",
+                  score="score", threshold=0.18, timestamp="scored_at", window="week",
+                  targets={"roc_auc": 0.7})
+    before = performance.evaluate(analysis=SCORING / "current.parquet", **common).findings()
+    now = performance.evaluate(
+        analysis=SCORING / "current.parquet",
+        labels=ROOT / "data/sample/performance/labels.parquet", id_column="application_id",
+        **common).findings()
+    changes = {c.kind: c for c in performance.compare(before, now)}
+    # the late labels revealed a worse week than the two labeled ones before
+    worst = changes["worst realized ROC AUC"]
+    assert worst.direction == "worse" and worst.after < worst.before
+    assert changes["estimate coverage"].direction == "worse"
+    assert performance.compare(now, now) == []

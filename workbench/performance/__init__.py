@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from workbench.performance._compare import Change, compare
 from workbench.performance._compute import run
 from workbench.performance._inputs import Source
 from workbench.performance._model import (
@@ -70,10 +71,12 @@ def evaluate(*, analysis: Source, reference: Source, target: str, score: str,
 __all__ = [
     "BINARY_METRICS",
     "ESTIMATED_METRICS",
+    "Change",
     "REGRESSION_METRICS",
     "Chunk",
     "MetricValue",
     "PerformanceResult",
     "Segment",
+    "compare",
     "evaluate",
 ]
