@@ -57,13 +57,19 @@ def _by_score(score: np.ndarray) -> np.ndarray:
     return pl.Series(score).arg_sort(descending=True).to_numpy()
 
 
-def _grouped(by_score: np.ndarray, g: np.ndarray) -> np.ndarray:
-    return by_score[np.argsort(g[by_score].astype(np.int32), kind="stable")]
+def _grouped(by_score: np.ndarray, g: np.ndarray, n: int) -> np.ndarray:
+    """Rows by group, then score descending: a stable sort of the group codes of the
+    score order (16-bit codes: numpy's radix sort, linear in the rows)."""
+    if n == 1:
+        return by_score
+    codes = g[by_score]
+    codes = codes.astype(np.int16 if n < 2**15 else np.int32)
+    return by_score[np.argsort(codes, kind="stable")]
 
 
 def _realized(problem: str, side: Side, g: np.ndarray, n: int,
               by_score: np.ndarray) -> dict[str, np.ndarray]:
-    o = _grouped(by_score, g)
+    o = _grouped(by_score, g, n)
     o = o[np.isfinite(side.target[o])]
     if problem == "regression":
         return _metrics.regression_realized(g[o], n, side.score[o], side.target[o])
@@ -73,7 +79,7 @@ def _realized(problem: str, side: Side, g: np.ndarray, n: int,
 
 def _estimated(side: Side, calibrated: np.ndarray, g: np.ndarray, n: int,
                by_score: np.ndarray) -> dict[str, np.ndarray]:
-    o = _grouped(by_score, g)
+    o = _grouped(by_score, g, n)
     assert side.prediction is not None
     return _metrics.estimated(g[o], n, calibrated[o], side.prediction[o])
 
@@ -196,11 +202,11 @@ def _evaluate(setup: Setup, metric_names: tuple[str, ...], ref: Side, ana: Side)
                   _value_of(setup, r_all, e_all, 0, ref.score.size, lab.sum()))
     segments: list[Segment] = []
     confusion: dict[str, dict[str, float | None]] = {}
-    ana_whole = np.zeros(ana.score.size, np.int64)
-    r_tot = _realized(setup.problem, ana, ana_whole, 1, ana_by)
-    e_tot = _estimated(ana, cal_ana, ana_whole, 1, ana_by) if binary else None
-    if binary:
-        confusion = _confusion(r_tot, e_tot, 0, int(np.isfinite(ana.target).sum()))
+    if binary:  # the whole analysis: the sums of its chunks' counts
+        assert e_ana is not None
+        tot_r = {k: np.array([r_ana[k].sum()]) for k in OUTCOMES}
+        tot_e = {k: np.array([e_ana[k].sum()]) for k in OUTCOMES}
+        confusion = _confusion(tot_r, tot_e, 0, int(ana_lab.sum()))
     if ana.segment is not None and ana.segments is not None:
         n_s = len(ana.segments)
         r_seg = _realized(setup.problem, ana, ana.segment, n_s, ana_by_score)
@@ -229,9 +235,14 @@ def _bootstrap(problem: str, ref: Side, lab: np.ndarray) -> dict[str, tuple[floa
     score, y = ref.score[idx_lab], ref.target[idx_lab]
     pred = ref.prediction[idx_lab] if ref.prediction is not None else None
 
+    by_score = np.argsort(-score, kind="stable")
+    rank = np.empty(score.size, np.int64)
+    rank[by_score] = np.arange(score.size)
+
     def compute(index: np.ndarray, groups: np.ndarray, k: int) -> dict[str, np.ndarray]:
-        o = _metrics.group_order(score[index], groups)
-        ii, gg = index[o], groups[o]
+        # one integer sort of (sample, rank of the score) orders every sample at once
+        key = np.sort(groups.astype(np.int64) * score.size + rank[index])
+        gg, ii = key // score.size, by_score[key % score.size]
         if problem == "regression":
             return _metrics.regression_realized(gg, k, score[ii], y[ii])
         assert pred is not None

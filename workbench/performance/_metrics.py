@@ -137,9 +137,9 @@ def estimated(g: np.ndarray, n: int, calibrated: np.ndarray,
     rounded to 5 decimals, one point per row, trapezoid)."""
     rows = counts(g, n)
     tp = counts(g, n, calibrated * pred)
-    fp = counts(g, n, (1 - calibrated) * pred)
-    fn = counts(g, n, calibrated * (1 - pred))
-    tn = counts(g, n, (1 - calibrated) * (1 - pred))
+    fp = counts(g, n, pred) - tp
+    fn = counts(g, n, calibrated) - tp
+    tn = rows - tp - fp - fn
     out = {"rows": rows, "tp": tp, "fp": fp, "tn": tn, "fn": fn}
     out["accuracy"] = _safe_div(tp + tn, rows)
     out["precision"] = _safe_div(tp, tp + fp)

@@ -241,7 +241,8 @@ METHODS = {
                  "the ECE in 10 held-out splits; expected confusion matrix per chunk",
     "band": "±3 standard errors around the estimate (else the realized value): nannyml's "
             "closed-form standard errors from the reference for the six estimated metrics, "
-            "a seeded bootstrap of the reference (50 samples) for the others",
+            "a seeded bootstrap of the reference (50 samples of up to 20,000 rows) for the "
+            "others",
     "alert": "the chunk's value (realized where labels are known, else estimated) outside "
              "mean ± 3 std of the reference chunks",
 }
