@@ -229,6 +229,16 @@ def test_bad_input_is_one_line_naming_file_and_field(tmp_path, case, message):
         performance.evaluate(analysis=ana_path, reference=ref_path, **kw)
     assert message in str(err.value)
     assert "\n" not in str(err.value)
+    # the command: one line on stderr, exit 2, no traceback
+    flags = {"target": "--target", "score": "--score", "labels": "--labels",
+             "id_column": "--id", "timestamp": "--timestamp", "window": "--window"}
+    argv = ["performance", str(ref_path), str(ana_path)]
+    for key, value in kw.items():
+        argv += [flags[key], str(value)]
+    res = CliRunner().invoke(cli, argv)
+    assert res.exit_code == 2, res.output
+    assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+    assert res.stderr.startswith("workbench: error: ")
 
 
 def test_cli_json_shape_and_bad_input_exit_code(tmp_path):
