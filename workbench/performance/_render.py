@@ -196,3 +196,24 @@ def value_html(result: PerformanceResult) -> render.HTML:
     spec = ", ".join(f"{k} {v:,g}" for k, v in setup.values.items())
     return render.HTML(render.html_table(
         rows, caption=f"Value of the decisions per chunk (per outcome: {spec})"))
+
+
+def all_metrics_table(result: PerformanceResult, period: str = "analysis") -> render.HTML:
+    """Every metric per chunk: realized where labeled, else the estimate (marked "est."),
+    else why there is no value."""
+    rows = []
+    for c in result.evaluation.chunks:
+        if c.period != period:
+            continue
+        row: dict[str, Any] = {"chunk": c.key, "labeled": f"{c.labeled_rows:,} of {c.rows:,}"}
+        for k, v in c.metrics.items():
+            if v.realized is not None:
+                text = _f(v.realized)
+            elif v.estimated is not None:
+                text = f"{_f(v.estimated)} est."
+            else:
+                text = f"— ({v.note})" if v.note else "—"
+            row[LABELS[k]] = text + (" ALERT" if v.alert else "")
+        rows.append(row)
+    return render.HTML(render.html_table(rows, caption=f"Every metric, {period} chunks "
+                                         "(est. = estimated, no labels yet)", max_rows=500))

@@ -232,6 +232,9 @@ class PerformanceResult:
     def value_table(self) -> render.HTML:
         return _render.value_html(self)
 
+    def metrics_table(self, period: str = "analysis") -> render.HTML:
+        return _render.all_metrics_table(self, period)
+
 
 METHODS = {
     "realized": "scikit-learn's definitions on the labeled rows of each chunk (ROC AUC and "
