@@ -143,7 +143,8 @@ def make(root: Path, rows: int) -> tuple[Path, Path]:
 
 
 def line(label: str, r: dict, base: dict | None = None) -> str:
-    ratio = f"  {r['seconds'] / base['seconds']:5.1f}x ours" if base else ""
+    ratio = (f"  {r['seconds'] / base['seconds']:4.1f}x ours wall, "
+             f"{r['cpu_seconds'] / base['cpu_seconds']:4.1f}x CPU" if base else "")
     return (f"  {label:<10} {r['seconds']:7.2f} s wall {r['cpu_seconds']:7.2f} s CPU "
             f"{r['peak_mb']:7.0f} MB peak  (import {r['import_seconds']:.1f} s, load "
             f"{r['load']:.1f}){ratio}")

@@ -67,21 +67,22 @@ def _grouped(by_score: np.ndarray, g: np.ndarray, n: int) -> np.ndarray:
     return by_score[np.argsort(codes, kind="stable")]
 
 
-def _realized(problem: str, side: Side, g: np.ndarray, n: int,
-              by_score: np.ndarray) -> dict[str, np.ndarray]:
+def _grouped_metrics(problem: str, side: Side, calibrated: np.ndarray | None, g: np.ndarray,
+                     n: int, by_score: np.ndarray
+                     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+    """Realized (labeled rows) and estimated (all rows) metrics per group: the rows are
+    gathered into group-then-score order once, and the labeled ones picked from that."""
     o = _grouped(by_score, g, n)
-    o = o[np.isfinite(side.target[o])]
+    gg, s, y = g[o], side.score[o], side.target[o]
+    lab = np.isfinite(y)
     if problem == "regression":
-        return _metrics.regression_realized(g[o], n, side.score[o], side.target[o])
-    assert side.prediction is not None
-    return _metrics.binary_realized(g[o], n, side.score[o], side.target[o], side.prediction[o])
-
-
-def _estimated(side: Side, calibrated: np.ndarray, g: np.ndarray, n: int,
-               by_score: np.ndarray) -> dict[str, np.ndarray]:
-    o = _grouped(by_score, g, n)
-    assert side.prediction is not None
-    return _metrics.estimated(g[o], n, calibrated[o], side.prediction[o])
+        return _metrics.regression_realized(gg[lab], n, s[lab], y[lab]), None
+    assert side.prediction is not None and calibrated is not None
+    pred = side.prediction[o]
+    est = _metrics.estimated(gg, n, calibrated[o], pred)
+    if lab.all():
+        return _metrics.binary_realized(gg, n, s, y, pred), est
+    return _metrics.binary_realized(gg[lab], n, s[lab], y[lab], pred[lab]), est
 
 
 def _num(x: float) -> float | None:
@@ -167,14 +168,9 @@ def _evaluate(setup: Setup, metric_names: tuple[str, ...], ref: Side, ana: Side)
     ana_by = ana_by_score = _by_score(ana.score)
     n_rc, n_ac = len(ref.chunks), len(ana.chunks)
     ref_whole = np.zeros(ref.score.size, np.int64)
-    r_ref = _realized(setup.problem, ref, ref.chunk, n_rc, ref_by)
-    r_all = _realized(setup.problem, ref, ref_whole, 1, ref_by)
-    r_ana = _realized(setup.problem, ana, ana.chunk, n_ac, ana_by)
-    e_ref = e_all = e_ana = None
-    if binary:
-        e_ref = _estimated(ref, cal_ref, ref.chunk, n_rc, ref_by)
-        e_all = _estimated(ref, cal_ref, ref_whole, 1, ref_by)
-        e_ana = _estimated(ana, cal_ana, ana.chunk, n_ac, ana_by)
+    r_ref, e_ref = _grouped_metrics(setup.problem, ref, cal_ref, ref.chunk, n_rc, ref_by)
+    r_all, e_all = _grouped_metrics(setup.problem, ref, cal_ref, ref_whole, 1, ref_by)
+    r_ana, e_ana = _grouped_metrics(setup.problem, ana, cal_ana, ana.chunk, n_ac, ana_by)
     ranges = {k: _cbpe.alert_range(r_ref[k], *_cbpe.limits(k)) for k in metric_names}
 
     def build(real, est, i, rows, labeled) -> dict[str, MetricValue]:
@@ -209,8 +205,8 @@ def _evaluate(setup: Setup, metric_names: tuple[str, ...], ref: Side, ana: Side)
         confusion = _confusion(tot_r, tot_e, 0, int(ana_lab.sum()))
     if ana.segment is not None and ana.segments is not None:
         n_s = len(ana.segments)
-        r_seg = _realized(setup.problem, ana, ana.segment, n_s, ana_by_score)
-        e_seg = _estimated(ana, cal_ana, ana.segment, n_s, ana_by_score) if binary else None
+        r_seg, e_seg = _grouped_metrics(setup.problem, ana, cal_ana, ana.segment, n_s,
+                                        ana_by_score)
         rows_s = np.bincount(ana.segment, minlength=n_s)
         lab_s = labeled_counts(ana, ana.segment, n_s)
         for i, name in enumerate(ana.segments):
