@@ -66,6 +66,8 @@ def _check_binary(result, frame: pl.DataFrame, chunk_of, score, target, decision
         conf = chunk.confusion["realized"]
         tn, fp, fn_, tp = skm.confusion_matrix(y, d, labels=[0, 1]).ravel()
         assert (conf["tn"], conf["fp"], conf["fn"], conf["tp"]) == (tn, fp, fn_, tp)
+        assert conf["positive_rate"] == pytest.approx(y.mean(), abs=TOL)
+        assert conf["predicted_positive_rate"] == pytest.approx(d.mean(), abs=TOL)
     return checked
 
 

@@ -280,11 +280,19 @@ def _value(metric: str, real: Mapping[str, np.ndarray], est: Mapping[str, np.nda
 
 def _confusion(real: Mapping[str, np.ndarray], est: Mapping[str, np.ndarray] | None, i: int,
                labeled: float) -> dict[str, dict[str, float | None]]:
+    """The four counts, the positive rate and the predicted positive rate."""
+    def rates(counts: dict[str, float | None]) -> dict[str, float | None]:
+        rows = sum(float(counts[k] or 0.0) for k in OUTCOMES)
+        tp, fp, fn = (float(counts[k] or 0.0) for k in ("tp", "fp", "fn"))
+        counts["positive_rate"] = (tp + fn) / rows if rows else None
+        counts["predicted_positive_rate"] = (tp + fp) / rows if rows else None
+        return counts
+
     out: dict[str, dict[str, float | None]] = {}
     if labeled:
-        out["realized"] = {k: float(real[k][i]) for k in OUTCOMES}
+        out["realized"] = rates({k: float(real[k][i]) for k in OUTCOMES})
     if est is not None:
-        out["estimated"] = {k: float(est[k][i]) for k in OUTCOMES}
+        out["estimated"] = rates({k: float(est[k][i]) for k in OUTCOMES})
     return out
 
 

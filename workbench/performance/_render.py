@@ -164,7 +164,8 @@ def confusion_html(result: PerformanceResult) -> render.HTML:
     for kind, title in (("realized", "Realized (labeled analysis rows)"),
                         ("estimated", "Estimated (CBPE, all analysis rows)")):
         if kind in conf:
-            matrices.append({"title": title, **{k: f"{v:,.0f}" for k, v in conf[kind].items()}})
+            matrices.append({"title": title,
+                             **{k: f"{conf[kind][k]:,.0f}" for k in ("tp", "fp", "tn", "fn")}})
     why = "the problem is not a binary classification" if result.problem != "binary" else ""
     return render.HTML(_env().get_template("confusion.html.j2").render(matrices=matrices,
                                                                        why=why))
