@@ -8,9 +8,13 @@ from types import SimpleNamespace
 
 import pytest
 
+# nannyml (dev extra, parity tests) sends usage analytics unless this is set
+os.environ.setdefault("NML_DISABLE_USAGE_LOGGING", "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_SPEC = ROOT / "notebooks" / "packs" / "demo.yml"
-AREA_NOTEBOOKS = ("contract_checks", "drift", "cost_to_value", "incident_postmortem")
+AREA_NOTEBOOKS = ("contract_checks", "drift", "cost_to_value", "incident_postmortem",
+                  "model_performance")
 DEMO_NOTEBOOKS = (*AREA_NOTEBOOKS, "review_summary")
 
 

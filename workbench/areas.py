@@ -41,6 +41,7 @@ AREAS: dict[str, Area] = {
         Area("drift", "drift", "compute", "drift"),
         Area("costs", "cost_to_value", "compute", "cost"),
         Area("incidents", "incident_postmortem", "analyze", "incidents"),
+        Area("performance", "model_performance", "evaluate", "performance"),
         Area("release", "release_readiness", "decide", "release"),
     )
 }

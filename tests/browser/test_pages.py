@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 DEMO_NOTEBOOKS = (
-    "contract_checks", "drift", "cost_to_value", "incident_postmortem", "review_summary",
+    "contract_checks", "drift", "cost_to_value", "incident_postmortem", "model_performance",
+    "review_summary",
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

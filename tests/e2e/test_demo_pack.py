@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from workbench.cli import cli
 
 DEMO_NOTEBOOKS = (
-    "contract_checks", "drift", "cost_to_value", "incident_postmortem", "release_readiness",
+    "contract_checks", "drift", "cost_to_value", "incident_postmortem", "model_performance",
+    "release_readiness",
     "review_summary",
 )
 

@@ -35,7 +35,7 @@ def test_every_parameter_has_a_type_and_a_meaning(path):
 
 
 def _produced() -> dict[str, set[str]]:
-    from workbench import costs, incidents
+    from workbench import costs, incidents, performance
     from workbench.contracts import check, load_contract
     from workbench.drift import compute
     from workbench.packs import summarize
@@ -52,12 +52,22 @@ def _produced() -> dict[str, set[str]]:
                               evidence_lookback=timedelta(hours=72))
     folio = incidents.portfolio(DATA / "incidents", as_of=AS_OF)
     summary = summarize(NB / "packs" / "demo.yml", ROOT / "no-results-here", "")
+    perf = performance.evaluate(
+        analysis=DATA / "scoring" / "current.parquet",
+        reference=DATA / "scoring" / "reference.parquet", target="label_default",
+        score="score", threshold=0.18, timestamp="scored_at", window="week",
+        targets={"roc_auc": 0.7}, values={"fn": -4000})
+    perf_regression = performance.evaluate(  # highest_realized_mae is a regression figure
+        analysis=DATA / "scoring" / "reference.parquet",
+        reference=DATA / "scoring" / "reference.parquet", target="label_default",
+        score="score", problem="regression")
     return {
         "contract_checks": set(contract.findings()["metrics"]),
         "drift": set(drift.metrics),
         "cost_to_value": set(cost.findings().metrics),
         "incident_postmortem": set(incident.findings(portfolio=folio).metrics),
         "review_summary": set(summary.findings().metrics),
+        "model_performance": set(perf.metrics) | set(perf_regression.metrics),
     }
 
 
@@ -65,7 +75,7 @@ def test_declared_metrics_are_the_ones_produced():
     produced = _produced()
     for name, keys in produced.items():
         declared = declared_metrics(NB / f"{name}.ipynb")
-        patterns = {d: re.compile("^" + re.escape(d).replace("<model>", "[^.]+") + "$")
+        patterns = {d: re.compile("^" + re.sub(r"<[a-z_]+>", "[^.]+", re.escape(d)) + "$")
                     for d in declared}
         undeclared = {k for k in keys if not any(p.match(k) for p in patterns.values())}
         never = {d for d, p in patterns.items() if not any(p.match(k) for k in keys)}

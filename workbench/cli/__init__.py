@@ -29,6 +29,7 @@ COMMANDS = {
     "cost": "workbench.cli._cost",
     "incident": "workbench.cli._incident",
     "pack": "workbench.cli._pack",
+    "performance": "workbench.cli._performance",
     "sample": "workbench.cli._sample",
     "release": "workbench.cli._release",
 }

@@ -118,7 +118,8 @@ def check_columns(spec: Any) -> None:
 
 
 def _metric_pattern(name: str) -> re.Pattern[str]:
-    return re.compile("^" + re.escape(name).replace(re.escape("<model>"), r"[^.]+") + "$")
+    # a placeholder (``<model>``, ``<metric>``) stands for one dotted-name part
+    return re.compile("^" + re.sub(r"<[a-z_]+>", r"[^.]+", re.escape(name)) + "$")
 
 
 def check_gate_metrics(spec: Any) -> None:

@@ -7,7 +7,8 @@ reference window scales with it) for benchmarks; ``None`` is the committed demo 
 Parts, one module each: ``scoring`` (reference and current scoring logs), ``contract``
 (the ODCS v3 contract of the scoring table), ``costs`` (FOCUS cost ledger, usage, value,
 budgets), ``incidents`` (the incident, its events and SLIs, and a portfolio of past ones),
-``release`` (the v3 -> v4 rollout: shadow and canary logs, SLIs per version, the plan).
+``release`` (the v3 -> v4 rollout: shadow and canary logs, SLIs per version, the plan);
+``performance`` (labels that arrive after the scoring logs were exported).
 Shared dates and names are in :mod:`workbench.sample.scenario`.
 """
 
@@ -22,7 +23,7 @@ __all__ = ["generate", "scenario"]
 
 def generate(out_dir: str | Path, rows: int | None = None) -> list[Path]:
     """Write the whole demo scenario under ``out_dir``; return the files written (sorted)."""
-    from workbench.sample import contract, costs, incidents, release, scoring
+    from workbench.sample import contract, costs, incidents, performance, release, scoring
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -32,5 +33,6 @@ def generate(out_dir: str | Path, rows: int | None = None) -> list[Path]:
     written += contract.generate_lifecycle(out)
     written += costs.generate(out, rows=rows)
     written += incidents.generate(out)
+    written += performance.generate(out, rows=rows)
     written += release.generate(out)
     return sorted(written)

@@ -142,7 +142,10 @@ def reference_frame(rng: np.random.Generator, n: int) -> pl.DataFrame:
     return frame
 
 
-def current_frame(rng: np.random.Generator, n: int, first_id: int) -> pl.DataFrame:
+def current_frame(rng: np.random.Generator, n: int, first_id: int,
+                  labels_until: datetime | None = sc.LABELS_UNTIL) -> pl.DataFrame:
+    """The current window; labels of rows scored from ``labels_until`` on are null (None:
+    every label kept, for the later label deliveries of :mod:`workbench.sample.performance`)."""
     # Draw extra rows so that after dropping the requests lost in the incident we keep n.
     extra = int(n * 0.02) + 10
     ts = _timestamps(rng, n + extra, sc.CURRENT_START, sc.CURRENT_END)
@@ -177,7 +180,9 @@ def current_frame(rng: np.random.Generator, n: int, first_id: int) -> pl.DataFra
         keep[rng.choice(np.flatnonzero(keep), size=surplus, replace=False)] = False
     frame = frame.filter(pl.Series(keep))
     frame = _inject_violations(rng, frame)
-    labelled = frame[TIMESTAMP] < sc.LABELS_UNTIL
+    if labels_until is None:
+        return frame
+    labelled = frame[TIMESTAMP] < labels_until
     frame = frame.with_columns(pl.when(labelled).then(pl.col(LABEL)).otherwise(None).alias(LABEL))
     return frame
 
