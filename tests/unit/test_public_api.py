@@ -24,13 +24,17 @@ PUBLIC_API: dict[str, set[str]] = {
         "load_spec", "prune", "summarize", "verify",
     },
     "workbench.contracts": {
-        "DEFAULT_SENSITIVE", "CheckResult", "ColumnSpec", "Contract", "ContractResult",
-        "changes", "dimension_chart", "failures_chart", "previous_checks", "timeline_chart",
-        "check", "load_contract", "sensitive_columns",
+        "CheckResult", "ColumnSpec", "Contract", "ContractChange", "ContractDiff",
+        "ContractResult", "DEFAULT_SENSITIVE", "LintResult", "Problem", "SlaLevel", "SlaResult",
+        "changes", "check", "check_server", "diff", "dimension_chart", "failures_chart", "init",
+        "lint", "load_contract", "previous_checks", "sensitive_columns", "service_levels",
+        "since_last_pack", "timeline_chart",
     },
     "workbench.drift": {
-        "METHODS", "MODES", "THRESHOLDS", "ColumnDrift", "DriftResult", "WindowDrift",
-        "compute", "evidently_report",
+        "Breach", "ColumnDrift", "DriftResult", "METHODS", "MODES", "THRESHOLDS", "WindowDrift",
+        "breach_section", "breach_table", "callout", "compute", "distribution_chart",
+        "distribution_charts", "distribution_data", "evidently_report", "first_window_table",
+        "heatmap", "table", "table_input", "when_section",
     },
     "workbench.costs": {
         "FOCUS_COLUMNS", "STAGES", "AllocationRules", "CostResult", "Methods",
@@ -44,6 +48,16 @@ PUBLIC_API: dict[str, set[str]] = {
         "error_budget", "load", "load_events", "load_record", "load_records",
         "load_prometheus", "load_slis", "jira_action_items", "read_slis", "write_import",
         "load_slos", "pack_evidence", "portfolio", "validate_record",
+    },
+    "workbench.performance": {
+        "BINARY_METRICS", "Change", "Chunk", "ESTIMATED_METRICS", "MetricValue",
+        "PerformanceResult", "REGRESSION_METRICS", "Segment", "compare", "evaluate",
+    },
+    "workbench.release": {
+        "Change", "DECISIONS", "Kpi", "KpiResult", "MEASURES", "METHODS", "Plan",
+        "ReleaseResult", "compare", "decide", "decision_callout", "default_kpis", "flips_table",
+        "kpi_table", "kpi_timeline", "load_plan", "make_plan", "plan_table", "segments_chart",
+        "segments_table",
     },
     "workbench.sample": {"generate", "scenario"},
 }

@@ -49,7 +49,7 @@ Results JSON metrics (``contract_checks.results.json``, flat, used by pack gates
 ``new_failures`` and ``resolved_failures`` (against the previous pack; 0 without one).
 """
 
-from workbench.contracts._diff import Change, ContractDiff, diff, since_last_pack
+from workbench.contracts._diff import ContractChange, ContractDiff, diff, since_last_pack
 from workbench.contracts._engine import check
 from workbench.contracts._history import changes, previous_checks
 from workbench.contracts._infer import init
@@ -67,7 +67,7 @@ from workbench.contracts._pushdown import check_server
 from workbench.contracts._render import dimension_chart, failures_chart, timeline_chart
 from workbench.contracts._sla import SlaLevel, SlaResult, service_levels
 
-__all__ = ["DEFAULT_SENSITIVE", "Change", "CheckResult", "ColumnSpec", "Contract",
+__all__ = ["DEFAULT_SENSITIVE", "ContractChange", "CheckResult", "ColumnSpec", "Contract",
            "ContractDiff", "ContractResult", "LintResult", "Problem", "SlaLevel", "SlaResult",
            "changes", "check", "check_server", "diff", "dimension_chart", "failures_chart",
            "init", "lint",

@@ -60,7 +60,7 @@ _SLA_UNITS = {"ms": 0.001, "s": 1, "sec": 1, "second": 1, "seconds": 1, "m": 60,
 
 
 @dataclass(frozen=True)
-class Change:
+class ContractChange:
     """One difference between the versions. ``path``: its YAML path (in the new version,
     in the old one for what was removed); ``key``: the same place by names
     (``schema.orders.properties.id.required``, datacontract-cli's changelog path)."""
@@ -89,7 +89,7 @@ class ContractDiff:
     old_version: str | None
     new_version: str | None
     suggested_version: str
-    changes: tuple[Change, ...] = field(default_factory=tuple)
+    changes: tuple[ContractChange, ...] = field(default_factory=tuple)
 
     @property
     def breaking(self) -> bool:
@@ -253,7 +253,7 @@ def _element(key: Key) -> bool:
 # --- classification ---
 
 def _classify(raw: list[_Raw], t_old: Any, t_new: Any, p_old: dict[Key, str],
-              p_new: dict[Key, str]) -> list[Change]:
+              p_new: dict[Key, str]) -> list[ContractChange]:
     raw = _renames(raw, t_old, t_new)
     out = []
     for r in raw:
@@ -262,7 +262,7 @@ def _classify(raw: list[_Raw], t_old: Any, t_new: Any, p_old: dict[Key, str],
         path = p_old.get(r.key) if r.type == "removed" else p_new.get(r.key)
         if r.type == "renamed":
             path = p_new.get(r.new_key)  # type: ignore[attr-defined]
-        out.append(Change(path=path or ".".join(r.key), kind=kind, breaking=breaking,
+        out.append(ContractChange(path=path or ".".join(r.key), kind=kind, breaking=breaking,
                           reason=reason, direction=direction, key=".".join(r.key),
                           old=_summary(r.old), new=_summary(r.new)))
     return out
@@ -563,7 +563,7 @@ def _breaking(kind: str, direction: str, r: _Raw) -> bool:
     return direction in {TIGHTENS, BOTH, UNDETERMINED}
 
 
-def _suggest(version: Any, changes: list[Change]) -> str:
+def _suggest(version: Any, changes: list[ContractChange]) -> str:
     parsed = _semver(_text(version)) or (0, 0, 0)
     major, minor, patch = parsed
     if not changes:

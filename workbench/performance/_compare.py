@@ -1,35 +1,16 @@
 """What changed in model performance between two pack versions, as the review summary shows it.
 
-``compare(before, now)`` reads only the two findings. ``Change`` has the fields of
-``workbench.packs.summary.Change`` (area, kind, item, text, direction, before, after); the
-area cannot import the pack layer, so it keeps its own frozen dataclass of the same shape
-until the shared one moves down into :mod:`workbench.findings`.
+``compare(before, now)`` reads only the two findings.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
-
-from workbench.findings import Findings
+from workbench.findings import Change, Findings
 from workbench.performance._model import LABELS, LOWER_IS_BETTER
 
 AREA = "performance"
 EPSILON = 0.005  # a move of a metric smaller than this is noise, not news
 
-
-@dataclass(frozen=True)
-class Change:
-    area: str
-    kind: str
-    item: str
-    text: str
-    direction: str  # "worse" | "better" | "info"
-    before: Any = None
-    after: Any = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _num(f: Findings, key: str) -> float | None:
