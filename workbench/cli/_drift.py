@@ -120,11 +120,12 @@ def command(
     from workbench.io import dumps_json
 
     cols = names(columns) or None
+    loaded = None
     if contract is not None:
         from workbench.contracts import load_contract
 
-        contract = load_contract(contract)
-    sides = _tables(reference, current, cols, contract, schema, window)
+        loaded = load_contract(contract)
+    sides = _tables(reference, current, cols, loaded, schema, window)
     result = compute(
         current=sides.get("current", current),
         reference=sides.get("reference", reference),
@@ -133,7 +134,7 @@ def command(
         methods=methods,
         method=_pairs(method_overrides, "--method", str),
         threshold=_pairs(threshold_overrides, "--threshold", float),
-        contract=contract,
+        contract=loaded,
         schema=schema,
         timestamp=timestamp,
         window=window,

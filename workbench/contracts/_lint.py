@@ -138,9 +138,9 @@ def _property_problems(prop: SchemaProperty, where: str) -> list[Problem]:
     values = [e.value for e in prop.enum or []] if getattr(prop, "enum", None) else None
     if values is None:
         for q in prop.quality or []:
-            if (q.metric == "invalidValues" and isinstance((q.arguments or {}).get("validValues"),
-                                                         list)):
-                values = q.arguments["validValues"]
+            valid = (q.arguments or {}).get("validValues")
+            if q.metric == "invalidValues" and isinstance(valid, list):
+                values = valid
                 break
     if values:
         out += _valid_value_problems(prop, values, opts, where)

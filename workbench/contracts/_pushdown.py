@@ -167,12 +167,13 @@ class _Rules:
                         "rowCount", "duplicateValues"}:
                     self.quality.setdefault((column_name(p), q.metric or ""), []).append(q)
 
-    def predicate(self, d: CheckDef) -> exp.Expression | str:
+    def predicate(self, d: CheckDef) -> exp.Expr | str:
         """The failing-row predicate, or the reason the rule is not pushed down."""
-        if d.column not in self.schema:
+        col = d.column
+        if col is None or col not in self.schema:
             return "not pushed down: a nested field"
-        dtype = self.schema[d.column]
-        c = exp.column(d.column, quoted=True)
+        dtype = self.schema[col]
+        c = exp.column(col, quoted=True)
         text = _as_text(c, dtype)
         rule, v = d.rule, d.expected
         if rule in {"required", "nullValues"}:
@@ -216,14 +217,14 @@ class _Rules:
         if rule == "validValues":
             return exp.and_(c.is_(exp.null()).not_(), self._is_in(c, dtype, list(v)).not_())
         if rule in ROW_METRICS:
-            queue = self.quality.get((d.column, rule)) or []
+            queue = self.quality.get((col, rule)) or []
             if not queue:
                 return f"not pushed down: {rule} rule not found"
             args = queue.pop(0).arguments or {}
             missing = [x for x in args.get("missingValues") or [] if x is not None]
             if rule == "missingValues":
                 return exp.or_(c.is_(exp.null()), self._is_in(c, dtype, missing))
-            valid: exp.Expression = exp.true()
+            valid: exp.Expr = exp.true()
             if args.get("validValues") is not None:
                 valid = exp.and_(valid, self._is_in(
                     c, dtype, [x for x in args["validValues"] if x is not None]))
@@ -235,10 +236,10 @@ class _Rules:
                             .not_())
         return f"not pushed down: {rule}"
 
-    def _regex(self, text: exp.Expression, pattern: str) -> exp.Expression:
+    def _regex(self, text: exp.Expr, pattern: str) -> exp.Expr:
         return exp.RegexpLike(this=text, expression=exp.Literal.string(pattern))
 
-    def _is_in(self, c: exp.Expression, dtype: pl.DataType, values: list[Any]) -> exp.Expression:
+    def _is_in(self, c: exp.Expr, dtype: pl.DataType, values: list[Any]) -> exp.Expr:
         if not values:
             return exp.false()
         if dtype.is_numeric() and all(isinstance(x, int | float) and not isinstance(x, bool)
@@ -249,8 +250,8 @@ class _Rules:
         text = _as_text(c, dtype)
         return text.isin(*[exp.Literal.string(_text(x)) for x in values])
 
-    def _comparable(self, c: exp.Expression, dtype: pl.DataType,
-                    prop: Any) -> exp.Expression | None:
+    def _comparable(self, c: exp.Expr, dtype: pl.DataType,
+                    prop: Any) -> exp.Expr | None:
         if dtype.is_numeric() or dtype.is_temporal():
             return c
         if dtype == pl.String:  # numbers kept as text: read as a number, else null
@@ -261,7 +262,7 @@ class _Rules:
                                    exp.cast(c, "double"))
         return None
 
-    def _bound(self, value: Any, dtype: pl.DataType) -> exp.Expression | None:
+    def _bound(self, value: Any, dtype: pl.DataType) -> exp.Expr | None:
         if isinstance(dtype, pl.Datetime) and isinstance(value, str | date):
             ts = value if isinstance(value, str) else value.isoformat()
             return exp.cast(exp.Literal.string(ts.replace("Z", "+00:00")),
@@ -278,7 +279,7 @@ class _Rules:
 _NUMBER = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
 
 
-def _as_text(c: exp.Expression, dtype: pl.DataType) -> exp.Expression:
+def _as_text(c: exp.Expr, dtype: pl.DataType) -> exp.Expr:
     """A value as polars writes it as text: whole floats keep their ``.0`` (PostgreSQL
     writes ``100`` for the double 100.0, polars and DuckDB ``100.0``)."""
     if dtype == pl.String:
@@ -298,7 +299,7 @@ def _text(v: Any) -> str:
     return str(v)
 
 
-def _count_if(pred: exp.Expression) -> exp.Expression:
+def _count_if(pred: exp.Expr) -> exp.Expr:
     return exp.Sum(this=exp.Case().when(pred, exp.Literal.number(1))
                    .else_(exp.Literal.number(0)))
 
@@ -319,8 +320,8 @@ def _check_table(con: Connection, contract: Contract, sname: str, source: Source
     rules = _Rules(obj, data_schema, dialect)
     sensitive = sensitive_columns(contract, contract.classifications)
 
-    preds: dict[int, exp.Expression] = {}
-    aggs: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), "n")]
+    preds: dict[int, exp.Expr] = {}
+    aggs: list[exp.Expr] = [exp.alias_(exp.Count(this=exp.Star()), "n")]
     for i, d in enumerate(defs):
         if d.kind == "row":
             pred = rules.predicate(d)
@@ -381,11 +382,11 @@ class _Ctx:
         self.data_schema, self.ts_col, self.sensitive = data_schema, ts_col, sensitive
         self.sample_rows = sample_rows
 
-    def shown(self, d: CheckDef) -> list[exp.Expression]:
+    def shown(self, d: CheckDef) -> list[exp.Expr]:
         """The sample's columns, sensitive ones masked inside the query."""
         out = []
         for name in _sample_columns(self.obj, self.data_schema, self.ts_col, d):
-            c = exp.column(name, quoted=True)
+            c: exp.Expr = exp.column(name, quoted=True)
             if name in self.sensitive:
                 c = exp.Case().when(c.is_(exp.null()).not_(), exp.Literal.string(MASK))
             out.append(exp.alias_(c, name, quoted=True))
@@ -396,7 +397,7 @@ class _Ctx:
         return tuple({k: _jsonable(v) for k, v in zip(names, r, strict=True)} for r in rows)
 
 
-def _not_null(cols: list[str]) -> exp.Expression:
+def _not_null(cols: list[str]) -> exp.Expr:
     return exp.and_(*[exp.column(c, quoted=True).is_(exp.null()).not_() for c in cols])
 
 
@@ -518,11 +519,11 @@ def _foreign_key(ctx: _Ctx, contract: Contract, d: CheckDef, out: dict[str, Any]
                                      .limit(ctx.sample_rows))
 
 
-def _follow_up(ctx: _Ctx, defs: list[CheckDef], preds: Mapping[int, exp.Expression],
+def _follow_up(ctx: _Ctx, defs: list[CheckDef], preds: Mapping[int, exp.Expr],
                failed: list[int], results: list[dict[str, Any]]) -> None:
     """First/last failing time and the most extreme failing value (one aggregate), then at
     most ``sample_rows`` failing rows per failed check (``LIMIT``)."""
-    aggs: list[exp.Expression] = []
+    aggs: list[exp.Expr] = []
     worst = {"minimum": exp.Min, "exclusiveMinimum": exp.Min, "maximum": exp.Max,
              "exclusiveMaximum": exp.Max}
     for i in failed:
@@ -530,8 +531,9 @@ def _follow_up(ctx: _Ctx, defs: list[CheckDef], preds: Mapping[int, exp.Expressi
             t = exp.Case().when(preds[i], exp.column(ctx.ts_col, quoted=True))
             aggs += [exp.alias_(exp.Min(this=t), f"f{i}"), exp.alias_(exp.Max(this=t.copy()),
                                                                        f"l{i}")]
-        if defs[i].rule in worst:
-            v = exp.Case().when(preds[i], exp.column(defs[i].column, quoted=True))
+        col = defs[i].column
+        if defs[i].rule in worst and col is not None:  # bounds are column rules
+            v = exp.Case().when(preds[i], exp.column(col, quoted=True))
             aggs.append(exp.alias_(worst[defs[i].rule](this=v), f"w{i}"))
     if aggs:
         names, rows = ctx.con.fetch(exp.select(*aggs).from_(ctx.table).sql(ctx.dialect))

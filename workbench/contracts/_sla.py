@@ -194,7 +194,7 @@ def service_levels(contract: Contract | str | os.PathLike[str],
         if schema is not None and target != schema and (
                 target is not None or schema != contract.schema_names[0]):
             continue  # another object's level (one naming none goes with the first object)
-        sname = target or schema or (contract.schema_names or [None])[0]
+        sname = target or schema or next(iter(contract.schema_names), None)
         ctx = _Context(contract, sname, data, frames, log, now, float(span))
         levels.append(_measure(ctx, sla, f"slaProperties[{k}]"))
     return SlaResult(contract=contract.id, as_of=now, window_seconds=float(span),
@@ -340,8 +340,8 @@ def _latency(ctx: _Context, sla: Any) -> tuple:
     if frame.height == 0:
         raise _NotRun(f"no row arrived in the window ({source})")
     lag = (frame["a"] - frame["e"]).dt.total_microseconds() / 1e6
-    within = float((lag <= limit).mean())
-    worst = float(lag.max())
+    within = _number((lag <= limit).mean())
+    worst = _number(lag.max())
     ok = worst <= limit
     return ("pass" if ok else "fail", {"max_seconds": worst, "p95_seconds": float(
         lag.quantile(0.95) or 0), "rows": frame.height}, within, None,
@@ -390,7 +390,7 @@ def _time_of_availability(ctx: _Context, sla: Any) -> tuple:
 def _availability(ctx: _Context, sla: Any) -> tuple:
     target = _share(sla, "availability")
     log = _window_log(ctx, "availability")
-    ok_share = float(log["success"].mean())
+    ok_share = _number(log["success"].mean())
     allowed = 1 - target
     used = 1 - ok_share
     budget = (1 - used / allowed) if allowed > 0 else (1.0 if used == 0 else -math.inf)
@@ -569,10 +569,13 @@ def _fresh_share(ts: pl.Series, ctx: _Context, limit: float) -> float:
         return 0.0
     stale = 0.0 if prior.len() else (inside[0] - start).total_seconds()
     seq = pl.concat([prior, inside])
+    if not isinstance(seq.dtype, pl.Datetime):
+        raise TypeError(f"expected timestamps, got {seq.dtype}")
+    unit = seq.dtype.time_unit
     frame = pl.DataFrame({"a": seq}).with_columns(
-        b=pl.col("a").shift(-1).fill_null(pl.lit(end).dt.cast_time_unit(seq.dtype.time_unit)),
+        b=pl.col("a").shift(-1).fill_null(pl.lit(end).dt.cast_time_unit(unit)),
         lo=pl.max_horizontal(pl.col("a") + timedelta(seconds=limit),
-                             pl.lit(start).dt.cast_time_unit(seq.dtype.time_unit)))
+                             pl.lit(start).dt.cast_time_unit(unit)))
     gaps = frame.select(((pl.col("b") - pl.col("lo")).dt.total_microseconds() / 1e6)
                         .clip(lower_bound=0).sum()).item()
     stale += float(gaps or 0)
@@ -671,6 +674,14 @@ def _utc(value: Any) -> Any:
 
 def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
+
+
+def _number(x: object) -> float:
+    """``float()`` of a polars aggregate, which polars types as any value: a number, or the
+    TypeError ``float()`` raises on anything else."""
+    if not isinstance(x, int | float):
+        raise TypeError(f"expected a number, got {x!r}")
+    return float(x)
 
 
 def _human(seconds: float) -> str:

@@ -187,7 +187,7 @@ def _quantile_column(con: Connection, table: exp.Table, column: str, dtype: pl.D
     for v, n in others:
         values.append(None if v is None else float(v))
         counts.append(int(n))
-    series = _repeat(column, values, counts, pl.Float64)
+    series = _repeat(column, values, counts, pl.Float64())
     if dtype.is_integer():
         return series.round(0).cast(dtype, strict=False)
     return series

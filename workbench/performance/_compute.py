@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import polars as pl
@@ -139,12 +140,13 @@ def run(*, analysis: Source, reference: Source, target: str, score: str,
         label_frame = read_labels(labels, id_column=id_column, target=target, problem=problem,
                                   names=names)
         label_src = lazy(labels, "labels")[1] if not isinstance(labels, str) else labels
-    common = dict(problem=problem, target=target, score=score, prediction=prediction,
-                  threshold=threshold, window=window, chunk_size=chunk_size, names=names)
-    ref = read_side(ref_lf, ref_src, timestamp=timestamp if window else None, segment=None,
-                    require_labels=True, **common)
-    ana = read_side(ana_lf, ana_src, timestamp=timestamp, segment=segment, labels=label_frame,
-                    id_column=id_column, **common)
+    read = partial(read_side, problem=problem, target=target, score=score,
+                   prediction=prediction, threshold=threshold, window=window,
+                   chunk_size=chunk_size, names=names)
+    ref = read(ref_lf, ref_src, timestamp=timestamp if window else None, segment=None,
+               require_labels=True)
+    ana = read(ana_lf, ana_src, timestamp=timestamp, segment=segment, labels=label_frame,
+               id_column=id_column)
     setup = Setup(problem, target, score, prediction, threshold, timestamp, window, chunk_size,
                   segment, targets, values, currency, ref_src, ana_src, label_src, id_column)
     return _evaluate(setup, metric_names, ref, ana)
@@ -309,11 +311,11 @@ def _value_of(setup: Setup, real: Mapping[str, np.ndarray], est: Mapping[str, np
     out: dict[str, float | None] = {"realized": None, "realized_per_1k": None,
                                     "estimated": None, "estimated_per_1k": None}
     if labeled:
-        out["realized"] = total(real)
-        out["realized_per_1k"] = out["realized"] / labeled * 1000
+        realized = total(real)
+        out["realized"], out["realized_per_1k"] = realized, realized / labeled * 1000
     if est is not None and rows:
-        out["estimated"] = total(est)
-        out["estimated_per_1k"] = out["estimated"] / rows * 1000
+        estimated = total(est)
+        out["estimated"], out["estimated_per_1k"] = estimated, estimated / rows * 1000
     return out
 
 

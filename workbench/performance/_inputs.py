@@ -71,7 +71,7 @@ def check_columns(frame: pl.LazyFrame, source: str, wanted: Mapping[str, str | N
     check_named_columns(have, {_named(names, k): v for k, v in wanted.items() if v}, source)
 
 
-def read_side(frame: pl.LazyFrame, source: str, *, problem: str, target: str | None,
+def read_side(frame: pl.LazyFrame, source: str, *, problem: str, target: str,
               score: str, prediction: str | None, threshold: float, timestamp: str | None,
               window: str | None, chunk_size: int | None, segment: str | None,
               names: Mapping[str, str], labels: pl.DataFrame | None = None,
@@ -222,9 +222,9 @@ def read_labels(source: Source, *, id_column: str, target: str, problem: str,
     """The label file: one label per id (the id and the target column)."""
     frame, src = lazy(source, "labels")
     check_columns(frame, src, {"id_column": id_column, "target": target}, names)
-    df = frame.select(id_column, pl.col(target).cast(pl.Float64, strict=False)).drop_nulls(target)
+    query = frame.select(id_column, pl.col(target).cast(pl.Float64, strict=False))
     try:
-        df = df.collect()
+        df = query.drop_nulls(target).collect()
     except Exception as exc:  # noqa: BLE001
         raise InputError(f"{src}: {_named(names, 'target')}: expected 0/1 labels: "
                          f"{str(exc).splitlines()[0][:200]}", file=src) from exc

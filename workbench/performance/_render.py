@@ -90,7 +90,7 @@ def over_time_chart(result: PerformanceResult, metric: str | None = None) -> Any
     data = pl.DataFrame(rows, schema={"chunk": pl.String, "realized": pl.Float64,
                                       "estimated": pl.Float64, "lower": pl.Float64,
                                       "upper": pl.Float64}).to_pandas()
-    order = [r["chunk"] for r in rows]
+    order = [c.key for c in result.analysis]
     x = alt.X("chunk:N", sort=order, title="chunk")
     base = alt.Chart(data)
     band = base.mark_area(opacity=0.18, color=render.PALETTE["cur"]).encode(

@@ -103,7 +103,7 @@ class PerformanceResult:
             ok = _meets(m, v.judged, target)
             text += (f"; {'meets' if ok else 'misses'} the agreed target "
                      f"{'at most' if m in LOWER_IS_BETTER else 'at least'} {target:g}")
-        known = [c.metrics[m].realized for c in self.analysis if c.metrics[m].realized is not None]
+        known = [r for c in self.analysis if (r := c.metrics[m].realized) is not None]
         if known:
             worst = max(known) if m in LOWER_IS_BETTER else min(known)
             text += f". Worst realized chunk: {worst:.3f}"

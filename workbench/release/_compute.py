@@ -12,6 +12,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -163,12 +164,12 @@ def _distance(kpi: Kpi, delta: float) -> float:
 
 def _kpi_result(kpi: Kpi, est: _Est | str, alpha: float, power: float, rho: float,
                 n_used: int, final: bool = True) -> KpiResult:
-    base = {"name": kpi.name, "label": kpi.title, "kind": kpi.kind, "direction": kpi.better,
-            "margin": kpi.allowed, "alpha": alpha, "mde": kpi.effect}
+    base = partial(KpiResult, name=kpi.name, label=kpi.title, kind=kpi.kind,
+                   direction=kpi.better, margin=kpi.allowed, alpha=alpha, mde=kpi.effect)
     if isinstance(est, str):
-        return KpiResult(**base, champion=None, challenger=None, delta=None, lower=None,
-                         upper=None, ci_lower=None, ci_upper=None, passed=None,
-                         state="unknown", n_champion=0, n_challenger=0, method="", note=est)
+        return base(champion=None, challenger=None, delta=None, lower=None, upper=None,
+                    ci_lower=None, ci_upper=None, passed=None, state="unknown", n_champion=0,
+                    n_challenger=0, method="", note=est)
     r = _stats.cs_radius(est.se, alpha, rho)
     lower, upper = est.delta - r, est.delta + r
     state = _state(kpi, lower, upper)
@@ -183,11 +184,10 @@ def _kpi_result(kpi: Kpi, est: _Est | str, alpha: float, power: float, rho: floa
         if state == "inconclusive" and distance > 0:
             target = _stats.information_needed(distance, alpha, rho, power)
             needed = max(0, math.ceil(target / info_now * n_used) - n_used)
-    return KpiResult(**base, champion=est.champion, challenger=est.challenger, delta=est.delta,
-                     lower=lower, upper=upper, ci_lower=ci[0], ci_upper=ci[1],
-                     passed=PASSED[state], state=state, n_champion=est.n1, n_challenger=est.n2,
-                     method=est.method, rows_needed=needed, rows_for_mde=for_mde,
-                     unit=est.unit)
+    return base(champion=est.champion, challenger=est.challenger, delta=est.delta,
+                lower=lower, upper=upper, ci_lower=ci[0], ci_upper=ci[1],
+                passed=PASSED[state], state=state, n_champion=est.n1, n_challenger=est.n2,
+                method=est.method, rows_needed=needed, rows_for_mde=for_mde, unit=est.unit)
 
 
 def decide(logs: Source, *, version_column: str, champion: str, challenger: str,

@@ -41,8 +41,8 @@ class _Est:
     unit: str = "rows"  # what n1 and n2 count
 
 
-def _finite(*arrays: np.ndarray | None) -> np.ndarray:
-    m = np.ones(arrays[0].shape[0], bool) if arrays and arrays[0] is not None else np.array([])
+def _finite(*arrays: np.ndarray) -> np.ndarray:
+    m = np.ones(arrays[0].shape[0], bool) if arrays else np.array([])
     for a in arrays:
         m &= np.isfinite(a)
     return m
@@ -103,6 +103,7 @@ def _normal_ci(delta: float, se: float, alpha: float) -> tuple[float, float]:
 def _auc_canary(d: _Data, m: np.ndarray, alpha: float, want_ci: bool) -> _Est | str:
     if d.label is None or d.score is None:
         return "needs the target and score columns"
+    assert d.chal is not None  # canary data marks the challenger's rows
     sel = m & _finite(d.label, d.score)
     parts = []
     for arm, who in ((~d.chal, "the champion"), (d.chal, "the challenger")):
@@ -147,6 +148,7 @@ def _estimate(kpi: Kpi, d: _Data, m: np.ndarray, slis: _Slis | None, day: int | 
                                 want_ci)
         if d.pos is None:
             return "needs the prediction column"
+        assert d.chal is not None
         sel = m & _finite(d.pos)
         a, b = d.pos[sel & ~d.chal], d.pos[sel & d.chal]
         return _two_props(a.sum(), a.size, b.sum(), b.size, alpha,
@@ -163,6 +165,7 @@ def _estimate(kpi: Kpi, d: _Data, m: np.ndarray, slis: _Slis | None, day: int | 
         else:
             if d.pos is None:
                 return "needs the prediction column"
+            assert d.chal is not None
             sel = m & _finite(d.label) & (d.pos == 1)
             a, b = d.label[sel & ~d.chal], d.label[sel & d.chal]
             method = "difference of proportions"
@@ -177,6 +180,7 @@ def _estimate(kpi: Kpi, d: _Data, m: np.ndarray, slis: _Slis | None, day: int | 
                                 want_ci)
         if d.score is None:
             return "needs the score column"
+        assert d.chal is not None
         sel = m & _finite(d.score)
         return _two_means(d.score[sel & ~d.chal], d.score[sel & d.chal], alpha,
                           "Welch difference of means", want_ci)

@@ -39,7 +39,7 @@ def labels_frame(rows: int | None = None) -> pl.DataFrame:
     delay = np.random.default_rng(sc.SEED + SEED_OFFSET).integers(0, LABEL_DELAY_SPREAD,
                                                                     late.height)
     late = late.with_columns(
-        (pl.col(scoring.TIMESTAMP) + pl.duration(days=pl.Series(delay + LABEL_DELAY_DAYS)))
+        (pl.col(scoring.TIMESTAMP) + pl.duration(days=pl.lit(pl.Series(delay + LABEL_DELAY_DAYS))))
         .alias("labeled_at"))
     return (late.filter(pl.col("labeled_at") < LABELS_ARRIVED_BY)
             .unique(scoring.ID, keep="first", maintain_order=True)

@@ -8,14 +8,14 @@ from sqlglot import exp
 
 T = exp.DataType.Type
 _POLARS = {
-    T.TINYINT: pl.Int8, T.SMALLINT: pl.Int16, T.INT: pl.Int32, T.BIGINT: pl.Int64,
-    T.INT128: pl.Int128, T.UTINYINT: pl.UInt8, T.USMALLINT: pl.UInt16, T.UINT: pl.UInt32,
-    T.UBIGINT: pl.UInt64, T.FLOAT: pl.Float32, T.DOUBLE: pl.Float64, T.BOOLEAN: pl.Boolean,
-    T.DATE: pl.Date, T.TIME: pl.Time, T.TIMESTAMP: pl.Datetime("us"),
-    T.TIMESTAMPNTZ: pl.Datetime("us"), T.TIMESTAMPTZ: pl.Datetime("us", "UTC"),
-    T.TIMESTAMP_S: pl.Datetime("ms"), T.TIMESTAMP_MS: pl.Datetime("ms"),
-    T.TIMESTAMP_NS: pl.Datetime("ns"), T.BLOB: pl.Binary, T.VARBINARY: pl.Binary,
-    T.BINARY: pl.Binary,
+    T.TINYINT: pl.Int8(), T.SMALLINT: pl.Int16(), T.INT: pl.Int32(), T.BIGINT: pl.Int64(),
+    T.INT128: pl.Int128(), T.UTINYINT: pl.UInt8(), T.USMALLINT: pl.UInt16(),
+    T.UINT: pl.UInt32(), T.UBIGINT: pl.UInt64(), T.FLOAT: pl.Float32(), T.DOUBLE: pl.Float64(),
+    T.BOOLEAN: pl.Boolean(), T.DATE: pl.Date(), T.TIME: pl.Time(),
+    T.TIMESTAMP: pl.Datetime("us"), T.TIMESTAMPNTZ: pl.Datetime("us"),
+    T.TIMESTAMPTZ: pl.Datetime("us", "UTC"), T.TIMESTAMP_S: pl.Datetime("ms"),
+    T.TIMESTAMP_MS: pl.Datetime("ms"), T.TIMESTAMP_NS: pl.Datetime("ns"), T.BLOB: pl.Binary(),
+    T.VARBINARY: pl.Binary(), T.BINARY: pl.Binary(),
 }
 _TEXT = {T.VARCHAR, T.TEXT, T.CHAR, T.NCHAR, T.NVARCHAR, T.BPCHAR, T.NAME, T.UUID}
 _SAME = {T.TIMESTAMPNTZ: T.TIMESTAMP, T.BPCHAR: T.CHAR}
