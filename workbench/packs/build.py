@@ -33,11 +33,13 @@ from typing import Any
 
 from workbench import render
 from workbench.io import dumps_json, sha256_file, write_text_atomic
+from workbench.packs import cache
 from workbench.packs._faults import kill_point
 from workbench.packs.execute import (
     NotebookRun,
     declared_parameters,
     pack_secret_values,
+    recorded_parameters,
     remove_orphan_temp,
     run_notebook,
 )
@@ -105,11 +107,14 @@ def build(
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
     sign_key: Path | None = None,
+    use_cache: bool = True,
 ) -> BuildResult:
     """Build one version of the pack ``spec_path`` describes under ``out_dir/<pack>/``.
 
     With ``sign_key`` (an Ed25519 private key file, see :mod:`workbench.packs.sign`) the
     manifest is signed; the key is read before anything runs, so a bad key costs nothing.
+    ``use_cache=False`` (``--no-cache``) runs every notebook, reusing nothing
+    (:mod:`workbench.packs.cache`).
     """
     say = progress or (lambda _line: None)
     spec = load_spec(spec_path)
@@ -150,17 +155,15 @@ def build(
                 "pack_spec": str(spec.path),
             }
             page = {"pack_title": spec.title, "version": version}
+            ctx = cache.context(staging, pack_dir, spec.base_dir, previous, use_cache)
 
             def task(nb: NotebookSpec) -> NotebookRun:
                 kill_point(f"notebook-start:{nb.name}")
-                run = _safe_run(
-                    spec,
-                    nb,
-                    staging,
-                    builtins,
-                    declared[nb.name],
-                    {**page, "title": f"{nb.name} · {spec.title}"},
-                )
+                nb_page = {**page, "title": f"{nb.name} · {spec.title}"}
+                run, why = _cached_run(ctx, spec, nb, builtins, declared[nb.name], nb_page)
+                if run is None:
+                    run = _safe_run(spec, nb, staging, builtins, declared[nb.name], nb_page)
+                    _record_execution(ctx, spec, nb, builtins, declared[nb.name], nb_page, run, why)
                 if run.status != "ok":
                     _set_aside_partial_results(staging, nb.name)
                 kill_point(f"notebook-done:{nb.name}")
@@ -169,6 +172,10 @@ def build(
             runs = _run_all(spec, jobs, task, say)
             forms = secret_forms(pack_secret_values(spec))
             withheld = scrub_tree(staging, forms)  # every file the notebooks wrote
+            cache_summary = cache.finalize(
+                ctx, version, {r.name: r.cache for r in runs if r.cache is not None},
+                {r.name: r.status for r in runs},
+            )
             names = [nb.name for nb in spec.notebooks]
             results = load_results(staging, names)
             # a failed notebook's results are partial: its gates are unknown, never passed
@@ -197,6 +204,13 @@ def build(
                 },
                 "inputs": inputs,
                 "notebooks": [r.to_dict() for r in runs],
+                "cache": {
+                    **cache_summary,
+                    "spec_dir": str(spec.base_dir.resolve()),
+                    "nothing_changed": cache.nothing_changed(
+                        ctx, cache_summary, spec.sha256, inputs
+                    ),
+                },
                 "gates": [g.to_dict() for g in gate_results],
                 "previous_version": previous,
                 "git": pack_git_state(
@@ -246,6 +260,56 @@ def build(
         manifest["duration_s"],
         tuple(withheld),
     )
+
+
+def _cached_run(
+    ctx: cache.CacheContext,
+    spec: PackSpec,
+    nb: NotebookSpec,
+    builtins: dict[str, str],
+    declared: set[str],
+    page: dict[str, Any],
+) -> tuple[NotebookRun | None, str]:
+    """The previous version's run of ``nb``, its outputs copied into staging, when its cache
+    key is unchanged; else None and why the notebook has to run (recorded in the manifest)."""
+    record, secret = recorded_parameters(spec, nb, declared, builtins)
+    part = cache.notebook_part(spec.notebook_path(nb), record, page)
+    never = cache.uncacheable_reason(record, secret)
+    if never:
+        return None, never
+    entry, why = cache.try_reuse(ctx, nb.name, part)
+    if entry is None:
+        return None, why
+    prev = ctx.previous[nb.name]
+    return NotebookRun(
+        nb.name,
+        nb.path,
+        prev["source_sha256"],
+        prev["parameters"],  # as the reused execution received them
+        status="ok",
+        results=bool(prev.get("results")),
+        page_bytes=int(prev.get("page_bytes") or 0),
+        cache=entry,
+    ), why
+
+
+def _record_execution(
+    ctx: cache.CacheContext,
+    spec: PackSpec,
+    nb: NotebookSpec,
+    builtins: dict[str, str],
+    declared: set[str],
+    page: dict[str, Any],
+    run: NotebookRun,
+    why: str,
+) -> None:
+    """Give an executed run its cache entry: the key of what it read (known only now)."""
+    record, secret = recorded_parameters(spec, nb, declared, builtins)
+    part = cache.notebook_part(spec.notebook_path(nb), record, page)
+    never = cache.uncacheable_reason(record, secret)
+    executed = cache.digest_events(ctx, nb.name, run.events)
+    run.cache = cache.execution_entry(ctx, nb.name, part, executed, why, never)
+    run.events = None
 
 
 def _set_aside_partial_results(staging: Path, name: str) -> None:

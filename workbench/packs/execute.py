@@ -49,6 +49,7 @@ import nbformat  # noqa: E402
 
 from workbench.io import sha256_file, write_text_atomic  # noqa: E402
 from workbench.packs._faults import kill_point  # noqa: E402
+from workbench.packs.cache import READS_ENV, read_events, reads_file  # noqa: E402
 from workbench.packs.scrub import (  # noqa: E402
     MIN_SCRUB,
     SCRUBBED,
@@ -81,6 +82,8 @@ class NotebookRun:
     error: dict[str, Any] | None = None
     results: bool = False  # <name>.results.json was written
     page_bytes: int = 0         # size of <name>.html (a page should stay under 2 MB)
+    cache: dict[str, Any] | None = None  # key, what went into it, reuse (packs.cache)
+    events: list[dict[str, str]] | None = None  # what the kernel read and wrote (not recorded)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +98,7 @@ class NotebookRun:
             "error": self.error,
             "results": self.results,
             "page_bytes": self.page_bytes,
+            **({"cache": self.cache} if self.cache is not None else {}),
         }
 
 
@@ -132,6 +136,15 @@ def _parameters(
         else:
             inject[key] = record[key] = value
     return inject, record, secrets
+
+
+def recorded_parameters(
+    spec: PackSpec, nb: NotebookSpec, declared: set[str], builtins: dict[str, str]
+) -> tuple[dict[str, Any], list[str]]:
+    """(the parameters as the manifest records them, the names of secret parameters)."""
+    _inject, record, _secrets = _parameters(spec, nb, declared, builtins)
+    secret = [k for k, v in nb.parameters.items() if isinstance(v, EnvParam) and v.secret]
+    return record, secret
 
 
 def _read_secrets_from_env(
@@ -335,6 +348,7 @@ def _execute(
             paths = (str(KERNEL_SHIMS), env.get("PYTHONPATH"))
             env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
             env["WORKBENCH_PACK_BUILD"] = "1"  # render.setup(): static SVG charts, no script
+            env[READS_ENV] = str(reads_file(work))  # what the notebook reads: packs.cache
             return await super()._async_pre_start_kernel(env=env, **kw)
 
     timed_out = threading.Event()
@@ -394,6 +408,7 @@ def _execute(
     finally:
         timer.cancel()
     run.exec_s = time.perf_counter() - t0
+    run.events = read_events(reads_file(work))
     kill_point(f"executed:{nb_spec.name}")
     executed.metadata.setdefault("papermill", {}).update(
         input_path=nb_spec.path, output_path=final_ipynb.name
