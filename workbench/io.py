@@ -243,6 +243,22 @@ def read_yaml_documents(path: str | os.PathLike[str]) -> list[Any]:
     return docs
 
 
+def read_yaml_bytes(path: str | os.PathLike[str]) -> tuple[Any, bytes]:
+    """(the parsed document, the file's bytes): one read, for callers that hash the file
+    they parse (a pack spec); held to :func:`read_yaml`'s rules."""
+    from workbench import yamlsafe
+
+    p = Path(path)
+    if not p.exists():
+        raise input_error(p, None, "an existing YAML file")
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise input_error(p, None, "UTF-8 text") from exc
+    return _parse_yaml(p, text, yamlsafe.load), raw
+
+
 def _read_yaml(path: str | os.PathLike[str], parse: Callable[[str], Any]) -> Any:
     p = Path(path)
     if not p.exists():
@@ -251,6 +267,10 @@ def _read_yaml(path: str | os.PathLike[str], parse: Callable[[str], Any]) -> Any
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise input_error(p, None, "UTF-8 text") from exc
+    return _parse_yaml(p, text, parse)
+
+
+def _parse_yaml(p: Path, text: str, parse: Callable[[str], Any]) -> Any:
     try:
         data = parse(text)
     except yaml.YAMLError as exc:

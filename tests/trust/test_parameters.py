@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from workbench.packs.execute import declared_parameters
+from workbench.packs.params import declared_parameters
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)\s*(?::[^=]+)?=", re.MULTILINE)

@@ -505,13 +505,13 @@ def test_item9_a_full_disk_while_a_notebook_runs_is_exit_4_and_publishes_nothing
     """Not "a notebook failed" (exit 3): the environment failed; nothing half-published."""
     import errno
 
-    from workbench.packs import build as build_mod
+    from workbench.packs import execute as execute_mod
 
-    def full(_spec, nb, staging, *_a):
-        (staging / f"{nb.name}.ipynb").write_text("half")
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(staging / "n.ipynb"))
+    def full(entry):
+        (entry.staging / f"{entry.name}.ipynb").write_text("half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(entry.staging / "n.ipynb"))
 
-    monkeypatch.setattr(build_mod, "run_notebook", full)
+    monkeypatch.setattr(execute_mod, "run_notebook", full)
     p = _spec_file(tmp_path, BASE)
     r = _invoke("pack", "build", str(p), "--out", str(tmp_path / "r"))
     _one_line_error(r, 4, "ENOSPC")

@@ -75,7 +75,7 @@ def test_the_sensitive_column_was_read_but_shown_masked(hostile_pack):
 def test_a_value_from_the_environment_is_secret_unless_the_spec_says_otherwise(
     tmp_path, monkeypatch
 ):
-    from workbench.packs.execute import _parameters, pack_secret_values
+    from workbench.packs.plan import resolve_parameters, secret_values
     from workbench.packs.spec import load_spec
 
     nb = tmp_path / "n.ipynb"
@@ -91,6 +91,6 @@ def test_a_value_from_the_environment_is_secret_unless_the_spec_says_otherwise(
     recorded = spec.redacted_parameters(spec.notebooks[0])
     assert recorded["token"]["value"] == "<redacted>"
     assert recorded["label"]["value"] == "plain-label"
-    inject, record, _ = _parameters(spec, spec.notebooks[0], {"token", "label"}, {})
+    inject, record, _ = resolve_parameters(spec, spec.notebooks[0], {"token", "label"}, {})
     assert "from-env-0001" not in json.dumps([inject, record])
-    assert pack_secret_values(spec) == ["from-env-0001"]
+    assert secret_values(spec) == ["from-env-0001"]

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from workbench.cli import cli
 from workbench.packs import build as build_module
-from workbench.packs.build import BuildResult
 from workbench.packs.execute import NotebookRun
+from workbench.packs.publish import BuildResult
 
 
 def _result(tmp_path: Path, verdict: str, failed: bool = False) -> BuildResult:

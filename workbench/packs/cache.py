@@ -90,7 +90,7 @@ def _ignored_roots() -> tuple[str, ...]:
     return tuple(sorted({os.path.realpath(r) for r in roots if r}))
 
 
-@dataclass
+@dataclass(frozen=True)
 class CacheContext:
     """What the cache needs of one build; made once per build by :func:`context`."""
 

@@ -1,7 +1,10 @@
-"""Run one notebook of a pack with papermill and export its page.
+"""The execute stage of ``pack build``: run each notebook of a plan with papermill and
+export its page.
 
-Each run is a self-contained task (notebook + parameters + staging dir -> files), so the
-builder can fan runs out over a thread pool today and onto another executor later. Runs
+:func:`run_entry` is one self-contained task (a :class:`~workbench.packs.plan.NotebookEntry`
+in, a :class:`NotebookRun` out, files written into the entry's staging dir), so the
+builder fans runs out over a thread pool (:func:`run_plan`) today and a distributed
+scheduler can call the same function later. Runs
 use threads, not processes: the work happens in the kernel subprocess, and threads avoid
 paying interpreter + papermill import per notebook. Nothing here calls ``os.chdir``
 (papermill's ``cwd=`` does, which is process-global): the kernel's working directory is
@@ -26,7 +29,7 @@ Kernels start with ``_kernel_shims`` first on PYTHONPATH; it only hides the opti
 from __future__ import annotations
 
 import contextlib
-import logging
+import errno
 import os
 import re
 import shutil
@@ -34,7 +37,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,9 +51,10 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 import nbformat  # noqa: E402
 
-from workbench.io import sha256_file, write_text_atomic  # noqa: E402
+from workbench.io import write_text_atomic  # noqa: E402
+from workbench.packs import cache  # noqa: E402
 from workbench.packs._faults import kill_point  # noqa: E402
-from workbench.packs.cache import READS_ENV, read_events, reads_file  # noqa: E402
+from workbench.packs.plan import BuildPlan, NotebookEntry, SecretRef  # noqa: E402
 from workbench.packs.scrub import (  # noqa: E402
     MIN_SCRUB,
     SCRUBBED,
@@ -57,14 +62,17 @@ from workbench.packs.scrub import (  # noqa: E402
     scrub_text,
     secret_forms,
 )
-from workbench.packs.spec import REDACTED, EnvParam, NotebookSpec, PackSpec, PathParam  # noqa: E402
+from workbench.packs.spec import REDACTED  # noqa: E402
+from workbench.render import escape  # noqa: E402
 
 __all__ = ["MIN_SCRUB", "SCRUBBED"]
 
 KERNEL_SHIMS = Path(__file__).resolve().parent / "_kernel_shims"
 TEMP_MARKER = ".workbench-temp"  # in every private temp folder: "<pid>\n"
-BUILTIN_PARAMETERS = ("results_dir", "previous_dir", "pack_spec")
-_PLACEHOLDER = "__workbench_secret_{}__"
+# a full disk, a quota or a read-only or failing filesystem while a notebook's outputs are
+# written: not the notebook's failure (exit 3) but the environment's (exit 4)
+ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+PARTIAL_RESULTS = "results.partial.json"  # <name>.results.partial.json: a failed run's results
 _PLACEHOLDER_RE = re.compile(r"""(["'])__workbench_secret_(\d+)__\1""")
 
 
@@ -100,71 +108,6 @@ class NotebookRun:
             "page_bytes": self.page_bytes,
             **({"cache": self.cache} if self.cache is not None else {}),
         }
-
-
-def declared_parameters(path: Path) -> set[str]:
-    """Names in the notebook's ``parameters`` cell (papermill's own parser)."""
-    import papermill
-
-    # papermill logs a warning per line it cannot parse (e.g. a quote inside a comment);
-    # such a line is simply not a declared parameter, which check_declared_parameters reports.
-    log = logging.getLogger("papermill")
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        return set(papermill.inspect_notebook(str(path)))
-    finally:
-        log.setLevel(level)
-
-
-def _parameters(
-    spec: PackSpec, nb: NotebookSpec, declared: set[str], builtins: dict[str, str]
-) -> tuple[dict[str, Any], dict[str, Any], list[tuple[EnvParam, str | None]]]:
-    """(values to inject, values to record, secrets [(param, value)])."""
-    inject: dict[str, Any] = {k: v for k, v in builtins.items() if k in declared}
-    record = dict(inject)
-    secrets: list[tuple[EnvParam, str | None]] = []
-    for key, value in nb.parameters.items():
-        if isinstance(value, EnvParam) and value.secret:
-            inject[key] = _PLACEHOLDER.format(len(secrets))
-            record[key] = REDACTED
-            secrets.append((value, os.environ.get(value.env)))
-        elif isinstance(value, EnvParam):
-            inject[key] = record[key] = os.environ.get(value.env, value.default)
-        elif isinstance(value, PathParam):
-            inject[key] = record[key] = str((spec.base_dir / value.path).resolve())
-        else:
-            inject[key] = record[key] = value
-    return inject, record, secrets
-
-
-def recorded_parameters(
-    spec: PackSpec, nb: NotebookSpec, declared: set[str], builtins: dict[str, str]
-) -> tuple[dict[str, Any], list[str]]:
-    """(the parameters as the manifest records them, the names of secret parameters)."""
-    _inject, record, _secrets = _parameters(spec, nb, declared, builtins)
-    secret = [k for k, v in nb.parameters.items() if isinstance(v, EnvParam) and v.secret]
-    return record, secret
-
-
-def _read_secrets_from_env(
-    nb: nbformat.NotebookNode, secrets: list[tuple[EnvParam, str | None]]
-) -> None:
-    """Rewrite placeholders in the injected cell into environment look-ups."""
-
-    def repl(m: re.Match[str]) -> str:
-        param = secrets[int(m.group(2))][0]
-        if param.default is None:
-            return f"__import__('os').environ[{param.env!r}]"
-        return f"__import__('os').environ.get({param.env!r}, {param.default!r})"
-
-    for cell in nb.cells:
-        if "injected-parameters" in cell.metadata.get("tags", []):
-            cell.source = _PLACEHOLDER_RE.sub(repl, cell.source)
-    params = nb.metadata.get("papermill", {}).get("parameters", {})
-    for key, value in list(params.items()):
-        if isinstance(value, str) and value.startswith("__workbench_secret_"):
-            params[key] = REDACTED
 
 
 def scrub(obj: Any, values: Iterable[str]) -> Any:
@@ -240,18 +183,6 @@ def _pid_alive(pid: int) -> bool | None:
     return True
 
 
-def pack_secret_values(spec: PackSpec) -> list[str]:
-    """The values of every secret parameter in the spec (from the environment or defaults)."""
-    values = []
-    for nb in spec.notebooks:
-        for param in nb.parameters.values():
-            if isinstance(param, EnvParam) and param.secret:
-                value = os.environ.get(param.env, param.default)
-                if value not in (None, ""):
-                    values.append(str(value))
-    return values
-
-
 def _first_error(nb: nbformat.NotebookNode) -> dict[str, Any] | None:
     for index, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
@@ -266,71 +197,152 @@ def _first_error(nb: nbformat.NotebookNode) -> dict[str, Any] | None:
     return None
 
 
-def run_notebook(
-    spec: PackSpec,
-    nb_spec: NotebookSpec,
-    staging: Path,
-    builtins: dict[str, str],
-    declared: set[str],
-    wb_page: dict[str, Any],
-) -> NotebookRun:
-    """Execute ``nb_spec`` into ``staging`` as <name>.ipynb and <name>.html.
 
-    The notebook itself writes <name>.results.json into ``results_dir`` (the staging dir).
+
+def _read_secrets_from_env(nb: nbformat.NotebookNode, secrets: tuple[SecretRef, ...]) -> None:
+    """Rewrite placeholders in the injected cell into environment look-ups."""
+
+    def repl(m: re.Match[str]) -> str:
+        param = secrets[int(m.group(2))]
+        if param.default is None:
+            return f"__import__('os').environ[{param.env!r}]"
+        return f"__import__('os').environ.get({param.env!r}, {param.default!r})"
+
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = _PLACEHOLDER_RE.sub(repl, cell.source)
+    params = nb.metadata.get("papermill", {}).get("parameters", {})
+    for key, value in list(params.items()):
+        if isinstance(value, str) and value.startswith("__workbench_secret_"):
+            params[key] = REDACTED
+
+
+# -- the pack: every entry of the plan, each once its needs are done ------------------------
+
+
+def run_plan(plan: BuildPlan, say: Callable[[str], None]) -> tuple[NotebookRun, ...]:
+    """Run every notebook of ``plan`` once its ``needs`` are done (whatever their outcome:
+    the summary must still run to report a failure), at most ``plan.jobs`` at a time."""
+    pending = {e.name: set(e.needs) for e in plan.notebooks}
+    done: dict[str, NotebookRun] = {}
+    width = max(len(e.name) for e in plan.notebooks)
+    total = len(plan.notebooks)
+    with ThreadPoolExecutor(max_workers=plan.jobs, thread_name_prefix="pack") as pool:
+        running: dict[Future[NotebookRun], str] = {}
+
+        def submit_ready() -> None:
+            for name in [n for n, deps in pending.items() if deps <= done.keys()]:
+                del pending[name]
+                running[pool.submit(run_or_reuse, plan, plan.entry(name))] = name
+
+        submit_ready()
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                run = done[running.pop(fut)] = fut.result()
+                say(f"[{len(done)}/{total}] {progress_line(run, width)}")
+            submit_ready()
+    return tuple(done[e.name] for e in plan.notebooks)
+
+
+def progress_line(run: NotebookRun, width: int = 0) -> str:
+    note = "" if run.status == "ok" or not run.error else (
+        f"  {run.error['ename']}: {run.error['evalue']}"[:160])
+    return (
+        f"{run.name:<{width}}  {run.status:<6}  exec {run.exec_s:5.1f} s  "
+        f"export {run.export_s:4.1f} s  page {run.page_bytes / 1e6:4.2f} MB"
+        f"{' (over 2 MB)' if run.page_bytes > 2_000_000 else ''}{note}"
+    )
+
+
+def run_or_reuse(plan: BuildPlan, entry: NotebookEntry) -> NotebookRun:
+    """The previous version's run of ``entry`` when its cache key is unchanged (its outputs
+    copied into staging), else :func:`run_entry` with the key of what it read."""
+    ctx = plan.cache
+    if ctx is None:
+        return run_entry(entry)
+    why = entry.never_reuse
+    if why is None:
+        reused, why = cache.try_reuse(ctx, entry.name, entry.cache_part)
+        if reused is not None:
+            prev = ctx.previous[entry.name]
+            return NotebookRun(
+                entry.name,
+                entry.source,
+                prev["source_sha256"],
+                prev["parameters"],  # as the reused execution received them
+                status="ok",
+                results=bool(prev.get("results")),
+                page_bytes=int(prev.get("page_bytes") or 0),
+                cache=reused,
+            )
+    run = run_entry(entry)
+    executed = cache.digest_events(ctx, entry.name, run.events)
+    run.cache = cache.execution_entry(
+        ctx, entry.name, entry.cache_part, executed, why, entry.never_reuse
+    )
+    run.events = None
+    return run
+
+
+# -- one notebook: the task a scheduler calls (plan entry in, run record out) ---------------
+
+
+def run_entry(entry: NotebookEntry) -> NotebookRun:
+    """Execute one notebook of a plan into ``entry.staging``: ``<name>.ipynb`` (scrubbed),
+    ``<name>.html`` and whatever the notebook writes (its ``<name>.results.json``).
+
+    Never raises for the notebook's own failure or the machinery's (the run is ``failed``
+    and its page names the error); an OSError of a full or read-only disk propagates (the
+    environment failed, the build stops). Everything it needs is in ``entry``, so a
+    distributed scheduler can call it in another process.
     """
+    kill_point(f"notebook-start:{entry.name}")
+    t0 = time.perf_counter()
+    try:
+        run = run_notebook(entry)
+    except OSError as exc:
+        if exc.errno in ENVIRONMENT_ERRNOS:
+            raise  # the machine failed, not the notebook: the build stops, exit 4
+        run = _failed_run(entry, exc, t0)
+    except Exception as exc:
+        run = _failed_run(entry, exc, t0)
+    if run.status != "ok":
+        _set_aside_partial_results(entry.staging, entry.name)
+    kill_point(f"notebook-done:{entry.name}")
+    return run
+
+
+def run_notebook(entry: NotebookEntry) -> NotebookRun:
+    """Parameterize, execute, scrub and export one notebook (may raise; see run_entry)."""
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
-    src = spec.notebook_path(nb_spec)
-    inject, record, secrets = _parameters(spec, nb_spec, declared, builtins)
-    run = NotebookRun(nb_spec.name, nb_spec.path, sha256_file(src), record)
-    final_ipynb = staging / f"{nb_spec.name}.ipynb"
-    out_html = staging / f"{nb_spec.name}.html"
-    # every secret of the pack, not only this notebook's: all kernels inherit the
-    # environment, so another notebook could print os.environ
-    forms = secret_forms(pack_secret_values(spec))
-
-    nb = load_notebook_node(str(src))  # also gives every cell the tags list papermill expects
+    run = NotebookRun(entry.name, entry.source, entry.source_sha256, dict(entry.record))
+    nb = load_notebook_node(str(entry.path))  # also gives every cell the tags papermill expects
     kernel = nb.metadata.get("kernelspec", {}).get("name") or "python3"
-    if inject:
-        nb = parameterize_notebook(nb, inject, kernel_name=kernel, language="python")
-        _read_secrets_from_env(nb, secrets)
-    # papermill records input_path in the metadata: give it a file, not the in-memory node.
-    # It saves the executed notebook after each cell: into the private folder, never staging.
-    work = private_temp_dir(nb_spec.name)
+    if entry.inject:
+        nb = parameterize_notebook(nb, dict(entry.inject), kernel_name=kernel,
+                                   language="python")
+        _read_secrets_from_env(nb, entry.secrets)
+    # papermill saves the executed notebook after each cell: into the private folder, never
+    # staging, and records input_path in the metadata: give it a file, not the node
+    work = private_temp_dir(entry.name)
     try:
-        return _execute(nb, nb_spec, src, kernel, work, final_ipynb, out_html, run, forms,
-                        wb_page)
+        executed = _execute(entry, nb, kernel, work, run)
+        kill_point(f"executed:{entry.name}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    _write_scrubbed(entry, executed, run)
+    kill_point(f"scrubbed:{entry.name}")
+    _export(entry, executed, run)
+    kill_point(f"exported:{entry.name}")
+    return run
 
 
-def _execute(
-    nb: nbformat.NotebookNode,
-    nb_spec: NotebookSpec,
-    src: Path,
-    kernel: str,
-    work: Path,
-    final_ipynb: Path,
-    out_html: Path,
-    run: NotebookRun,
-    forms: list[str],
-    wb_page: dict[str, Any],
-) -> NotebookRun:
-    import papermill
+def _kernel_manager(ipc_dir: Path, kernels: list[Any], reads: Path) -> type:
+    """A kernel manager class whose kernels the watchdog can find and kill."""
     from jupyter_client.manager import AsyncKernelManager
-    from papermill.exceptions import PapermillExecutionError
-
-    from workbench.packs.export import export_html
-
-    staging = final_ipynb.parent
-    tmp_name = str(work / "input.ipynb")
-    out_ipynb = work / final_ipynb.name
-    nbformat.write(nb, tmp_name)
-
-    kernels: list[Any] = []
-    ipc_dir = work / "kernel"
-    ipc_dir.mkdir()
 
     class _TrackedKernelManager(AsyncKernelManager):
         """Lets the watchdog find the kernel process; nbclient still owns and cleans it up."""
@@ -340,7 +352,7 @@ def _execute(
             # IPC sockets in a private temp dir: no TCP ports to race for between parallel
             # kernels, and no "running over TCP without encryption" warning in the log.
             self.transport = "ipc"
-            self.ip = str(Path(ipc_dir) / "kernel")
+            self.ip = str(ipc_dir / "kernel")
             kernels.append(self)
 
         async def _async_pre_start_kernel(self, **kw: Any) -> Any:
@@ -348,9 +360,25 @@ def _execute(
             paths = (str(KERNEL_SHIMS), env.get("PYTHONPATH"))
             env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
             env["WORKBENCH_PACK_BUILD"] = "1"  # render.setup(): static SVG charts, no script
-            env[READS_ENV] = str(reads_file(work))  # what the notebook reads: packs.cache
+            env[cache.READS_ENV] = str(reads)  # what the notebook reads: packs.cache
             return await super()._async_pre_start_kernel(env=env, **kw)
 
+    return _TrackedKernelManager
+
+
+def _execute(
+    entry: NotebookEntry, nb: nbformat.NotebookNode, kernel: str, work: Path, run: NotebookRun
+) -> nbformat.NotebookNode:
+    """papermill under a watchdog; the executed notebook, however far it got."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    tmp_name = str(work / "input.ipynb")
+    out_ipynb = work / f"{entry.name}.ipynb"
+    nbformat.write(nb, tmp_name)
+    kernels: list[Any] = []
+    ipc_dir = work / "kernel"
+    ipc_dir.mkdir()
     timed_out = threading.Event()
 
     def _watchdog() -> None:
@@ -362,7 +390,7 @@ def _execute(
 
     # threading.Timer raises OverflowError in its own thread past TIMEOUT_MAX, which ends
     # the watchdog silently: a longer limit is no limit, so clamp it
-    timer = threading.Timer(min(nb_spec.max_duration, threading.TIMEOUT_MAX), _watchdog)
+    timer = threading.Timer(min(entry.max_duration, threading.TIMEOUT_MAX), _watchdog)
     timer.daemon = True
     t0 = time.perf_counter()
     timer.start()
@@ -375,9 +403,9 @@ def _execute(
             progress_bar=False,
             request_save_on_cell_execute=True,
             start_timeout=120,
-            execution_timeout=nb_spec.timeout,
-            kernel_manager_class=_TrackedKernelManager,
-            resources={"metadata": {"path": str(src.parent)}},
+            execution_timeout=entry.timeout,
+            kernel_manager_class=_kernel_manager(ipc_dir, kernels, cache.reads_file(work)),
+            resources={"metadata": {"path": str(entry.path.parent)}},
         )
         run.status = "ok"
     except PapermillExecutionError:
@@ -386,53 +414,100 @@ def _execute(
         run.error = _first_error(executed)
     except Exception as exc:  # kernel died, cell timeout, watchdog: keep what ran so far
         executed = nbformat.read(out_ipynb, as_version=4) if out_ipynb.exists() else nb
-        run.status = "failed"
-        if timed_out.is_set():
-            ename, evalue = (
-                "Timeout",
-                f"the notebook ran longer than {nb_spec.max_duration} s and was stopped",
-            )
-        else:
-            ename, evalue = type(exc).__name__, " ".join(str(exc).split())[:500]
-        run.error = {
-            "ename": ename,
-            "evalue": evalue,
-            "cell_index": None,
-            "execution_count": None,
-            "anchor": None,
-        }
-        banner = nbformat.v4.new_markdown_cell(
-            f"**The notebook stopped: {ename}.** See the banner above."
-        )
-        executed.cells.append(banner)
+        _stopped(entry, executed, run, exc, timed_out.is_set())
     finally:
         timer.cancel()
     run.exec_s = time.perf_counter() - t0
-    run.events = read_events(reads_file(work))
-    kill_point(f"executed:{nb_spec.name}")
+    run.events = cache.read_events(cache.reads_file(work))
     executed.metadata.setdefault("papermill", {}).update(
-        input_path=nb_spec.path, output_path=final_ipynb.name
+        input_path=entry.source, output_path=f"{entry.name}.ipynb"
+    )
+    return executed
+
+
+def _stopped(entry: NotebookEntry, executed: nbformat.NotebookNode, run: NotebookRun,
+             exc: Exception, timed_out: bool) -> None:
+    """Record a run the kernel did not finish (died, cell timeout, watchdog)."""
+    run.status = "failed"
+    if timed_out:
+        ename = "Timeout"
+        evalue = f"the notebook ran longer than {entry.max_duration} s and was stopped"
+    else:
+        ename, evalue = type(exc).__name__, " ".join(str(exc).split())[:500]
+    run.error = {"ename": ename, "evalue": evalue, "cell_index": None,
+                 "execution_count": None, "anchor": None}
+    executed.cells.append(
+        nbformat.v4.new_markdown_cell(f"**The notebook stopped: {ename}.** See the banner above.")
     )
 
+
+def _write_scrubbed(entry: NotebookEntry, executed: nbformat.NotebookNode,
+                    run: NotebookRun) -> None:
+    """Scrub every secret of the pack from the executed notebook, the error and the results,
+    then write the notebook into staging."""
+    forms = secret_forms(entry.secret_values)
+    results = entry.staging / f"{entry.name}.results.json"
     if forms:
         scrub_obj(executed, forms)
         if run.error:
             scrub_obj(run.error, forms)
         # the results file as text: a malformed one is scrubbed too (never skipped)
-        results = staging / f"{nb_spec.name}.results.json"
         if results.exists():
             write_text_atomic(results, scrub_text(results.read_text(encoding="utf-8"), forms))
-    write_text_atomic(final_ipynb, nbformat.writes(executed))
-    run.results = (staging / f"{nb_spec.name}.results.json").exists()
-    kill_point(f"scrubbed:{nb_spec.name}")
+    write_text_atomic(entry.staging / f"{entry.name}.ipynb", nbformat.writes(executed))
+    run.results = results.exists()
 
+
+def _export(entry: NotebookEntry, executed: nbformat.NotebookNode, run: NotebookRun) -> None:
+    from workbench.packs.export import export_html
+
+    out_html = entry.staging / f"{entry.name}.html"
     t1 = time.perf_counter()
     export_html(
         executed,
         out_html,
-        {**wb_page, "name": nb_spec.name, "source": nb_spec.path, "error": run.error},
+        {**entry.page, "name": entry.name, "source": entry.source, "error": run.error},
     )
     run.export_s = time.perf_counter() - t1
     run.page_bytes = out_html.stat().st_size
-    kill_point(f"exported:{nb_spec.name}")
+
+
+def _failed_run(entry: NotebookEntry, exc: Exception, t0: float) -> NotebookRun:
+    """A failed run and a page naming the error, when the machinery itself failed."""
+    run = NotebookRun(
+        entry.name,
+        entry.source,
+        entry.source_sha256,
+        dict(entry.spec_parameters),
+        status="failed",
+        exec_s=time.perf_counter() - t0,
+        error={
+            "ename": type(exc).__name__,
+            "evalue": " ".join(str(exc).split())[:500],
+            "cell_index": None,
+            "execution_count": None,
+            "anchor": None,
+        },
+    )
+    msg = f"{run.error['ename']}: {run.error['evalue']}"  # type: ignore[index]
+    page = entry.staging / f"{entry.name}.html"
+    write_text_atomic(
+        page,
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
+        f"<title>{escape(entry.name)}</title></head><body><h1>"
+        f"{escape(entry.name)} could not be run</h1><p>{escape(msg)}</p>"
+        '<p><a href="index.html">Back to the pack</a></p></body></html>\n',
+    )
+    run.results = (entry.staging / f"{entry.name}.results.json").exists()
+    run.page_bytes = page.stat().st_size
     return run
+
+
+def _set_aside_partial_results(staging: Path, name: str) -> None:
+    """A notebook that failed after writing its results leaves them under another name, so
+    no reader (the builder's gates, the review_summary notebook) takes them as its
+    findings: a gate on a failed notebook is unknown, never passed."""
+    results = staging / f"{name}.results.json"
+    if results.exists():
+        os.replace(results, staging / f"{name}.{PARTIAL_RESULTS}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import io
 import json
+import logging
 import tokenize
 from dataclasses import dataclass
 from functools import lru_cache
@@ -171,6 +172,21 @@ def parse_parameters(source: str) -> tuple[Parameter, ...]:
             text = " ".join(above)
         out.append(Parameter(name, kind, default or "", text))
     return tuple(out)
+
+
+def declared_parameters(path: Path) -> set[str]:
+    """Names in the notebook's ``parameters`` cell (papermill's own parser)."""
+    import papermill
+
+    # papermill logs a warning per line it cannot parse (e.g. a quote inside a comment);
+    # such a line is simply not a declared parameter, which check_declared_parameters reports.
+    log = logging.getLogger("papermill")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        return set(papermill.inspect_notebook(str(path)))
+    finally:
+        log.setLevel(level)
 
 
 def notebook_parameters(path: str | Path) -> dict[str, Parameter]:

@@ -21,10 +21,10 @@ from typing import Any
 from workbench.errors import InputError, input_error
 from workbench.io import dumps_json
 from workbench.packs import index
-from workbench.packs.build import remove_stale_staging
 from workbench.packs.execute import remove_orphan_temp
 from workbench.packs.lock import locked
 from workbench.packs.manifest import MANIFEST
+from workbench.packs.publish import remove_stale_staging
 
 HOLDS = "holds.json"
 

@@ -54,13 +54,14 @@ from pydantic import (
 )
 
 from workbench.errors import SpecError
-from workbench.io import read_yaml
+from workbench.io import read_yaml_bytes
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 DEFAULT_CELL_TIMEOUT = 600
 DEFAULT_MAX_DURATION = 1800
 REDACTED = "<redacted>"
-BUILDER_PARAMETERS = ("results_dir", "previous_dir", "pack_spec")  # injected when declared
+# injected when the notebook declares them; findings_name is the spec's notebook name
+BUILDER_PARAMETERS = ("results_dir", "previous_dir", "pack_spec", "findings_name")
 OPS = ("<", "<=", ">", ">=", "==", "!=")
 RESERVED_NAMES = frozenset({"index"})  # a notebook's page <name>.html must not replace these
 
@@ -256,7 +257,7 @@ def load_spec(path: str | os.PathLike[str]) -> PackSpec:
     """Read and validate a pack spec; raise :class:`SpecError` naming the first bad field."""
     p = Path(path)
     try:
-        raw = read_yaml(p)
+        raw, content = read_yaml_bytes(p)
     except SpecError:
         raise
     except Exception as exc:  # read_yaml raises InputError; re-raise as the spec kind
@@ -270,7 +271,7 @@ def load_spec(path: str | os.PathLike[str]) -> PackSpec:
     except ValidationError as exc:
         raise _spec_error(p, exc) from exc
     spec = PackSpec(
-        model=model, path=p.resolve(), sha256=hashlib.sha256(p.read_bytes()).hexdigest(), raw=raw
+        model=model, path=p.resolve(), sha256=hashlib.sha256(content).hexdigest(), raw=raw
     )
     _check_references(spec, p)
     return spec
@@ -453,7 +454,7 @@ def check_declared_parameters(spec: PackSpec, declared: dict[str, set[str]]) -> 
                 raise _fail(
                     spec.path,
                     f"notebooks[{i}].parameters.{key}",
-                    "no value: the builder sets results_dir, previous_dir and pack_spec",
+                    "no value: the builder sets " + ", ".join(BUILDER_PARAMETERS),
                     key,
                 )
             if key not in have:
