@@ -345,3 +345,18 @@ def test_no_cache_runs_everything(world, tmp_path):
     manifest = json.loads((forced.version_dir / "manifest.json").read_text())
     assert manifest["cache"]["nothing_changed"] is False
     assert reused_note not in (forced.version_dir / "index.html").read_text()
+
+
+def test_a_previous_output_edited_after_publishing_is_never_reused(world, tmp_path):
+    out = tmp_path / "reports"
+    spec = world.root / "pack.yml"
+    first = build(spec, out, jobs=1)
+    page = first.version_dir / "n3.html"
+    page.chmod(0o644)
+    page.write_text("<p>edited</p>\n", encoding="utf-8")
+    again = build(spec, out, jobs=1)
+    runs = {r.name: r.cache for r in again.runs}
+    assert runs["n3"]["reused_from"] is None
+    assert "differs from its manifest" in runs["n3"]["ran_because"]
+    assert (again.version_dir / "n3.html").read_text() != "<p>edited</p>\n"
+    assert runs["n1"]["reused_from"] == first.version
