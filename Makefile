@@ -24,8 +24,11 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-# One pytest run: the test suite, and every notebook in notebooks/ under nbval (lax mode).
+# The import layering contract and mypy (both configured in pyproject.toml), then one
+# pytest run: the test suite, and every notebook in notebooks/ under nbval (lax mode).
 test: $(STAMP) browser
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest tests notebooks --nbval-lax
 
 lint: $(STAMP)

@@ -23,12 +23,14 @@ hold everything else an area wants a later reader to see; they are area-specific
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
+from workbench.atomic import write_json
 from workbench.errors import InputError
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ PARTIAL_SUFFIX = ".results.partial.json"
 Status = Literal["pass", "warn", "fail", "error", "unknown", "info"]
 STATUSES: tuple[str, ...] = ("pass", "warn", "fail", "error", "unknown", "info")
 _CORE = ("schema_version", "notebook", "status", "headline", "metrics")
+LEGACY_PASS = "ok"  # the passing status of results files written before schema_version 1
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,6 @@ class Findings:
 
     def write(self, results_dir: str | os.PathLike[str] = ".") -> Path:
         """Write ``<results_dir>/<name>.results.json`` (atomic, deterministic bytes)."""
-        from workbench.io import write_json
-
         return write_json(Path(results_dir) / f"{self.name}{SUFFIX}", self.to_dict())
 
     def renamed(self, name: str) -> Findings:
@@ -101,6 +102,8 @@ class Findings:
                 raise InputError(
                     f"{source}: {key}: expected {'a mapping' if kind is Mapping else 'a string'}, "
                     f"got {type(data.get(key)).__name__}", file=source, field=key)
+        if data["status"] == LEGACY_PASS and "schema_version" not in data:
+            data = {**data, "status": "pass"}  # written before findings had a schema
         if data["status"] not in STATUSES:
             raise InputError(f"{source}: status: expected one of {', '.join(STATUSES)}, got "
                              f"{data['status']!r}", file=source, field="status")
@@ -134,6 +137,13 @@ class Findings:
     def __getitem__(self, key: str) -> Any:
         doc = self.to_dict()
         return doc[key]
+
+
+def number(value: Any) -> float | None:
+    """A metric or detail as a finite number, else None (bools are not numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
 
 
 def findings_path(results_dir: str | os.PathLike[str], name: str) -> Path:
@@ -172,6 +182,23 @@ def read_findings_dir(directory: str | os.PathLike[str],
 def _files(d: Path) -> Iterator[Path]:
     if d.is_dir():
         yield from (p for p in d.glob(f"*{SUFFIX}") if p.is_file())
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of "what changed since the previous version", as the review summary shows
+    it; each area's ``_compare.compare(before, now)`` returns a list of them."""
+
+    area: str  # the area's label (contract | drift | cost | incidents) or gates
+    kind: str  # e.g. "new failure", "started drifting", "value/cost", "new incident"
+    item: str  # check id, column, model, incident id, gate id
+    text: str  # one plain sentence
+    direction: str  # "worse" | "better" | "info"
+    before: Any = None
+    after: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @runtime_checkable

@@ -9,10 +9,8 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
-import math
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,12 @@ import polars as pl
 import yaml
 from polars.exceptions import PanicException
 
+# writing files: re-exported, their home is workbench.atomic
+from workbench.atomic import dumps_json as dumps_json
+from workbench.atomic import write_json as write_json
+from workbench.atomic import write_text_atomic as write_text_atomic
 from workbench.errors import InputError, input_error
+from workbench.findings import Findings
 
 TABULAR_SUFFIXES = {
     ".csv": "csv",
@@ -295,62 +298,15 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe and deterministic: NaN/inf become None, tuples lists, numpy scalars Python."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalar
-        return _clean(value.item())
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
-def dumps_json(obj: Any) -> str:
-    """Deterministic JSON text: sorted keys, no NaN, trailing newline."""
-    return (
-        json.dumps(_clean(obj), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
-        + "\n"
-    )
-
-
-def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
-    """Write :func:`dumps_json` atomically (temp file in the same directory, then rename)."""
-    return write_text_atomic(path, dumps_json(obj))
-
-
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
-
-
 def write_results(
     name: str, results: Mapping[str, Any], results_dir: str | os.PathLike[str] = "."
 ) -> Path:
-    """Write a notebook's findings as ``<results_dir>/<name>.results.json``.
-
-    Findings must be deterministic: the same inputs give the same bytes (no build times).
+    """Write a findings document as ``<results_dir>/<name>.results.json`` through
+    :class:`workbench.findings.Findings` (validated; ``schema_version`` added). Prefer
+    ``result.findings(name).write(results_dir)``.
     """
-    required = {"notebook", "status", "headline", "metrics"}
-    missing = required - set(results)
-    if missing:
-        raise ValueError(f"results for {name} lack {sorted(missing)}")
-    return write_json(Path(results_dir) / f"{name}.results.json", results)
+    return Findings.from_dict(results, name=name, source=f"{name}.results.json").write(
+        results_dir)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -215,6 +215,7 @@ def html_table(
     failed a check: a compact form could round the failing value onto the limit.
     """
     show = fmt_exact if exact else fmt
+    records: Sequence[Mapping[str, Any]]
     if isinstance(rows, pl.DataFrame):
         cols = list(columns or rows.columns)
         records = rows.head(max_rows).select(cols).to_dicts()
@@ -459,7 +460,7 @@ def setup(interactive: bool | None = None) -> None:
 
     if interactive is None:
         interactive = not in_pack_build()
-    alt.theme.register("workbench", enable=True)(_theme)
+    alt.theme.register("workbench", enable=True)(_theme)  # type: ignore[arg-type]
     alt.renderers.register("workbench-svg", _svg_renderer)
     alt.renderers.register("workbench-lab", _lab_renderer)
     alt.renderers.enable("workbench-lab" if interactive else "workbench-svg")

@@ -41,7 +41,7 @@ _MERGE = "tag:yaml.org,2002:merge"
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class StrictLoader(_Base):  # type: ignore[misc]
+class StrictLoader(_Base):
     """SafeLoader refusing duplicate keys, alias bombs and the tags in REFUSED_TAGS."""
 
     def get_single_node(self) -> Node | None:

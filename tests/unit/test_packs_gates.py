@@ -6,6 +6,7 @@ from types import SimpleNamespace as G
 
 import pytest
 
+from workbench.findings import Findings
 from workbench.packs.gates import evaluate_gates, verdict
 
 
@@ -22,7 +23,7 @@ def gate(metric, op, value, severity="no-go", notebook="nb"):
     )
 
 
-RESULTS = {"nb": {"metrics": {"rows": 10, "share": 0.25, "drift": True}}}
+RESULTS = {"nb": Findings("nb", "info", "", {"rows": 10, "share": 0.25, "drift": True})}
 
 
 @pytest.mark.parametrize(

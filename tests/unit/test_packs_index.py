@@ -7,6 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from workbench.cli import cli
+from workbench.findings import Findings
 from workbench.packs.index import front_page, read_latest, write_site_index
 from workbench.packs.manifest import write_manifest
 
@@ -92,7 +93,7 @@ def test_front_page_escapes_spec_and_results_text():
             },
         ],
     }
-    html = front_page(manifest, {"a": {"status": "warn", "headline": EVIL}})
+    html = front_page(manifest, {"a": Findings("a", "warn", EVIL)})
     assert EVIL not in html and "<script" not in html
     assert "Build failed" in html and "b did not finish" in html
 

@@ -196,3 +196,47 @@ def test_invalid_yaml_names_line(tmp_path):
     path.write_text("name: x\ntitle: [unclosed\n")
     msg = _error(path)
     assert "line" in msg
+
+
+def test_every_problem_of_a_spec_is_listed_and_printed(tmp_path):
+    path = _spec(
+        tmp_path,
+        colour="blue",  # unknown field (pydantic)
+        title="",  # too short (pydantic)
+        notebooks=[
+            {"name": "a", "path": "ok.ipynb", "needs": ["nope"]},
+            {"name": "a", "path": "missing.ipynb"},
+        ],
+        gates=[{"id": "g", "title": "G", "notebook": "zz", "metric": "rows", "op": ">=",
+                "value": 3}],
+    )
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    assert info.value.problems == [
+        f"{path}: title: expected non-empty text, got ''",
+        f"{path}: colour: expected no such field (unknown field), got 'blue'",
+    ]
+    # once the model validates, every problem of its references is listed
+    doc = yaml.safe_load(path.read_text())
+    del doc["colour"]
+    doc["title"] = "T"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    fields = [line.split(": ")[1] for line in info.value.problems]
+    assert fields == ["notebooks[0].needs[0]", "notebooks[1].name", "notebooks[1].path",
+                      "gates[0].notebook"]
+    assert str(info.value).startswith(f"{path}: 4 problems in pack spec: notebooks[0].needs[0]")
+    result = CliRunner().invoke(cli, ["pack", "build", str(path), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"workbench: error: {p}" for p in info.value.problems]
+
+
+def test_every_undeclared_parameter_is_listed(tmp_path):
+    path = _spec(tmp_path, notebooks=[
+        {"name": "a", "path": "ok.ipynb", "parameters": {"colour": 1, "results_dir": "x"}}])
+    with pytest.raises(SpecError) as info:
+        check_declared_parameters(load_spec(path), {"a": {"results_dir", "rows"}})
+    assert [p.split(": ")[1] for p in info.value.problems] == [
+        "notebooks[0].parameters.colour", "notebooks[0].parameters.results_dir"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace as G
 
+from workbench.findings import Findings
 from workbench.packs.gates import evaluate_gates, verdict, verdict_reason
 from workbench.packs.index import front_page
 from workbench.packs.summary import (
@@ -14,6 +15,12 @@ from workbench.packs.summary import (
     history_long,
     history_row,
 )
+
+
+def F(doc, name=None):  # noqa: N802
+    """Findings from a partial document (status and headline filled in)."""
+    return Findings.from_dict({"status": "info", "headline": "", "metrics": {}, **doc},
+                              name=name or doc.get("notebook") or "nb")
 
 
 def gate(metric, op, value, severity="no-go", notebook="nb", title=None):
@@ -35,7 +42,7 @@ def gate(metric, op, value, severity="no-go", notebook="nb", title=None):
 def test_explanations_say_observed_and_required():
     passed, failed = evaluate_gates(
         [gate("share", "<=", 0.25), gate("rows", ">=", 10, "hold")],
-        {"nb": {"metrics": {"share": 0.2, "rows": 7}}},
+        {"nb": F({"metrics": {"share": 0.2, "rows": 7}})},
     )
     assert passed.explanation == "share is 0.2 (required: at most 0.25)."
     assert failed.explanation == "rows is 7; the gate requires at least 10."
@@ -49,7 +56,7 @@ def test_missing_notebook_metric_or_value_is_explained_and_holds():
         gate("empty", "<", 1),
         gate("text", "<", 1),
     ]
-    results = {"gone": None, "nb": {"metrics": {"empty": None, "text": "high"}}}
+    results = {"gone": None, "nb": F({"metrics": {"empty": None, "text": "high"}})}
     out = evaluate_gates(gates, results)
     assert [g.status for g in out] == ["unknown"] * 4
     assert [g.outcome for g in out] == ["hold"] * 4
@@ -61,7 +68,7 @@ def test_missing_notebook_metric_or_value_is_explained_and_holds():
 
 
 def test_verdict_reason_names_the_deciding_gates():
-    res = {"nb": {"metrics": {"a": 5, "b": 5}}}
+    res = {"nb": F({"metrics": {"a": 5, "b": 5}})}
     out = evaluate_gates(
         [gate("a", "<", 1, "no-go", title="A"), gate("b", "<", 1, "hold", title="B"),
          gate("c", "<", 1, "hold", title="C")],
@@ -87,7 +94,7 @@ def contract(*failing, error_rows=5):
         {"id": cid, "severity": "error", "passed": cid not in failing, "failed_rows": error_rows}
         for cid in ("c.a", "c.b", "c.c")
     ]
-    return {"notebook": "contract_checks", "checks": checks, "metrics": {"pass_rate": 0.5}}
+    return F({"notebook": "contract_checks", "checks": checks, "metrics": {"pass_rate": 0.5}})
 
 
 def drift(*drifted):
@@ -95,11 +102,11 @@ def drift(*drifted):
         {"column": c, "drifted": c in drifted, "method": "psi", "statistic": 0.3, "threshold": 0.1}
         for c in ("x", "y", "z")
     ]
-    return {"notebook": "drift", "columns": cols, "metrics": {"drifted_share": len(drifted) / 3}}
+    return F({"notebook": "drift", "columns": cols, "metrics": {"drifted_share": len(drifted) / 3}})
 
 
 def cost(cost_1k, ratio, month="2026-10"):
-    return {
+    return F({
         "notebook": "cost_to_value",
         "month": month,
         "metrics": {
@@ -107,11 +114,11 @@ def cost(cost_1k, ratio, month="2026-10"):
             "value_cost_ratio.m1": ratio,
             "cost_per_1k_predictions.m2": 10.0,
         },
-    }
+    })
 
 
 def incidents(ids, overdue):
-    return {
+    return F({
         "notebook": "incident_postmortem",
         "incident": {"id": ids[0], "title": "first"},
         "portfolio": {
@@ -121,7 +128,7 @@ def incidents(ids, overdue):
                 for inc, ai in overdue
             ],
         },
-    }
+    })
 
 
 def test_first_version_has_nothing_to_compare():
@@ -201,7 +208,7 @@ def _version(pack_dir, name, results, verdict="hold", status="ok"):
     d = pack_dir / name
     d.mkdir(parents=True)
     for res in results:
-        (d / f"{res['notebook']}.results.json").write_text(json.dumps(res))
+        res.write(d)
     (d / "manifest.json").write_text(
         json.dumps({"verdict": verdict, "status": status, "gates": []})
     )

@@ -2,20 +2,26 @@
 
 Each command lives in its own private module (``_contract``, ``_drift``, ``_cost``,
 ``_incident``, ``_pack``, ``_sample``) exposing a click command or group named ``command``.
-Errors: :class:`~workbench.errors.WorkbenchError` subclasses become one line on stderr and
-their exit code (2 for unusable input); an OSError (disk full, permission denied, a
-read-only --out) is the environment's failure: one line, exit 4. Nothing else is caught,
-so real bugs stay visible.
+A subcommand returns an exit code (``None`` for 0) or raises; it never exits by itself.
+
+Errors are turned into exit codes in one place, :func:`report` (called by the command
+group) and :func:`main`: a :class:`~workbench.errors.WorkbenchError` becomes its lines on
+stderr (an input error lists every problem it found, one ``file: field: expected ...``
+line each) and its exit code (2 unusable input, 1 a check failed, 3 a notebook failed, 4
+the environment); an OSError (disk full, permission denied, a read-only --out) is the
+environment's failure: one line, exit 4; anything else is a bug: its traceback and exit 70.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+import traceback
+from typing import Any
 
 import click
 
-from workbench.errors import WorkbenchError, environment_failure
+from workbench.errors import MAX_MESSAGE, InputError, WorkbenchError, environment_failure
 
 COMMANDS = {
     "contract": "workbench.cli._contract",
@@ -44,16 +50,29 @@ class _Group(click.Group):
             return None
         return importlib.import_module(module).command
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
-        except WorkbenchError as exc:
-            click.echo(f"workbench: error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-        except OSError as exc:  # disk full, read-only or impossible --out, permission denied
-            failure = environment_failure(exc)
-            click.echo(f"workbench: error: {failure}", err=True)
-            ctx.exit(failure.exit_code)
+            code = super().invoke(ctx)
+        except (WorkbenchError, OSError) as exc:
+            ctx.exit(report(exc))
+        if isinstance(code, int) and not isinstance(code, bool) and code:
+            ctx.exit(code)
+        return code
+
+
+def report(exc: WorkbenchError | OSError) -> int:
+    """Print ``exc`` on stderr as ``workbench: error: ...`` lines; its exit code."""
+    if isinstance(exc, OSError):  # disk full, read-only or impossible --out, permission denied
+        exc = environment_failure(exc)
+    lines = exc.problems if isinstance(exc, InputError) and exc.problems else [str(exc)]
+    for line in lines:
+        click.echo(f"workbench: error: {_bounded(line)}", err=True)
+    return exc.exit_code
+
+
+def _bounded(line: str) -> str:
+    text = " ".join(str(line).split())
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,8 +97,6 @@ def main(argv: list[str] | None = None) -> None:
             standalone_mode=True,
         )
     except Exception:  # SystemExit (every planned exit) is not an Exception
-        import traceback
-
         traceback.print_exc()
         print(
             "workbench: internal error (a bug, please report it with the traceback above)",

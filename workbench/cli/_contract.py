@@ -12,7 +12,6 @@ import json
 import click
 
 from workbench.cli import names
-from workbench.errors import ContractError
 
 
 @click.group("contract")
@@ -37,28 +36,23 @@ def command() -> None:
                    "$WORKBENCH_SENSITIVE_CLASSIFICATIONS, else confidential,restricted,"
                    "sensitive,pii). A pii tag or custom property always masks.")
 def check_command(contract: str, data: str | None, schema: str | None, fmt: str,
-                  as_of: str | None, no_undeclared: bool, sensitive: str | None) -> None:
+                  as_of: str | None, no_undeclared: bool, sensitive: str | None) -> int:
     """Check DATA (default: the contract's server paths) against CONTRACT.
 
     A contract with several schema objects is checked in one run, each object against the
     server whose path is named after it or holds a {model} placeholder; foreign keys
     (ODCS relationships) are checked against the referenced object's data.
     """
+    from workbench.atomic import json_safe
     from workbench.contracts import check, load_contract
-    from workbench.io import _clean
 
-    try:
-        loaded = load_contract(contract, classifications=names(sensitive) or None)
-    except ContractError as exc:
-        for line in exc.problems:
-            click.echo(f"workbench: error: {line}", err=True)
-        raise SystemExit(2) from None
+    loaded = load_contract(contract, classifications=names(sensitive) or None)
     result = check(loaded, data, schema=schema, as_of=as_of, allow_undeclared=not no_undeclared)
     if fmt == "json":
-        click.echo(json.dumps(_clean(result.to_dict()), ensure_ascii=False, allow_nan=False))
+        click.echo(json.dumps(json_safe(result.to_dict()), ensure_ascii=False, allow_nan=False))
     else:
         click.echo(_table(result))
-    raise SystemExit(0 if result.passed else 1)
+    return 0 if result.passed else 1
 
 
 def _table(result) -> str:

@@ -5,7 +5,6 @@ The CLI keeps the design's REFERENCE CURRENT order; the Python API takes current
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -109,7 +108,7 @@ def command(
     key_features: str | None,
     fmt: str,
     fail_on_drift: bool,
-) -> None:
+) -> int:
     """Compare CURRENT with REFERENCE (CSV, Parquet or JSON lines), column by column."""
     from workbench.drift import compute
     from workbench.io import dumps_json
@@ -151,8 +150,7 @@ def command(
         click.echo(dumps_json(out), nl=False)
     else:
         click.echo(_table(result))
-    if fail_on_drift and result.dataset_drift:
-        sys.exit(1)
+    return 1 if fail_on_drift and result.dataset_drift else 0
 
 
 def _nothing_compared(current: str, skipped: list[dict[str, str]]) -> InputError:
@@ -195,6 +193,6 @@ def _table(result: DriftResult) -> str:
             lines.append(f"contract breach: {b.column} = {b.value!r} in {b.rows} rows")
     if result.windows:
         first = {c: w for c, w in result.first_drift_window().items() if w}
-        for c, w in sorted(first.items(), key=lambda kv: (kv[1], kv[0])):
-            lines.append(f"first drifted window: {c} from {w}")
+        for col, start in sorted(first.items(), key=lambda kv: (kv[1], kv[0])):
+            lines.append(f"first drifted window: {col} from {start}")
     return "\n".join(lines)

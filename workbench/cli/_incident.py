@@ -54,18 +54,6 @@ def command() -> None:
     """
 
 
-def _run(fn: Any, *args: Any, **kw: Any) -> Any:
-    """Call ``fn``; a record with problems prints one stderr line per problem and exits 2."""
-    from workbench.incidents import RecordError
-
-    try:
-        return fn(*args, **kw)
-    except RecordError as exc:
-        for line in exc.problems:
-            click.echo(f"workbench: error: {line}", err=True)
-        raise click.exceptions.Exit(2) from exc
-
-
 def _prometheus(pairs: tuple[str, ...]) -> dict[str, list[str]] | None:
     """``KIND=FILE`` pairs, repeatable; the files of one kind are the chunks of one query."""
     from workbench.incidents._prometheus import KINDS
@@ -134,10 +122,10 @@ def analyze_cmd(record: Path, events: Path | None, slis: Path | None,
             totals["errors"] = window_errors
     elif window_errors is not None:
         raise input_error("--window-errors", None, "--window-requests as well")
-    result = _run(incidents.load, record, as_of=_parse_as_of(as_of), events_path=events,
-                  slis_path=slis, slos_path=slos, prometheus=_prometheus(prometheus),
-                  results_dir=results_dir, window_totals=totals,
-                  slo_period_days=_period(slo_period))
+    result = incidents.load(record, as_of=_parse_as_of(as_of), events_path=events,
+                            slis_path=slis, slos_path=slos, prometheus=_prometheus(prometheus),
+                            results_dir=results_dir, window_totals=totals,
+                            slo_period_days=_period(slo_period))
     _warn(result.notes)
     if fmt == "json":
         click.echo(dumps_json(result.to_dict()), nl=False)
@@ -154,7 +142,7 @@ def portfolio_cmd(source: str, as_of: str | None, fmt: str) -> None:
     from workbench import incidents
     from workbench.io import dumps_json
 
-    folio = _run(incidents.portfolio, source, as_of=_parse_as_of(as_of))
+    folio = incidents.portfolio(source, as_of=_parse_as_of(as_of))
     if fmt == "json":
         click.echo(dumps_json(folio.to_dict()), nl=False)
         return

@@ -3,8 +3,9 @@
 Public entry points (imported lazily, so a notebook importing :func:`summarize` does not
 pay for papermill or nbconvert)::
 
-    load_spec(path)              validate a pack spec (SpecError names file + field)
+    load_spec(path)              validate a pack spec (SpecError lists every problem)
     build(spec, out_dir, jobs)   execute and publish one version -> BuildResult
+                                 (the pipeline: plan -> execute -> assemble -> publish)
     verify(version_dir)          recompute hashes; CheckFailed names the first bad file
     summarize(spec, results_dir) gates + verdict for the review_summary notebook
     list_packs(out_dir), prune(out_dir, keep)
@@ -19,7 +20,7 @@ _EXPORTS = {
     "load_spec": "workbench.packs.spec",
     "PackSpec": "workbench.packs.spec",
     "build": "workbench.packs.build",
-    "BuildResult": "workbench.packs.build",
+    "BuildResult": "workbench.packs.publish",
     "verify": "workbench.packs.verify",
     "summarize": "workbench.packs.gates",
     "evaluate_gates": "workbench.packs.gates",

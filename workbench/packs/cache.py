@@ -46,11 +46,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import workbench
 from workbench.io import dumps_json, sha256_bytes, sha256_file
 from workbench.packs.manifest import MANIFEST, environment
 
 KEY_SCHEMA = 1
+WORKBENCH_ROOT = Path(__file__).resolve().parents[1]  # the package's own source tree
 READS_ENV = "WORKBENCH_READS"  # the kernel appends its events to this file
 GLOB_CHARS = frozenset("*?[")
 _CODE_SUFFIXES = frozenset({".py", ".j2", ".css", ".html", ".js", ".json", ".yaml", ".typed"})
@@ -59,7 +59,7 @@ _TOKENS = ("$results_dir", "$previous_dir", "$pack_dir", "$spec_dir")
 
 def workbench_code_sha256() -> str:
     """sha256 over workbench's own source files (paths and contents), caches excluded."""
-    root = Path(workbench.__file__).resolve().parent
+    root = WORKBENCH_ROOT
     parts = []
     for dirpath, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
@@ -85,7 +85,7 @@ def _ignored_roots() -> tuple[str, ...]:
     """Files the environment part already covers, or that are no input at all."""
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     roots.update(p for p in sysconfig.get_paths().values() if p)
-    roots.add(str(Path(workbench.__file__).resolve().parent))
+    roots.add(str(WORKBENCH_ROOT))
     roots.update(("/proc", "/dev", "/sys"))
     return tuple(sorted({os.path.realpath(r) for r in roots if r}))
 

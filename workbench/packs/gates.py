@@ -15,7 +15,6 @@ This module is imported inside notebooks: keep it free of papermill/nbconvert im
 
 from __future__ import annotations
 
-import json
 import operator
 import os
 from collections.abc import Mapping, Sequence
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench import render
+from workbench.findings import Findings, read_findings_dir
 
 _OPS = {
     "<": operator.lt,
@@ -78,7 +78,7 @@ _OP_WORDS = {
 }
 
 
-def explain(g: Any, res: Mapping[str, Any] | None, observed: Any, status: str) -> str:
+def explain(g: Any, res: Findings | None, observed: Any, status: str) -> str:
     """One plain sentence saying why a gate came out as it did.
 
     >>> explain(G(metric="drifted_share", op="<=", value=0.3, notebook="drift"),
@@ -91,10 +91,9 @@ def explain(g: Any, res: Mapping[str, Any] | None, observed: Any, status: str) -
         return f"{g.metric} is {seen} (required: {want})."
     if status == "failed":
         return f"{g.metric} is {seen}; the gate requires {want}."
-    if not res:
+    if res is None:
         return f"Not evaluated: {g.notebook} wrote no results (it failed or did not run)."
-    metrics = res.get("metrics")
-    if not isinstance(metrics, Mapping) or g.metric not in metrics:
+    if _observed(res, g.metric) is _ABSENT:
         return f"Not evaluated: {g.notebook} results have no metric {g.metric!r}."
     if observed is None:
         return f"Not evaluated: {g.metric} is empty in {g.notebook} results."
@@ -104,19 +103,31 @@ def explain(g: Any, res: Mapping[str, Any] | None, observed: Any, status: str) -
     )
 
 
+_ABSENT = object()
+
+
+def _observed(res: Findings | None, metric: str) -> Any:
+    if res is None:
+        return _ABSENT
+    try:
+        return res.metric(metric)
+    except KeyError:
+        return _ABSENT
+
+
 def evaluate_gates(
-    gates: Sequence[Any], results: Mapping[str, Mapping[str, Any] | None]
+    gates: Sequence[Any], results: Mapping[str, Findings | None]
 ) -> list[GateResult]:
-    """Evaluate spec gates (id, title, notebook, metric, op, value, severity, reason)."""
+    """Evaluate spec gates (id, title, notebook, metric, op, value, severity, reason) over
+    the findings each gate's ``notebook`` (the spec's notebook name) wrote."""
     out = []
     for g in gates:
-        res = results.get(g.notebook) or {}
-        metrics = res.get("metrics") if isinstance(res, Mapping) else None
-        observed = metrics.get(g.metric) if isinstance(metrics, Mapping) else None
+        res = results.get(g.notebook)
+        found = _observed(res, g.metric)
+        observed = None if found is _ABSENT else found
         ok = _compare(observed, g.op, g.value)
         status = "unknown" if ok is None else ("passed" if ok else "failed")
         outcome = "go" if ok else ("hold" if ok is None else g.severity)
-        res_map = res if isinstance(res, Mapping) else None
         out.append(
             GateResult(
                 g.id,
@@ -130,7 +141,7 @@ def evaluate_gates(
                 observed,
                 status,
                 outcome,
-                explain(g, res_map, observed, status),
+                explain(g, res, observed, status),
             )
         )
     return out
@@ -193,17 +204,9 @@ def verdict_reason(
 
 def load_results(
     results_dir: str | os.PathLike[str], names: Sequence[str]
-) -> dict[str, dict | None]:
-    """``{name: parsed <name>.results.json or None}`` for each notebook name."""
-    out: dict[str, dict | None] = {}
-    for name in names:
-        p = Path(results_dir) / f"{name}.results.json"
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-            out[name] = data if isinstance(data, dict) else None
-        except (OSError, ValueError):
-            out[name] = None
-    return out
+) -> dict[str, Findings | None]:
+    """``{name: its findings or None}`` for each findings name (missing or unusable: None)."""
+    return read_findings_dir(results_dir, list(names))
 
 
 @dataclass(frozen=True)
@@ -260,23 +263,21 @@ class ReviewSummary:
             parts.append("; no results from " + ", ".join(self.missing))
         return " ".join(parts).replace(" ;", ";") + "."
 
-    def to_results(self, name: str = "review_summary") -> dict[str, Any]:
-        status = {"go": "ok", "hold": "warn", "no-go": "fail"}[self.verdict]
-        return {
-            "notebook": name,
-            "status": status,
-            "headline": self.headline(),
+    def findings(self, name: str = "review_summary", **context: Any) -> Findings:
+        """The summary's findings: the verdict as the status (go pass, hold warn, no-go fail)."""
+        status = {"go": "pass", "hold": "warn", "no-go": "fail"}[self.verdict]
+        metrics = {
+            "verdict_go": self.verdict == "go",
+            "verdict_no_go": self.verdict == "no-go",
+            "gates_total": len(self.gates),
+            "gates_failed": sum(g.status == "failed" for g in self.gates),
+            "gates_unknown": sum(g.status == "unknown" for g in self.gates),
+            "notebooks_missing": len(self.missing),
+            "changes_worse": len(self.changes.worse) if self.changes else 0,
+            "changes_better": len(self.changes.better) if self.changes else 0,
+        }
+        details = {
             "verdict": self.verdict,
-            "metrics": {
-                "verdict_go": self.verdict == "go",
-                "verdict_no_go": self.verdict == "no-go",
-                "gates_total": len(self.gates),
-                "gates_failed": sum(g.status == "failed" for g in self.gates),
-                "gates_unknown": sum(g.status == "unknown" for g in self.gates),
-                "notebooks_missing": len(self.missing),
-                "changes_worse": len(self.changes.worse) if self.changes else 0,
-                "changes_better": len(self.changes.better) if self.changes else 0,
-            },
             "verdict_reason": self.reason,
             "gates": [g.to_dict() for g in self.gates],
             "notebooks": list(self.notebooks),
@@ -289,7 +290,10 @@ class ReviewSummary:
                 else dict(row)
                 for row in self.history
             ],
+            **context,
         }
+        return Findings(name, status, self.headline(), metrics, details,
+                        notebook="review_summary")
 
     def gates_table(self) -> str:
         rows = [
@@ -307,7 +311,7 @@ class ReviewSummary:
 
     def notebooks_table(self) -> str:
         # the same words as the front page's Findings column (ran/failed is shown there)
-        words = {"ok": "pass", "warn": "warn", "fail": "fail", "missing": "none (did not finish)"}
+        words = {"missing": "none (did not finish)"}
         rows = [
             {"notebook": n["name"], "findings": words.get(n["status"], n["status"]),
              "headline": n["headline"]}
@@ -355,13 +359,7 @@ def summarize(
                 }
             )
         else:
-            rows.append(
-                {
-                    "name": name,
-                    "status": str(res.get("status", "unknown")),
-                    "headline": str(res.get("headline", "")),
-                }
-            )
+            rows.append({"name": name, "status": res.status, "headline": res.headline})
     gates = evaluate_gates(spec.gates, results)
     missing = [r["name"] for r in rows if r["status"] == "missing"]
     outcome = verdict(gates, missing)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from workbench import render
+from workbench.findings import Findings
 from workbench.io import write_text_atomic
 from workbench.packs.gates import VERDICT_TEXT, GateResult, verdict_reason
 from workbench.packs.manifest import MANIFEST
@@ -58,10 +60,12 @@ def _env() -> jinja2.Environment:
 
 def _gate_objects(gates: list[dict[str, Any]]) -> list[GateResult]:
     names = GateResult.__dataclass_fields__
-    return [GateResult(**{k: g.get(k) for k in names}) for g in gates]
+    return [GateResult(**{k: g.get(k) for k in names}) for g in gates]  # type: ignore[arg-type]
 
 
-def _previous(pack_dir: Path | None, manifest: dict[str, Any]) -> tuple[dict, dict] | None:
+def _previous(
+    pack_dir: Path | None, manifest: dict[str, Any]
+) -> tuple[dict[str, Findings], dict[str, Any]] | None:
     """(results, manifest) of the version this one is compared with, if it is on disk."""
     name = manifest.get("previous_version")
     if not pack_dir or not name or not (pack_dir / name).is_dir():
@@ -76,7 +80,7 @@ def _previous(pack_dir: Path | None, manifest: dict[str, Any]) -> tuple[dict, di
 _PAGE_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.html$")
 
 
-def extra_pages(results: dict) -> list[dict[str, str]]:
+def extra_pages(results: Findings | Mapping[str, Any]) -> list[dict[str, str]]:
     """Pages a notebook wrote beside its own (its results' ``pages``: file and title).
 
     Only plain file names in the version folder are linked: never a path or a URL.
@@ -96,7 +100,7 @@ def _run_text(nb: dict[str, Any]) -> str:
 
 def front_page(
     manifest: dict[str, Any],
-    results: dict[str, dict | None],
+    results: Mapping[str, Findings | None],
     description: str = "",
     pack_dir: Path | None = None,
 ) -> str:
@@ -107,7 +111,7 @@ def front_page(
     """
     notebooks = []
     for nb in manifest["notebooks"]:
-        res = results.get(nb["name"]) or {}
+        res: Findings | Mapping[str, Any] = results.get(nb["name"]) or {}
         # Whether the notebook ran and what it found are two different facts: a "fail"
         # finding beside a notebook that ran fine must not read as a crash.
         ran = nb["status"] == "ok"
@@ -119,7 +123,7 @@ def front_page(
             )
         else:
             found = str(res.get("status", ""))
-            badge = {"ok": "ok", "warn": "warn", "fail": "fail"}.get(found, "info")
+            badge = FINDINGS_BADGE.get(found, "info")
             text = FINDINGS_TEXT.get(found, found or "no results")
             headline = str(res.get("headline", "(no results file)"))
         notebooks.append({**nb, "badge": badge, "status_text": text, "headline": headline,
@@ -182,7 +186,8 @@ def front_page(
     )
 
 
-FINDINGS_TEXT = {"ok": "pass", "warn": "warn", "fail": "fail"}
+FINDINGS_TEXT = {"pass": "pass", "warn": "warn", "fail": "fail"}
+FINDINGS_BADGE = {"pass": "ok", "warn": "warn", "fail": "fail"}
 
 OP_TEXT = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 

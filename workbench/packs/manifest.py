@@ -59,7 +59,7 @@ KEY_PACKAGES = (
 
 def environment() -> dict[str, Any]:
     """Python and key package versions (metadata only: nothing is imported)."""
-    packages = {}
+    packages: dict[str, str | None] = {}
     for name in KEY_PACKAGES:
         try:
             packages[name] = metadata.version(name)
@@ -127,7 +127,7 @@ def file_entries(root: Path, names: list[str] | None = None) -> list[dict[str, A
 
 
 def _files(root: Path) -> list[Path]:
-    found = []
+    found: list[Path] = []
     for dirpath, _dirs, files in os.walk(root):
         found.extend(Path(dirpath) / f for f in files)
     return found
@@ -135,7 +135,7 @@ def _files(root: Path) -> list[Path]:
 
 def directory_entries(root: Path) -> list[str]:
     """Every folder below ``root`` (relative, POSIX), sorted: verify refuses unlisted ones."""
-    found = []
+    found: list[str] = []
     for dirpath, dirs, _files in os.walk(root):
         found.extend((Path(dirpath) / d).relative_to(root).as_posix() for d in dirs)
     return sorted(found)

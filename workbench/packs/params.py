@@ -17,6 +17,7 @@ accept null. A parameter without annotation takes the type of its literal defaul
 from __future__ import annotations
 
 import ast
+import builtins
 import io
 import json
 import logging
@@ -26,9 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from workbench.errors import SpecError
-
-_NO_VALUE = object()
+NO_VALUE = object()
 _TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
     "int": (int,),
@@ -58,13 +57,13 @@ class Parameter:
 
     @property
     def value(self) -> Any:
-        """The default as a Python literal (``_NO_VALUE`` when it is an expression)."""
+        """The default as a Python literal (``NO_VALUE`` when it is an expression)."""
         try:
             return ast.literal_eval(self.default)
         except (ValueError, SyntaxError):
-            return _NO_VALUE
+            return NO_VALUE
 
-    def allowed(self) -> tuple[tuple[type, ...], bool] | None:
+    def allowed(self) -> tuple[tuple[builtins.type, ...], bool] | None:
         """(accepted Python types, null accepted), or None when any value is accepted."""
         text = self.type.replace(" ", "")
         nullable = False
@@ -77,7 +76,7 @@ class Parameter:
             parts = [p for p in parts if p != "None"]
         if not parts:
             value = self.value
-            if value is None or value is _NO_VALUE:
+            if value is None or value is NO_VALUE:
                 return None
             parts = [type(value).__name__]
         accepted: tuple[type, ...] = ()
@@ -118,7 +117,7 @@ def _read_notebook(path: str, _mtime_ns: int, _size: int) -> dict[str, Any]:
     return nb if isinstance(nb, dict) else {}
 
 
-def _source(cell: dict[str, Any]) -> str:
+def cell_source(cell: dict[str, Any]) -> str:
     src = cell.get("source", "")
     return "".join(src) if isinstance(src, list) else str(src)
 
@@ -128,7 +127,7 @@ def parameters_cell(path: str | Path) -> str:
     for cell in read_notebook(path).get("cells", []):
         tags = (cell.get("metadata") or {}).get("tags", [])
         if cell.get("cell_type") == "code" and "parameters" in tags:
-            return _source(cell)
+            return cell_source(cell)
     return ""
 
 
@@ -165,7 +164,8 @@ def parse_parameters(source: str) -> tuple[Parameter, ...]:
         if row in inline:
             text = comments[row]
         else:  # the comment lines directly above the assignment
-            above, r = [], node.lineno - 1
+            above: list[str] = []
+            r = node.lineno - 1
             while r in comments and r not in inline:
                 above.insert(0, comments[r])
                 r -= 1
@@ -194,50 +194,7 @@ def notebook_parameters(path: str | Path) -> dict[str, Parameter]:
     return {p.name: p for p in parse_parameters(parameters_cell(path))}
 
 
-def check_parameter_types(spec: Any) -> None:
-    """Refuse (SpecError, exit 2) any spec parameter whose value the notebook's type refuses.
-
-    ``{path: ...}`` and ``{env: ...}`` values are strings when they reach the kernel.
-    """
-    from workbench.packs.spec import EnvParam, PathParam
-
-    for i, nb in enumerate(spec.notebooks):
-        declared = notebook_parameters(spec.notebook_path(nb))
-        for key, value in nb.parameters.items():
-            param = declared.get(key)
-            rule = param.allowed() if param else None
-            if param is None or rule is None:
-                continue  # unknown names are check_declared_parameters' business
-            accepted, nullable = rule
-            if isinstance(value, PathParam | EnvParam):
-                ok = str in accepted
-                got = "a {path: ...}" if isinstance(value, PathParam) else "an {env: ...}"
-                got += " (a string)"
-            else:
-                ok = (value is None and nullable) or (
-                    value is not None
-                    and isinstance(value, accepted)
-                    and not (isinstance(value, bool) and bool not in accepted)
-                )
-                got = _describe(value)
-            if not ok:
-                field = f"notebooks[{i}].parameters.{key}"
-                expected = param.describe_type()
-                hint = ""
-                if list in accepted and isinstance(value, str):
-                    hint = f" (write [{value}] for one item)"
-                elif str in accepted and not isinstance(value, str | list | dict):
-                    hint = " (quote it)"
-                raise SpecError(
-                    f"{spec.path}: {field}: expected {expected}, as {nb.path} declares "
-                    f"{key}: {param.type or type(param.value).__name__}, got {got}{hint}",
-                    file=str(spec.path),
-                    field=field,
-                    expected=expected,
-                )
-
-
-def _describe(value: Any) -> str:
+def describe_value(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):

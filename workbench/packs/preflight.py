@@ -31,7 +31,8 @@ from typing import Any
 
 from workbench.columns import as_names, describe_columns
 from workbench.errors import InputError, SpecError
-from workbench.packs.params import _NO_VALUE, notebook_parameters, read_notebook
+from workbench.packs.params import NO_VALUE, describe_value, notebook_parameters, read_notebook
+from workbench.packs.spec import EnvParam, PackSpec, PathParam
 
 
 def notebook_declarations(path: str | Path) -> dict[str, Any]:
@@ -42,8 +43,6 @@ def notebook_declarations(path: str | Path) -> dict[str, Any]:
 
 def _value(spec: Any, nb: Any, key: str, defaults: Mapping[str, Any]) -> tuple[Any, bool]:
     """(the value the notebook runs with, whether the spec set it)."""
-    from workbench.packs.spec import EnvParam, PathParam
-
     if key in nb.parameters:
         v = nb.parameters[key]
         if isinstance(v, PathParam):
@@ -53,7 +52,7 @@ def _value(spec: Any, nb: Any, key: str, defaults: Mapping[str, Any]) -> tuple[A
         return v, True
     param = defaults.get(key)
     value = param.value if param is not None else None
-    return (None if value is _NO_VALUE else value), False
+    return (None if value is NO_VALUE else value), False
 
 
 def _local_file(value: Any, notebook_dir: Path) -> Path | None:
@@ -183,9 +182,48 @@ def check_demo_defaults(spec: Any) -> None:
 
 def preflight(spec: Any) -> None:
     """Every check that needs the notebooks and the data's schema, none of their rows."""
-    from workbench.packs.params import check_parameter_types
-
     check_parameter_types(spec)
     check_demo_defaults(spec)
     check_columns(spec)
     check_gate_metrics(spec)
+
+
+def check_parameter_types(spec: PackSpec) -> None:
+    """Refuse (SpecError, exit 2) any spec parameter whose value the notebook's type refuses.
+
+    ``{path: ...}`` and ``{env: ...}`` values are strings when they reach the kernel.
+    """
+    for i, nb in enumerate(spec.notebooks):
+        declared = notebook_parameters(spec.notebook_path(nb))
+        for key, value in nb.parameters.items():
+            param = declared.get(key)
+            rule = param.allowed() if param else None
+            if param is None or rule is None:
+                continue  # unknown names are check_declared_parameters' business
+            accepted, nullable = rule
+            if isinstance(value, PathParam | EnvParam):
+                ok = str in accepted
+                got = "a {path: ...}" if isinstance(value, PathParam) else "an {env: ...}"
+                got += " (a string)"
+            else:
+                ok = (value is None and nullable) or (
+                    value is not None
+                    and isinstance(value, accepted)
+                    and not (isinstance(value, bool) and bool not in accepted)
+                )
+                got = describe_value(value)
+            if not ok:
+                field = f"notebooks[{i}].parameters.{key}"
+                expected = param.describe_type()
+                hint = ""
+                if list in accepted and isinstance(value, str):
+                    hint = f" (write [{value}] for one item)"
+                elif str in accepted and not isinstance(value, str | list | dict):
+                    hint = " (quote it)"
+                raise SpecError(
+                    f"{spec.path}: {field}: expected {expected}, as {nb.path} declares "
+                    f"{key}: {param.type or type(param.value).__name__}, got {got}{hint}",
+                    file=str(spec.path),
+                    field=field,
+                    expected=expected,
+                )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from workbench.packs.params import _source, notebook_parameters, read_notebook
+from workbench.packs.params import cell_source, notebook_parameters, read_notebook
 from workbench.packs.preflight import notebook_declarations
 from workbench.packs.spec import BUILDER_PARAMETERS
 
@@ -58,7 +58,7 @@ def _cell(text: str) -> str:
 def _title(path: Path) -> str:
     for cell in read_notebook(path).get("cells", []):
         if cell.get("cell_type") == "markdown":
-            for line in _source(cell).splitlines():
+            for line in cell_source(cell).splitlines():
                 if line.startswith("# "):
                     return line[2:].strip()
     return path.stem

@@ -111,7 +111,7 @@ def holds_secret(data: bytes, forms: list[str]) -> bool:
 
 
 def _entries(root: Path) -> list[Path]:
-    out = []
+    out: list[Path] = []
     for dirpath, dirs, files in os.walk(root):
         out.extend(Path(dirpath) / n for n in files)
         out.extend(Path(dirpath) / n for n in dirs if os.path.islink(Path(dirpath) / n))

@@ -53,8 +53,9 @@ from pydantic import (
     ValidationError,
 )
 
-from workbench.errors import SpecError
+from workbench.errors import SpecError, field_path, pydantic_problems, summarize
 from workbench.io import read_yaml_bytes
+from workbench.packs.params import read_notebook  # cached: pre-flight reads it again
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 DEFAULT_CELL_TIMEOUT = 600
@@ -254,7 +255,8 @@ def input_glob(
 
 
 def load_spec(path: str | os.PathLike[str]) -> PackSpec:
-    """Read and validate a pack spec; raise :class:`SpecError` naming the first bad field."""
+    """Read and validate a pack spec; raise one :class:`SpecError` listing every problem
+    (``problems``: one ``file: field: expected ...`` line each)."""
     p = Path(path)
     try:
         raw, content = read_yaml_bytes(p)
@@ -284,125 +286,146 @@ def _fail(file: Path, field: str, expected: str, got: Any = None) -> SpecError:
     return SpecError(msg, file=str(file), field=field, expected=expected)
 
 
-def field_path(loc: tuple[Any, ...]) -> str:
-    """``('notebooks', 1, 'needs', 0)`` -> ``notebooks[1].needs[0]`` (union tags dropped)."""
-    out = ""
-    for k, part in enumerate(loc):
-        if k >= 2 and loc[k - 2] == "parameters" and part in {"env", "path", "literal"}:
-            continue  # the discriminator tag pydantic inserts into the location
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
+_TAGS = frozenset({"env", "path", "literal"})
+
+
+def _untag(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop the tag pydantic inserts after ``parameters.<key>`` for the parameter union (a
+    field named ``path`` elsewhere stays)."""
+    return tuple(
+        part for k, part in enumerate(loc)
+        if not (k >= 2 and loc[k - 2] == "parameters" and part in _TAGS)
+    )
 
 
 def _spec_error(file: Path, exc: ValidationError) -> SpecError:
-    errors = exc.errors(include_url=False)
-    first = errors[0]
-    where = field_path(tuple(first["loc"])) or "(top level)"
-    kind = first["type"]
-    if kind == "missing":
-        expected = "a value (this field is required)"
-    elif kind == "extra_forbidden":
-        expected = "no such field (check the spelling)"
-    else:
-        expected = first["msg"][0].lower() + first["msg"][1:]
-        expected = expected.removeprefix("input should be ").removeprefix("value error, ")
-    got = first.get("input") if kind not in {"missing", "extra_forbidden"} else None
-    if isinstance(got, dict | list):
-        got = type(got).__name__
-    more = (
-        f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-        if len(errors) > 1
-        else ""
-    )
-    err = _fail(file, where, expected, got)
-    err.args = (str(err) + more,)
-    return err
+    errors: list[dict[str, Any]] = [
+        {**e, "loc": _untag(tuple(e["loc"]))} for e in exc.errors(include_url=False)
+    ]
+    return _combine(file, pydantic_problems(file, errors, root="(top level)"),
+                    field=field_path(errors[0]["loc"]) if errors else None)
+
+
+def _combine(file: Path, problems: list[str], field: str | None = None) -> SpecError:
+    """One SpecError listing every problem (its message: the problem, or a summary)."""
+    message = problems[0] if len(problems) == 1 else summarize(file, "pack spec", problems)
+    return SpecError(message, file=str(file), field=field, problems=problems)
 
 
 def _check_references(spec: PackSpec, file: Path) -> None:
+    """Every problem of the spec's names, paths, needs, parameters, gates and inputs."""
+    problems = _check_notebooks(spec, file)
+    if not problems:  # a cycle is only meaningful between notebooks that exist
+        problems += _check_cycles(spec, file)
+    problems += _check_gates(spec, file) + _check_inputs(spec, file)
+    if problems:
+        lines = [line for p in problems for line in p.problems]
+        raise _combine(file, lines, field=problems[0].field)
+
+
+def _check_notebooks(spec: PackSpec, file: Path) -> list[SpecError]:
     names = [nb.name for nb in spec.notebooks]
+    out: list[SpecError] = []
     for i, nb in enumerate(spec.notebooks):
         if names.index(nb.name) != i:
-            raise _fail(
-                file, f"notebooks[{i}].name", "a name not used by another notebook", nb.name
-            )
+            out.append(_fail(
+                file, f"notebooks[{i}].name", "a name not used by another notebook", nb.name))
         if nb.name.casefold() in RESERVED_NAMES:
             # <name>.html would replace the pack's front page (index.html)
-            raise _fail(
+            out.append(_fail(
                 file,
                 f"notebooks[{i}].name",
                 "a name other than " + ", ".join(sorted(RESERVED_NAMES)) + " (the pack uses it)",
                 nb.name,
-            )
-        nb_path = spec.notebook_path(nb)
-        if nb_path.suffix != ".ipynb" or not nb_path.is_file():
-            raise _fail(
-                file,
-                f"notebooks[{i}].path",
-                "an existing .ipynb file (relative to the spec)",
-                nb.path,
-            )
-        _check_notebook_file(file, f"notebooks[{i}].path", nb_path)
+            ))
+        out += _check_notebook_path(spec, file, i, nb)
         for j, need in enumerate(nb.needs):
             if need not in names or need == nb.name:
                 others = ", ".join(n for n in names if n != nb.name)
-                raise _fail(
+                out.append(_fail(
                     file,
                     f"notebooks[{i}].needs[{j}]",
                     f"the name of another notebook (one of {others})",
                     need,
-                )
-        for key, value in nb.parameters.items():
-            if (
-                isinstance(value, EnvParam)
-                and value.env not in os.environ
-                and value.default is None
-                and not value.secret
-            ):
-                raise _fail(
-                    file,
-                    f"notebooks[{i}].parameters.{key}.env",
-                    "a set environment variable (or a default)",
-                    value.env,
-                )
-            if isinstance(value, PathParam) and not (spec.base_dir / value.path).exists():
-                raise _fail(
-                    file,
-                    f"notebooks[{i}].parameters.{key}.path",
-                    "an existing path (relative to the spec)",
-                    value.path,
-                )
-    _check_cycles(spec, file)
+                ))
+        out += _check_parameters(spec, file, i, nb)
+    return out
+
+
+def _check_notebook_path(spec: PackSpec, file: Path, i: int, nb: NotebookSpec) -> list[SpecError]:
+    nb_path = spec.notebook_path(nb)
+    if nb_path.suffix != ".ipynb" or not nb_path.is_file():
+        return [_fail(file, f"notebooks[{i}].path",
+                      "an existing .ipynb file (relative to the spec)", nb.path)]
+    try:
+        _check_notebook_file(file, f"notebooks[{i}].path", nb_path)
+    except SpecError as exc:
+        return [exc]
+    return []
+
+
+def _check_parameters(spec: PackSpec, file: Path, i: int, nb: NotebookSpec) -> list[SpecError]:
+    out = []
+    for key, value in nb.parameters.items():
+        if (
+            isinstance(value, EnvParam)
+            and value.env not in os.environ
+            and value.default is None
+            and not value.secret
+        ):
+            out.append(_fail(
+                file,
+                f"notebooks[{i}].parameters.{key}.env",
+                "a set environment variable (or a default)",
+                value.env,
+            ))
+        if isinstance(value, PathParam) and not (spec.base_dir / value.path).exists():
+            out.append(_fail(
+                file,
+                f"notebooks[{i}].parameters.{key}.path",
+                "an existing path (relative to the spec)",
+                value.path,
+            ))
+    return out
+
+
+def _check_gates(spec: PackSpec, file: Path) -> list[SpecError]:
+    names = [nb.name for nb in spec.notebooks]
     ids = [g.id for g in spec.gates]
+    out = []
     for i, gate in enumerate(spec.gates):
         if ids.index(gate.id) != i:
-            raise _fail(file, f"gates[{i}].id", "an id not used by another gate", gate.id)
+            out.append(_fail(file, f"gates[{i}].id", "an id not used by another gate", gate.id))
         if gate.notebook not in names:
-            raise _fail(
+            out.append(_fail(
                 file,
                 f"gates[{i}].notebook",
                 f"one of the pack's notebooks ({', '.join(names)})",
                 gate.notebook,
-            )
+            ))
+    return out
+
+
+def _check_inputs(spec: PackSpec, file: Path) -> list[SpecError]:
+    out = []
     for i, pattern in enumerate(spec.model.inputs):
-        if not any(
-            h.is_file() for h in input_glob(spec.base_dir, pattern, file=file, field=f"inputs[{i}]")
-        ):
-            raise _fail(
+        try:
+            hits = input_glob(spec.base_dir, pattern, file=file, field=f"inputs[{i}]")
+        except SpecError as exc:
+            out.append(exc)
+            continue
+        if not any(h.is_file() for h in hits):
+            out.append(_fail(
                 file,
                 f"inputs[{i}]",
                 "a file or glob matching at least one file (relative to the spec)",
                 pattern,
-            )
+            ))
+    return out
 
 
 def _check_notebook_file(file: Path, field: str, nb_path: Path) -> None:
     """The notebook parses as Jupyter JSON and names its kernel (papermill needs both)."""
-    from workbench.packs.params import read_notebook  # cached: pre-flight reads it again
-
     try:
         doc = read_notebook(nb_path)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -421,7 +444,7 @@ def _check_notebook_file(file: Path, field: str, nb_path: Path) -> None:
         )
 
 
-def _check_cycles(spec: PackSpec, file: Path) -> None:
+def _check_cycles(spec: PackSpec, file: Path) -> list[SpecError]:
     needs = {nb.name: list(nb.needs) for nb in spec.notebooks}
     state: dict[str, int] = {}
 
@@ -441,27 +464,35 @@ def _check_cycles(spec: PackSpec, file: Path) -> None:
             visit(dep, [*trail, name])
         state[name] = 2
 
-    for nb in spec.notebooks:
-        visit(nb.name, [])
+    try:
+        for nb in spec.notebooks:
+            visit(nb.name, [])
+    except SpecError as exc:
+        return [exc]
+    return []
 
 
 def check_declared_parameters(spec: PackSpec, declared: dict[str, set[str]]) -> None:
-    """Every spec parameter must be one the notebook declares (catches typos before running)."""
+    """Every spec parameter must be one the notebook declares (catches typos before running);
+    every such problem is listed."""
+    problems = []
     for i, nb in enumerate(spec.notebooks):
         have = declared.get(nb.name, set())
         for key in nb.parameters:
             if key in BUILDER_PARAMETERS:
-                raise _fail(
+                problems.append(_fail(
                     spec.path,
                     f"notebooks[{i}].parameters.{key}",
                     "no value: the builder sets " + ", ".join(BUILDER_PARAMETERS),
                     key,
-                )
-            if key not in have:
+                ))
+            elif key not in have:
                 listed = ", ".join(sorted(have)) or "none"
-                raise _fail(
+                problems.append(_fail(
                     spec.path,
                     f"notebooks[{i}].parameters.{key}",
                     f"a parameter {nb.path} declares (one of {listed})",
                     key,
-                )
+                ))
+    if problems:
+        raise _combine(spec.path, [str(p) for p in problems], field=problems[0].field)

@@ -96,41 +96,24 @@ def _check_files(inp: StarterInputs) -> None:
             scan(path)  # exists, readable, a table
 
 
-def starter_spec(inp: StarterInputs) -> str:
-    """The YAML text of a starter spec (to be written at ``inp.out``)."""
-    _check_files(inp)
-    out = Path(inp.out).resolve()
-    base = out.parent
-    if not NOTEBOOKS_DIR.is_dir():
-        raise InputError(f"{NOTEBOOKS_DIR}: expected the workbench notebooks directory")
-    name = inp.name or re.sub(r"[^A-Za-z0-9_-]+", "-", out.stem).strip("-_")[:64] or "pack"
-    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", name):
-        raise input_error("--name", None, "letters, digits, _ and - (starting with one of "
-                          "the first two)", name)
-    title = inp.title or f"{name} — model review"
+@dataclass
+class _Draft:
+    """The spec being written: notebook lines, gate lines and the notebooks so far."""
 
-    def nb_path(stem: str) -> str:
-        return _j(_rel(NOTEBOOKS_DIR / f"{stem}.ipynb", base))
+    base: Path
+    lines: list[str] = field(default_factory=list)
+    gates: list[str] = field(default_factory=list)
+    needs: list[str] = field(default_factory=list)
 
-    inputs = [inp.reference, inp.current, inp.contract, inp.costs, inp.usage, inp.value,
-              inp.budgets, inp.incident, *inp.extra_inputs]
-    lines = [
-        "# Starter review pack written by `workbench pack init`; edit freely, then run",
-        f"#   workbench pack build {_rel(out, Path.cwd())}",
-        "# Paths are relative to this file. Every parameter a notebook declares can be set",
-        "# under `parameters:` (see notebooks/REFERENCE.md or `workbench pack metrics`).",
-        f"name: {_j(name)}  # folder under the reports directory",
-        f"title: {_j(title)}",
-        "inputs:  # hashed into the manifest: a changed file gives a new version",
-        *[f"  - {_j(_rel(p, base))}" for p in dict.fromkeys(p for p in inputs if p)],
-        "notebooks:",
-    ]
-    needs: list[str] = []
-    gates: list[str] = []
+    def notebook(self, stem: str) -> str:
+        return _j(_rel(NOTEBOOKS_DIR / f"{stem}.ipynb", self.base))
 
-    def gate(gid: str, title: str, notebook: str, metric: str, op: str, value: object,
+    def path(self, value: str) -> str:
+        return _pathp(value, self.base)
+
+    def gate(self, gid: str, title: str, notebook: str, metric: str, op: str, value: object,
              severity: str, reason: str) -> None:
-        gates.extend([
+        self.gates.extend([
             f"  - id: {gid}",
             f"    title: {_j(title)}",
             f"    notebook: {notebook}",
@@ -141,28 +124,81 @@ def starter_spec(inp: StarterInputs) -> str:
             f"    reason: {_j(reason)}",
         ])
 
+
+def starter_spec(inp: StarterInputs) -> str:
+    """The YAML text of a starter spec (to be written at ``inp.out``)."""
+    _check_files(inp)
+    out = Path(inp.out).resolve()
+    if not NOTEBOOKS_DIR.is_dir():
+        raise InputError(f"{NOTEBOOKS_DIR}: expected the workbench notebooks directory")
+    name = inp.name or re.sub(r"[^A-Za-z0-9_-]+", "-", out.stem).strip("-_")[:64] or "pack"
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", name):
+        raise input_error("--name", None, "letters, digits, _ and - (starting with one of "
+                          "the first two)", name)
+    draft = _Draft(out.parent)
+    _header(draft, inp, out, name)
     if inp.contract:
-        needs.append("contract_checks")
-        lines += [
-            "  - name: contract_checks",
-            f"    path: {nb_path('contract_checks')}",
-            "    parameters:",
-            f"      contract_path: {_pathp(inp.contract, base)}",
-            f"      data_path: {_pathp(inp.current, base)}  # the data the model scores",
-            '      as_of: ""  # freshness measured from now; an ISO time makes it reproducible',
-        ]
-        gate("contract", "No error-level contract check fails", "contract_checks",
-             "error_checks_failed", "==", 0, "no-go",
-             "The model is scoring data that breaks its contract.")
-    needs.append("drift")
-    lines += [
-        "  - name: drift",
-        f"    path: {nb_path('drift')}",
+        _contract_section(draft, inp)
+    _drift_section(draft, inp)
+    if inp.costs:
+        _cost_section(draft, inp)
+    if inp.incident:
+        _incident_section(draft, inp)
+    draft.lines += [
+        "  - name: review_summary  # the verdict: reads the others' results, so runs last",
+        f"    path: {draft.notebook('review_summary')}",
+        f"    needs: {_j(draft.needs)}",
+        "# Gates read one metric of one notebook's results (`workbench pack metrics NOTEBOOK`",
+        "# lists them). no-go blocks the release; hold asks the review to decide; a gate whose",
+        "# notebook failed or whose metric is null (e.g. no prediction columns) holds.",
+        "gates:",
+        *draft.gates,
+    ]
+    return "\n".join(draft.lines) + "\n"
+
+
+def _header(draft: _Draft, inp: StarterInputs, out: Path, name: str) -> None:
+    title = inp.title or f"{name} — model review"
+    inputs = [inp.reference, inp.current, inp.contract, inp.costs, inp.usage, inp.value,
+              inp.budgets, inp.incident, *inp.extra_inputs]
+    draft.lines += [
+        "# Starter review pack written by `workbench pack init`; edit freely, then run",
+        f"#   workbench pack build {_rel(out, Path.cwd())}",
+        "# Paths are relative to this file. Every parameter a notebook declares can be set",
+        "# under `parameters:` (see notebooks/REFERENCE.md or `workbench pack metrics`).",
+        f"name: {_j(name)}  # folder under the reports directory",
+        f"title: {_j(title)}",
+        "inputs:  # hashed into the manifest: a changed file gives a new version",
+        *[f"  - {_j(_rel(p, draft.base))}" for p in dict.fromkeys(p for p in inputs if p)],
+        "notebooks:",
+    ]
+
+
+def _contract_section(draft: _Draft, inp: StarterInputs) -> None:
+    draft.needs.append("contract_checks")
+    draft.lines += [
+        "  - name: contract_checks",
+        f"    path: {draft.notebook('contract_checks')}",
         "    parameters:",
-        f"      reference_path: {_pathp(inp.reference, base)}  # what the model was trained on",
-        f"      current_path: {_pathp(inp.current, base)}  # what it scores now",
+        f"      contract_path: {draft.path(inp.contract or '')}",
+        f"      data_path: {draft.path(inp.current)}  # the data the model scores",
+        '      as_of: ""  # freshness measured from now; an ISO time makes it reproducible',
+    ]
+    draft.gate("contract", "No error-level contract check fails", "contract_checks",
+               "error_checks_failed", "==", 0, "no-go",
+               "The model is scoring data that breaks its contract.")
+
+
+def _drift_section(draft: _Draft, inp: StarterInputs) -> None:
+    draft.needs.append("drift")
+    draft.lines += [
+        "  - name: drift",
+        f"    path: {draft.notebook('drift')}",
+        "    parameters:",
+        f"      reference_path: {draft.path(inp.reference)}  # what the model was trained on",
+        f"      current_path: {draft.path(inp.current)}  # what it scores now",
         "      contract_path: "
-        + (_pathp(inp.contract, base) + "  # column types and valid values"
+        + (draft.path(inp.contract or "") + "  # column types and valid values"
            if inp.contract else '""  # no contract: column types inferred from the data'),
         f"      timestamp: {_j(inp.timestamp or '')}"
         + ("  # drift per day of the current data" if inp.timestamp
@@ -175,63 +211,59 @@ def starter_spec(inp: StarterInputs) -> str:
         "  # never compared (ids, model version, ...)",
     ]
     if inp.prediction:
-        gate("prediction-drift", "Predictions have not drifted", "drift", "prediction_drift",
-             "==", False, "no-go",
-             "The model's outputs moved; check that its decisions still fit the business case.")
+        draft.gate("prediction-drift", "Predictions have not drifted", "drift",
+                   "prediction_drift", "==", False, "no-go",
+                   "The model's outputs moved; check that its decisions still fit the "
+                   "business case.")
     if inp.label:
-        gate("label-drift", "Labels have not drifted", "drift", "label_drift", "==", False,
-             "hold", "What the model predicts has changed in the world; it may need retraining.")
+        draft.gate("label-drift", "Labels have not drifted", "drift", "label_drift", "==",
+                   False, "hold",
+                   "What the model predicts has changed in the world; it may need retraining.")
     if inp.key_features:
-        gate("key-features", "At most a quarter of the key features drifted", "drift",
-             "key_drifted_share", "<=", 0.25, "hold",
-             "The features the model leans on most have shifted.")
-    gate("dataset-drift", "Less than half of the columns drifted", "drift", "dataset_drift",
-         "==", False, "hold",
-         "The data the model sees is unlike the data it learned from.")
-    if inp.costs:
-        needs.append("cost_to_value")
-        lines += [
-            "  - name: cost_to_value",
-            f"    path: {nb_path('cost_to_value')}",
-            "    parameters:",
-            f"      ledger_path: {_pathp(inp.costs, base)}  # FOCUS cost line items",
-            f"      usage_path: {_pathp(inp.usage or '', base)}  # predictions per model and day",
-            f"      value_path: {_pathp(inp.value or '', base)}  # business value per model, day",
-            f"      budgets_path: {_pathp(inp.budgets or '', base)}  # budget per model, month",
-        ]
-        gate("worth-cost", "Every model earns more than it costs", "cost_to_value",
-             "models_not_worth_cost", "==", 0, "no-go",
-             "A model costs more to run than the value it brings.")
-        gate("on-budget", "No model forecast over budget", "cost_to_value",
-             "models_over_budget", "==", 0, "hold",
-             "Spend is forecast to overrun a budget agreed with finance.")
-    if inp.incident:
-        lines += [
-            "  - name: incident_postmortem",
-            f"    path: {nb_path('incident_postmortem')}",
-            "    parameters:",
-            f"      record_path: {_pathp(inp.incident, base)}  # incident record (YAML)",
-            '      portfolio_source: ""  # a directory or glob of records for the portfolio',
-            '      as_of: ""  # action items due before now are overdue',
-            f"    needs: {_j(list(needs))}  # places their findings on the timeline",
-        ]
-        needs.append("incident_postmortem")
-        gate("error-budget", "At least 25% of the error budget left", "incident_postmortem",
-             "error_budget_remaining_pct", ">=", 25, "no-go",
-             "Too little error budget is left; freeze risky changes until it recovers.")
-        gate("action-items", "No overdue postmortem action items", "incident_postmortem",
-             "overdue_action_items", "==", 0, "hold", "Fixes promised after the incident are late.")
-    lines += [
-        "  - name: review_summary  # the verdict: reads the others' results, so runs last",
-        f"    path: {nb_path('review_summary')}",
-        f"    needs: {_j(needs)}",
-        "# Gates read one metric of one notebook's results (`workbench pack metrics NOTEBOOK`",
-        "# lists them). no-go blocks the release; hold asks the review to decide; a gate whose",
-        "# notebook failed or whose metric is null (e.g. no prediction columns) holds.",
-        "gates:",
-        *gates,
+        draft.gate("key-features", "At most a quarter of the key features drifted", "drift",
+                   "key_drifted_share", "<=", 0.25, "hold",
+                   "The features the model leans on most have shifted.")
+    draft.gate("dataset-drift", "Less than half of the columns drifted", "drift",
+               "dataset_drift", "==", False, "hold",
+               "The data the model sees is unlike the data it learned from.")
+
+
+def _cost_section(draft: _Draft, inp: StarterInputs) -> None:
+    draft.needs.append("cost_to_value")
+    draft.lines += [
+        "  - name: cost_to_value",
+        f"    path: {draft.notebook('cost_to_value')}",
+        "    parameters:",
+        f"      ledger_path: {draft.path(inp.costs or '')}  # FOCUS cost line items",
+        f"      usage_path: {draft.path(inp.usage or '')}  # predictions per model and day",
+        f"      value_path: {draft.path(inp.value or '')}  # business value per model, day",
+        f"      budgets_path: {draft.path(inp.budgets or '')}  # budget per model, month",
     ]
-    return "\n".join(lines) + "\n"
+    draft.gate("worth-cost", "Every model earns more than it costs", "cost_to_value",
+               "models_not_worth_cost", "==", 0, "no-go",
+               "A model costs more to run than the value it brings.")
+    draft.gate("on-budget", "No model forecast over budget", "cost_to_value",
+               "models_over_budget", "==", 0, "hold",
+               "Spend is forecast to overrun a budget agreed with finance.")
+
+
+def _incident_section(draft: _Draft, inp: StarterInputs) -> None:
+    draft.lines += [
+        "  - name: incident_postmortem",
+        f"    path: {draft.notebook('incident_postmortem')}",
+        "    parameters:",
+        f"      record_path: {draft.path(inp.incident or '')}  # incident record (YAML)",
+        '      portfolio_source: ""  # a directory or glob of records for the portfolio',
+        '      as_of: ""  # action items due before now are overdue',
+        f"    needs: {_j(list(draft.needs))}  # places their findings on the timeline",
+    ]
+    draft.needs.append("incident_postmortem")
+    draft.gate("error-budget", "At least 25% of the error budget left", "incident_postmortem",
+               "error_budget_remaining_pct", ">=", 25, "no-go",
+               "Too little error budget is left; freeze risky changes until it recovers.")
+    draft.gate("action-items", "No overdue postmortem action items", "incident_postmortem",
+               "overdue_action_items", "==", 0, "hold",
+               "Fixes promised after the incident are late.")
 
 
 def write_starter(inp: StarterInputs, force: bool = False) -> Path:

@@ -1,11 +1,13 @@
 """What changed since the previous version of a pack, and trends across all its versions.
 
-Both read only the notebooks' ``*.results.json`` (never the inputs), so a version can be
-compared with any earlier one as long as its results files exist. An area is found by the
-``notebook`` field of its results (``contract_checks``, ``drift``, ``cost_to_value``,
-``incident_postmortem``), so a spec may name its notebooks as it likes.
+Both read only the notebooks' findings (:mod:`workbench.findings`, never the inputs), so a
+version can be compared with any earlier one as long as its findings files exist. An area is
+found by the ``notebook`` field of its findings through :mod:`workbench.areas`, so a spec
+may name its notebooks as it likes; one notebook run under several names is compared run
+by run (paired by findings name).
 
-:func:`changes` -> :class:`ChangeSummary`, one :class:`Change` per line a PM reads:
+:func:`changes` -> :class:`ChangeSummary`, one :class:`~workbench.findings.Change` per line
+a PM reads; each area's lines come from its own ``workbench.<area>._compare.compare``:
 
 * contract: new failures and resolved failures (checks matched by ``id``);
 * drift: columns that started or stopped drifting (matched by ``column``);
@@ -25,38 +27,18 @@ of papermill/nbconvert imports.
 
 from __future__ import annotations
 
+import importlib
 import json
-import math
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from workbench import render
-
-COST_METRICS = (
-    ("cost_per_1k_predictions", "cost per 1k predictions", "worse"),
-    ("value_per_1k_predictions", "value per 1k predictions", "better"),
-    ("value_cost_ratio", "value/cost", "better"),
-)
-# Relative changes smaller than this are rounding noise, not news.
-COST_EPSILON = 0.005
-
-
-@dataclass(frozen=True)
-class Change:
-    area: str  # contract | drift | cost | incidents | gates
-    kind: str  # e.g. "new failure", "started drifting", "value/cost", "new incident"
-    item: str  # check id, column, model, incident id, gate id
-    text: str  # one plain sentence
-    direction: str  # "worse" | "better" | "info"
-    before: Any = None
-    after: Any = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+from workbench.areas import AREAS, Area
+from workbench.findings import Change, Findings, number, read_findings_dir
 
 
 @dataclass(frozen=True)
@@ -115,225 +97,22 @@ class ChangeSummary:
         return f"{box}{self.table()}"
 
 
-def by_area(results: Mapping[str, Mapping[str, Any] | None]) -> dict[str, Mapping[str, Any]]:
-    """``{area: results}`` keyed by each results file's own ``notebook`` field."""
-    out: dict[str, Mapping[str, Any]] = {}
-    for name, res in results.items():
-        if isinstance(res, Mapping):
-            out.setdefault(str(res.get("notebook") or name), res)
+def by_area(results: Mapping[str, Findings | None]) -> dict[str, Findings]:
+    """``{area notebook: findings}`` keyed by each findings' own ``notebook`` field (the
+    first findings of an area when a pack runs its notebook twice)."""
+    out: dict[str, Findings] = {}
+    for res in results.values():
+        if res is not None:
+            out.setdefault(res.notebook, res)
     return out
 
 
-def read_results_dir(directory: str | os.PathLike[str]) -> dict[str, dict]:
-    """Every ``*.results.json`` in ``directory`` -> ``{stem: parsed}`` (unreadable ones skipped)."""
-    out: dict[str, dict] = {}
-    d = Path(directory)
-    for p in sorted(d.glob("*.results.json")) if d.is_dir() else []:
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(data, dict):
-            out[p.name.removesuffix(".results.json")] = data
-    return out
+def read_results_dir(directory: str | os.PathLike[str]) -> dict[str, Findings]:
+    """Every usable ``*.results.json`` in ``directory`` as ``{findings name: Findings}``."""
+    return {k: v for k, v in read_findings_dir(directory).items() if v is not None}
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _contract(now: Mapping[str, Any], before: Mapping[str, Any]) -> list[Change]:
-    def failing(res: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-        return {
-            str(c.get("id")): c
-            for c in res.get("checks") or []
-            if isinstance(c, Mapping) and c.get("passed") is False
-        }
-
-    f_now, f_before = failing(now), failing(before)
-    out = []
-    for cid in sorted(f_now.keys() - f_before.keys()):
-        c = f_now[cid]
-        rows = c.get("failed_rows")
-        where = f" ({render.fmt(rows)} rows)" if isinstance(rows, int) else ""
-        out.append(
-            Change(
-                "contract",
-                "new failure",
-                cid,
-                f"{c.get('severity', 'error')}-level check {cid} now fails{where}.",
-                "worse",
-                None,
-                rows,
-            )
-        )
-    for cid in sorted(f_before.keys() - f_now.keys()):
-        c = f_before[cid]
-        out.append(
-            Change(
-                "contract",
-                "resolved failure",
-                cid,
-                f"{c.get('severity', 'error')}-level check {cid} passes again.",
-                "better",
-                c.get("failed_rows"),
-                0,
-            )
-        )
-    return out
-
-
-def _drift(now: Mapping[str, Any], before: Mapping[str, Any]) -> list[Change]:
-    def drifted(res: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-        return {
-            str(c.get("column")): c
-            for c in res.get("columns") or []
-            if isinstance(c, Mapping) and c.get("drifted") is True
-        }
-
-    d_now, d_before = drifted(now), drifted(before)
-    out = []
-    for col in sorted(d_now.keys() - d_before.keys()):
-        c = d_now[col]
-        out.append(
-            Change(
-                "drift",
-                "started drifting",
-                col,
-                f"{col} started drifting ({c.get('method', 'drift')} "
-                f"{render.fmt(c.get('statistic'), 3)} against threshold "
-                f"{render.fmt(c.get('threshold'), 3)}).",
-                "worse",
-                False,
-                True,
-            )
-        )
-    for col in sorted(d_before.keys() - d_now.keys()):
-        out.append(
-            Change(
-                "drift", "stopped drifting", col, f"{col} no longer drifts.", "better", True, False
-            )
-        )
-    return out
-
-
-def _cost(now: Mapping[str, Any], before: Mapping[str, Any]) -> list[Change]:
-    m_now, m_before = now.get("metrics") or {}, before.get("metrics") or {}
-    month_now, month_before = now.get("month"), before.get("month")
-    period = f" ({month_before} → {month_now})" if month_now and month_now != month_before else ""
-    out = []
-    for key, label, good in COST_METRICS:
-        prefix = key + "."
-        models = sorted(
-            k.removeprefix(prefix) for k in m_now if isinstance(k, str) and k.startswith(prefix)
-        )
-        for model in models:
-            a, b = _num(m_before.get(prefix + model)), _num(m_now.get(prefix + model))
-            if b is None:
-                continue
-            if a is None:
-                out.append(
-                    Change(
-                        "cost",
-                        label,
-                        model,
-                        f"{model}: {label} {render.fmt(b, 3)} (not measured before).",
-                        "info",
-                        None,
-                        b,
-                    )
-                )
-                continue
-            if abs(b - a) <= COST_EPSILON * max(abs(a), abs(b), 1e-12):
-                continue
-            up = b > a
-            pct = f" ({(b - a) / abs(a):+.0%})" if a else ""
-            worse = up if good == "worse" else not up
-            out.append(
-                Change(
-                    "cost",
-                    label,
-                    model,
-                    f"{model}: {label} {'rose' if up else 'fell'} from {render.fmt(a, 3)} "
-                    f"to {render.fmt(b, 3)}{pct}{period}.",
-                    "worse" if worse else "better",
-                    a,
-                    b,
-                )
-            )
-    return out
-
-
-def _overdue(res: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    items: list[Any] = [*(res.get("action_items") or [])]
-    portfolio = res.get("portfolio")
-    if isinstance(portfolio, Mapping):
-        items += portfolio.get("overdue_action_items") or []
-    incident = res.get("incident")
-    own = incident.get("id") if isinstance(incident, Mapping) else None
-    out: dict[str, Mapping[str, Any]] = {}
-    for it in items:
-        if isinstance(it, Mapping) and it.get("overdue") is True:
-            out.setdefault(f"{it.get('incident') or own}/{it.get('id')}", it)
-    return out
-
-
-def _incident_ids(res: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    found: dict[str, Mapping[str, Any]] = {}
-    portfolio = res.get("portfolio")
-    for inc in (portfolio.get("incidents") or []) if isinstance(portfolio, Mapping) else []:
-        if isinstance(inc, Mapping) and inc.get("id"):
-            found[str(inc["id"])] = inc
-    incident = res.get("incident")
-    if isinstance(incident, Mapping) and incident.get("id"):
-        found.setdefault(str(incident["id"]), incident)
-    return found
-
-
-def _incidents(now: Mapping[str, Any], before: Mapping[str, Any]) -> list[Change]:
-    out = []
-    i_now, i_before = _incident_ids(now), _incident_ids(before)
-    for iid in sorted(i_now.keys() - i_before.keys()):
-        inc = i_now[iid]
-        sev = f"{inc.get('severity')} " if inc.get("severity") else ""
-        out.append(
-            Change(
-                "incidents",
-                "new incident",
-                iid,
-                f"New {sev}incident {iid}: {inc.get('title', '')}".rstrip(": ") + ".",
-                "worse",
-            )
-        )
-    o_now, o_before = _overdue(now), _overdue(before)
-    for key in sorted(o_now.keys() - o_before.keys()):
-        it = o_now[key]
-        owner = f", owner {it['owner']}" if it.get("owner") else ""
-        out.append(
-            Change(
-                "incidents",
-                "newly overdue action item",
-                key,
-                f"Action item {key} is overdue (due {it.get('due')}{owner}): "
-                f"{it.get('description', '')}",
-                "worse",
-            )
-        )
-    for key in sorted(o_before.keys() - o_now.keys()):
-        out.append(
-            Change(
-                "incidents",
-                "no longer overdue",
-                key,
-                f"Action item {key} is no longer overdue.",
-                "better",
-            )
-        )
-    return out
-
-
+_num = number
 _RANK = {"go": 0, "hold": 1, "no-go": 2}
 
 
@@ -369,7 +148,7 @@ def _gates(
                 gid,
                 f"Gate '{g.get('title')}' moved from {a} to {b}: {why}".rstrip(": "),
                 "info" if gid in redefined
-                else "worse" if _RANK.get(b, 1) > _RANK.get(a, 1) else "better",
+                else "worse" if _RANK.get(str(b), 1) > _RANK.get(str(a), 1) else "better",
                 a,
                 b,
             )
@@ -422,8 +201,9 @@ def _gate_rule_change(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> 
             f"threshold {render.fmt_metric(metric, a)} → {render.fmt_metric(metric, b)}"
         )
         sign = _LOOSER.get(str(new.get("op"))) if old.get("op") == new.get("op") else None
-        if sign and _num(a) is not None and _num(b) is not None:
-            looser, tighter = (b - a) * sign > 0, (b - a) * sign < 0
+        na, nb = _num(a), _num(b)
+        if sign and na is not None and nb is not None:
+            looser, tighter = (nb - na) * sign > 0, (nb - na) * sign < 0
     sa, sb = old.get("severity"), new.get("severity")
     if sa != sb:
         parts.append(f"severity {sa} → {sb}")
@@ -445,17 +225,9 @@ def _gate_rule_change(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> 
     )
 
 
-_COMPARE = {
-    "contract_checks": ("contract", _contract),
-    "drift": ("drift", _drift),
-    "cost_to_value": ("cost", _cost),
-    "incident_postmortem": ("incidents", _incidents),
-}
-
-
 def changes(
-    current: Mapping[str, Mapping[str, Any] | None],
-    previous: Mapping[str, Mapping[str, Any] | None] | None,
+    current: Mapping[str, Findings | None],
+    previous: Mapping[str, Findings | None] | None,
     *,
     previous_name: str | None = None,
     gates: Sequence[Mapping[str, Any]] = (),
@@ -465,23 +237,41 @@ def changes(
 ) -> ChangeSummary:
     """Compare this version's results with the previous version's (``None``: first version).
 
-    ``current``/``previous`` map notebook names to parsed results JSON (None = no results).
+    ``current``/``previous`` map findings names to findings (None = no results).
     """
     if previous is None:
         return ChangeSummary(None)
-    now_areas, before_areas = by_area(current), by_area(previous)
     found: list[Change] = _gates(gates, previous_gates, verdict, previous_verdict)
-    notes = []
-    for area, (label, compare) in _COMPARE.items():
-        a, b = before_areas.get(area), now_areas.get(area)
-        if a is None and b is None:
-            continue
-        if a is None or b is None:
-            which = "the previous version" if a is None else "this version"
-            notes.append(f"{label}: not compared, {which} has no {area} results.")
-            continue
-        found += compare(b, a)
+    notes: list[str] = []
+    for area in AREAS.values():
+        compare = importlib.import_module(f"workbench.{area.name}._compare").compare
+        for name, before, now in _pairs(area, current, previous):
+            if before is None or now is None:
+                which = "the previous version" if before is None else "this version"
+                notes.append(f"{area.label}: not compared, {which} has no {name} results.")
+                continue
+            lines = compare(before, now)
+            if name != area.notebook:  # a notebook run under another name: say which run
+                lines = [replace(c, area=f"{c.area} ({name})") for c in lines]
+            found += lines
     return ChangeSummary(previous_name or "the previous version", tuple(found), tuple(notes))
+
+
+def _pairs(
+    area: Area,
+    current: Mapping[str, Findings | None],
+    previous: Mapping[str, Findings | None],
+) -> list[tuple[str, Findings | None, Findings | None]]:
+    """(name, before, now) for each run of the area's notebook. One run on each side is
+    compared whatever the spec named it; several runs are paired by findings name."""
+    now = {k: f for k, f in current.items() if f is not None and f.notebook == area.notebook}
+    before = {k: f for k, f in previous.items() if f is not None and f.notebook == area.notebook}
+    if len(now) <= 1 and len(before) <= 1:
+        if not now and not before:
+            return []
+        return [(area.notebook, next(iter(before.values()), None), next(iter(now.values()), None))]
+    names = list(now) + sorted(before.keys() - now.keys())
+    return [(n, before.get(n), now.get(n)) for n in names]
 
 
 def changes_since(
@@ -520,13 +310,14 @@ def _manifest(version_dir: Path) -> dict[str, Any]:
 
 
 def history_row(
-    version: str, results: Mapping[str, Mapping[str, Any] | None], **extra: Any
+    version: str, results: Mapping[str, Findings | None], **extra: Any
 ) -> dict[str, Any]:
     """The trend figures of one version (None where a notebook had no results)."""
     areas = by_area(results)
 
     def metric(area: str, name: str) -> float | None:
-        return _num(((areas.get(area) or {}).get("metrics") or {}).get(name))
+        found = areas.get(area)
+        return number(found.metrics.get(name)) if found is not None else None
 
     row: dict[str, Any] = {
         "version": version,
@@ -534,9 +325,10 @@ def history_row(
         "contract_pass_rate": metric("contract_checks", "pass_rate"),
         "drifted_share": metric("drift", "drifted_share"),
     }
-    costs = (areas.get("cost_to_value") or {}).get("metrics") or {}
+    cost = areas.get("cost_to_value")
+    costs = cost.metrics if cost is not None else {}
     for key in sorted(k for k in costs if str(k).startswith("cost_per_1k_predictions.")):
-        row["cost_per_1k." + key.removeprefix("cost_per_1k_predictions.")] = _num(costs[key])
+        row["cost_per_1k." + key.removeprefix("cost_per_1k_predictions.")] = number(costs[key])
     return row
 
 
