@@ -7,10 +7,13 @@ changed without touching the repository), then runs ``workbench pack build SPEC 
 <tmp>`` as a subprocess (interpreter start-up and imports count, as in ``make demo``):
 
 1. cold: an empty reports folder, every notebook runs;
-2. warm: nothing changed. contract_checks compares with the previous version's findings
-   (``previous_dir``), and the first version had none, so it re-runs once;
-3. warm again: the steady state of a scheduled pack whose inputs did not change;
-4. one cost input changed (a digit of ``costs/usage.csv``): cost_to_value re-runs, and
+2. warm, nothing changed: contract_checks compares with the previous version's findings
+   (``previous_dir``); the first version had none, so it re-runs, and so does
+   incident_postmortem, which reads its findings;
+3. warm again: contract_checks' previous findings (version 2's) still differ from version
+   1's (a comparison against nothing), so it re-runs once more;
+4. warm, steady state: a scheduled pack whose inputs did not change;
+5. one cost input changed (a digit of ``costs/usage.csv``): cost_to_value re-runs, and
    review_summary (it reads every notebook's findings).
 
 review_summary re-runs in every build: its page shows the trend across every version of the
@@ -107,8 +110,9 @@ def main() -> None:
             if args.cold_only:
                 continue
             report(f"run {i + 1} warm, nothing changed", run_once(spec, out, args.jobs))
+            report(f"run {i + 1} warm again", run_once(spec, out, args.jobs))
             warm = run_once(spec, out, args.jobs)
-            report(f"run {i + 1} warm again (steady state)", warm)
+            report(f"run {i + 1} warm, steady state", warm)
             what = change_cost_input(tree)
             changed = run_once(spec, out, args.jobs)
             report(f"run {i + 1} one cost input changed ({what})", changed)

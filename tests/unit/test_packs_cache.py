@@ -119,3 +119,30 @@ def test_the_launcher_does_not_arm_the_recorder(tmp_path):
 def test_secret_parameters_are_never_reused():
     assert cache.uncacheable_reason({}, ["token"]) == "secret parameter token: never reused"
     assert cache.uncacheable_reason({}, []) is None
+
+
+def test_network_reads_make_a_run_unreusable_and_bytecode_counts_as_its_source(tmp_path):
+    ctx = _ctx(tmp_path)
+    helper = tmp_path / "specs" / "helper.py"
+    helper.write_text("X = 1\n")
+    pyc = tmp_path / "specs" / "__pycache__" / "helper.cpython-311.pyc"
+    events = [{"op": "armed", "path": "-"}, {"op": "read", "path": str(pyc)},
+              {"op": "net", "path": "socket:('db.example', 5432)"}]
+    executed = cache.digest_events(ctx, "a", events)
+    assert ("read", "$spec_dir/helper.py") in executed.reads
+    entry = cache.execution_entry(ctx, "a", {}, executed, "first build")
+    assert entry["key"] is None
+    assert "server" in entry["not_reusable"]
+
+
+def test_the_recorder_marks_connections_and_sqlite_files(tmp_path):
+    log = tmp_path / "reads.jsonl"
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    rec = Recorder(fd, armed=True)
+    rec("socket.connect", (object(), ("db.example", 5432)))
+    rec("sqlite3.connect", ("/data/x.db",))
+    rec("sqlite3.connect", (":memory:",))
+    os.close(fd)
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert events == [{"op": "net", "path": "socket:('db.example', 5432)"},
+                      {"op": "read", "path": "/data/x.db"}]

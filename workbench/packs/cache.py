@@ -34,6 +34,7 @@ sha256, where the output was executed and, when reused, the version it was copie
 from __future__ import annotations
 
 import glob
+import importlib.util
 import json
 import os
 import shutil
@@ -220,8 +221,9 @@ def _listing(p: str) -> list[str]:
 
 
 def fingerprint(ctx: CacheContext | None, op: str, path: str) -> str | None:
-    """sha256 of what ``op`` saw at ``path`` (absolute) now; None: cannot be keyed (a URL)."""
-    if "://" in path:
+    """sha256 of what ``op`` saw at ``path`` (absolute) now; None: cannot be keyed (a URL, a
+    network connection)."""
+    if "://" in path or op == "net":
         return None
     try:
         if op == "list":
@@ -280,7 +282,7 @@ def digest_events(
     ctx: CacheContext, name: str, events: Iterable[Mapping[str, str]] | None
 ) -> Executed | None:
     """What the notebook read (hashable later) and wrote; None when recording never ran."""
-    events = [e for e in events or [] if e.get("op") in {"armed", "read", "list", "write"}]
+    events = [e for e in events or [] if e.get("op") in {"armed", "read", "list", "write", "net"}]
     if not any(e["op"] == "armed" for e in events):
         return None
     events = [e for e in events if e["op"] != "armed"]
@@ -289,7 +291,17 @@ def digest_events(
     staged = str(ctx.staging)
     written = {os.path.normpath(e["path"]) for e in events if e["op"] == "write"}
     for e in events:
+        if e["op"] == "net":
+            reads.add(("net", e["path"]))
+            continue
         p = os.path.normpath(e["path"])
+        if p.endswith(".pyc") and "__pycache__" in p.split(os.sep):
+            # a module imported from its cached bytecode: the source is what counts (the
+            # .pyc is only rewritten when the source changes)
+            try:
+                p = importlib.util.source_from_cache(p)
+            except ValueError:
+                continue
         if e["op"] == "write":
             if p.startswith(staged + os.sep) and not Path(p).name.startswith("."):
                 writes.add(Path(p).relative_to(staged).as_posix())
@@ -378,7 +390,7 @@ def execution_entry(
     if executed is None:
         uncacheable = uncacheable or "no record of what the notebook read"
     elif any(r["sha256"] is None for r in reads):
-        uncacheable = uncacheable or "read a URL, whose content is not hashed"
+        uncacheable = uncacheable or "read a URL or a server, whose content is not hashed"
     parts = {"notebook": dict(part), "environment": ctx.environment}
     return {
         "key": None if uncacheable else key_of(parts, reads),

@@ -8,6 +8,9 @@ audit hook (:pep:`578`) appends one JSON line per event to it:
 * ``os.listdir``/``os.scandir`` -> ``{"op": "list", "path"}`` (a folder's names count: a new
   incident record in a portfolio folder changes what the notebook sees);
 * ``os.rename``/``os.replace`` -> ``"write"`` of the destination (atomic writes);
+* ``sqlite3.connect`` -> ``"read"`` of the database file;
+* ``socket.connect`` and ``urllib.Request`` -> ``{"op": "net", "path": address}``: what a
+  server or URL returns cannot be hashed, so such a notebook is never reused;
 * ``workbench.read`` (raised by :func:`workbench.io.scan`, whose polars readers open files
   in Rust where no ``open`` event fires) -> ``{"op": "read", "path"}`` for a file, a folder
   or a glob pattern.
@@ -44,7 +47,7 @@ class Recorder:
             path = os.fsdecode(path)
         if not isinstance(path, str) or not path:
             return
-        if not os.path.isabs(path) and "://" not in path:
+        if op != "net" and not os.path.isabs(path) and "://" not in path:
             path = os.path.join(os.getcwd(), path)
         if (op, path) in self.seen:
             return
@@ -76,6 +79,13 @@ class Recorder:
                 self._emit("write", args[1])
             elif event == "workbench.read":
                 self._emit("read", args[0])
+            elif event == "sqlite3.connect":
+                if args and args[0] not in (":memory:", b":memory:", ""):
+                    self._emit("read", args[0])
+            elif event == "socket.connect":
+                self._emit("net", f"socket:{args[1]!r}")
+            elif event == "urllib.Request":
+                self._emit("net", str(args[0]))
         except Exception:  # noqa: S110 - a hook must never break the notebook it watches
             pass
 
