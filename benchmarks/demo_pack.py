@@ -16,6 +16,26 @@ changed without touching the repository), then runs ``workbench pack build SPEC 
 5. one cost input changed (a digit of ``costs/usage.csv``): cost_to_value re-runs, and
    review_summary (it reads every notebook's findings).
 
+Where a cold build's CPU goes (measured 2026-12-02 on the shared 2-core machine, load 9 to
+22, CPU seconds from getrusage; wall time meant nothing at that load): about 26 s in all,
+builder 5.7 s and kernels 20.8 s (getrusage and cProfile around
+``build(..., use_cache=False)``).
+
+* builder: importing workbench.packs 0.5 s; papermill's import and ``inspect_notebook`` for
+  the five notebooks 0.9 s (2.9 s if ``rfc3987_syntax`` is imported first: the builder hides
+  it before papermill loads); pre-flight 0.2 s; the front page 3.0 s the first time in a
+  process (altair and vl-convert's JavaScript runtime for the trend chart; 0.4 s after);
+  hashing the 27 inputs and workbench's source 0.02 s; git 0.08 s wall;
+* each kernel: ipykernel start-up about 0.4 s; imports 0.5 s (contract_checks) to 1.6 s
+  (drift: scipy.stats alone 1.0 s), altair 0.6 s more where charts are drawn; vl-convert's
+  first SVG 0.7 s (0.04 s after). Start-up, imports and the chart runtime are about 2.2 to
+  3.2 s of each kernel, some 13 s of the 21 s the five kernels take; the rest is the
+  analyses themselves and their charts.
+
+Not done: a pool of pre-started kernels (polars, altair, workbench imported and vl-convert
+warmed once, forked per notebook) would remove most of those 13 s; papermill starts a fresh
+kernel per notebook.
+
 review_summary re-runs in every build: its page shows the trend across every version of the
 pack (it lists the pack's folder), which a new version changes. Prints figures, asserts
 nothing. CPU time (builder + kernels) beside wall time, and the load average: the machine
