@@ -17,6 +17,8 @@ from workbench.cli import cli
 from workbench.packs.build import build
 from workbench.packs.verify import verify
 
+pytestmark = pytest.mark.slow
+
 A = """
 from workbench import io
 frame = io.read_table(data_path)

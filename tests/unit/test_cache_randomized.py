@@ -36,6 +36,8 @@ from workbench.packs.build import build
 from workbench.packs.execute import NotebookRun
 from workbench.packs.verify import verify
 
+pytestmark = pytest.mark.slow
+
 CHANGES = 200
 SEED = 20
 
