@@ -6,6 +6,7 @@ file (and the field where there is one), so the CLI can print one line and exit 
 
 from __future__ import annotations
 
+import csv
 import glob
 import hashlib
 import json
@@ -18,6 +19,8 @@ from typing import Any
 import polars as pl
 import yaml
 from polars.exceptions import PanicException
+
+from workbench import yamlsafe
 
 # writing files: re-exported, their home is workbench.atomic
 from workbench.atomic import dumps_json as dumps_json
@@ -177,7 +180,6 @@ def read_problem(path: str | os.PathLike[str], exc: BaseException) -> InputError
     polars reports "found more fields than defined in 'Schema'" without a line number;
     this re-reads the local CSV with the csv module (only after a failure) to find it.
     """
-    import csv
 
     p = Path(str(path))
     if "more fields" not in str(exc) or is_url(path) or not p.is_file():
@@ -230,16 +232,12 @@ def read_yaml(path: str | os.PathLike[str]) -> Any:
     Duplicate keys, alias bombs and ``!!set``/``!!binary`` tags are refused like syntax
     errors (see :mod:`workbench.yamlsafe`).
     """
-    from workbench import yamlsafe
-
     return _read_yaml(path, yamlsafe.load)
 
 
 def read_yaml_documents(path: str | os.PathLike[str]) -> list[Any]:
     """Every non-empty document of a YAML file (OpenSLO keeps several per file), each held
     to :func:`read_yaml`'s rules."""
-    from workbench import yamlsafe
-
     docs = [d for d in _read_yaml(path, yamlsafe.load_all) if d is not None]
     if not docs:
         raise input_error(Path(path), None, "a non-empty YAML document")
@@ -249,8 +247,6 @@ def read_yaml_documents(path: str | os.PathLike[str]) -> list[Any]:
 def read_yaml_bytes(path: str | os.PathLike[str]) -> tuple[Any, bytes]:
     """(the parsed document, the file's bytes): one read, for callers that hash the file
     they parse (a pack spec); held to :func:`read_yaml`'s rules."""
-    from workbench import yamlsafe
-
     p = Path(path)
     if not p.exists():
         raise input_error(p, None, "an existing YAML file")

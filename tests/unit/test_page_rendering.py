@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from workbench import render
+from workbench.findings import Findings
 from workbench.packs.gates import ReviewSummary, evaluate_gates
 from workbench.packs.index import front_page
 from workbench.packs.summary import ChangeSummary, changes, history_chart, history_table
@@ -25,7 +26,7 @@ def test_shares_read_as_percentages_wherever_a_gate_shows_them():
     (g,) = evaluate_gates(
         [type("G", (), dict(id="d", title="Drift", notebook="drift", metric="drifted_share",
                             op="<=", value=0.5, severity="hold", reason="r"))()],
-        {"drift": {"metrics": {"drifted_share": 0.50004}}},
+        {"drift": Findings("drift", "info", "", {"drifted_share": 0.50004})},
     )
     assert g.status == "failed"
     assert g.explanation == "drifted_share is 50.004%; the gate requires at most 50.0%."
@@ -51,7 +52,7 @@ def test_front_page_shows_run_status_apart_from_findings():
         {"name": "boom", "status": "failed", "duration_s": 1.0, "results": False,
          "error": {"ename": "ValueError", "evalue": "x"}},
     ]
-    html = front_page(_manifest(nbs), {"checks": {"status": "fail", "headline": "h"}})
+    html = front_page(_manifest(nbs), {"checks": Findings("checks", "fail", "h")})
     pages = re.search(r'<p class="wb-pages">(.*?)</p>', html, re.S)[1]
     # the notebook that ran says so, and its findings carry the fail pill
     assert re.search(r"checks</a> <span[^>]*>ran</span>, findings <span[^>]*>fail</span>",

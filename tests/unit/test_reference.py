@@ -57,7 +57,7 @@ def _produced() -> dict[str, set[str]]:
         "drift": set(drift.results()["metrics"]),
         "cost_to_value": set(cost.to_dict()["metrics"]),
         "incident_postmortem": set(incident.results(folio)["metrics"]),
-        "review_summary": set(summary.to_results()["metrics"]),
+        "review_summary": set(summary.findings().metrics),
     }
 
 

@@ -100,7 +100,7 @@ def contract(*failing, error_rows=5):
 def drift(*drifted):
     cols = [
         {"column": c, "drifted": c in drifted, "method": "psi", "statistic": 0.3, "threshold": 0.1}
-        for c in ("x", "y", "z")
+        for c in dict.fromkeys(("x", "y", "z", *drifted))
     ]
     return F({"notebook": "drift", "columns": cols, "metrics": {"drifted_share": len(drifted) / 3}})
 
@@ -258,3 +258,18 @@ def test_a_pruned_previous_version_is_said_not_compared(tmp_path):
     s = changes_since(tmp_path, gone)
     assert s.previous == gone.name and s.changes == ()
     assert s.headline() == f"Not compared: the previous version {gone.name} is no longer on disk."
+
+
+def test_the_summary_fragments_escape_what_came_from_findings():
+    from workbench.packs.gates import ReviewSummary
+    from workbench.packs.summary import ChangeSummary
+
+    evil = "<script>alert(1)</script>"
+    quiet = ChangeSummary("v1", (), (f"drift: not compared, {evil}",))
+    html = quiet._repr_html_()
+    assert "<script" not in html and "&lt;script&gt;" in html and "Nothing changed" in html
+    moved = changes({"d": drift(evil)}, {"d": drift()}, previous_name="v1")
+    assert "<script" not in moved._repr_html_() and "started drifting" in moved._repr_html_()
+    summary = ReviewSummary("T", "hold", (), ({"name": evil, "status": "warn", "headline": evil},))
+    page = summary._repr_html_()
+    assert "<script" not in page and "No gates defined." in page

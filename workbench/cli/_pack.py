@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from workbench.cli import names
 from workbench.errors import CheckFailed, NotebookFailed
 
 
@@ -274,7 +275,6 @@ def init_cmd(reference: str, current: str, out: str, contract: str | None,
     Every named column is checked against both data files (exit 2 naming it). Then run
     `workbench pack build OUT`.
     """
-    from workbench.cli import names
     from workbench.packs.starter import StarterInputs, write_starter
 
     path = write_starter(StarterInputs(

@@ -52,7 +52,7 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 import nbformat  # noqa: E402
 
 from workbench.io import write_text_atomic  # noqa: E402
-from workbench.packs import cache  # noqa: E402
+from workbench.packs import cache, pages  # noqa: E402
 from workbench.packs._faults import kill_point  # noqa: E402
 from workbench.packs.plan import BuildPlan, NotebookEntry, SecretRef  # noqa: E402
 from workbench.packs.scrub import (  # noqa: E402
@@ -63,7 +63,6 @@ from workbench.packs.scrub import (  # noqa: E402
     secret_forms,
 )
 from workbench.packs.spec import REDACTED  # noqa: E402
-from workbench.render import escape  # noqa: E402
 
 __all__ = ["MIN_SCRUB", "SCRUBBED"]
 
@@ -491,14 +490,8 @@ def _failed_run(entry: NotebookEntry, exc: Exception, t0: float) -> NotebookRun:
     )
     msg = f"{run.error['ename']}: {run.error['evalue']}"  # type: ignore[index]
     page = entry.staging / f"{entry.name}.html"
-    write_text_atomic(
-        page,
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
-        f"<title>{escape(entry.name)}</title></head><body><h1>"
-        f"{escape(entry.name)} could not be run</h1><p>{escape(msg)}</p>"
-        '<p><a href="index.html">Back to the pack</a></p></body></html>\n',
-    )
+    write_text_atomic(page, pages.page("packs/failed_run.html.j2", name=entry.name,
+                                       message=msg))
     run.results = (entry.staging / f"{entry.name}.results.json").exists()
     run.page_bytes = page.stat().st_size
     return run

@@ -21,7 +21,7 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 from traitlets.config import Config
 
-from workbench.packs.index import TEMPLATES
+from workbench.packs.pages import TEMPLATES
 
 PRIORITY = ["text/html", "image/svg+xml", "image/png", "image/jpeg", "text/markdown", "text/plain"]
 MAX_PAGE_BYTES = 2_000_000

@@ -24,6 +24,16 @@ from typing import Any
 
 from workbench import render
 from workbench.findings import Findings, read_findings_dir
+from workbench.packs import pages
+from workbench.packs.pages import VERDICT_TEXT
+from workbench.packs.spec import load_spec
+from workbench.packs.summary import (
+    changes_since,
+    history,
+    history_chart,
+    history_row,
+    history_table,
+)
 
 _OPS = {
     "<": operator.lt,
@@ -33,7 +43,6 @@ _OPS = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-VERDICT_TEXT = {"go": "GO", "hold": "HOLD", "no-go": "NO-GO"}
 
 
 @dataclass(frozen=True)
@@ -226,8 +235,6 @@ class ReviewSummary:
 
     def history_chart(self) -> Any:
         """Trends across versions (an Altair chart), or a note when there is one version."""
-        from workbench.packs.summary import history_chart
-
         if len(self.history) < 2:
             # the figures themselves are in history_table(), shown right below
             return render.HTML(
@@ -237,8 +244,6 @@ class ReviewSummary:
         return history_chart(self.history)
 
     def history_table(self) -> render.HTML:
-        from workbench.packs.summary import history_table
-
         return render.HTML(history_table(self.history))
 
     @property
@@ -307,7 +312,7 @@ class ReviewSummary:
             }
             for g in self.gates
         ]
-        return render.html_table(rows, caption="Gates") if rows else "<p>No gates defined.</p>"
+        return render.html_table(rows, caption="Gates") if rows else ""
 
     def notebooks_table(self) -> str:
         # the same words as the front page's Findings column (ran/failed is shown there)
@@ -327,7 +332,9 @@ class ReviewSummary:
             f"{len(self.gates)} gates passed.",
             status,
         )
-        return f"{box}{self.gates_table()}{self.notebooks_table()}"
+        return pages.page("packs/review_summary.html.j2", box=pages.trusted(box),
+                          gates=pages.trusted(self.gates_table()),
+                          notebooks=pages.trusted(self.notebooks_table()))
 
 
 def summarize(
@@ -341,9 +348,6 @@ def summarize(
 
     The history covers every published version next to ``previous_dir`` plus this one.
     """
-    from workbench.packs.spec import load_spec
-    from workbench.packs.summary import changes_since, history, history_row
-
     spec = load_spec(spec_path)
     names = [nb.name for nb in spec.notebooks if nb.name not in exclude]
     results = load_results(results_dir, names)

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
 
-from workbench import render
 from workbench.findings import Findings
 from workbench.io import write_text_atomic
+from workbench.packs import pages
 from workbench.packs.gates import VERDICT_TEXT, GateResult, verdict_reason
 from workbench.packs.manifest import MANIFEST
 from workbench.packs.summary import (
@@ -32,30 +31,11 @@ from workbench.packs.summary import (
 )
 
 LATEST = "latest"
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = pages.TEMPLATES
 
 
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    # long ids and metric names get break opportunities (see render.soft_breaks)
-    env.filters["wbr"] = lambda v: Markup(render.soft_breaks(render.escape(v)))
-    env.globals.update(
-        badge=lambda status, text=None: Markup(
-            render.badge(str(status), None if text is None else str(text))
-        ),
-        fmt=render.fmt,
-        verdict_text=lambda v: VERDICT_TEXT.get(v, str(v)),
-        verdict_text_of=lambda v: VERDICT_TEXT.get(v, "—" if v is None else str(v)),
-        pct=lambda v: "—" if not isinstance(v, int | float) else render.pct(v),
-        fmt_metric=render.fmt_metric,
-        fmt_apart=render.fmt_apart,
-    )
-    return env
+    return pages.environment()
 
 
 def _gate_objects(gates: list[dict[str, Any]]) -> list[GateResult]:

@@ -31,6 +31,7 @@ from typing import Any
 
 from workbench.columns import as_names, describe_columns
 from workbench.errors import InputError, SpecError
+from workbench.io import scan
 from workbench.packs.params import NO_VALUE, describe_value, notebook_parameters, read_notebook
 from workbench.packs.spec import EnvParam, PackSpec, PathParam
 
@@ -64,8 +65,6 @@ def _local_file(value: Any, notebook_dir: Path) -> Path | None:
 
 def check_columns(spec: Any) -> None:
     """Raise SpecError for the first named column a readable data file lacks."""
-    from workbench.io import scan
-
     by_file: dict[Path, list[str] | None] = {}  # notebooks often share a data file
 
     def schema(local: Path) -> list[str] | None:

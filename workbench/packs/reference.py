@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from workbench.errors import input_error
 from workbench.packs.params import cell_source, notebook_parameters, read_notebook
 from workbench.packs.preflight import notebook_declarations
 from workbench.packs.spec import BUILDER_PARAMETERS
@@ -33,8 +34,6 @@ def notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
 
 def resolve_notebook(name_or_path: str) -> Path:
     """A notebook from its name (``drift``) or path (``notebooks/drift.ipynb``)."""
-    from workbench.errors import input_error
-
     p = Path(name_or_path)
     if p.suffix == ".ipynb" and p.is_file():
         return p

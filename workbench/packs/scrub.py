@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from workbench.atomic import write_text_atomic
 from workbench.errors import WorkbenchError
 
 SCRUBBED = "••••"
@@ -133,8 +134,6 @@ def scrub_tree(root: Path, forms: list[str]) -> list[str]:
     afterwards is removed. Symlinks never belong in a version (``verify`` refuses them) and
     are removed unread, secrets or not.
     """
-    from workbench.io import write_text_atomic
-
     withheld: list[str] = []
     for p in _entries(root):
         rel = p.relative_to(root).as_posix()

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import CheckFailed, input_error
-from workbench.packs.manifest import SIGNATURE
+from workbench.io import dumps_json, write_text_atomic
+from workbench.packs.manifest import MANIFEST, SIGNATURE
 
 ALGORITHM = "ed25519"
 KEY_ENV = "WORKBENCH_SIGN_KEY"  # path of the private key, for schedulers
@@ -121,9 +122,6 @@ def load_public_key(path: str | os.PathLike[str]) -> Any:
 
 def sign_version(version_dir: Path, private_key: Any) -> Path:
     """Write ``manifest.sig`` beside ``manifest.json`` (which must be final)."""
-    from workbench.io import dumps_json, write_text_atomic
-    from workbench.packs.manifest import MANIFEST
-
     data = (version_dir / MANIFEST).read_bytes()
     doc = {
         "algorithm": ALGORITHM,
@@ -157,8 +155,6 @@ def check_signature(version_dir: Path, public_key: Any) -> str:
     """Raise CheckFailed unless ``manifest.sig`` is a valid signature by ``public_key``
     over manifest.json's bytes; return the key's fingerprint."""
     from cryptography.exceptions import InvalidSignature
-
-    from workbench.packs.manifest import MANIFEST
 
     doc = read_signature(version_dir)
     sig_path = version_dir / SIGNATURE

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from workbench.columns import check_named_columns
 from workbench.errors import InputError, input_error
+from workbench.io import scan, write_text_atomic
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -66,8 +67,6 @@ def _pathp(path: str, base: Path) -> str:
 
 
 def _check_files(inp: StarterInputs) -> None:
-    from workbench.io import scan
-
     cur_cols = scan(inp.current).collect_schema()
     ref_cols = scan(inp.reference).collect_schema().names()
     both = {"--prediction": list(inp.prediction), "--label": list(inp.label),
@@ -272,7 +271,5 @@ def write_starter(inp: StarterInputs, force: bool = False) -> Path:
     if out.exists() and not force:
         raise input_error(out, None, "a path that does not exist yet (or --force)")
     text = starter_spec(inp)
-    from workbench.io import write_text_atomic
-
     write_text_atomic(out, text)
     return out

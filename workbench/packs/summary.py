@@ -27,6 +27,7 @@ of papermill/nbconvert imports.
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import os
@@ -39,6 +40,7 @@ from typing import Any
 from workbench import render
 from workbench.areas import AREAS, Area
 from workbench.findings import Change, Findings, number, read_findings_dir
+from workbench.packs import pages
 
 
 @dataclass(frozen=True)
@@ -82,19 +84,17 @@ class ChangeSummary:
             {"area": c.area, "change": c.kind, "what": c.text, "direction": c.direction}
             for c in self.changes
         ]
-        notes = "".join(f'<p class="wb-note">{render.escape(n)}</p>' for n in self.notes)
-        if not rows:
-            return f"<p>{render.escape(self.headline())}</p>{notes}"
-        return render.html_table(rows, caption="What changed since the previous version") + notes
+        table = render.html_table(rows, caption="What changed since the previous version")
+        return pages.page("packs/changes_table.html.j2", headline=self.headline(),
+                          notes=self.notes, table=pages.trusted(table) if rows else None)
 
     def _repr_html_(self) -> str:
         status = "warn" if self.worse else "ok" if self.previous else "info"
         box = render.callout("What changed", self.headline(), status)
-        if not self.changes:  # the box already says it: no second copy of the headline
-            return f"{box}" + "".join(
-                f'<p class="wb-note">{render.escape(n)}</p>' for n in self.notes
-            )
-        return f"{box}{self.table()}"
+        # without changes the box already says it: no second copy of the headline
+        return pages.page("packs/changes.html.j2", box=pages.trusted(box),
+                          changes=bool(self.changes), notes=self.notes,
+                          table=pages.trusted(self.table()))
 
 
 def by_area(results: Mapping[str, Findings | None]) -> dict[str, Findings]:
@@ -476,8 +476,6 @@ def history_chart(rows: Sequence[Mapping[str, Any]]) -> Any:
 
 def history_svg_data_uri(rows: Sequence[Mapping[str, Any]]) -> str | None:
     """The history chart as a ``data:image/svg+xml`` URI for an ``<img>`` (no inline markup)."""
-    import base64
-
     chart = history_chart(rows)
     if chart is None:
         return None

@@ -28,6 +28,7 @@ from typing import Any
 from workbench.errors import CheckFailed, InputError
 from workbench.io import sha256_file
 from workbench.packs.manifest import MANIFEST, SIGNATURE, seal
+from workbench.packs.sign import check_signature, read_signature
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,6 @@ def verify(version_dir: str | Path, public_key: Any = None) -> dict:
 
 
 def verify_version(version_dir: str | Path, public_key: Any = None) -> Verified:
-    from workbench.packs.sign import check_signature, read_signature
 
     root = Path(version_dir)
     if not root.is_dir():
