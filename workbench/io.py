@@ -11,6 +11,7 @@ import glob
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,16 @@ def table_format(path: str | os.PathLike[str], fmt: str | None = None) -> str:
     raise input_error(path, None, "a .csv, .parquet, .json or .jsonl file")
 
 
+def note_read(path: str | os.PathLike[str]) -> None:
+    """Tell a listening pack build that ``path`` (a file, a folder or a glob) is read.
+
+    polars and pyarrow open files in Rust or C++, where Python's ``open`` audit event does
+    not fire; a pack kernel records this event instead (see workbench.packs.cache). Costs
+    nothing when nobody listens.
+    """
+    sys.audit("workbench.read", os.fspath(path))
+
+
 def scan(
     path: str | os.PathLike[str],
     fmt: str | None = None,
@@ -79,6 +90,7 @@ def scan(
     """
     kind = table_format(path, fmt)
     src = str(path)
+    note_read(src)
     if is_glob(src):
         matches = sorted(glob.glob(src, recursive=True))
         if not matches:

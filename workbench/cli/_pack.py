@@ -52,8 +52,19 @@ _out_option = click.option(
     help="Ed25519 private key (PEM) to sign the manifest with (env WORKBENCH_SIGN_KEY); "
     "make one with `workbench pack keygen`.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Run every notebook, even one whose inputs, code and parameters are unchanged "
+    "since the previous version (whose outputs are reused otherwise).",
+)
 def build_cmd(
-    spec: Path, out_dir: Path, jobs: int | None, fail_on_gate: bool, sign_key: Path | None
+    spec: Path,
+    out_dir: Path,
+    jobs: int | None,
+    fail_on_gate: bool,
+    sign_key: Path | None,
+    no_cache: bool,
 ) -> None:
     """Execute SPEC's notebooks into a new version under OUT/<pack>/.
 
@@ -73,7 +84,9 @@ def build_cmd(
     def say(line: str) -> None:
         click.echo(line, err=True)
 
-    result = build(spec, out_dir, jobs=jobs, progress=say, sign_key=sign_key)
+    result = build(
+        spec, out_dir, jobs=jobs, progress=say, sign_key=sign_key, use_cache=not no_cache
+    )
     say(
         f"pack {result.pack} {result.version}: {result.status}, verdict {result.verdict}, "
         f"{result.duration_s:.1f} s"
@@ -126,7 +139,14 @@ def list_cmd(out_dir: Path) -> None:
     default=None,
     help="Ed25519 public key (PEM) the pack must be signed with: proves who built it.",
 )
-def verify_cmd(version_dir: Path, key_path: Path | None) -> None:
+@click.option(
+    "--inputs",
+    "check_inputs",
+    is_flag=True,
+    help="Also re-hash the inputs the version recorded that are still on disk and list "
+    "those changed since it was built (exit 1 when any changed or is gone).",
+)
+def verify_cmd(version_dir: Path, key_path: Path | None, check_inputs: bool) -> None:
     """Recompute every hash of a published version; exit 1 naming the first bad file.
 
     Without --key this proves integrity only (nothing changed by accident since the
@@ -137,7 +157,26 @@ def verify_cmd(version_dir: Path, key_path: Path | None) -> None:
     from workbench.packs.verify import verify_version
 
     key = load_public_key(key_path) if key_path is not None else None
-    click.echo(verify_version(version_dir, key).summary(version_dir))
+    verified = verify_version(version_dir, key)
+    click.echo(verified.summary(version_dir))
+    if check_inputs:
+        _verify_inputs(version_dir, verified.manifest)
+
+
+def _verify_inputs(version_dir: Path, manifest: dict) -> None:
+    """``pack verify --inputs``: one line per recorded input that changed or is gone."""
+    from workbench.packs.cache import check_inputs
+
+    checked, changes = check_inputs(version_dir, manifest)
+    for c in changes:
+        click.echo(f"  {c.state}: {c.path} (read by {', '.join(c.notebooks)})")
+    bad = [c for c in changes if c.state != "not checked"]
+    if bad:
+        raise CheckFailed(
+            f"{version_dir}: {len(bad)} of {checked} recorded inputs changed or are gone "
+            "since the version was built"
+        )
+    click.echo(f"{version_dir}: all {checked} recorded inputs still on disk are unchanged")
 
 
 @command.command("keygen")

@@ -142,6 +142,8 @@ def open_ledger(src: Any, what: str = "ledger") -> Ledger:
         return Ledger(src.lazy(), what, "frame", ())
     name = str(src)
     kind, files = expand(src)
+    for f in files:
+        io.note_read(f)
     try:
         if kind == "csv":
             for f in files:

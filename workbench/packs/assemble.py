@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from workbench.io import write_text_atomic
+from workbench.packs import cache
 from workbench.packs._faults import kill_point
 from workbench.packs.execute import NotebookRun
 from workbench.packs.gates import GateResult, evaluate_gates, load_results, verdict, verdict_reason
@@ -47,6 +48,7 @@ def assemble(plan: BuildPlan, runs: tuple[NotebookRun, ...], key: Any = None) ->
     """
     forms = secret_forms(plan.secret_values)
     withheld = tuple(scrub_tree(plan.staging, forms))  # every file the notebooks wrote
+    reuse = _cache_section(plan, runs)  # outputs hashed as published: after scrubbing
     results = load_results(plan.staging, [e.name for e in plan.notebooks])
     # a failed notebook's results are partial: its gates are unknown, never passed
     for r in runs:
@@ -57,6 +59,8 @@ def assemble(plan: BuildPlan, runs: tuple[NotebookRun, ...], key: Any = None) ->
     status = "ok" if all(r.status == "ok" for r in runs) and not withheld else "failed"
     kill_point("gates")
     manifest = _manifest(plan, runs, gate_results, missing, status, withheld)
+    if reuse is not None:
+        manifest["cache"] = reuse
     scrub_obj(manifest, forms)
     page = front_page(manifest, results, plan.description, pack_dir=plan.pack_dir)
     write_text_atomic(plan.staging / "index.html", scrub_text(page, forms))
@@ -68,6 +72,24 @@ def assemble(plan: BuildPlan, runs: tuple[NotebookRun, ...], key: Any = None) ->
     check_tree(plan.staging, forms)
     return Assembly(status, manifest["verdict"], runs, tuple(gate_results),
                     manifest["duration_s"], withheld)
+
+
+def _cache_section(plan: BuildPlan, runs: tuple[NotebookRun, ...]) -> dict[str, Any] | None:
+    """The manifest's ``cache``: which notebooks ran, which were reused, and whether nothing
+    at all changed since the previous version (the front page says so)."""
+    if plan.cache is None:
+        return None
+    summary = cache.finalize(
+        plan.cache, plan.version, {r.name: r.cache for r in runs if r.cache is not None},
+        {r.name: r.status for r in runs},
+    )
+    return {
+        **summary,
+        "spec_dir": str(plan.base_dir.resolve()),
+        "nothing_changed": cache.nothing_changed(
+            plan.cache, summary, plan.spec_sha256, [dict(i) for i in plan.inputs]
+        ),
+    }
 
 
 def _manifest(

@@ -42,11 +42,14 @@ def build(
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
     sign_key: Path | None = None,
+    use_cache: bool = True,
 ) -> BuildResult:
     """Build one version of the pack ``spec_path`` describes under ``out_dir/<pack>/``.
 
     With ``sign_key`` (an Ed25519 private key file, see :mod:`workbench.packs.sign`) the
     manifest is signed; the key is read before anything runs, so a bad key costs nothing.
+    ``use_cache=False`` (``--no-cache``) runs every notebook: nothing is reused from the
+    previous version (:mod:`workbench.packs.cache`).
     """
     say = progress or (lambda _line: None)
     spec = load_spec(spec_path)
@@ -61,7 +64,7 @@ def build(
         remove_orphan_temp()  # temp notebooks and kernel sockets of killed builds
         kill_point("staging-cleaned")
         plan = resolve(spec, declared, out, spec_path=str(spec_path),
-                       jobs=max(1, jobs or os.cpu_count() or 1))
+                       jobs=max(1, jobs or os.cpu_count() or 1), use_cache=use_cache)
         # private while notebooks write into it (results may hold a secret until scrubbed);
         # opened to the umask's permissions just before it is published
         plan.staging.mkdir(mode=0o700, parents=True)

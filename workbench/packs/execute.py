@@ -52,7 +52,7 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 import nbformat  # noqa: E402
 
 from workbench.io import write_text_atomic  # noqa: E402
-from workbench.packs import pages  # noqa: E402
+from workbench.packs import cache, pages  # noqa: E402
 from workbench.packs._faults import kill_point  # noqa: E402
 from workbench.packs.plan import BuildPlan, NotebookEntry, SecretRef  # noqa: E402
 from workbench.packs.scrub import (  # noqa: E402
@@ -89,6 +89,8 @@ class NotebookRun:
     error: dict[str, Any] | None = None
     results: bool = False  # <name>.results.json was written
     page_bytes: int = 0         # size of <name>.html (a page should stay under 2 MB)
+    cache: dict[str, Any] | None = None  # key, what went into it, reuse (packs.cache)
+    events: list[dict[str, str]] | None = None  # what the kernel read and wrote (not recorded)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +105,7 @@ class NotebookRun:
             "error": self.error,
             "results": self.results,
             "page_bytes": self.page_bytes,
+            **({"cache": self.cache} if self.cache is not None else {}),
         }
 
 
@@ -229,7 +232,7 @@ def run_plan(plan: BuildPlan, say: Callable[[str], None]) -> tuple[NotebookRun, 
         def submit_ready() -> None:
             for name in [n for n, deps in pending.items() if deps <= done.keys()]:
                 del pending[name]
-                running[pool.submit(run_entry, plan.entry(name))] = name
+                running[pool.submit(run_or_reuse, plan, plan.entry(name))] = name
 
         submit_ready()
         while running:
@@ -249,6 +252,36 @@ def progress_line(run: NotebookRun, width: int = 0) -> str:
         f"export {run.export_s:4.1f} s  page {run.page_bytes / 1e6:4.2f} MB"
         f"{' (over 2 MB)' if run.page_bytes > 2_000_000 else ''}{note}"
     )
+
+
+def run_or_reuse(plan: BuildPlan, entry: NotebookEntry) -> NotebookRun:
+    """The previous version's run of ``entry`` when its cache key is unchanged (its outputs
+    copied into staging), else :func:`run_entry` with the key of what it read."""
+    ctx = plan.cache
+    if ctx is None:
+        return run_entry(entry)
+    why = entry.never_reuse
+    if why is None:
+        reused, why = cache.try_reuse(ctx, entry.name, entry.cache_part)
+        if reused is not None:
+            prev = ctx.previous[entry.name]
+            return NotebookRun(
+                entry.name,
+                entry.source,
+                prev["source_sha256"],
+                prev["parameters"],  # as the reused execution received them
+                status="ok",
+                results=bool(prev.get("results")),
+                page_bytes=int(prev.get("page_bytes") or 0),
+                cache=reused,
+            )
+    run = run_entry(entry)
+    executed = cache.digest_events(ctx, entry.name, run.events)
+    run.cache = cache.execution_entry(
+        ctx, entry.name, entry.cache_part, executed, why, entry.never_reuse
+    )
+    run.events = None
+    return run
 
 
 # -- one notebook: the task a scheduler calls (plan entry in, run record out) ---------------
@@ -306,7 +339,7 @@ def run_notebook(entry: NotebookEntry) -> NotebookRun:
     return run
 
 
-def _kernel_manager(ipc_dir: Path, kernels: list[Any]) -> type:
+def _kernel_manager(ipc_dir: Path, kernels: list[Any], reads: Path) -> type:
     """A kernel manager class whose kernels the watchdog can find and kill."""
     from jupyter_client.manager import AsyncKernelManager
 
@@ -326,6 +359,7 @@ def _kernel_manager(ipc_dir: Path, kernels: list[Any]) -> type:
             paths = (str(KERNEL_SHIMS), env.get("PYTHONPATH"))
             env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
             env["WORKBENCH_PACK_BUILD"] = "1"  # render.setup(): static SVG charts, no script
+            env[cache.READS_ENV] = str(reads)  # what the notebook reads: packs.cache
             return await super()._async_pre_start_kernel(env=env, **kw)
 
     return _TrackedKernelManager
@@ -369,7 +403,7 @@ def _execute(
             request_save_on_cell_execute=True,
             start_timeout=120,
             execution_timeout=entry.timeout,
-            kernel_manager_class=_kernel_manager(ipc_dir, kernels),
+            kernel_manager_class=_kernel_manager(ipc_dir, kernels, cache.reads_file(work)),
             resources={"metadata": {"path": str(entry.path.parent)}},
         )
         run.status = "ok"
@@ -383,6 +417,7 @@ def _execute(
     finally:
         timer.cancel()
     run.exec_s = time.perf_counter() - t0
+    run.events = cache.read_events(cache.reads_file(work))
     executed.metadata.setdefault("papermill", {}).update(
         input_path=entry.source, output_path=f"{entry.name}.ipynb"
     )

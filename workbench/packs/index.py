@@ -70,6 +70,14 @@ def extra_pages(results: Findings | Mapping[str, Any]) -> list[dict[str, str]]:
             for p in pages if isinstance(p, dict) and _PAGE_FILE.match(str(p.get("file", "")))]
 
 
+def _run_text(nb: dict[str, Any]) -> str:
+    """"ran", "failed", or "reused from <version>" (an incremental build, packs.cache)."""
+    if nb["status"] != "ok":
+        return "failed"
+    reused = (nb.get("cache") or {}).get("reused_from")
+    return f"reused from {reused}" if reused else "ran"
+
+
 def front_page(
     manifest: dict[str, Any],
     results: Mapping[str, Findings | None],
@@ -100,7 +108,7 @@ def front_page(
             headline = str(res.get("headline", "(no results file)"))
         notebooks.append({**nb, "badge": badge, "status_text": text, "headline": headline,
                           "run_badge": "ok" if ran else "fail",
-                          "run_text": "ran" if ran else "failed",
+                          "run_text": _run_text(nb),
                           "pages": extra_pages(res)})
     failed = [nb["name"] for nb in manifest["notebooks"] if nb["status"] != "ok"]
     missing = [nb["name"] for nb in manifest["notebooks"] if not results.get(nb["name"])]

@@ -18,9 +18,11 @@ everything one notebook's run needs (plain data, picklable), so a distributed sc
 can ship it to another process and get a :class:`~workbench.packs.execute.NotebookRun`
 back.
 
-Cache keys: ``NotebookEntry.cache_key`` hashes what a run depends on (the notebook's
-source, its recorded parameters, the pack's inputs and the keys of the notebooks it
-needs). Nothing reads it yet; an incremental build would reuse a run whose key it has seen.
+Cache keys (:mod:`workbench.packs.cache`): ``NotebookEntry.cache_part`` is what the plan
+knows of a run's key (the notebook, its resolved parameters, its page); ``BuildPlan.cache``
+adds the environment and the previous successful version's runs (its one mutable part is a
+memo of file hashes). What a notebook reads is known only once it has run, so the execute
+stage completes the key.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.io import dumps_json, sha256_file
+from workbench.packs import cache
 from workbench.packs.index import read_latest
 from workbench.packs.params import declared_parameters
 from workbench.packs.preflight import preflight
@@ -78,10 +81,11 @@ class NotebookEntry:
     max_duration: int  # seconds for the whole notebook (watchdog)
     staging: Path  # where every output of the run goes
     page: dict[str, Any]  # what the page template shows besides the notebook
-    cache_key: str
+    cache_part: dict[str, Any]  # the notebook's part of its cache key (packs.cache)
     # every secret value of the pack (all kernels inherit the environment, so any notebook
     # could print another's): the run scrubs them from its outputs
     secret_values: tuple[str, ...] = field(default=(), repr=False)
+    never_reuse: str | None = None  # why this run is never reused (a secret parameter)
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,7 @@ class BuildPlan:
     base_dir: Path
     jobs: int
     secret_values: tuple[str, ...] = field(default=(), repr=False)
+    cache: cache.CacheContext | None = None  # None: no incremental build (packs.cache)
 
     def entry(self, name: str) -> NotebookEntry:
         return next(e for e in self.notebooks if e.name == name)
@@ -131,6 +136,7 @@ def resolve(
     *,
     spec_path: str,
     jobs: int,
+    use_cache: bool = True,
 ) -> BuildPlan:
     """The plan of one build (call it holding the pack's lock: it reads ``latest`` and picks
     a version name no other build has taken)."""
@@ -152,12 +158,13 @@ def resolve(
     }
     secrets = tuple(secret_values(spec))
     page = {"pack_title": spec.title, "version": version}
-    keys: dict[str, str] = {}
+    ctx = cache.context(staging, pack_dir, spec.base_dir, previous, use_cache)
     entries = []
     for nb in spec.notebooks:
         inject, record, refs = resolve_parameters(
             spec, nb, declared[nb.name], {**builtins, "findings_name": nb.name}
         )
+        nb_page = {**page, "title": f"{nb.name} · {spec.title}"}
         entries.append(
             NotebookEntry(
                 name=nb.name,
@@ -172,9 +179,13 @@ def resolve(
                 timeout=nb.timeout,
                 max_duration=nb.max_duration,
                 staging=staging,
-                page={**page, "title": f"{nb.name} · {spec.title}"},
-                cache_key=_cache_key(spec, nb, sources, inputs, keys),
+                page=nb_page,
+                cache_part=cache.notebook_part(spec.notebook_path(nb), record, nb_page),
                 secret_values=secrets,
+                never_reuse=cache.uncacheable_reason(
+                    record,
+                    [k for k, v in nb.parameters.items() if isinstance(v, EnvParam) and v.secret],
+                ),
             )
         )
     return BuildPlan(
@@ -201,6 +212,7 @@ def resolve(
         base_dir=spec.base_dir,
         jobs=jobs,
         secret_values=secrets,
+        cache=ctx,
     )
 
 
@@ -301,22 +313,3 @@ def _fingerprint(
     }
     return hashlib.sha256(dumps_json(what).encode("utf-8")).hexdigest()[:8]
 
-
-def _cache_key(
-    spec: PackSpec,
-    nb: NotebookSpec,
-    sources: Mapping[str, str],
-    inputs: tuple[dict[str, Any], ...],
-    keys: dict[str, str],
-) -> str:
-    """What one run depends on, hashed; memoised in ``keys`` (needs form no cycle)."""
-    if nb.name not in keys:
-        what = {
-            "notebook": sources[nb.name],
-            "parameters": spec.redacted_parameters(nb),
-            "inputs": list(inputs),
-            "needs": {n: _cache_key(spec, spec.notebook(n), sources, inputs, keys)
-                      for n in nb.needs},
-        }
-        keys[nb.name] = hashlib.sha256(dumps_json(what).encode("utf-8")).hexdigest()
-    return keys[nb.name]
