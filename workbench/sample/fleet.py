@@ -1,0 +1,121 @@
+"""``workbench sample --models N``: the inputs of a fleet of N models, byte-reproducible.
+
+Every model is a variant of the demo credit-risk scenario (:func:`workbench.sample.generate`
+at a small size, written once into ``_base`` and copied), so each model's pack runs the
+same notebooks on data of the same shape. What varies, drawn from a generator seeded by
+the model's index (so model 7 is the same whatever N is):
+
+- drift: ``drift_shift`` standard deviations added to a few key features of the current
+  scoring window (0 for about a third of the models);
+- contract breaks: the demo's broker feed sends ``debt_to_income`` in percent; for about
+  half of the models the feed is fixed (values divided back to ratios), the others keep
+  the break;
+- costs: the cost ledger's costs scaled by ``cost_factor`` (0.6 to 1.8), which moves the
+  unit-cost, value/cost and budget gates.
+
+Written: ``<out>/models.csv`` (model, owner, data_dir, drift_shift, contract_break,
+cost_factor) and ``<out>/<model>/...`` in the demo's layout. Cost data still name the
+scored model ``credit_risk`` (the demo's tag), so a fleet's gates read the same metrics.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from workbench.sample import generate
+from workbench.sample.scenario import SEED
+
+ROWS = 1000  # current scoring window per model (the smallest the demo generator writes)
+OWNERS = ("risk-ml", "fraud-ml", "growth-ds", "collections-ml", "pricing-ds")
+DRIFT_FEATURES = ("credit_score", "debt_to_income", "loan_to_income", "inquiries_last_6m")
+
+
+def model_id(i: int) -> str:
+    return f"model_{i:03d}" if i < 1000 else f"model_{i}"
+
+
+def variant(i: int) -> dict[str, object]:
+    """Model ``i``'s variant: owner, drift shift, contract break, cost factor."""
+    rng = np.random.default_rng([SEED, i])
+    drift = 0.0 if rng.random() < 0.35 else round(float(rng.uniform(0.1, 1.2)), 2)
+    return {
+        "model": model_id(i),
+        "owner": OWNERS[i % len(OWNERS)],
+        "drift_shift": drift,
+        "contract_break": bool(rng.random() < 0.5),
+        "cost_factor": round(float(rng.uniform(0.6, 1.8)), 2),
+    }
+
+
+def generate_fleet(out_dir: str | Path, models: int, rows: int = ROWS) -> list[Path]:
+    """Write ``models`` models' inputs and the models table under ``out_dir``; the files
+    written (sorted). Same arguments, same bytes."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    base = out / "_base"
+    if base.exists():
+        shutil.rmtree(base)
+    base_files = generate(base, rows=rows)
+    current = pl.read_parquet(base / "scoring" / "current.parquet")
+    ledger = pl.read_parquet(base / "costs" / "focus_costs.parquet")
+    written: list[Path] = []
+    rows_out = []
+    for i in range(models):
+        v = variant(i)
+        mdir = out / str(v["model"])
+        if mdir.exists():
+            shutil.rmtree(mdir)
+        for f in base_files:
+            dest = mdir / f.relative_to(base)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, dest)
+            written.append(dest)
+        _scoring(current, v, i).write_parquet(mdir / "scoring" / "current.parquet",
+                                              statistics=False)
+        factor = float(v["cost_factor"])  # type: ignore[arg-type]
+        ledger.with_columns(
+            (pl.col("BilledCost") * factor).round(4),
+            (pl.col("EffectiveCost") * factor).round(4),
+        ).write_parquet(mdir / "costs" / "focus_costs.parquet", statistics=False)
+        rows_out.append({**v, "data_dir": v["model"]})
+    shutil.rmtree(base)
+    table = out / "models.csv"
+    buf = io.StringIO()
+    fields = ["model", "owner", "data_dir", "drift_shift", "contract_break", "cost_factor"]
+    w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    w.writeheader()
+    for r in rows_out:
+        w.writerow({k: str(r[k]).lower() if isinstance(r[k], bool) else r[k] for k in fields})
+    table.write_text(buf.getvalue(), encoding="utf-8")
+    written.append(table)
+    return sorted(written)
+
+
+def _scoring(current: pl.DataFrame, v: dict[str, object], i: int) -> pl.DataFrame:
+    rng = np.random.default_rng([SEED, i, 1])
+    df = current
+    if not v["contract_break"]:
+        df = df.with_columns(
+            pl.when(pl.col("debt_to_income") > 1.5)
+            .then(pl.col("debt_to_income") / 100)
+            .otherwise(pl.col("debt_to_income"))
+            .alias("debt_to_income")
+        )
+    shift = float(v["drift_shift"])  # type: ignore[arg-type]
+    if shift:
+        late = pl.col("scored_at") >= pl.col("scored_at").quantile(0.5)
+        for col in DRIFT_FEATURES:
+            sd = df[col].std()
+            std = float(sd) if isinstance(sd, int | float) else 0.0
+            delta = shift * std * float(rng.uniform(0.5, 1.5))
+            shifted = pl.col(col) + delta
+            if df.schema[col].is_integer():
+                shifted = shifted.round(0).cast(df.schema[col])
+            df = df.with_columns(pl.when(late).then(shifted).otherwise(pl.col(col)).alias(col))
+    return df
