@@ -101,7 +101,7 @@ def _problems(p: Path, problems: list[str]) -> SpecError:
 
 def _read_yaml(p: Path, field: str | None) -> Any:
     if not p.is_file():
-        raise input_error(p, field, "an existing YAML file", "no such file")
+        raise input_error(p, field, "an existing YAML file")
     try:
         return read_yaml(p)
     except InputError:
