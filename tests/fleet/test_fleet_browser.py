@@ -7,9 +7,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from _fleet_records import synthetic_records
 
 from workbench.fleet.index import write_fleet_index
+from workbench.sample.fleet import synthetic_records
 
 pytestmark = [pytest.mark.browser]
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-from _fleet_records import synthetic_records
-
 from workbench.findings import read_findings
 from workbench.fleet.index import PAGE_ROWS, write_fleet_index
+from workbench.sample.fleet import synthetic_records
 
 FLEET = SimpleNamespace(name="f", title="Fleet <review>", description="")
 

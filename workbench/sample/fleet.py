@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -119,3 +121,38 @@ def _scoring(current: pl.DataFrame, v: dict[str, object], i: int) -> pl.DataFram
                 shifted = shifted.round(0).cast(df.schema[col])
             df = df.with_columns(pl.when(late).then(shifted).otherwise(pl.col(col)).alias(col))
     return df
+
+
+# -- fleet records without building: the index at any scale -----------------------------
+
+RECORD_GATES = (("contract", "no-go"), ("prediction-drift", "no-go"), ("key-features", "hold"),
+         ("error-budget", "no-go"), ("unit-cost", "hold"), ("value-cost", "no-go"),
+         ("on-budget", "hold"), ("action-items", "hold"))
+
+
+def synthetic_records(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    """``n`` records as a fleet build writes them per model (a seeded mix of verdicts,
+    failing gates, changes and refusals): for the fleet index's tests and benchmark."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        failed = [{"id": g, "title": f"Gate {g}", "severity": sev,
+                   "status": rng.choice(("failed", "failed", "unknown"))}
+                  for g, sev in RECORD_GATES if rng.random() < 0.15]
+        status = "error" if rng.random() < 0.01 else ("failed" if rng.random() < 0.03 else "ok")
+        if status == "error":
+            out.append({"model": f"model_{i:05d}", "owner": f"team-{i % 40}",
+                        "status": "error", "verdict": None, "version": None,
+                        "failed_gates": [], "changes": [],
+                        "problems": [f"data/model_{i:05d}/current.parquet: score: expected "
+                                     "a column of the data"]})
+            continue
+        verdict = ("no-go" if any(g["severity"] == "no-go" for g in failed) else
+                   "hold" if failed else "go")
+        out.append({"model": f"model_{i:05d}", "owner": f"team-{i % 40}", "status": status,
+                    "verdict": verdict, "version": f"20261130T0{i % 10}0000Z-{i:08x}",
+                    "failed_gates": failed,
+                    "changes": rng.choice((["no change"], [f"verdict go → {verdict}"],
+                                           ["first version"])),
+                    "problems": ["drift: ValueError: boom"] if status == "failed" else []})
+    return out
