@@ -114,7 +114,7 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
     n = max(1, workers or os.cpu_count() or 1)
     # one thread per worker process: the work is in each notebook's kernel subprocess
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
         yield client
 
 
