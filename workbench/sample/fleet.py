@@ -134,7 +134,7 @@ def synthetic_records(n: int, seed: int = 7) -> list[dict[str, Any]]:
     """``n`` records as a fleet build writes them per model (a seeded mix of verdicts,
     failing gates, changes and refusals): for the fleet index's tests and benchmark."""
     rng = random.Random(seed)
-    out = []
+    out: list[dict[str, Any]] = []
     for i in range(n):
         failed = [{"id": g, "title": f"Gate {g}", "severity": sev,
                    "status": rng.choice(("failed", "failed", "unknown"))}
