@@ -7,9 +7,10 @@ the model's index (so model 7 is the same whatever N is):
 
 - drift: ``drift_shift`` standard deviations added to a few key features of the current
   scoring window (0 for about a third of the models);
-- contract breaks: the demo's broker feed sends ``debt_to_income`` in percent; for about
-  half of the models the feed is fixed (values divided back to ratios), the others keep
-  the break;
+- contract breaks: the demo's scoring log breaks its contract (the broker feed sends
+  ``debt_to_income`` in percent; duplicate ids, unknown categories, out-of-range ages and
+  scores, missing incomes); about half of the models keep those breaks, the others get
+  the rows repaired;
 - costs: the cost ledger's costs scaled by ``cost_factor`` (0.6 to 1.8), which moves the
   unit-cost, value/cost and budget gates.
 
@@ -33,7 +34,7 @@ import polars as pl
 from workbench.sample import generate
 from workbench.sample.scenario import SEED
 
-ROWS = 1000  # current scoring window per model (the smallest the demo generator writes)
+ROWS = 1500  # current scoring window per model (the contract wants more than 1,000 rows)
 OWNERS = ("risk-ml", "fraud-ml", "growth-ds", "collections-ml", "pricing-ds")
 DRIFT_FEATURES = ("credit_score", "debt_to_income", "loan_to_income", "inquiries_last_6m")
 
@@ -99,16 +100,31 @@ def generate_fleet(out_dir: str | Path, models: int, rows: int = ROWS) -> list[P
     return sorted(written)
 
 
+HOME_OWNERSHIP = ("RENT", "OWN", "MORTGAGE", "OTHER")
+
+
+def _repaired(df: pl.DataFrame, i: int) -> pl.DataFrame:
+    """The scoring log with the demo's contract breaks repaired."""
+    return df.with_columns(
+        pl.when(pl.col("debt_to_income") > 1.5)
+        .then(pl.col("debt_to_income") / 100)
+        .otherwise(pl.col("debt_to_income"))
+        .alias("debt_to_income"),
+        pl.format("A{}", (pl.int_range(pl.len()) + 10_000_000).cast(pl.String))
+        .alias("application_id"),
+        pl.when(pl.col("home_ownership").is_in(HOME_OWNERSHIP))
+        .then(pl.col("home_ownership")).otherwise(pl.lit("OTHER")).alias("home_ownership"),
+        pl.col("applicant_age").clip(18, 100),
+        pl.col("annual_income").fill_null(pl.col("annual_income").median()).clip(0, None),
+        pl.col("credit_score").clip(300, 850),
+    )
+
+
 def _scoring(current: pl.DataFrame, v: dict[str, object], i: int) -> pl.DataFrame:
     rng = np.random.default_rng([SEED, i, 1])
     df = current
     if not v["contract_break"]:
-        df = df.with_columns(
-            pl.when(pl.col("debt_to_income") > 1.5)
-            .then(pl.col("debt_to_income") / 100)
-            .otherwise(pl.col("debt_to_income"))
-            .alias("debt_to_income")
-        )
+        df = _repaired(df, i)
     shift = float(v["drift_shift"])  # type: ignore[arg-type]
     if shift:
         late = pl.col("scored_at") >= pl.col("scored_at").quantile(0.5)
