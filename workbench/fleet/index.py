@@ -42,7 +42,8 @@ def group_of(record: Mapping[str, Any]) -> str:
 
 
 def _row(r: Mapping[str, Any], group: str, label: str) -> dict[str, Any]:
-    gates = [f"{g.get('id')} ({g.get('severity')}, {g.get('status')})"
+    gates = [f"{g.get('title') or g.get('id')} ({g.get('id')}: {g.get('severity')} gate "
+             f"{g.get('status')})"
              for g in r.get("failed_gates") or []]
     version = r.get("version")
     return {
