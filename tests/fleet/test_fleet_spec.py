@@ -114,3 +114,17 @@ def test_a_missing_fleet_file_is_exit_2(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.strip() == (f"workbench: error: {tmp_path / 'nope.yml'}: expected "
                                      "an existing YAML file")
+
+
+def test_an_unreachable_scheduler_is_exit_4_and_leaves_nothing(tmp_path, monkeypatch):
+    import workbench.fleet.build as fleet_build
+
+    monkeypatch.setattr(fleet_build, "CONNECT_TIMEOUT", "2s")
+    fleet = make_fleet(tmp_path, 1)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["fleet", "build", str(fleet), "--out", str(out),
+                                      "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 4, result.output
+    assert result.stderr.startswith("workbench: error: --scheduler tcp://127.0.0.1:9: "
+                                    "expected a running Dask scheduler")
+    assert not (out / "m00").exists()

@@ -30,13 +30,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.errors import InputError, WorkbenchError
+from workbench.errors import EnvironmentFailure, InputError, WorkbenchError
 from workbench.fleet.spec import FleetSpec, ModelRow, load_fleet, model_spec
 from workbench.packs.assemble import Assembly, assemble
 from workbench.packs.execute import NotebookRun, remove_orphan_temp, run_entry
@@ -51,6 +52,7 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 DEFAULT_RETRIES = 2
+CONNECT_TIMEOUT = "30s"  # how long to wait for --scheduler
 
 
 @dataclass
@@ -108,7 +110,14 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     if scheduler:
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise EnvironmentFailure(
+                f"--scheduler {scheduler}: expected a running Dask scheduler, could not "
+                f"connect ({type(exc).__name__}: {' '.join(str(exc).split())[:160]})"
+            ) from exc
+        with client:
             yield client
         return
     n = max(1, workers or os.cpu_count() or 1)
@@ -145,14 +154,17 @@ def build_fleet(
     remove_orphan_temp()
     outcomes: dict[str, ModelOutcome] = {}
     plans: dict[str, BuildPlan] = {}
-    with contextlib.ExitStack() as locks:
-        for row in fleet.models:
-            plan = _plan(fleet, row, out, spec_dir, locks, outcomes, say)
-            if plan is not None:
-                plans[row.model] = plan
-        if plans:
-            with _client(scheduler, workers) as client:
-                _run(client, fleet, plans, outcomes, retries, say)
+    # the cluster first: an unreachable scheduler fails before any staging dir exists
+    with _client(scheduler, workers) as client, contextlib.ExitStack() as locks:
+        try:
+            for row in fleet.models:
+                plan = _plan(fleet, row, out, spec_dir, locks, outcomes, say)
+                if plan is not None:
+                    plans[row.model] = plan
+            _run(client, fleet, plans, outcomes, retries, say)
+        finally:  # interrupted or failed: no staging dir is left behind
+            for plan in plans.values():
+                shutil.rmtree(plan.staging, ignore_errors=True)
     with locked(out / ".index.lock"):
         write_site_index(out)
     records = [outcomes[r.model] for r in fleet.models]
