@@ -53,7 +53,13 @@ from pydantic import (
     ValidationError,
 )
 
-from workbench.errors import SpecError, field_path, pydantic_problems, summarize
+from workbench.errors import (
+    SpecError,
+    expected_text,
+    field_path,
+    pydantic_problems,
+    summarize,
+)
 from workbench.io import read_yaml_bytes
 from workbench.packs.params import read_notebook  # cached: pre-flight reads it again
 
@@ -298,10 +304,34 @@ def _untag(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     )
 
 
+_UNION_MEMBERS = frozenset({"bool", "int", "float", "str"})  # pydantic's tags in a union
+
+
+def _merge_unions(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One problem per value a union refused (``value: .nan`` fails bool, int and float):
+    ``gates[0].value: expected a valid boolean, a valid integer or a finite number``."""
+    out: list[dict[str, Any]] = []
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for e in errors:
+        loc = e["loc"]
+        if not (loc and loc[-1] in _UNION_MEMBERS):
+            out.append(e)
+            continue
+        if loc[:-1] not in groups:
+            groups[loc[:-1]] = {**e, "loc": loc[:-1], "type": "value_error", "wants": []}
+            out.append(groups[loc[:-1]])
+        groups[loc[:-1]]["wants"].append(expected_text(e))
+    for g in groups.values():
+        wants = g.pop("wants")
+        g["ctx"] = {"error": ", ".join(wants[:-1]) + (" or " if len(wants) > 1 else "")
+                    + wants[-1]}
+    return out
+
+
 def _spec_error(file: Path, exc: ValidationError) -> SpecError:
-    errors: list[dict[str, Any]] = [
-        {**e, "loc": _untag(tuple(e["loc"]))} for e in exc.errors(include_url=False)
-    ]
+    errors: list[dict[str, Any]] = _merge_unions(
+        [{**e, "loc": _untag(tuple(e["loc"]))} for e in exc.errors(include_url=False)]
+    )
     return _combine(file, pydantic_problems(file, errors, root="(top level)"),
                     field=field_path(errors[0]["loc"]) if errors else None)
 
