@@ -27,6 +27,7 @@ COMMANDS = {
     "contract": "workbench.cli._contract",
     "drift": "workbench.cli._drift",
     "cost": "workbench.cli._cost",
+    "fleet": "workbench.cli._fleet",
     "incident": "workbench.cli._incident",
     "pack": "workbench.cli._pack",
     "performance": "workbench.cli._performance",

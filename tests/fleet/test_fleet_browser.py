@@ -1,0 +1,60 @@
+"""The fleet index in headless Chromium with the network cut off: no request leaves the
+machine, no console error (a CSP violation is one), readable at 1366x768 (no sideways
+scrolling), and every link between the fleet's pages resolves."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from workbench.fleet.index import write_fleet_index
+from workbench.sample.fleet import synthetic_records
+
+pytestmark = [pytest.mark.browser]
+
+
+def _open(browser, path):
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("file://", "data:")):
+            r.continue_()
+        else:
+            blocked.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri(), wait_until="load")
+    return page, blocked, errors
+
+
+def test_fleet_index_offline_and_readable(browser, tmp_path):
+    fleet = SimpleNamespace(name="f", title="Model fleet — weekly review",
+                            description="Every model's latest review pack.")
+    recs = synthetic_records(1200)
+    recs[0]["owner"] = "<img src=https://example.com/x.png>"
+    index = write_fleet_index(fleet, tmp_path, recs)
+    for path in [index, *sorted(tmp_path.glob("*-1.html"))]:
+        page, blocked, errors = _open(browser, path)
+        assert blocked == [], f"{path.name}: {blocked}"
+        assert errors == [], f"{path.name}: {errors}"
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path.name} scrolls sideways at 1366x768"
+        assert page.evaluate("document.scripts.length") == 0
+        hrefs = page.eval_on_selector_all(
+            "a[href]", "as => as.map(a => a.getAttribute('href'))")
+        for href in hrefs:
+            if not href.startswith("../"):  # links to the packs point outside this test
+                assert (tmp_path / href).is_file(), href
+        page.context.close()
+    page, _, _ = _open(browser, index)
+    text = page.inner_text("main")
+    assert "NO-GO" in text and "Gates that failed" in text
+    page.context.close()
