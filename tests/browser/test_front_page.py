@@ -101,6 +101,7 @@ def test_ten_gates_and_a_failed_build_still_fit(browser, tmp_path):
     two-line titles and reasons; the banner then counts gates instead of naming them."""
     from types import SimpleNamespace
 
+    from workbench.findings import Findings
     from workbench.packs.gates import evaluate_gates, verdict, verdict_reason
     from workbench.packs.index import front_page
 
@@ -119,12 +120,12 @@ def test_ten_gates_and_a_failed_build_still_fit(browser, tmp_path):
         for i in range(10)
     ]
     results = {
-        "drift": {
+        "drift": Findings.from_dict({
             "notebook": "drift",
             "status": "fail",
             "headline": "h",
             "metrics": {f"drifted_share.model_{i}": 0.5 for i in range(9)},
-        },
+        }),
         "boom": None,
     }
     found = evaluate_gates(gates, results)
