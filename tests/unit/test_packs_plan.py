@@ -53,13 +53,23 @@ def test_an_entry_is_plain_data_a_scheduler_can_ship(spec, tmp_path):
     assert copy == entry and copy.secret_values == (SECRET,)
 
 
-def test_cache_keys_follow_what_a_run_depends_on(spec, tmp_path):
-    first = {e.name: e.cache_key for e in _plan(spec, tmp_path / "r1").notebooks}
-    again = {e.name: e.cache_key for e in _plan(spec, tmp_path / "r2").notebooks}
+def test_a_whole_plan_ships_too_cache_context_included(spec, tmp_path):
+    plan = _plan(spec, tmp_path / "reports")  # a fleet sends plans to Dask workers
+    assert plan.cache is not None
+    copy = pickle.loads(pickle.dumps(plan))
+    assert copy.version == plan.version and copy.notebooks == plan.notebooks
+    assert copy.cache is not None and copy.cache.roots() == plan.cache.roots()
+
+
+def test_the_notebook_part_of_a_cache_key_follows_its_parameters(spec, tmp_path):
+    # what a run read (files, other notebooks' findings) joins the key after it ran
+    # (packs.cache, tests/unit/test_cache_randomized.py); the plan holds the notebook's part
+    first = {e.name: e.cache_part for e in _plan(spec, tmp_path / "r1").notebooks}
+    again = {e.name: e.cache_part for e in _plan(spec, tmp_path / "r2").notebooks}
     assert first == again  # another version, another folder: the same work
     text = spec.path.read_text().replace("rows: 4", "rows: 5")
     spec.path.write_text(text)
-    changed = {e.name: e.cache_key for e in _plan(load_spec(spec.path), tmp_path / "r3").notebooks}
+    changed = {e.name: e.cache_part
+               for e in _plan(load_spec(spec.path), tmp_path / "r3").notebooks}
     assert changed["alpha"] != first["alpha"]
     assert changed["beta"] == first["beta"]
-    assert changed["review_summary"] != first["review_summary"]  # it needs alpha

@@ -107,6 +107,16 @@ class CacheContext:
     _hashes: dict[tuple[str, int, int], str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (a fleet ships plans to Dask workers): the lock is not sent."""
+        state = dict(self.__dict__)
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        object.__setattr__(self, "_lock", threading.Lock())
+
     @property
     def previous_dir(self) -> Path | None:
         return self.pack_dir / self.previous_version if self.previous_version else None
