@@ -73,10 +73,16 @@ from workbench.contracts._model import (
     load_contract,
     sensitive_columns,
 )
+from workbench.contracts._sla import as_checks, service_levels
 from workbench.errors import InputError
 from workbench.render import MASK
 from workbench.sources import Connection, Source, connect, server_kind, server_source
 from workbench.sources._types import _SAME, _TEXT, T, datatype, polars_dtype
+
+# Service levels (latency, frequency, availability, ...) read every timestamp of the data
+# or a delivery log; on a server they are listed as not run (never a pass) until they are
+# computed in the engine.
+SLA_ON_SERVER = "measured on files and delivery logs; not yet computed on a database server"
 
 # --- the server a contract names --------------------------------------------------------------
 
@@ -368,6 +374,9 @@ def _check_table(con: Connection, contract: Contract, sname: str, source: Source
     failed = [i for i in preds if not results[i]["passed"] and results[i]["failed_rows"]]
     if failed:
         _follow_up(ctx, defs, preds, failed, results)
+    levels = service_levels(contract, None, as_of=as_of, schema=sname, skip=("freshness",),
+                            unavailable=SLA_ON_SERVER)
+    results += as_checks(levels)
     checks = tuple(CheckResult(**r) for r in results)
     return ContractResult(contract=contract.id, dataset=source.with_table(table_name).dataset,
                           schema=sname, rows=n_rows, checks=checks, as_of=as_of,

@@ -174,9 +174,11 @@ def service_levels(contract: Contract | str | os.PathLike[str],
                    data: DataLike | Mapping[str, DataLike] | None = None, *,
                    deliveries: str | os.PathLike[str] | pl.DataFrame | None = None,
                    as_of: datetime | str | None = None, window: str | float = WINDOW,
-                   schema: str | None = None, skip: tuple[str, ...] = ()) -> SlaResult:
+                   schema: str | None = None, skip: tuple[str, ...] = (),
+                   unavailable: str | None = None) -> SlaResult:
     """Measure every ``slaProperties`` entry (those that apply to ``schema`` when given;
-    ``skip`` leaves out properties, lower-case, that the caller checks itself)."""
+    ``skip`` leaves out properties, lower-case, that the caller checks itself;
+    ``unavailable``: why no level can be measured here, each then reported not run)."""
     if not isinstance(contract, Contract):
         contract = load_contract(contract)
     now = _instant(as_of)
@@ -195,7 +197,7 @@ def service_levels(contract: Contract | str | os.PathLike[str],
                 target is not None or schema != contract.schema_names[0]):
             continue  # another object's level (one naming none goes with the first object)
         sname = target or schema or next(iter(contract.schema_names), None)
-        ctx = _Context(contract, sname, data, frames, log, now, float(span))
+        ctx = _Context(contract, sname, data, frames, log, now, float(span), unavailable)
         levels.append(_measure(ctx, sla, f"slaProperties[{k}]"))
     return SlaResult(contract=contract.id, as_of=now, window_seconds=float(span),
                      levels=tuple(levels))
@@ -210,6 +212,7 @@ class _Context:
     log: pl.DataFrame | None
     as_of: datetime
     window: float
+    unavailable: str | None = None
 
     @property
     def start(self) -> datetime:
@@ -236,6 +239,8 @@ def _measure(ctx: _Context, sla: Any, path: str) -> SlaLevel:
 
     if key in NOT_EXECUTED:
         return not_run(NOT_EXECUTED[key])
+    if ctx.unavailable:
+        return not_run(ctx.unavailable)
     measure = _MEASURES.get(key)
     if measure is None:
         return not_run(f"{name!r} is not an ODCS service level workbench can execute")
