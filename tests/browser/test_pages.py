@@ -9,6 +9,7 @@ never skips: without Playwright or Chromium it errors (`make browser` installs C
 from __future__ import annotations
 
 import pytest
+from _chromium import open_offline
 
 DEMO_NOTEBOOKS = (
     "contract_checks", "drift", "cost_to_value", "incident_postmortem", "model_performance",
@@ -24,38 +25,15 @@ CHARTS_JS = """() => Array.from(document.querySelectorAll('figure.wb-chart svg')
 })"""
 
 
-
-def _open(browser, path):
-    """Load ``path``; return (page, blocked request URLs, console errors)."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    blocked: list[str] = []
-    errors: list[str] = []
-
-    def route(r):
-        url = r.request.url
-        if url.startswith(("file://", "data:")):
-            r.continue_()
-        else:
-            blocked.append(url)
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(path.as_uri(), wait_until="load")
-    return page, blocked, errors
-
-
 def test_index_pages_load_offline_and_fit_the_screen(browser, demo_pack):
     for path in (demo_pack.out / "index.html", demo_pack.index):
-        page, blocked, errors = _open(browser, path)
+        page, blocked, errors = open_offline(browser, path)
         assert blocked == [], f"{path.name}: {blocked}"
         assert errors == [], f"{path.name}: {errors}"
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} scrolls sideways at 1366x768"
         page.context.close()
-    page, _, _ = _open(browser, demo_pack.index)
+    page, _, _ = open_offline(browser, demo_pack.index)
     links = page.eval_on_selector_all(
         "main a[href$='.html']", "as => as.map(a => a.getAttribute('href'))"
     )
@@ -67,7 +45,7 @@ def test_every_notebook_page_draws_its_charts_offline(browser, demo_pack):
     charts_total = 0
     for nb in DEMO_NOTEBOOKS:
         path = demo_pack.version_dir / f"{nb}.html"
-        page, blocked, errors = _open(browser, path)
+        page, blocked, errors = open_offline(browser, path)
         assert blocked == [], f"{nb}: blocked {blocked}"
         assert errors == [], f"{nb}: console errors {errors}"
         charts = page.evaluate(CHARTS_JS)

@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import nbformat
 import pytest
 import yaml
+from _notebooks import write_notebook
 from click.testing import CliRunner
-from nbformat.v4 import new_code_cell, new_notebook
 
 from workbench.cli import cli
 from workbench.packs.build import build
@@ -38,13 +37,6 @@ print(total * factor)
 """
 
 
-def _notebook(path: Path, params: str, body: str) -> None:
-    p = new_code_cell(params)
-    p.metadata["tags"] = ["parameters"]
-    nb = new_notebook(cells=[p, new_code_cell(body)])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nbformat.write(nb, path)
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +45,8 @@ def builds(tmp_path_factory):
     (root / "data").mkdir()
     (root / "data" / "a.csv").write_text("k,v\n1,10\n2,20\n", encoding="utf-8")
     (root / "data" / "b.yaml").write_text("factor: 3\n", encoding="utf-8")
-    _notebook(root / "a.ipynb", 'results_dir: str = "."\ndata_path: str = ""', A)
-    _notebook(root / "b.ipynb", 'results_dir: str = "."\nconfig_path: str = ""', B)
+    write_notebook(root / "a.ipynb", 'results_dir: str = "."\ndata_path: str = ""', A)
+    write_notebook(root / "b.ipynb", 'results_dir: str = "."\nconfig_path: str = ""', B)
     spec = root / "pack.yml"
     spec.write_text(yaml.safe_dump({
         "name": "inc", "title": "Incremental", "inputs": ["data/*"],

@@ -7,6 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from _chromium import open_offline
 
 from workbench.fleet.index import write_fleet_index
 from workbench.sample.fleet import synthetic_records
@@ -14,25 +15,6 @@ from workbench.sample.fleet import synthetic_records
 pytestmark = [pytest.mark.browser]
 
 
-def _open(browser, path):
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    blocked: list[str] = []
-    errors: list[str] = []
-
-    def route(r):
-        url = r.request.url
-        if url.startswith(("file://", "data:")):
-            r.continue_()
-        else:
-            blocked.append(url)
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(path.as_uri(), wait_until="load")
-    return page, blocked, errors
 
 
 def test_fleet_index_offline_and_readable(browser, tmp_path):
@@ -42,7 +24,7 @@ def test_fleet_index_offline_and_readable(browser, tmp_path):
     recs[0]["owner"] = "<img src=https://example.com/x.png>"
     index = write_fleet_index(fleet, tmp_path, recs)
     for path in [index, *sorted(tmp_path.glob("*-1.html"))]:
-        page, blocked, errors = _open(browser, path)
+        page, blocked, errors = open_offline(browser, path)
         assert blocked == [], f"{path.name}: {blocked}"
         assert errors == [], f"{path.name}: {errors}"
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -54,7 +36,7 @@ def test_fleet_index_offline_and_readable(browser, tmp_path):
             if not href.startswith("../"):  # links to the packs point outside this test
                 assert (tmp_path / href).is_file(), href
         page.context.close()
-    page, _, _ = _open(browser, index)
+    page, _, _ = open_offline(browser, index)
     text = page.inner_text("main")
     assert "NO-GO" in text and "Gates that failed" in text
     page.context.close()

@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from nbformat.v4 import new_code_cell, new_notebook
+from _notebooks import write_notebook
 
 from workbench.packs import cache, execute
 from workbench.packs._kernel_shims._workbench_reads import Recorder
@@ -148,13 +148,6 @@ def fake_run_entry(entry) -> NotebookRun:
 # -- the world -----------------------------------------------------------------------------
 
 
-def _write_notebook(path: Path, params: str, body: str) -> None:
-    p = new_code_cell(params)
-    p.metadata["tags"] = ["parameters"]
-    nb = new_notebook(cells=[p, new_code_cell(body)])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nbformat.write(nb, path)
 
 
 class World:
@@ -176,7 +169,7 @@ class World:
         self.packages = {"polars": "1.0.0"}
 
     def write_notebook(self, name: str) -> None:
-        _write_notebook(self.root / f"{name}.ipynb", NOTEBOOKS[name][1], self.code[name])
+        write_notebook(self.root / f"{name}.ipynb", NOTEBOOKS[name][1], self.code[name])
 
     def paths(self, name: str) -> dict:
         d = self.data

@@ -38,7 +38,8 @@ from workbench.contracts._model import (
     load_contract,
     sensitive_columns,
 )
-from workbench.contracts._sla import as_checks, service_levels
+from workbench.contracts._sla import _instant as _as_of
+from workbench.contracts._sla import _utc, as_checks, service_levels
 from workbench.errors import InputError, input_error
 from workbench.render import MASK
 
@@ -245,30 +246,6 @@ def _meta(d: CheckDef, data_schema: pl.Schema) -> dict[str, Any]:
         return {"observed": f"{dtype}; cannot compare with unknown physical type "
                             f"{d.expected!r}", "passed": False}
     return {"observed": str(dtype), "passed": ok}
-
-
-def _utc(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if isinstance(value, str):
-        try:
-            return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
-        except ValueError:
-            return None
-    return None
-
-
-def _as_of(value: datetime | str | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    parsed = _utc(value) if not isinstance(value, datetime) else _utc(value)
-    if parsed is None:
-        raise input_error("as_of", None, "an ISO date-time such as 2026-11-02T00:00:00Z", value)
-    return parsed
 
 
 # --- SQL ----------------------------------------------------------------------------------------

@@ -290,30 +290,30 @@ def as_checks(result: SlaResult) -> list[dict[str, Any]]:
 def _freshness(ctx: _Context, sla: Any) -> tuple:
     limit = _limit(sla, "freshness")
     ts = _timestamps(ctx, sla, "freshness")
-    newest = ts.max()
+    newest = _utc(ts.max())
     if newest is None:
         return "fail", None, 0.0, None, "no timestamp in the data"
-    age = (ctx.as_of - _utc(newest)).total_seconds()
+    age = (ctx.as_of - newest).total_seconds()
     attainment = _fresh_share(ts, ctx, limit)
     ok = age < limit
-    return ("pass" if ok else "fail", {"newest": _utc(newest).isoformat(), "age_seconds": age},
+    return ("pass" if ok else "fail", {"newest": newest.isoformat(), "age_seconds": age},
             attainment, None, f"newest value is {_human(age)} old (limit {_human(limit)})")
 
 
 def _retention(ctx: _Context, sla: Any) -> tuple:
     limit = _limit(sla, "retention")
     ts = _timestamps(ctx, sla, "retention")
-    oldest = ts.min()
+    oldest = _utc(ts.min())
     if oldest is None:
         return "fail", None, None, None, "no timestamp in the data"
-    age = (ctx.as_of - _utc(oldest)).total_seconds()
+    age = (ctx.as_of - oldest).total_seconds()
     cutoff = ctx.as_of - timedelta(seconds=limit)
     beyond = int((ts < cutoff).sum())
     share = 1 - beyond / ts.len() if ts.len() else None
     ok = age < limit
     text = (f"oldest value is {_human(age)} old (kept at most {_human(limit)}); "
             f"{beyond:,} rows are older than that")
-    return ("pass" if ok else "fail", {"oldest": _utc(oldest).isoformat(), "age_seconds": age,
+    return ("pass" if ok else "fail", {"oldest": oldest.isoformat(), "age_seconds": age,
                                        "rows_beyond": beyond}, share, None, text)
 
 
@@ -664,7 +664,9 @@ def _instant(value: datetime | str | None) -> datetime:
     return parsed
 
 
-def _utc(value: Any) -> Any:
+def _utc(value: Any) -> datetime | None:
+    """A date, date-time or ISO string as an aware UTC-or-offset date-time (naive ones are
+    taken as UTC); None for anything else."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
@@ -674,7 +676,7 @@ def _utc(value: Any) -> Any:
             return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
         except ValueError:
             return None
-    return value
+    return None
 
 
 def _finite(x: float) -> float | None:

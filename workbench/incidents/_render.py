@@ -260,6 +260,14 @@ def _iso(frame: pl.DataFrame, *cols: str) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%SZ") for c in cols)
 
 
+def _utc_time(field: str, title: str) -> Any:
+    """The time axis of the incident charts: ``field`` as UTC date-times, minute labels."""
+    import altair as alt
+
+    return alt.X(f"{field}:T", title=title, scale=alt.Scale(type="utc"),
+                 axis=alt.Axis(format="%b %d %H:%M"))
+
+
 def timeline_chart(result: IncidentResult) -> Any:
     """Events by kind over time, with the impact (start→mitigation) and recovery spans shaded."""
     import altair as alt
@@ -295,12 +303,7 @@ def timeline_chart(result: IncidentResult) -> Any:
     ev = _iso(result.timeline, "timestamp").with_columns(
         pl.col("message").str.slice(0, 90).alias("label")
     )
-    x = alt.X(
-        "timestamp:T",
-        title="time (UTC)",
-        scale=alt.Scale(type="utc"),
-        axis=alt.Axis(format="%b %d %H:%M"),
-    )
+    x = _utc_time("timestamp", "time (UTC)")
     band = (
         alt.Chart(alt.Data(values=span_df.to_dicts()))
         .mark_rect(opacity=0.15)
@@ -372,12 +375,7 @@ def burn_rate_chart(result: IncidentResult, sli: str = "avail") -> Any:
         pl.DataFrame(marks + fired, schema={"at": pl.Datetime("us", "UTC"), "label": pl.String}),
         "at",
     )
-    x = alt.X(
-        "at:T",
-        title="time (UTC), evaluated at the end of each minute",
-        scale=alt.Scale(type="utc"),
-        axis=alt.Axis(format="%b %d %H:%M"),
-    )
+    x = _utc_time("at", "time (UTC), evaluated at the end of each minute")
     lines = (
         alt.Chart(alt.Data(values=long.to_dicts()))
         .mark_line(strokeWidth=1.5)

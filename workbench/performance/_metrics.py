@@ -31,6 +31,14 @@ def _starts(g: np.ndarray) -> np.ndarray:
     return first
 
 
+def _previous(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The value before each one in its group, 0 for a group's first (the previous point of
+    a curve drawn per group, for the trapezoid rule)."""
+    prev = np.r_[0.0, x[:-1]]
+    prev[_starts(g)] = 0.0
+    return prev
+
+
 def _local_cumsum(x: np.ndarray, g: np.ndarray, n: int) -> np.ndarray:
     """Cumulative sum restarting at each group."""
     c = np.cumsum(x, dtype=np.float64)
@@ -90,11 +98,7 @@ def _ranking(g: np.ndarray, n: int, score: np.ndarray, y: np.ndarray, pos: np.nd
     idx = np.flatnonzero(end)
     bg, btp = g[idx], ctp[idx]
     bfp = (idx + 1 - _group_first_index(g, n)[bg]) - btp
-    first_block = _starts(bg)
-    ptp = np.r_[0.0, btp[:-1]]
-    pfp = np.r_[0.0, bfp[:-1]]
-    ptp[first_block] = 0.0
-    pfp[first_block] = 0.0
+    ptp, pfp = _previous(bg, btp), _previous(bg, bfp)
     area = counts(bg, n, (bfp - pfp) * (btp + ptp) / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         auc = area / (pos * neg)
@@ -167,11 +171,7 @@ def _estimated_auc(g: np.ndarray, n: int, c: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         tpr = tps / tot_tp[g]
         fpr = fps / tot_fp[g]
-    first = _starts(g)
-    ptpr = np.r_[0.0, tpr[:-1]]
-    pfpr = np.r_[0.0, fpr[:-1]]
-    ptpr[first] = 0.0
-    pfpr[first] = 0.0
+    ptpr, pfpr = _previous(g, tpr), _previous(g, fpr)
     area = counts(g, n, (fpr - pfpr) * (tpr + ptpr) / 2)
     ok = (tot_tp > 0) & (tot_fp > 0)
     return np.where(ok, area, np.nan)

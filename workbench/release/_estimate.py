@@ -95,6 +95,16 @@ def _paired_mean(a: np.ndarray, b: np.ndarray, alpha: float, method: str,
                 method, ci, "requests scored by both")
 
 
+def _shadow_paired(a: np.ndarray | None, b: np.ndarray | None, m: np.ndarray, alpha: float,
+                   want_ci: bool, column: str) -> _Est | str:
+    """A shadow-mode mean: both models' values on the same requests (``m`` and both finite),
+    as a paired difference; ``column`` names what is missing when either side is."""
+    if a is None or b is None:
+        return f"needs the {column} column"
+    sel = m & _finite(a, b)
+    return _paired_mean(a[sel], b[sel], alpha, "paired difference", want_ci)
+
+
 def _normal_ci(delta: float, se: float, alpha: float) -> tuple[float, float]:
     z = _stats.z(1 - alpha / 2)
     return delta - z * se, delta + z * se
@@ -141,11 +151,7 @@ def _estimate(kpi: Kpi, d: _Data, m: np.ndarray, slis: _Slis | None, day: int | 
         return (_auc_shadow if shadow else _auc_canary)(d, m, alpha, want_ci)
     if name == "positive_rate":
         if shadow:
-            if d.a_pos is None or d.b_pos is None:
-                return "needs the prediction column"
-            sel = m & _finite(d.a_pos, d.b_pos)
-            return _paired_mean(d.a_pos[sel], d.b_pos[sel], alpha, "paired difference",
-                                want_ci)
+            return _shadow_paired(d.a_pos, d.b_pos, m, alpha, want_ci, "prediction")
         if d.pos is None:
             return "needs the prediction column"
         assert d.chal is not None
@@ -173,11 +179,7 @@ def _estimate(kpi: Kpi, d: _Data, m: np.ndarray, slis: _Slis | None, day: int | 
                           "labelled positive predictions")
     if name == "mean_score":
         if shadow:
-            if d.a_score is None or d.b_score is None:
-                return "needs the score column"
-            sel = m & _finite(d.a_score, d.b_score)
-            return _paired_mean(d.a_score[sel], d.b_score[sel], alpha, "paired difference",
-                                want_ci)
+            return _shadow_paired(d.a_score, d.b_score, m, alpha, want_ci, "score")
         if d.score is None:
             return "needs the score column"
         assert d.chal is not None
