@@ -146,3 +146,20 @@ def test_the_recorder_marks_connections_and_sqlite_files(tmp_path):
     events = [json.loads(line) for line in log.read_text().splitlines()]
     assert events == [{"op": "net", "path": "socket:('db.example', 5432)"},
                       {"op": "read", "path": "/data/x.db"}]
+
+
+def test_verify_inputs_does_not_count_the_packs_own_growing_list_of_versions(tmp_path):
+    # review_summary lists the pack's folder before its own version is published: the
+    # listing is keyed for rebuilds but is not an input a later `verify --inputs` can check
+    pack_dir = tmp_path / "demo"
+    version = pack_dir / "20261202T000000Z-aaaaaaaa"
+    version.mkdir(parents=True)
+    (version / "a.csv").write_text("x\n1\n", encoding="utf-8")
+    manifest = {"inputs": [], "cache": {"spec_dir": str(tmp_path)}, "notebooks": [
+        {"name": "review_summary", "cache": {"reads": [
+            {"op": "list", "path": "$pack_dir", "sha256": "0" * 64},
+            {"op": "read", "path": "$results_dir/a.csv", "sha256": "1" * 64}]}}]}
+    checked, changes = cache.check_inputs(version, manifest)
+    states = {c.path: c.state for c in changes}
+    assert states == {"$pack_dir": "not checked", "$results_dir/a.csv": "changed"}
+    assert checked == 1
