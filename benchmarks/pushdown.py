@@ -35,6 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import _child  # benchmarks/_child.py: this script's folder is on sys.path
 import yaml
 
 HERE = Path(__file__).resolve().parent
@@ -164,18 +165,7 @@ RUNNERS = {"workbench push-down (postgres)": (run_pushdown, "pg"),
 
 
 def measure(tool: str, contract: Path, env: dict) -> dict:
-    t = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, "--child", tool, str(contract)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **env})
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t
-    out, err = proc.stdout.read(), proc.stderr.read()
-    if os.waitstatus_to_exitcode(status) != 0:
-        return {"tool": tool, "error": err.strip().splitlines()[-1] if err.strip() else "failed"}
-    result = json.loads(out.strip().splitlines()[-1])
-    result.update(tool=tool, process_seconds=wall, peak_rss_mb=usage.ru_maxrss / 1024)
-    return result
+    return _child.measure(__file__, tool, str(contract), env=env)
 
 
 # --- loading ----------------------------------------------------------------------------------
