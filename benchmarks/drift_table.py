@@ -60,6 +60,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--postgres", action="store_true")
+    ap.add_argument("--no-duckdb", action="store_true",
+                    help="skip the DuckDB tables (with --postgres: PostgreSQL beside Parquet)")
     args = ap.parse_args()
 
     import duckdb
@@ -73,11 +75,13 @@ def main() -> None:
         tmp = Path(tmp)
         duck = tmp / "d.duckdb"
         frames = {"reference": frame(args.rows, 1, 0.0), "current": frame(args.rows, 2, 0.02)}
-        with duckdb.connect(str(duck)) as con:
-            for name, f in frames.items():
-                f.write_parquet(tmp / f"{name}.parquet")
-                con.execute(f"CREATE TABLE {name} AS SELECT * FROM f")
-        sources = {"duckdb": from_url(f"duckdb://{duck}", "x")}
+        for name, f in frames.items():
+            f.write_parquet(tmp / f"{name}.parquet")
+        if not args.no_duckdb:
+            with duckdb.connect(str(duck)) as con:
+                for name, f in frames.items():  # noqa: B007 (DuckDB reads f by name)
+                    con.execute(f"CREATE TABLE {name} AS SELECT * FROM f")
+        sources = {} if args.no_duckdb else {"duckdb": from_url(f"duckdb://{duck}", "x")}
         if args.postgres:
             import _postgres
             from pushdown import load_postgres_frame
@@ -124,6 +128,9 @@ def main() -> None:
                     print(f"{c:<8}{m:<14}{x.statistic:>13.6g}{y.statistic:>13.6g}{diff:>11.2e}"
                           f"{rel:>10.2%}  {same}")
             del exact
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"\npeak RSS of this process (data generation included): {peak:.0f} MB; "
+                  f"load average {os.getloadavg()[0]:.1f}")
         finally:
             if server is not None:
                 server.stop()
