@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from workbench.cli import cli
 from workbench.drift import compute
 from workbench.drift._table import resolve, table_frame
+from workbench.errors import InputError
 from workbench.sources import from_url
 
 ROWS = 6000
@@ -111,6 +112,32 @@ def test_window_on_a_table_is_refused(tables):
 def test_missing_table_and_column(tables):
     with pytest.raises(Exception, match="table nope"):
         table_frame(from_url(tables["duck"], "nope"))
-    with pytest.raises(Exception, match="'nope'"):
+    with pytest.raises(InputError, match="expected the column nope "):
         table_frame(from_url(tables["duck"], "current"), ["nope"])
     assert resolve("data/x.parquet") is None
+
+
+@pytest.mark.parametrize("engine", ["pg", "duck"])
+def test_columns_a_table_lacks_are_one_line_exit_2(tables, postgres, engine):
+    # named by --columns and --prediction, missing on the current side only: every one is
+    # in the line, with the server and the table, before anything is summarised
+    url = tables[engine].replace(f":{postgres.password}", "")
+    result = CliRunner().invoke(cli, [
+        "drift", str(tables["dir"] / "reference.parquet"), f"{url}#current",
+        "--columns", "amount,income,age", "--prediction", "risk"],
+        env={"DATACONTRACT_POSTGRES_PASSWORD": postgres.password})
+    err = result.stderr.strip()
+    assert result.exit_code == 2 and len(err.splitlines()) == 1, result.output
+    kind = "postgres" if engine == "pg" else "duckdb"
+    assert f"server url ({kind} at" in err and "table " in err and "current" in err
+    assert "expected the columns income, risk " in err and postgres.password not in err
+    assert "Traceback" not in result.output
+
+
+def test_a_file_keeps_listing_a_column_missing_on_one_side(tables):
+    # files: a column only one side has is listed as not compared (as before), no error
+    cur = pl.read_parquet(tables["dir"] / "current.parquet").with_columns(income=1.0)
+    result = compute(current=cur, reference=tables["dir"] / "reference.parquet")
+    assert {"column": "income", "reason": "not in the reference data"} in [
+        dict(s) for s in result.skipped]
+    assert len(result.columns) == 6

@@ -1,13 +1,15 @@
 """`contract check --server` when the server cannot be used: one line naming the server,
-exit 2 for the input's fault (password, table, server type), exit 4 for a server that does
-not answer; the password never printed."""
+exit 2 for the input's fault (password, table, a declared column the table lacks, server
+type), exit 4 for a server that does not answer; the password never printed."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 
 import _postgres
+import duckdb
 import polars as pl
 import pytest
 import yaml
@@ -62,15 +64,74 @@ def test_missing_table_is_exit_2(tmp_path, pg_server, postgres):
     assert "server db" in err and "no_such_table" in err and postgres.password not in err
 
 
-def test_missing_column_fails_its_presence_check_as_on_files(tmp_path, pg_server, postgres):
-    result = CliRunner().invoke(cli, ["contract", "check", str(_contract(
-        tmp_path, pg_server, column="account_no")), "--server", "db", "--format", "json"],
-        env={"DATACONTRACT_POSTGRES_USERNAME": postgres.user,
-             "DATACONTRACT_POSTGRES_PASSWORD": postgres.password})
-    assert result.exit_code == 1
-    assert '"accounts.account_no.present"' in result.stdout and "missing" in result.stdout
-    # the rows that came back for the failing email check are masked (pii)
+def _missing_columns_contract(tmp_path, server: dict):
+    """``accounts`` declares two columns the table lacks (account_no, opened_at)."""
+    path = _contract(tmp_path, server, column="account_no")
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["schema"][0]["properties"].append({"name": "opened_at", "logicalType": "date"})
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _duckdb_server(tmp_path) -> dict:
+    db = tmp_path / "accounts.duckdb"
+    frame = pl.DataFrame({"id": [1, 2, None], "email": ["a@x.org", "bad", None]})
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE accounts AS SELECT * FROM frame")
+    return {"type": "duckdb", "database": str(db)}
+
+
+def test_missing_columns_on_postgres_are_one_line_exit_2(tmp_path, pg_server, postgres):
+    code, err = _run(_missing_columns_contract(tmp_path, pg_server), {
+        "DATACONTRACT_POSTGRES_USERNAME": postgres.user,
+        "DATACONTRACT_POSTGRES_PASSWORD": postgres.password})
+    assert code == 2 and len(err.splitlines()) == 1, err
+    # the server, the table and every missing column, never the password
+    assert "server db (postgres at 127.0.0.1" in err and "table public.accounts" in err
+    assert "account_no, opened_at" in err and postgres.password not in err
+    assert "Traceback" not in err
+
+
+def test_missing_columns_on_duckdb_are_one_line_exit_2(tmp_path):
+    code, err = _run(_missing_columns_contract(tmp_path, _duckdb_server(tmp_path)), {})
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "server db (duckdb at" in err and "table accounts" in err
+    assert "account_no, opened_at" in err
+
+
+def test_missing_columns_in_a_file_still_fail_their_presence_checks(tmp_path):
+    # a file is the data breaking its contract: a failed check (exit 1), not an input error
+    data = tmp_path / "accounts.parquet"
+    pl.DataFrame({"id": [1, 2, None], "email": ["a@x.org", "bad", None]}).write_parquet(data)
+    path = _missing_columns_contract(tmp_path, {"type": "local", "format": "parquet",
+                                                "path": str(data)})
+    result = CliRunner().invoke(cli, ["contract", "check", str(path), "--server", "db",
+                                      "--format", "json"])
+    assert result.exit_code == 1, result.output
+    checks = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
+    for column in ("account_no", "opened_at"):
+        assert checks[f"accounts.{column}.present"]["passed"] is False
+    # the rows of the failing email check are masked (pii)
     assert "bad" not in result.stdout
+
+
+def test_foreign_key_to_a_table_without_the_column_is_exit_2(tmp_path):
+    server = _duckdb_server(tmp_path)
+    with duckdb.connect(server["database"]) as con:
+        con.execute("CREATE TABLE payments AS SELECT 1 AS account, 10.0 AS amount")
+    path = _contract(tmp_path, server)
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["schema"][0]["properties"].append({"name": "ref", "logicalType": "integer"})
+    doc["schema"].append({"name": "payments", "properties": [
+        {"name": "account", "logicalType": "integer",
+         "relationships": [{"type": "foreignKey", "to": "accounts.ref"}]},
+        {"name": "amount", "logicalType": "number"}]})
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["contract", "check", str(path), "--server", "db",
+                                      "--schema", "payments"])
+    err = result.stderr.strip()
+    assert result.exit_code == 2 and len(err.splitlines()) == 1, result.output
+    assert "server db" in err and "table accounts" in err and "ref" in err
 
 
 def test_unsupported_server_type_is_exit_2(tmp_path):

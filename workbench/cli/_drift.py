@@ -125,7 +125,8 @@ def command(
         from workbench.contracts import load_contract
 
         loaded = load_contract(contract)
-    sides = _tables(reference, current, cols, loaded, schema, window)
+    named = [*names(prediction), *names(label), *names(key_features)]
+    sides = _tables(reference, current, cols, loaded, schema, window, named)
     result = compute(
         current=sides.get("current", current),
         reference=sides.get("reference", reference),
@@ -166,8 +167,10 @@ def command(
 
 
 def _tables(reference: str, current: str, cols: list[str] | None, contract: Any,
-            schema: str | None, window: str | None) -> dict:
-    """The sides that name a database table, rebuilt from engine-side summaries."""
+            schema: str | None, window: str | None, named: list[str]) -> dict:
+    """The sides that name a database table, rebuilt from engine-side summaries; a column
+    named by an option (--columns, --prediction, --label, --key-features) that a table lacks
+    is one line naming the server, the table and every such column (exit 2)."""
     from workbench.drift._table import resolve, table_frame
 
     out = {}
@@ -179,7 +182,7 @@ def _tables(reference: str, current: str, cols: list[str] | None, contract: Any,
             raise InputError(f"{source.label}: --window: expected a file; per-window drift "
                              "needs each row's timestamp and a table is summarised per column",
                              field="--window")
-        out[side] = table_frame(source, cols)
+        out[side] = table_frame(source, cols, require=named)
     return out
 
 

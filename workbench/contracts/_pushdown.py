@@ -29,6 +29,12 @@ database's type names (physicalType), rewrite the contract's own SQL onto the se
 and transpile the quantile query of ``workbench.drift._table``. The connection (read-only
 transaction, timeouts, bytes counted) stays workbench's own (``workbench.sources``).
 
+A column the schema object declares that the table lacks (or a foreign key's referenced
+column) is an :class:`~workbench.errors.InputError` naming the server, the table and every
+missing column (exit 2), where a file fails its ``present`` check: a query cannot run against
+a table without the column, so it is the contract pointing at the wrong table, not a verdict
+on the rows.
+
 Not pushed down (each an ``info`` check saying so, never a pass): nested fields, array item
 rules (minItems, maxItems, uniqueItems), and on PostgreSQL the ``date``/``date-time`` formats
 of text columns (PostgreSQL has no non-raising date parse).
@@ -316,7 +322,12 @@ def _check_table(con: Connection, contract: Contract, sname: str, source: Source
                  as_of: datetime, allow_undeclared: bool, sample_rows: int) -> ContractResult:
     obj = contract.schema(sname)
     table_name = obj.physicalName or sname
-    types = con.column_types(table_name, source.schema)
+    # a declared column the table lacks stops the run (exit 2), unlike a file's failed
+    # presence check: the queries cannot run against that table, the contract points at
+    # the wrong one
+    declared = [c for c in (column_name(p) for p in obj.properties or []) if c]
+    types = con.require_columns(table_name, source.schema, declared,
+                                f"the contract's schema object {sname} declares")
     dialect = con.dialect
     data_schema = pl.Schema({n: polars_dtype(t, dialect) for n, t in types.items()})
     defs = compile_schema(contract, obj, data_schema, csv=False,
@@ -503,9 +514,9 @@ def _foreign_key(ctx: _Ctx, contract: Contract, d: CheckDef, out: dict[str, Any]
                    f"{source.label}")
         return
     absent = [c for c in target_cols if c not in ref_types]
-    if absent:
-        out.update(observed=f"{target} data has no column {', '.join(absent)}")
-        return
+    if absent:  # as for the checked table: the contract points at the wrong table
+        ctx.con.require_columns(ref_obj.physicalName or target, source.schema, target_cols,
+                                f"the foreign key {d.id} references")
     cols = list(d.columns)
     match = exp.and_(*[exp.EQ(this=exp.column(c, table="t", quoted=True),
                               expression=exp.column(tc, table="r", quoted=True))

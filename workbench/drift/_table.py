@@ -75,32 +75,33 @@ def resolve(text: str, contract: Any = None, schema: str | None = None) -> Sourc
 
 
 def table_input(data: Any, contract: Any = None, schema: str | None = None,
-                columns: Sequence[str] | None = None) -> Any:
+                columns: Sequence[str] | None = None, require: Sequence[str] = ()) -> Any:
     """``data`` unchanged when it is a file or frame; a database table named as
     :func:`resolve` reads it, rebuilt from engine-side summaries (:func:`table_frame`)."""
     if not isinstance(data, str):
         return data
     source = resolve(data, contract, schema)
-    return data if source is None else table_frame(source, columns)
+    return data if source is None else table_frame(source, columns, require=require)
 
 
 def table_frame(source: Source, columns: Sequence[str] | None = None, *,
-                exact_limit: int = EXACT_LIMIT, quantiles: int = QUANTILES,
-                stats: dict[str, Any] | None = None) -> pl.DataFrame:
+                require: Sequence[str] = (), exact_limit: int = EXACT_LIMIT,
+                quantiles: int = QUANTILES, stats: dict[str, Any] | None = None
+                ) -> pl.DataFrame:
     """The table's columns rebuilt from engine-side summaries (see the module).
 
-    ``stats`` (optional dict) receives ``bytes_returned``, ``queries`` and ``summarised``
-    (the columns given as a quantile summary rather than exactly)."""
+    ``columns`` (default: every one) and ``require`` (columns named elsewhere: predictions,
+    labels, key features) must be in the table: otherwise an InputError names the server,
+    the table and every missing column before anything is summarised (exit 2; a file
+    instead lists a column missing on one side as not compared). ``stats`` (optional dict)
+    receives ``bytes_returned``, ``queries`` and ``summarised`` (the columns given as a
+    quantile summary rather than exactly)."""
     if not source.table:
         raise InputError(f"{source.label}: expected a table", field="table")
     with connect(source) as con:
-        types = con.column_types(source.table, source.schema)
-        wanted = list(columns) if columns else list(types)
-        missing = [c for c in wanted if c not in types]
-        if missing:
-            raise InputError(f"{source.label}: table {source.table}: expected a column "
-                             f"{missing[0]!r} (it has {', '.join(list(types)[:12])})",
-                             field="columns")
+        types = con.require_columns(source.table, source.schema,
+                                    [*(columns or ()), *require], "named for drift")
+        wanted = list(dict.fromkeys([*columns, *require])) if columns else list(types)
         dtypes = {c: polars_dtype(types[c], con.dialect) for c in wanted}
         comparable = [c for c in wanted if _kind(dtypes[c]) is not None]
         table = exp.table_(source.table, db=source.schema, quoted=True)

@@ -9,7 +9,8 @@ is a second fence, not the first. DuckDB: the database file is opened ``read_onl
 external access (other files, URLs, extensions) off and the configuration locked.
 
 Failures become one line naming the server: a wrong password, a missing database, table or
-column, or a refused permission is an :class:`~workbench.errors.InputError` (exit 2); a server
+column (:meth:`Connection.require_columns` names every missing column), or a refused
+permission is an :class:`~workbench.errors.InputError` (exit 2); a server
 that does not answer, or a connection lost, an
 :class:`~workbench.errors.EnvironmentFailure` (exit 4). Passwords are scrubbed from every
 message (:func:`workbench.sources.scrub`).
@@ -18,6 +19,7 @@ message (:func:`workbench.sources.scrub`).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from workbench.errors import EnvironmentFailure, InputError
@@ -189,6 +191,26 @@ class Connection:
             raise InputError(f"{self.source.label}: table {where}: expected an existing table "
                              "the connection may read", field="physicalName")
         return {name: type_name for name, type_name in rows}
+
+    def require_columns(self, table: str, schema: str | None, columns: Sequence[str],
+                        why: str) -> dict[str, str]:
+        """:meth:`column_types`, or an InputError naming the server, the table and every one
+        of ``columns`` it lacks, on one line, missing columns first (``why`` says who named
+        them).
+
+        On a server this is the input's fault rather than a failed check: the queries
+        cannot run against a table without the column, so the contract (or the command)
+        points at the wrong table."""
+        types = self.column_types(table, schema)
+        missing = list(dict.fromkeys(c for c in columns if c not in types))
+        if missing:
+            where = f"{schema}.{table}" if schema else table
+            has = ", ".join(list(types)[:12]) + (", ..." if len(types) > 12 else "")
+            raise InputError(
+                f"{self.source.label}: table {where}: expected the column"
+                f"{'s' if len(missing) > 1 else ''} {', '.join(missing)} ({why}); the table "
+                f"has {has}", field="columns", expected=", ".join(missing))
+        return types
 
     def close(self) -> None:
         try:
