@@ -110,3 +110,28 @@ def test_notebook_runs_against_the_postgres_server(contract, credentials, postgr
     assert postgres.password not in text
     emails = set(pl.read_parquet(CURRENT, columns=["applicant_email"])["applicant_email"])
     assert not any(e in text for e in emails if e)
+
+
+@pytest.mark.slow
+def test_notebook_stops_on_a_table_without_declared_columns(contract, credentials, postgres,
+                                                           tmp_path):
+    # the contract points at a table lacking two declared columns: the notebook stops with
+    # an InputError naming the server, the table and both columns (the pack build reports
+    # it), rather than a page of failed presence checks
+    doc = yaml.safe_load(contract.read_text(encoding="utf-8"))
+    doc["schema"][0]["properties"] += [{"name": "branch_code", "logicalType": "string"},
+                                       {"name": "officer_id", "logicalType": "integer"}]
+    broken = tmp_path / "broken.odcs.yaml"
+    broken.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    with pytest.raises(pm.PapermillExecutionError) as info:
+        pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "executed.ipynb"),
+                            cwd=str(NOTEBOOK.parent), kernel_name="python3",
+                            progress_bar=False, parameters={
+                                "contract_path": str(broken), "server": "warehouse",
+                                "as_of": AS_OF, "results_dir": str(tmp_path / "out")})
+    err = info.value
+    assert err.ename == "InputError", (err.ename, err.evalue)
+    assert "server warehouse (postgres at" in err.evalue
+    assert "table public.loan_scoring" in err.evalue
+    assert "branch_code, officer_id" in err.evalue and postgres.password not in err.evalue
+    assert not (tmp_path / "out" / "contract_checks.results.json").exists()
