@@ -77,7 +77,8 @@ def _duckdb_server(tmp_path) -> dict:
     db = tmp_path / "accounts.duckdb"
     frame = pl.DataFrame({"id": [1, 2, None], "email": ["a@x.org", "bad", None]})
     with duckdb.connect(str(db)) as con:
-        con.execute("CREATE TABLE accounts AS SELECT * FROM frame")
+        con.register("src", frame)
+        con.execute("CREATE TABLE accounts AS SELECT * FROM src")
     return {"type": "duckdb", "database": str(db)}
 
 

@@ -166,3 +166,51 @@ def test_physical_types_are_the_database_types(contract):
     # the Parquet qty is a 64-bit integer: "int" (32-bit) fails on every engine
     assert not pushed["accounts.qty.physicalType"].passed
     assert pushed["accounts.event_at.physicalType"].observed == "timestamp with time zone"
+
+
+@pytest.mark.parametrize("server", ["pg", "duck"])
+@pytest.mark.parametrize("repeated", [False, True])
+def test_a_key_containing_a_unique_key_needs_no_query(tmp_path, postgres, server, repeated):
+    # unique(id), then duplicateValues over (id, day): when id has no duplicates the pair
+    # cannot have any and is not queried; when it has, the pair is counted in the engine.
+    # Either way the verdicts and counts are the Parquet path's.
+    n = 500
+    ids = np.arange(n)
+    if repeated:
+        ids[::50] = ids[1::50]  # repeated ids, on different days: the pairs stay distinct
+    frame = pl.DataFrame({"id": ids, "day": [date(2026, 10, 1) + timedelta(days=i % 7)
+                                             for i in range(n)]})
+    if repeated:
+        frame = frame.with_columns(day=pl.when(pl.int_range(n) % 50 == 0)
+                                   .then(pl.lit(date(2026, 9, 1))).otherwise(pl.col("day")))
+    frame.write_parquet(tmp_path / "keys.parquet")
+    table = f"keys_{int(repeated)}"
+    with postgres.connect() as con:
+        _postgres.load(con, table, frame)
+    with duckdb.connect(str(tmp_path / "k.duckdb")) as dcon:
+        dcon.execute(f"CREATE TABLE {table} AS SELECT * FROM frame")
+    doc = {"apiVersion": "v3.1.0", "kind": "DataContract", "id": "urn:test:keys",
+           "version": "1.0.0", "status": "active", "servers": [
+               {"server": "files", "type": "local", "format": "parquet",
+                "path": str(tmp_path / "keys.parquet")},
+               {"server": "pg", "type": "postgres", "host": postgres.host,
+                "port": postgres.port, "database": postgres.database, "schema": "public"},
+               {"server": "duck", "type": "duckdb", "database": str(tmp_path / "k.duckdb")}],
+           "schema": [{"name": "keys", "physicalName": table, "properties": [
+               {"name": "id", "logicalType": "integer", "unique": True},
+               {"name": "day", "logicalType": "date"}],
+               "quality": [{"metric": "duplicateValues",
+                            "arguments": {"properties": ["id", "day"]}, "mustBe": 0}]}]}
+    path = tmp_path / "keys.odcs.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    files = {c.id: c for c in check_server(path, "files").checks}
+    stats: dict = {}
+    pushed = {c.id: c for c in check_server(path, server, stats=stats).checks}
+    for cid in ("keys.id.unique", "keys.duplicateValues"):
+        assert (pushed[cid].passed, pushed[cid].failed_rows, pushed[cid].observed) == (
+            files[cid].passed, files[cid].failed_rows, files[cid].observed), cid
+    assert pushed["keys.id.unique"].passed is (not repeated)
+    assert pushed["keys.duplicateValues"].passed
+    # the column types, the aggregate, unique(id); the pair only when id had duplicates
+    # (and then the first/last day and the samples of the failing unique(id) too)
+    assert stats["queries"] == (3 if not repeated else 3 + 2 + 1)

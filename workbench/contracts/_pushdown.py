@@ -8,8 +8,9 @@ back is counts, never rows:
 1. one aggregate query per schema object: ``COUNT(*)``, one ``SUM(CASE WHEN <row fails> ...)``
    per row rule, ``MAX`` of each freshness column;
 2. one ``GROUP BY ... HAVING COUNT(*) > 1`` query per uniqueness / primary key / duplicate
-   rule (the number of duplicated keys and their rows), one anti-join count per foreign key
-   whose referenced table is on the same server;
+   rule (the number of duplicated keys and their rows; none for a key that contains a key
+   already found free of duplicates, which has none either), one anti-join count per
+   foreign key whose referenced table is on the same server;
 3. the contract's SQL rules as written, each in a read-only transaction under the statement
    timeout (``workbench.sources``), refused first by the same parser rule as on files;
 4. only for failed checks: at most ``sample_rows`` failing rows each (``LIMIT``; sensitive
@@ -375,9 +376,10 @@ def _check_table(con: Connection, contract: Contract, sname: str, source: Source
 
     ts_col = _timestamp_column(obj, data_schema)
     ctx = _Ctx(con, table, dialect, obj, data_schema, ts_col, sensitive, sample_rows)
+    unique: list[frozenset[str]] = []  # keys found free of duplicates so far
     for i, d in enumerate(defs):
         if d.kind == "dup":
-            _duplicates(ctx, d, results[i], n_rows)
+            _duplicates(ctx, d, results[i], n_rows, unique)
         elif d.kind == "sql":
             _sql_rule(ctx, d, results[i], table_name, sname)
         elif d.kind == "fk":
@@ -421,18 +423,29 @@ def _not_null(cols: list[str]) -> exp.Expr:
     return exp.and_(*[exp.column(c, quoted=True).is_(exp.null()).not_() for c in cols])
 
 
-def _duplicates(ctx: _Ctx, d: CheckDef, out: dict[str, Any], n_rows: int) -> None:
+def _duplicates(ctx: _Ctx, d: CheckDef, out: dict[str, Any], n_rows: int,
+                unique: list[frozenset[str]]) -> None:
+    """Duplicated keys among the rows whose key columns are all set. A key that contains a
+    key already found free of duplicates has none either (its rows are a subset of that
+    key's, each still told apart by it): no query, so ``unique(id)`` then
+    ``duplicateValues(id, ts)`` scan the table once, not twice."""
     cols = list(d.columns)
     keys = [exp.column(c, quoted=True) for c in cols]
-    groups = (exp.select(*keys, exp.alias_(exp.Count(this=exp.Star()), "k")).from_(ctx.table)
-              .where(_not_null(cols)).group_by(*keys)
-              .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1))))
-    query = exp.select(exp.alias_(exp.Count(this=exp.Star()), "keys"),
-                       exp.alias_(exp.func("COALESCE", exp.Sum(this=exp.column("k")),
-                                           exp.Literal.number(0)), "rows")
-                       ).from_(groups.subquery("g"))
-    _, rows = ctx.con.fetch(query.sql(ctx.dialect))
-    dup_keys, dup_rows = int(rows[0][0] or 0), int(rows[0][1] or 0)
+    if any(u <= set(cols) for u in unique):
+        dup_keys = dup_rows = 0
+    else:
+        groups = (exp.select(*keys, exp.alias_(exp.Count(this=exp.Star()), "k"))
+                  .from_(ctx.table).where(_not_null(cols)).group_by(*keys)
+                  .having(exp.GT(this=exp.Count(this=exp.Star()),
+                                 expression=exp.Literal.number(1))))
+        query = exp.select(exp.alias_(exp.Count(this=exp.Star()), "keys"),
+                           exp.alias_(exp.func("COALESCE", exp.Sum(this=exp.column("k")),
+                                               exp.Literal.number(0)), "rows")
+                           ).from_(groups.subquery("g"))
+        _, rows = ctx.con.fetch(query.sql(ctx.dialect))
+        dup_keys, dup_rows = int(rows[0][0] or 0), int(rows[0][1] or 0)
+        if dup_keys == 0:
+            unique.append(frozenset(cols))
     metric = round(dup_rows / n_rows * 100, 6) if d.percent and n_rows else (
         0.0 if d.percent else dup_keys)
     out.update(observed=metric, failed_rows=dup_rows, passed=d.threshold.passes(metric))
