@@ -14,6 +14,27 @@ small shift, two low-cardinality numerical columns and two categorical ones. Pri
 2. for every numerical method (ks, wasserstein, psi, kl_div, jensenshannon, hellinger) on
    each continuous column: the statistic from the exact values and from the quantile
    summary, their difference, and whether the verdict changed.
+
+Measured 2026-12-02 16:08-16:23 UTC, ``--rows 10000000 --postgres --no-duckdb`` (two tables
+of 10M rows x 8 columns in a PostgreSQL 15 server on the same 2-core machine, load average
+8), one run:
+
+    input       wall s   CPU s (this process)   bytes back   summarised
+    parquet      31.43   13.99                  (files)
+    postgres    393.38    6.66                  1,317,320    amount, score, normal, heavy
+
+The PostgreSQL wall time is the server's (distinct counts, GROUP BY value counts, one sort
+per continuous column and side); 1.3 MB came back instead of 2 x 10M rows. Peak RSS of the
+whole script 3.9 GB (it generates both frames; the rebuilt frames hold one value per row).
+The 10,000-point summary at 10M rows (each point stands for 1,000 rows): every verdict
+unchanged; wasserstein (the default method above 1,000 rows) within 1.6% (largest absolute
+difference 2.0e-4 on the heavy-tailed t, 0.012 exact; 3e-7 to 7e-5 elsewhere); ks p-values
+all below 1e-17 either way; the binned statistics move by up to 9.2e-3 (jensenshannon),
+5.5e-3 (hellinger), 3.0e-3 (psi), 1.5e-3 (kl_div), on exact values of 1e-5 to 0.008 (the
+heavy-tailed column is worst: its equal-width bins put most rows in a few bins, whose edges
+fall among summary points), so a binned statistic within about 0.01 of its threshold can
+change its verdict on a summarised column: give such a column a method or raise
+``exact_limit``.
 """
 
 from __future__ import annotations
