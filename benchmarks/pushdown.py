@@ -19,9 +19,22 @@ the tool (protocol included), counted by a small TCP relay between the tool and 
 one more run of each PostgreSQL tool (times come from the runs without the relay); "payload"
 is what workbench counted itself (the values of every row returned) or the CSV that COPY sent.
 
-Figures: see the README section "Checks where the data lives" (10M rows, load average
-15-17: push-down on PostgreSQL 159.6 s wall, 0.42 s client CPU, 1,526 bytes back;
-datacontract-cli 208.2 s, 2,671 bytes; COPY into polars 475 s, 733 MB; DuckDB 68.3 s).
+``--one-run`` runs each tool once, the PostgreSQL ones through the relay, so times, peak
+memory and bytes back come from one invocation (the relay is a local TCP hop in this
+process; its CPU is not in the tools' figures).
+
+Measured 2026-12-02 16:23-16:31 UTC, ``--rows 10000000 --one-run``, a passing run, load
+average 7-8 (README section "Checks where the data lives"):
+
+    tool                                  wall s  CPU s  peak MB  bytes back     queries
+    workbench push-down (postgres)         75.95   0.19    414          1,436       3
+    workbench push-down (duckdb)           22.36   6.39    870    (in process)      3
+    datacontract-cli --server (postgres)  113.09   1.98    414          2,671
+    COPY to polars + workbench             70.87  24.08   1684    732,879,741       1
+
+The same command before a key containing a duplicate-free key stopped being queried again
+(load average 9-12): push-down 131.47 s (4 queries), DuckDB 42.31 s, datacontract-cli
+105.10 s, COPY to polars 90.86 s.
 """
 
 from __future__ import annotations
