@@ -141,3 +141,18 @@ def test_a_file_keeps_listing_a_column_missing_on_one_side(tables):
     assert {"column": "income", "reason": "not in the reference data"} in [
         dict(s) for s in result.skipped]
     assert len(result.columns) == 6
+
+
+def test_notebook_input_names_the_missing_columns(tables):
+    # the drift notebook passes its prediction, label and key-feature columns as `require`
+    from workbench.drift import table_input
+
+    with pytest.raises(InputError) as info:
+        table_input(f"{tables['duck']}#reference", require=["score", "risk", "label"])
+    text = str(info.value)
+    assert "server url (duckdb at" in text and "table reference" in text
+    assert "expected the columns risk, label (named for drift)" in text
+    frame = table_input(f"{tables['duck']}#reference", require=["score"])
+    assert frame.height == ROWS and "score" in frame.columns
+    assert table_input(str(tables["dir"] / "reference.parquet")) == str(
+        tables["dir"] / "reference.parquet")
