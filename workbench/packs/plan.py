@@ -31,7 +31,7 @@ import hashlib
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -158,7 +158,8 @@ def resolve(
     }
     secrets = tuple(secret_values(spec))
     page = {"pack_title": spec.title, "version": version}
-    ctx = cache.context(staging, pack_dir, spec.base_dir, previous, use_cache)
+    ctx = cache.context(staging, pack_dir, spec.base_dir, previous, use_cache,
+                        needs={nb.name: nb.needs for nb in spec.notebooks})
     entries = []
     for nb in spec.notebooks:
         inject, record, refs = resolve_parameters(
@@ -188,6 +189,11 @@ def resolve(
                 ),
             )
         )
+    # nothing but the pack's own history changed: the version restates the previous one
+    ctx = replace(ctx, same_as=cache.history_rule(
+        ctx, {e.name: e.cache_part for e in entries if e.never_reuse is None}
+        if all(e.never_reuse is None for e in entries) else {},
+        spec.sha256, [dict(i) for i in inputs]))
     return BuildPlan(
         pack=spec.name,
         title=spec.title,
