@@ -23,6 +23,25 @@ compute the same output (notebooks are deterministic: style.md rule 8). The buil
 parameters ``results_dir`` and ``previous_dir`` name this build's own folders: they enter
 the key as ``$results_dir``/``$previous_dir``, and what is read under them by content.
 
+**History.** ``$previous_dir`` and ``$pack_dir`` are the pack's own history, which every
+build extends. The rule (:func:`history_rule`, decided once per build in ``plan.resolve``):
+when the spec and its inputs are the previous version's, the pack runs the same notebooks,
+and for every one of them the notebook part, the environment and every read that is *not*
+history hash as they did (reads of ``$results_dir`` compared against the previous
+version's own files, which is what staging will hold once everything is reused), nothing
+a version's evidence rests on changed: the build restates the previous version, reusing
+every output with its history reads left uncompared, and records ``same_as`` (the last
+version that ran something) for the front page. Otherwise history reads are compared like
+any other read, so a history reader re-runs whenever what it read changed: a restated
+version can only ever copy pages that were true of identical evidence.
+
+**Reads outside the needs.** A notebook that read ``$results_dir/<X>.results.json`` of
+another notebook X of the pack that is not among its transitive ``needs`` read a file that
+may or may not have existed yet (thread timing): :func:`undeclared_reads` finds it, the
+run is never reused and the build warns (progress line, manifest ``warnings``, front
+page). Not a failure: the file it read was complete (atomic writes) and is hashed in the
+manifest; the spec author adds the ``needs``.
+
 Not cached, always executed: a notebook with a secret parameter (a hash of the secret in a
 manifest could be brute-forced), one that read a URL (its content cannot be hashed without
 fetching it again), one that failed, and every notebook under ``--no-cache``.
