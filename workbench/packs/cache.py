@@ -418,6 +418,15 @@ def undeclared_reads(ctx: CacheContext, name: str,
     return found
 
 
+def sans_history(part: Mapping[str, Any]) -> dict[str, Any]:
+    """The notebook part without ``previous_dir`` when it only says whether the pack had a
+    previous version ("" in a first version, ``$previous_dir`` after): that is history."""
+    params = dict(part.get("parameters") or {})
+    if params.get("previous_dir") in ("", "$previous_dir"):
+        params.pop("previous_dir")
+    return {**part, "parameters": params}
+
+
 def is_history(path: str) -> bool:
     """A read of the pack's own versions (the previous one's files, the list of versions)."""
     return any(path == t or path.startswith(t + "/") for t in HISTORY_TOKENS)
@@ -447,12 +456,17 @@ def history_rule(ctx: CacheContext, parts: Mapping[str, Mapping[str, Any]], spec
                 or not pc.get("key"):
             return None
         before = pc.get("parts") or {}
-        if before.get("notebook") != part or before.get("environment") != ctx.environment:
+        if sans_history(before.get("notebook") or {}) != sans_history(part) \
+                or before.get("environment") != ctx.environment:
             return None
         for r in pc.get("reads") or []:
             if is_history(r["path"]):
                 continue
             if fingerprint(ctx, r["op"], resolve(roots, r["path"])) != r["sha256"]:
+                return None
+        for o in pc.get("outputs") or []:  # all of them can be copied, as try_reuse will
+            src = ctx.previous_dir / o["path"]
+            if not src.is_file() or src.is_symlink() or _file_sha(ctx, str(src)) != o["sha256"]:
                 return None
     return ctx.previous_spec.get("same_as") or ctx.previous_version
 
@@ -482,7 +496,9 @@ def try_reuse(
     pc = prev.get("cache")
     if prev.get("status") != "ok" or not isinstance(pc, dict) or not pc.get("key"):
         return None, f"not reusable in {ctx.previous_version}"
-    parts = pc.get("parts") or {}
+    parts = dict(pc.get("parts") or {})
+    if ctx.same_as is not None:  # restating: whether a previous version existed is history
+        parts["notebook"], part = sans_history(parts.get("notebook") or {}), sans_history(part)
     for what, now in (("notebook", part), ("environment", ctx.environment)):
         before = parts.get(what) or {}
         if before != now:
@@ -497,7 +513,7 @@ def try_reuse(
     outputs = pc.get("outputs") or []
     for o in outputs:  # the previous version's files, exactly as its manifest hashed them
         src = ctx.previous_dir / o["path"]
-        if not src.is_file() or src.is_symlink() or sha256_file(src) != o["sha256"]:
+        if not src.is_file() or src.is_symlink() or _file_sha(ctx, str(src)) != o["sha256"]:
             return None, f"output {o['path']} of {ctx.previous_version} differs from its manifest"
     for o in outputs:
         dst = ctx.staging / o["path"]
