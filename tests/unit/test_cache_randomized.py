@@ -440,6 +440,9 @@ def test_history_only_changes_reuse_every_output_and_say_whose_pages_they_are(
             assert f"the pages below are {same_as}'s" in page
             if same_as != previous.version:
                 assert f"(as {previous.version}'s were)" in page
+            # pack verify --inputs right after: nothing changed (history reads not checked)
+            _, since = cache.check_inputs(result.version_dir, m)
+            assert [c for c in since if c.state != "not checked"] == [], f"step {step}"
         else:
             assert m["cache"]["nothing_changed"] is False and m["cache"]["same_as"] is None
             assert "every notebook's output was reused" not in page
