@@ -1,45 +1,75 @@
-"""The demo pack's build times: cold, warm (nothing changed) and after one cost input changed.
+"""The demo pack's build times: cold, warm (nothing changed) and after a cost input changed.
 
-    .venv/bin/python benchmarks/demo_pack.py [--jobs N] [--repeat R] [--spec SPEC] [--cold-only]
+    .venv/bin/python benchmarks/demo_pack.py [--jobs N] [--repeat R] [--spec SPEC]
+                                             [--cold-only] [--cost-changes N]
 
 Copies ``notebooks/`` and ``data/sample/`` into a temporary folder (so an input can be
 changed without touching the repository), then runs ``workbench pack build SPEC --out
 <tmp>`` as a subprocess (interpreter start-up and imports count, as in ``make demo``):
 
 1. cold: an empty reports folder, every notebook runs;
-2. warm, nothing changed: contract_checks compares with the previous version's findings
-   (``previous_dir``); the first version had none, so it re-runs, and so does
-   incident_postmortem, which reads its findings;
-3. warm again: contract_checks' previous findings (version 2's) still differ from version
-   1's (a comparison against nothing), so it re-runs once more;
-4. warm, steady state: a scheduled pack whose inputs did not change;
-5. one cost input changed (a digit of ``costs/usage.csv``): cost_to_value re-runs, and
-   review_summary (it reads every notebook's findings).
+2. warm, nothing changed; 3. warm again; 4. warm, steady state: nothing but the pack's own
+   history changed (a new previous version, a longer list of versions), so each build
+   restates the previous one (every output reused, history readers included; the front
+   page says "Nothing changed since <cold version>" and reuses its trend chart);
+5. three cost input changes in a row (a digit of ``costs/usage.csv`` each):
+   - change 1: cost_to_value re-runs, and so do contract_checks (it compares with the
+     previous version's findings: the first version compared with nothing, so now its page
+     and findings differ), incident_postmortem (it reads contract_checks' findings) and
+     review_summary (it lists the pack's versions);
+   - change 2: contract_checks once more (its previous findings are now the compared
+     kind, while it last read the first version's), cost_to_value, review_summary;
+   - change 3, the steady state of a scheduled pack whose cost data changes: cost_to_value
+     and review_summary (release_readiness too when cost per 1k predictions moved: the
+     digit changed here does not move it).
 
-Where a cold build's CPU goes (measured 2026-12-02 on the shared 2-core machine, load 9 to
-22, CPU seconds from getrusage; wall time meant nothing at that load): about 26 s in all,
-builder 5.7 s and kernels 20.8 s (getrusage and cProfile around
-``build(..., use_cache=False)``).
+Measured 2026-12-02 on the shared 2-core machine (load 5 to 10: wall time is inflated,
+CPU seconds from getrusage are the figure to compare), two runs:
 
-* builder: importing workbench.packs 0.5 s; papermill's import and ``inspect_notebook`` for
-  the five notebooks 0.9 s (2.9 s if ``rfc3987_syntax`` is imported first: the builder hides
-  it before papermill loads); pre-flight 0.2 s; the front page 3.0 s the first time in a
-  process (altair and vl-convert's JavaScript runtime for the trend chart; 0.4 s after);
-  hashing the 27 inputs and workbench's source 0.02 s; git 0.08 s wall;
-* each kernel: ipykernel start-up about 0.4 s; imports 0.5 s (contract_checks) to 1.6 s
-  (drift: scipy.stats alone 1.0 s), altair 0.6 s more where charts are drawn; vl-convert's
-  first SVG 0.7 s (0.04 s after). Start-up, imports and the chart runtime are about 2.2 to
-  3.2 s of each kernel, some 13 s of the 21 s the five kernels take; the rest is the
-  analyses themselves and their charts.
+                                 run A (load 5 to 9)       run B (load 8 to 10)
+    cold                         90.5 s wall, 48.9 s CPU   102.7 s wall, 42.9 s CPU  (7 ran)
+    warm, nothing changed         3.6 s wall,  1.4 s CPU     6.0 s wall,  1.7 s CPU  (restated)
+    warm, steady state            3.1 s wall,  1.3 s CPU     5.9 s wall,  1.6 s CPU  (restated)
+    cost change 1                71.2 s wall, 26.5 s CPU    70.7 s wall, 26.0 s CPU  (4 ran)
+    cost change 2                45.6 s wall, 20.0 s CPU    55.0 s wall, 21.5 s CPU  (3 ran)
+    cost change 3 (steady)       44.4 s wall, 13.7 s CPU    51.4 s wall, 16.0 s CPU  (2 ran)
+    steady cost change / cold    CPU 0.28                   CPU 0.37
 
-Not done: a pool of pre-started kernels (polars, altair, workbench imported and vl-convert
-warmed once, forked per notebook) would remove most of those 13 s; papermill starts a fresh
-kernel per notebook.
+Run B has the chart warm-up below; run A did not. A warm build is one sequential process:
+on an idle machine its wall time should be close to its CPU time (1.3 to 1.7 s here); not
+measured idle.
 
-review_summary re-runs in every build: its page shows the trend across every version of the
-pack (it lists the pack's folder), which a new version changes. Prints figures, asserts
-nothing. CPU time (builder + kernels) beside wall time, and the load average: the machine
-is shared, wall time is noisy.
+Before (same machine, same day): warm steady 19.2 s wall idle (review_summary and
+incident_postmortem re-ran every time), one cost change 20.1 s idle.
+
+Where a warm (restated) build's time went, and what was cut (cProfile + getrusage of
+``workbench pack build`` with everything reused):
+
+* the front page compared every area's findings with the previous version's, importing
+  each area's ``_compare`` and with it the area (scipy.stats for drift, sklearn for
+  performance, statsmodels for release): about 3 s of CPU. Identical findings are no
+  longer compared (their area is not imported);
+* the trend chart (altair + vl-convert's first SVG, about 3 s of CPU the first time in a
+  process): a restated version adds no trend point, so its chart is the previous front
+  page's, reused when its key (the chart's data, workbench's code, altair and vl-convert
+  versions) is the same;
+* papermill's import and ``inspect_notebook`` for seven notebooks (about 0.6 s of CPU):
+  remembered per notebook sha256 and papermill version (``~/.cache/workbench``);
+* pre-flight parsed each parameters cell several times: once now;
+* a build that will draw the trend chart (any non-restated build with a previous version)
+  starts altair and vl-convert in a thread while the notebooks run: the chart then costs
+  0.41 s of CPU instead of 3.14 s (warm-up 2.51 s, off the critical path when a core is
+  idle, as in a cost change where review_summary waits for cost_to_value);
+* what remains (about 1.3 s of CPU): interpreter and imports (pydantic, polars,
+  nbformat: about 0.8 s), pre-flight reading the data's schemas (0.25 s), hashing, the
+  manifest, publishing.
+
+Cold build CPU (before this round, load 9 to 22): builder 5.7 s, kernels 20.8 s; each
+kernel's start-up, imports and chart runtime are 2.2 to 3.2 s of its time (see the
+kernels' own work in ``workbench/packs/execute.py``).
+
+Prints figures, asserts nothing. CPU time (builder + kernels) beside wall time, and the load
+average: the machine is shared, wall time is noisy.
 """
 
 from __future__ import annotations
@@ -117,6 +147,8 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=None, help="default: the builder's (CPU cores)")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--cold-only", action="store_true", help="only the cold build")
+    ap.add_argument("--cost-changes", type=int, default=3,
+                    help="cost input changes in a row (the third is the steady state)")
     args = ap.parse_args()
     print(f"spec {args.spec}, jobs {args.jobs or os.cpu_count()}, {os.cpu_count()} cores")
     for i in range(args.repeat):
@@ -133,12 +165,17 @@ def main() -> None:
             report(f"run {i + 1} warm again", run_once(spec, out, args.jobs))
             warm = run_once(spec, out, args.jobs)
             report(f"run {i + 1} warm, steady state", warm)
-            what = change_cost_input(tree)
-            changed = run_once(spec, out, args.jobs)
-            report(f"run {i + 1} one cost input changed ({what})", changed)
+            ratios = []
+            for n in range(1, args.cost_changes + 1):
+                what = change_cost_input(tree)
+                changed = run_once(spec, out, args.jobs)
+                report(f"run {i + 1} cost input change {n} ({what})", changed)
+                ratios.append(f"change {n}: CPU {changed['cpu'] / cold['cpu']:.2f}, wall "
+                              f"{changed['wall'] / cold['wall']:.2f}")
             print(f"\n  steady warm / cold: CPU {warm['cpu'] / cold['cpu']:.2f}, wall "
-                  f"{warm['wall'] / cold['wall']:.2f}; cost change / cold: CPU "
-                  f"{changed['cpu'] / cold['cpu']:.2f}, wall {changed['wall'] / cold['wall']:.2f}")
+                  f"{warm['wall'] / cold['wall']:.2f}; steady warm {warm['wall']:.2f} s wall, "
+                  f"{warm['cpu']:.2f} s CPU")
+            print(f"  one cost input changed / cold: {'; '.join(ratios)}")
 
 
 if __name__ == "__main__":

@@ -89,7 +89,7 @@ def test_a_reused_output_is_byte_identical_and_the_version_verifies(builds):
             assert (warm / file).read_bytes() == (cold / file).read_bytes()
     assert verify(warm)["version"] == warm.name
     m = _manifest(warm)
-    assert m["cache"]["nothing_changed"] is True
+    assert m["cache"]["nothing_changed"] is True and m["cache"]["same_as"] == cold.name
     assert m["cache"]["reused"] == ["a", "b"] and m["cache"]["executed"] == []
     page = (warm / "index.html").read_text(encoding="utf-8")
     assert f"Nothing changed since {cold.name}:</strong>" in page

@@ -17,7 +17,8 @@ def test_incident_postmortem_with_pack_evidence_and_a_portfolio_glob(tmp_path):
     import papermill as pm
 
     # Findings of the same pack, as the drift and contract notebooks write them; drift under
-    # the name a spec gave it (found by the notebook that wrote it, not by its file name).
+    # the name a spec gave it (named in evidence_findings, classified by the notebook that
+    # wrote it).
     (tmp_path / "drift_credit.results.json").write_text(json.dumps({
         "notebook": "drift", "status": "warn", "headline": "h", "metrics": {},
         "windows": [{"start": "2026-10-19T00:00:00+00:00", "end": "2026-10-20T00:00:00+00:00",
@@ -35,7 +36,8 @@ def test_incident_postmortem_with_pack_evidence_and_a_portfolio_glob(tmp_path):
                     "slos_path": str(DATA / "INC-2026-1019" / "slos.yaml"),
                     "portfolio_source": str(DATA / "INC-2026-0*.yaml"),
                     "as_of": "2026-10-29T00:00:00+00:00", "evidence_lookback_hours": 36,
-                    "results_dir": str(tmp_path), "findings_name": "postmortem_b"})
+                    "results_dir": str(tmp_path), "findings_name": "postmortem_b",
+                    "evidence_findings": ["drift_credit", "contract_checks"]})
     assert not (tmp_path / "incident_postmortem.results.json").exists()
     found = json.loads((tmp_path / "postmortem_b.results.json").read_text())
     assert found["notebook"] == "incident_postmortem"

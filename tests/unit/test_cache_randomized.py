@@ -151,8 +151,9 @@ def fake_run_entry(entry) -> NotebookRun:
 
 
 class World:
-    def __init__(self, root: Path, rng: random.Random) -> None:
+    def __init__(self, root: Path, rng: random.Random, notebooks: dict | None = None) -> None:
         self.root, self.rng = root, rng
+        self.notebooks = notebooks or NOTEBOOKS
         self.data = root / "data"
         (self.data / "parts").mkdir(parents=True)
         for name in ("x1.csv", "x2.csv", "x3.csv"):
@@ -162,14 +163,14 @@ class World:
         for i in range(3):
             (self.data / "parts" / f"p{i}.txt").write_text(f"{i}\n", encoding="utf-8")
         self.params = {"n1": {"scale": 1}, "n4": {"mode": "sum"}}
-        self.code = {n: body for n, (_, _, body) in NOTEBOOKS.items()}
-        for name in NOTEBOOKS:
+        self.code = {n: body for n, (_, _, body) in self.notebooks.items()}
+        for name in self.notebooks:
             self.write_notebook(name)
         self.write_spec()
         self.packages = {"polars": "1.0.0"}
 
     def write_notebook(self, name: str) -> None:
-        write_notebook(self.root / f"{name}.ipynb", NOTEBOOKS[name][1], self.code[name])
+        write_notebook(self.root / f"{name}.ipynb", self.notebooks[name][1], self.code[name])
 
     def paths(self, name: str) -> dict:
         d = self.data
@@ -177,11 +178,11 @@ class World:
                 "n2": {"x2_path": {"path": str(d / "x2.csv")},
                        "cfg_path": {"path": str(d / "cfg.yaml")}},
                 "n3": {"folder": {"path": str(d / "parts")}},
-                "n4": {}, "n5": {"x3_path": {"path": str(d / "x3.csv")}}}[name]
+                "n4": {}, "n5": {"x3_path": {"path": str(d / "x3.csv")}}}.get(name, {})
 
     def write_spec(self) -> None:
         notebooks = []
-        for name, (needs, _, _) in NOTEBOOKS.items():
+        for name, (needs, _, _) in self.notebooks.items():
             entry = {"name": name, "path": f"{name}.ipynb",
                      "parameters": {**self.paths(name), **self.params.get(name, {})}}
             if needs:
@@ -250,6 +251,8 @@ class World:
         spec = yaml.safe_load((self.root / "pack.yml").read_text(encoding="utf-8"))
         out = {}
         for nb in spec["notebooks"]:
+            if nb["name"] not in NOTEBOOKS:
+                continue  # a reader of the pack's history: its truth depends on the versions
             inject = {k: (v["path"] if isinstance(v, dict) else v)
                       for k, v in nb["parameters"].items()}
             page = _execute_cells(self.root / nb["path"], inject, scratch, None)
@@ -332,7 +335,7 @@ def test_no_cache_runs_everything(world, tmp_path):
     assert all(r.cache["reused_from"] for r in again.runs)
     manifest = json.loads((again.version_dir / "manifest.json").read_text())
     assert manifest["cache"]["nothing_changed"] is True
-    reused_note = "every notebook's output was reused from that version"
+    reused_note = "every notebook's output was reused: the pages below are"
     assert reused_note in (again.version_dir / "index.html").read_text()
     forced = build(spec, out, jobs=1, use_cache=False)
     assert not any(r.cache["reused_from"] for r in forced.runs)
@@ -355,3 +358,150 @@ def test_a_previous_output_edited_after_publishing_is_never_reused(world, tmp_pa
     assert "differs from its manifest" in runs["n3"]["ran_because"]
     assert (again.version_dir / "n3.html").read_text() != "<p>edited</p>\n"
     assert runs["n1"]["reused_from"] == first.version
+
+
+# -- the pack's own history ----------------------------------------------------------------
+
+# like contract_checks (compares with the previous version's findings) and review_summary
+# (lists the pack's versions and reads each one's findings)
+HISTORY = {
+    "h1": (("n1",), 'results_dir: str = "."\nprevious_dir: str = ""', """
+import json, os
+from workbench import io
+try:
+    before = json.load(open(os.path.join(previous_dir, "n1.results.json")))["metrics"]["total"]
+except (OSError, ValueError):
+    before = None
+now = json.load(open(os.path.join(results_dir, "n1.results.json")))["metrics"]["total"]
+out = ("n1 was", before, "is", now)
+io.write_results("h1", {"notebook": "h1", "status": "ok", "headline": "h1",
+                        "metrics": {"changed": before != now}}, results_dir)
+"""),
+    "h2": (("n5", "h1"), 'results_dir: str = "."\nprevious_dir: str = ""', """
+import json, os
+from workbench import io
+pack = os.path.dirname(previous_dir) if previous_dir else ""
+versions = sorted(v for v in os.listdir(pack) if v[0] != "." and v != "latest") if pack else []
+trend = []
+for v in versions:
+    try:
+        trend.append(json.load(open(os.path.join(pack, v, "n5.results.json")))["metrics"]["last"])
+    except (OSError, ValueError):
+        pass
+out = ("versions", len(versions), "trend", trend)
+io.write_results("h2", {"notebook": "h2", "status": "ok", "headline": "h2",
+                        "metrics": {"versions": len(versions)}}, results_dir)
+"""),
+}
+
+
+@pytest.fixture
+def history_world(tmp_path, monkeypatch):
+    w = World(tmp_path / "pack", random.Random(SEED + 1), {**NOTEBOOKS, **HISTORY})
+    monkeypatch.setattr(execute, "run_entry", fake_run_entry)
+
+    def environment():
+        return {"python": "3", "implementation": "cpython", "platform": "test",
+                "packages": dict(w.packages)}
+
+    monkeypatch.setattr(cache, "environment", environment)
+    return w
+
+
+def _outputs(version_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(version_dir.iterdir())
+            if p.name not in ("manifest.json", "index.html")}
+
+
+def test_history_only_changes_reuse_every_output_and_say_whose_pages_they_are(
+        history_world, tmp_path):
+    """A build in which nothing but the pack's own history changed (the previous version is
+    new, the list of versions grew) restates the version whose pages it copies; any real
+    change runs the history readers again, and nothing stale is ever published."""
+    w, out, spec = history_world, tmp_path / "reports", history_world.root / "pack.yml"
+    first = build(spec, out, jobs=1)
+    assert all(not r.cache["reused_from"] for r in first.runs)
+    same_as, previous, restated = first.version, first, 0
+    for step in range(40):
+        noop = step == 0 or w.rng.random() < 0.5  # right after the first version too
+        what, direct = ("nothing", set()) if noop else w.change()
+        result = build(spec, out, jobs=1)
+        assert result.status == "ok", what
+        m = json.loads((result.version_dir / "manifest.json").read_text())
+        ran = {r.name for r in result.runs if not r.cache["reused_from"]}
+        page = (result.version_dir / "index.html").read_text()
+        if noop:
+            restated += 1
+            assert ran == set(), f"step {step}: nothing changed, yet {ran} ran"
+            assert m["cache"]["nothing_changed"] is True
+            assert m["cache"]["same_as"] == same_as
+            assert _outputs(result.version_dir) == _outputs(out / "rand" / same_as)
+            assert f"Nothing changed since {same_as}:</strong>" in page
+            assert f"the pages below are {same_as}'s" in page
+            if same_as != previous.version:
+                assert f"(as {previous.version}'s were)" in page
+            # pack verify --inputs right after: nothing changed (history reads not checked)
+            _, since = cache.check_inputs(result.version_dir, m)
+            assert [c for c in since if c.state != "not checked"] == [], f"step {step}"
+        else:
+            assert m["cache"]["nothing_changed"] is False and m["cache"]["same_as"] is None
+            assert "every notebook's output was reused" not in page
+            # the history changed since the readers ran: h2's list of versions grew, so it
+            # runs again; h1 is reused only when what it reads of the previous version is
+            # as it was (its output then equals a fresh run against that version)
+            assert "h2" in ran and direct & set(NOTEBOOKS) <= ran, f"step {step}: {what}"
+            scratch = tmp_path / "h1"
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.mkdir()
+            shutil.copy(result.version_dir / "n1.results.json", scratch)
+            h1_page = _execute_cells(w.root / "h1.ipynb",
+                                     {"previous_dir": str(previous.version_dir)}, scratch, None)
+            assert (result.version_dir / "h1.html").read_text() == h1_page, f"step {step}"
+            assert (result.version_dir / "h1.results.json").read_bytes() == \
+                (scratch / "h1.results.json").read_bytes()
+            truth = w.fresh(tmp_path / "fresh")
+            for n, (findings, html_page) in truth.items():
+                assert (result.version_dir / f"{n}.results.json").read_bytes() == findings
+                assert (result.version_dir / f"{n}.html").read_bytes() == html_page
+            versions = sorted(v.name for v in (out / "rand").iterdir()
+                              if not v.name.startswith(".") and v.name != "latest")
+            h2 = json.loads((result.version_dir / "h2.results.json").read_text())
+            assert h2["metrics"]["versions"] == len(versions) - 1  # before this one
+            same_as = result.version
+        if step % 10 == 0:
+            verify(result.version_dir)
+        previous = result
+    assert 10 < restated < 30
+
+
+def test_a_read_of_findings_outside_the_needs_is_reported_and_never_reused(world, tmp_path):
+    """n3 reads n1's findings without needing n1: what it read depended on timing. The build
+    says so (progress line, manifest, front page) and the run is never reused."""
+    world.code["n3"] += """
+import json
+try:
+    json.load(open(os.path.join(results_dir, "n1.results.json")))
+except (OSError, ValueError):
+    pass
+"""
+    world.write_notebook("n3")
+    out, spec = tmp_path / "reports", world.root / "pack.yml"
+    said: list[str] = []
+    first = build(spec, out, jobs=1, progress=said.append)
+    warning = [line for line in said if line.startswith("warning: ")]
+    assert len(warning) == 1 and "n3 read $results_dir/n1.results.json" in warning[0]
+    assert "add n1 to n3's needs" in warning[0]
+    m = json.loads((first.version_dir / "manifest.json").read_text())
+    assert m["warnings"] == [warning[0].removeprefix("warning: ")]
+    n3 = next(nb for nb in m["notebooks"] if nb["name"] == "n3")["cache"]
+    assert n3["key"] is None and "not among its needs" in n3["not_reusable"]
+    assert n3["undeclared_reads"][0]["of"] == "n1"
+    assert "add n1 to n3&#39;s needs" in (first.version_dir / "index.html").read_text()
+    # n5 reads n4's findings and n4 reads n1's: n5 needs n4 only, and n1 through it
+    assert all("undeclared_reads" not in nb["cache"] for nb in m["notebooks"]
+               if nb["name"] != "n3")
+    again = build(spec, out, jobs=1)
+    runs = {r.name: r.cache for r in again.runs}
+    assert runs["n3"]["reused_from"] is None and runs["n1"]["reused_from"] == first.version
+    assert json.loads((again.version_dir / "manifest.json").read_text())["cache"][
+        "nothing_changed"] is False

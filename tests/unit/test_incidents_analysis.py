@@ -150,12 +150,33 @@ def test_pack_evidence_is_found_by_the_notebook_that_wrote_it(tmp_path):
               windows=[{**window, "column": "debt_to_income"}])
     # a file named like drift's findings but written by another notebook is not drift evidence
     _findings(tmp_path / "drift.results.json", "other", windows=[{**window, "column": "x"}])
-    res = _result(results_dir=tmp_path)
+    res = _result(results_dir=tmp_path,
+                  evidence_findings=["drift_fraud", "drift_credit", "drift", "contract_checks"])
     ev = res.timeline.filter(pl.col("origin") == "pack evidence")
     assert sorted(ev["message"].to_list()) == ["drift onset in amount, statistic 0.4",
                                                "drift onset in debt_to_income, statistic 0.4"]
     assert [n.split(":")[0] for n in res.evidence_notes if "drifted" in n] == [
         "drift_credit.results.json", "drift_fraud.results.json"]
+
+
+def test_pack_evidence_reads_only_the_named_findings(tmp_path):
+    """Findings present but not named are never read: in a pack they may or may not exist yet
+    when the postmortem runs (they are not among its needs)."""
+    window = {"start": "2025-12-31T00:00:00+00:00", "end": "2026-01-01T00:00:00+00:00",
+              "statistic": 0.4, "drifted": True}
+    _findings(tmp_path / "drift.results.json", "drift",
+              windows=[{**window, "column": "debt_to_income"}])
+    _findings(tmp_path / "drift_fraud.results.json", "drift",
+              windows=[{**window, "column": "amount"}])
+    (tmp_path / "cost_to_value.results.json").write_text("{not json")
+    default = _result(results_dir=tmp_path)
+    ev = default.timeline.filter(pl.col("origin") == "pack evidence")
+    assert ev["message"].to_list() == ["drift onset in debt_to_income, statistic 0.4"]
+    assert not any("drift_fraud" in n or "cost" in n for n in default.evidence_notes)
+    only_fraud = _result(results_dir=tmp_path, evidence_findings=["drift_fraud"])
+    ev = only_fraud.timeline.filter(pl.col("origin") == "pack evidence")
+    assert ev["message"].to_list() == ["drift onset in amount, statistic 0.4"]
+    assert any("contract_checks.results.json not found" in n for n in only_fraud.evidence_notes)
 
 
 def test_missing_or_broken_pack_evidence_is_not_fatal(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from workbench.cli import cli
@@ -111,3 +112,53 @@ def test_prune_keeps_latest_and_newest(tmp_path):
     assert (
         names[0] in listed.output and "(latest)" in listed.output and names[1] not in listed.output
     )
+
+
+def _version(pack_dir: Path, version: str, drifted: float, **cache) -> dict:
+    d = pack_dir / version
+    d.mkdir(parents=True)
+    Findings("drift", "warn", "h", {"drifted_share": drifted}).write(d)
+    m = {"pack": "p", "title": "T", "version": version, "status": "ok", "verdict": "go",
+         "started_at": "s", "finished_at": "f", "duration_s": 1.0,
+         "spec": {"path": "x.yml", "sha256": "0" * 64}, "inputs": [], "git": {"commit": None},
+         "environment": {"python": "3.11"}, "gates": [], "notebooks": [
+             {"name": "drift", "status": "ok", "duration_s": 1.0, "results": True}],
+         "previous_version": cache.pop("previous", None)}
+    if cache:
+        m["cache"] = cache
+    return m
+
+
+def test_a_restated_version_adds_no_trend_point_and_reuses_the_previous_chart(
+        tmp_path, monkeypatch):
+    import re
+
+    from workbench.packs import index
+
+    pack = tmp_path / "p"
+    m1 = _version(pack, "20261127T000000Z-aaaaaaaa", 0.1)
+    write_manifest(pack / m1["version"], m1)
+    m2 = _version(pack, "20261128T000000Z-bbbbbbbb", 0.3, previous=m1["version"])
+    page2 = front_page(m2, {"drift": Findings("drift", "warn", "h", {"drifted_share": 0.3})},
+                       pack_dir=pack)
+    chart2 = re.search(r'<img data-chart-key="([0-9a-f]{64})" src="([^"]+)"', page2)
+    assert chart2 is not None
+    (pack / m2["version"] / "index.html").write_text(page2)
+    write_manifest(pack / m2["version"], m2)
+
+    def redrawn(rows):
+        raise AssertionError("the chart was drawn again")
+
+    monkeypatch.setattr(index, "history_svg_data_uri", redrawn)
+    m3 = _version(pack, "20261129T000000Z-cccccccc", 0.3, previous=m2["version"],
+                  nothing_changed=True, same_as=m2["version"], previous_version=m2["version"])
+    page3 = front_page(m3, {"drift": Findings("drift", "warn", "h", {"drifted_share": 0.3})},
+                       pack_dir=pack)
+    assert chart2[2] in page3  # the same SVG, not drawn again
+    assert f"it restates {m2['version']}" in page3
+    assert "20261129T000000Z-cccccccc (this)" not in page3.replace("<wbr>", "")
+    # a previous chart drawn from other data (another key) is never borrowed
+    (pack / m2["version"] / "index.html").write_text(page2.replace(chart2[1], "0" * 64))
+    with pytest.raises(AssertionError, match="drawn again"):
+        front_page(m3, {"drift": Findings("drift", "warn", "h", {"drifted_share": 0.3})},
+                   pack_dir=pack)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace as G
 
+import pytest
+
 from workbench.findings import Findings
 from workbench.packs.gates import evaluate_gates, verdict, verdict_reason
 from workbench.packs.index import front_page
@@ -273,3 +275,20 @@ def test_the_summary_fragments_escape_what_came_from_findings():
     summary = ReviewSummary("T", "hold", (), ({"name": evil, "status": "warn", "headline": evil},))
     page = summary._repr_html_()
     assert "<script" not in page and "No gates defined." in page
+
+
+def test_identical_findings_are_not_compared_and_their_area_is_not_imported(monkeypatch):
+    from workbench.packs import summary as summary_module
+
+    def no_import(name):
+        raise AssertionError(f"imported {name}")
+
+    monkeypatch.setattr(summary_module.importlib, "import_module", no_import)
+    now = {"drift": Findings("drift", "warn", "h", {"drifted_share": 0.3},
+                             {"columns": [{"column": "a", "drifted": True}]})}
+    same = {"drift": Findings.from_dict(now["drift"].to_dict())}
+    result = summary_module.changes(now, same, previous_name="v1")
+    assert result.changes == () and result.headline() == "Nothing changed since v1."
+    moved = {"drift": Findings("drift", "warn", "h", {"drifted_share": 0.4})}
+    with pytest.raises(AssertionError, match="imported workbench.drift._compare"):
+        summary_module.changes(moved, same, previous_name="v1")

@@ -15,7 +15,7 @@ import polars as pl
 from workbench import io
 from workbench.errors import input_error
 from workbench.incidents import _slo
-from workbench.incidents._evidence import pack_evidence
+from workbench.incidents._evidence import EVIDENCE, pack_evidence
 from workbench.incidents._model import IncidentResult
 from workbench.incidents._openslo import load_slos
 from workbench.incidents._prometheus import load_prometheus
@@ -84,6 +84,7 @@ def analyze(
     slo: _slo.SLOSpec | None = None,
     results_dir: str | os.PathLike[str] | None = None,
     evidence_lookback: timedelta = timedelta(days=3),
+    evidence_findings: Sequence[str] = EVIDENCE,
     chart_margin: timedelta = timedelta(hours=3),
     window_totals: dict[str, float] | None = None,
     notes: list[str] | None = None,
@@ -115,7 +116,7 @@ def analyze(
             impact[key] = value
 
     timeline, found_notes = _timeline(record, events, results_dir, start - evidence_lookback,
-                                      end, evidence_lookback)
+                                      end, evidence_lookback, evidence_findings)
     return IncidentResult(
         record=record,
         as_of=as_of,
@@ -134,7 +135,8 @@ def analyze(
 
 def _timeline(record: IncidentRecord, events: pl.DataFrame | None,
               results_dir: str | os.PathLike[str] | None, lo: datetime, end: datetime,
-              evidence_lookback: timedelta) -> tuple[pl.DataFrame, list[str]]:
+              evidence_lookback: timedelta,
+              evidence_findings: Sequence[str] = EVIDENCE) -> tuple[pl.DataFrame, list[str]]:
     """The record's milestones, the logged events in ``[lo, end]`` and this pack's evidence,
     by time; with notes on what was found and left out."""
     start = record.started_at
@@ -162,7 +164,8 @@ def _timeline(record: IncidentRecord, events: pl.DataFrame | None,
             (pl.col("timestamp") >= lo) & (pl.col("timestamp") <= end)
         ).to_dicts():
             rows.append({**ev, "origin": "event log"})
-    found, found_notes = pack_evidence(results_dir, start, end, evidence_lookback)
+    found, found_notes = pack_evidence(results_dir, start, end, evidence_lookback,
+                                       evidence_findings)
     if record.incident_kind == "service":
         # Drift and contract results are an ML pack's; their absence is no news for a service.
         found_notes = [
@@ -336,6 +339,7 @@ def load(
     prometheus: Mapping[str, Sequence[str | os.PathLike[str]]] | None = None,
     results_dir: str | os.PathLike[str] | None = None,
     evidence_lookback: timedelta = timedelta(days=3),
+    evidence_findings: Sequence[str] = EVIDENCE,
     window_totals: dict[str, float] | None = None,
     slo_period_days: int | None = None,
 ) -> IncidentResult:
@@ -382,6 +386,7 @@ def load(
         slo=slo,
         results_dir=results_dir,
         evidence_lookback=evidence_lookback,
+        evidence_findings=evidence_findings,
         window_totals=window_totals,
         notes=notes,
     )

@@ -1,11 +1,15 @@
 """Findings from the same review pack (drift and contract results) as timeline events.
 
 The pack runs ``contract_checks`` and ``drift`` before ``incident_postmortem``; their
-findings land in the same ``results_dir``. They are read with
-:func:`workbench.findings.read_findings_dir` and picked by the notebook that wrote them (their
-``notebook`` field), so drift run under another name (``drift_fraud``), or for two models, is
-found too. Both are optional: a standalone run simply has no pack evidence. Only the fields
-below are read, and unknown shapes are skipped rather than trusted:
+findings land in the same ``results_dir``. Only the findings named in ``names`` (default
+:data:`EVIDENCE`, the notebook's ``evidence_findings`` parameter) are read, never every file
+in the folder: in a pack the other notebooks finish in any order, so reading whatever happens
+to be there would make the page (and its cache key) depend on timing. A pack spec lists the
+same notebooks in the postmortem's ``needs``. Each named file is then classified by the
+notebook that wrote it (its ``notebook`` field), so drift run under another name
+(``drift_fraud``), or for two models, is found too when named. Both are optional: a
+standalone run simply has no pack evidence. Only the fields below are read, and unknown
+shapes are skipped rather than trusted:
 
 * drift findings: ``windows`` = [{start, end, column, statistic, drifted}] (top
   level or under ``details``); the first drifted window per column is its onset
@@ -19,6 +23,7 @@ below are read, and unknown shapes are skipped rather than trusted:
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +31,7 @@ from workbench.findings import SUFFIX, Findings, read_findings_dir
 
 DRIFT = "drift"  # the notebooks whose findings are evidence
 CONTRACT = "contract_checks"
+EVIDENCE: tuple[str, ...] = (DRIFT, CONTRACT)  # the findings names read by default
 DRIFT_FILE = f"{DRIFT}{SUFFIX}"
 CONTRACT_FILE = f"{CONTRACT}{SUFFIX}"
 
@@ -56,16 +62,18 @@ def _written_by(found: dict[str, Findings | None], notebook: str) -> list[tuple[
 
 
 def pack_evidence(
-    results_dir: str | os.PathLike[str] | None, start: datetime, end: datetime, lookback: timedelta
+    results_dir: str | os.PathLike[str] | None, start: datetime, end: datetime,
+    lookback: timedelta, names: Sequence[str] = EVIDENCE,
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """Timeline events from drift onsets and contract failures in ``[start - lookback, end]``.
+    """Timeline events from drift onsets and contract failures in ``[start - lookback, end]``,
+    read from the findings ``names`` in ``results_dir`` (nothing else there is read).
 
     Returns ``(events, notes)``; notes say which files were found and what was skipped.
     """
     if not results_dir:
         return [], ["no results directory given: no pack evidence"]
     lo = start - lookback
-    found = read_findings_dir(results_dir)
+    found = read_findings_dir(results_dir, list(dict.fromkeys(names)))
     events: list[dict[str, Any]] = []
     notes: list[str] = []
     drifts = _written_by(found, DRIFT)

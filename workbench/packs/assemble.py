@@ -35,6 +35,7 @@ class Assembly:
     gates: tuple[GateResult, ...]
     duration_s: float
     withheld: tuple[str, ...] = ()  # files removed because a secret could not be scrubbed
+    warnings: tuple[str, ...] = ()  # said in the build output, recorded in the manifest
 
 
 def iso(t: datetime) -> str:
@@ -61,6 +62,10 @@ def assemble(plan: BuildPlan, runs: tuple[NotebookRun, ...], key: Any = None) ->
     manifest = _manifest(plan, runs, gate_results, missing, status, withheld)
     if reuse is not None:
         manifest["cache"] = reuse
+    # a notebook that read findings it does not wait for: its output depended on timing
+    warnings = [u["message"] for u in (reuse or {}).get("undeclared_reads") or []]
+    if warnings:
+        manifest["warnings"] = warnings
     scrub_obj(manifest, forms)
     page = front_page(manifest, results, plan.description, pack_dir=plan.pack_dir)
     write_text_atomic(plan.staging / "index.html", scrub_text(page, forms))
@@ -71,7 +76,7 @@ def assemble(plan: BuildPlan, runs: tuple[NotebookRun, ...], key: Any = None) ->
     kill_point("manifest")
     check_tree(plan.staging, forms)
     return Assembly(status, manifest["verdict"], runs, tuple(gate_results),
-                    manifest["duration_s"], withheld)
+                    manifest["duration_s"], withheld, tuple(warnings))
 
 
 def _cache_section(plan: BuildPlan, runs: tuple[NotebookRun, ...]) -> dict[str, Any] | None:
@@ -83,12 +88,14 @@ def _cache_section(plan: BuildPlan, runs: tuple[NotebookRun, ...]) -> dict[str, 
         plan.cache, plan.version, {r.name: r.cache for r in runs if r.cache is not None},
         {r.name: r.status for r in runs},
     )
+    nothing = cache.nothing_changed(
+        plan.cache, summary, plan.spec_sha256, [dict(i) for i in plan.inputs]
+    )
     return {
         **summary,
         "spec_dir": str(plan.base_dir.resolve()),
-        "nothing_changed": cache.nothing_changed(
-            plan.cache, summary, plan.spec_sha256, [dict(i) for i in plan.inputs]
-        ),
+        "nothing_changed": nothing,
+        "same_as": cache.same_as(plan.cache, nothing),
     }
 
 

@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from workbench import render
 from workbench.packs._faults import kill_point
 from workbench.packs.assemble import assemble
 from workbench.packs.execute import remove_orphan_temp, run_plan
 from workbench.packs.lock import locked
-from workbench.packs.plan import STAGING_PREFIX, check, resolve
+from workbench.packs.plan import STAGING_PREFIX, BuildPlan, check, resolve
 from workbench.packs.publish import BuildResult, announce, publish, remove_stale_staging
 from workbench.packs.sign import load_private_key
 from workbench.packs.spec import load_spec
@@ -70,10 +72,39 @@ def build(
         plan.staging.mkdir(mode=0o700, parents=True)
         plan.staging.chmod(0o700)
         kill_point("staging-created")
+        warming = _warm_chart_runtime(plan)
         try:
-            assembly = assemble(plan, run_plan(plan, say), key)
+            runs = run_plan(plan, say)
+            if warming is not None:
+                warming.join()
+            assembly = assemble(plan, runs, key)
             final = publish(plan, assembly)
         except BaseException:
             shutil.rmtree(plan.staging, ignore_errors=True)
             raise
         return announce(plan, assembly, final, say)
+
+
+def _warm_chart_runtime(plan: BuildPlan) -> threading.Thread | None:
+    """Start altair and vl-convert's JavaScript runtime (about 3 s of CPU the first time in
+    a process) while the notebooks run, when the front page will draw its trend chart: it
+    is drawn last, on the critical path, and a short chain of notebooks (a cost change:
+    cost_to_value, then review_summary) leaves a core idle meanwhile. Not for a first
+    version (no trend yet) nor for one that restates the previous (its chart is reused)."""
+    if plan.previous is None or (plan.cache is not None and plan.cache.same_as is not None):
+        return None
+
+    def warm() -> None:
+        try:
+            import vl_convert  # heavy, and only when a chart will be drawn
+
+            render.setup()
+            vl_convert.vegalite_to_svg({
+                "data": {"values": [{"x": 0}]}, "mark": "point",
+                "encoding": {"x": {"field": "x", "type": "quantitative"}}})
+        except Exception:  # noqa: BLE001 - only a warm-up: the front page draws for real
+            pass
+
+    thread = threading.Thread(target=warm, name="chart-warm-up", daemon=True)
+    thread.start()
+    return thread

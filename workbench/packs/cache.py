@@ -23,6 +23,25 @@ compute the same output (notebooks are deterministic: style.md rule 8). The buil
 parameters ``results_dir`` and ``previous_dir`` name this build's own folders: they enter
 the key as ``$results_dir``/``$previous_dir``, and what is read under them by content.
 
+**History.** ``$previous_dir`` and ``$pack_dir`` are the pack's own history, which every
+build extends. The rule (:func:`history_rule`, decided once per build in ``plan.resolve``):
+when the spec and its inputs are the previous version's, the pack runs the same notebooks,
+and for every one of them the notebook part, the environment and every read that is *not*
+history hash as they did (reads of ``$results_dir`` compared against the previous
+version's own files, which is what staging will hold once everything is reused), nothing
+a version's evidence rests on changed: the build restates the previous version, reusing
+every output with its history reads left uncompared, and records ``same_as`` (the last
+version that ran something) for the front page. Otherwise history reads are compared like
+any other read, so a history reader re-runs whenever what it read changed: a restated
+version can only ever copy pages that were true of identical evidence.
+
+**Reads outside the needs.** A notebook that read ``$results_dir/<X>.results.json`` of
+another notebook X of the pack that is not among its transitive ``needs`` read a file that
+may or may not have existed yet (thread timing): :func:`undeclared_reads` finds it, the
+run is never reused and the build warns (progress line, manifest ``warnings``, front
+page). Not a failure: the file it read was complete (atomic writes) and is hashed in the
+manifest; the spec author adds the ``needs``.
+
 Not cached, always executed: a notebook with a secret parameter (a hash of the secret in a
 manifest could be brute-forced), one that read a URL (its content cannot be hashed without
 fetching it again), one that failed, and every notebook under ``--no-cache``.
@@ -102,6 +121,12 @@ class CacheContext:
     previous_version: str | None
     previous: dict[str, dict[str, Any]]  # notebook name -> its entry in the previous manifest
     previous_spec: dict[str, Any]  # the previous manifest's spec and inputs, to tell "nothing"
+    # notebook -> the notebooks it needs, transitively (a read of another notebook's findings
+    # outside them is a race: :func:`undeclared_reads`)
+    needs: dict[str, frozenset[str]] = field(default_factory=dict)
+    # set by :func:`with_history_rule`: the version this build restates (nothing but the
+    # pack's own history changed since it), whose history reads are then not compared
+    same_as: str | None = None
     environment: dict[str, Any] = field(default_factory=environment_part)
     ignored: tuple[str, ...] = field(default_factory=_ignored_roots)
     _hashes: dict[tuple[str, int, int], str] = field(default_factory=dict)
@@ -131,9 +156,13 @@ class CacheContext:
 
 
 def context(
-    staging: Path, pack_dir: Path, spec_dir: Path, previous_version: str | None, enabled: bool
+    staging: Path, pack_dir: Path, spec_dir: Path, previous_version: str | None, enabled: bool,
+    needs: Mapping[str, Iterable[str]] | None = None,
 ) -> CacheContext:
-    """The cache of one build; the previous version's manifest is read once, here."""
+    """The cache of one build; the previous version's manifest is read once, here.
+
+    ``needs``: each notebook of the pack -> the notebooks it ``needs`` (direct; closed
+    transitively here)."""
     pack_dir = pack_dir.resolve()
     previous: dict[str, dict[str, Any]] = {}
     previous_spec: dict[str, Any] = {}
@@ -146,14 +175,37 @@ def context(
                     for nb in m.get("notebooks") or []
                     if isinstance(nb, dict) and isinstance(nb.get("name"), str)
                 }
+                mc = m.get("cache") if isinstance(m.get("cache"), dict) else {}
                 previous_spec = {"spec": (m.get("spec") or {}).get("sha256"),
-                                 "inputs": m.get("inputs")}
+                                 "inputs": m.get("inputs"),
+                                 "same_as": mc.get("same_as") if mc.get("nothing_changed")
+                                 else None}
         except (OSError, ValueError, TypeError):
             previous = {}  # no usable previous manifest: everything runs
     return CacheContext(
         enabled, staging.resolve(), pack_dir, spec_dir.resolve(), previous_version, previous,
-        previous_spec,
+        previous_spec, transitive_needs(needs or {}),
     )
+
+
+def transitive_needs(needs: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
+    """Each notebook -> every notebook it waits for, directly or through another."""
+    direct = {n: set(d) for n, d in needs.items()}
+    out: dict[str, frozenset[str]] = {}
+
+    def close(name: str, seen: frozenset[str]) -> frozenset[str]:
+        if name in out:
+            return out[name]
+        found: set[str] = set()
+        for d in direct.get(name, ()):
+            if d not in seen:  # the spec refuses cycles; never loop on one anyway
+                found |= {d} | close(d, seen | {d})
+        out[name] = frozenset(found)
+        return out[name]
+
+    for name in direct:
+        close(name, frozenset({name}))
+    return out
 
 
 # --- the key -------------------------------------------------------------------------
@@ -337,6 +389,88 @@ def hashed_reads(ctx: CacheContext, reads: Iterable[tuple[str, str]]) -> list[di
     ]
 
 
+# --- reads outside a notebook's needs, and the pack's own history ---------------------
+
+FINDINGS_SUFFIX = ".results.json"
+HISTORY_TOKENS = ("$previous_dir", "$pack_dir")
+
+
+def undeclared_reads(ctx: CacheContext, name: str,
+                     reads: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    """The findings of other notebooks of this pack that ``name`` read from ``$results_dir``
+    without waiting for them (not among its transitive ``needs``): whether such a file
+    existed yet, and which version of it, depended on thread timing."""
+    if name not in ctx.needs:
+        return []
+    mine = ctx.needs[name]
+    found = []
+    for op, path in reads:
+        token, _, rel = path.partition("/")
+        if op != "read" or token != "$results_dir" or "/" in rel:
+            continue
+        other = rel.removesuffix(FINDINGS_SUFFIX)
+        if rel.endswith(FINDINGS_SUFFIX) and other in ctx.needs and other != name \
+                and other not in mine:
+            found.append({"notebook": name, "read": path, "of": other,
+                          "message": f"{name} read {path}, the findings of {other}, which is "
+                                     f"not among its needs: add {other} to {name}'s needs "
+                                     "(or stop reading it); until then this run is not reused"})
+    return found
+
+
+def sans_history(part: Mapping[str, Any]) -> dict[str, Any]:
+    """The notebook part without ``previous_dir`` when it only says whether the pack had a
+    previous version ("" in a first version, ``$previous_dir`` after): that is history."""
+    params = dict(part.get("parameters") or {})
+    if params.get("previous_dir") in ("", "$previous_dir"):
+        params.pop("previous_dir")
+    return {**part, "parameters": params}
+
+
+def is_history(path: str) -> bool:
+    """A read of the pack's own versions (the previous one's files, the list of versions)."""
+    return any(path == t or path.startswith(t + "/") for t in HISTORY_TOKENS)
+
+
+def history_rule(ctx: CacheContext, parts: Mapping[str, Mapping[str, Any]], spec_sha: str,
+                 inputs: list[dict[str, Any]]) -> str | None:
+    """The version this build would restate, when nothing but the pack's history changed.
+
+    That is: the spec and its inputs are the previous version's, it ran the same notebooks,
+    and for every one of them the notebook part, the environment and every read that is
+    not history (``$previous_dir``, ``$pack_dir``) hash as they did; reads of
+    ``$results_dir`` are compared with the previous version's own files, which are what
+    this build's staging will hold once everything is reused. The new version is then a
+    copy of the previous one (which is ``same_as`` it, or the version it restated in turn).
+    """
+    if not ctx.enabled or ctx.previous_dir is None or not ctx.previous:
+        return None
+    if ctx.previous_spec.get("spec") != spec_sha or ctx.previous_spec.get("inputs") != inputs:
+        return None
+    if set(parts) != set(ctx.previous):
+        return None
+    roots = {**_roots(ctx), "$results_dir": ctx.previous_dir}
+    for name, part in parts.items():
+        pc = ctx.previous[name].get("cache")
+        if ctx.previous[name].get("status") != "ok" or not isinstance(pc, dict) \
+                or not pc.get("key"):
+            return None
+        before = pc.get("parts") or {}
+        if sans_history(before.get("notebook") or {}) != sans_history(part) \
+                or before.get("environment") != ctx.environment:
+            return None
+        for r in pc.get("reads") or []:
+            if is_history(r["path"]):
+                continue
+            if fingerprint(ctx, r["op"], resolve(roots, r["path"])) != r["sha256"]:
+                return None
+        for o in pc.get("outputs") or []:  # all of them can be copied, as try_reuse will
+            src = ctx.previous_dir / o["path"]
+            if not src.is_file() or src.is_symlink() or _file_sha(ctx, str(src)) != o["sha256"]:
+                return None
+    return ctx.previous_spec.get("same_as") or ctx.previous_version
+
+
 # --- one notebook: reuse, or the entry of an execution -------------------------------
 
 
@@ -362,7 +496,9 @@ def try_reuse(
     pc = prev.get("cache")
     if prev.get("status") != "ok" or not isinstance(pc, dict) or not pc.get("key"):
         return None, f"not reusable in {ctx.previous_version}"
-    parts = pc.get("parts") or {}
+    parts = dict(pc.get("parts") or {})
+    if ctx.same_as is not None:  # restating: whether a previous version existed is history
+        parts["notebook"], part = sans_history(parts.get("notebook") or {}), sans_history(part)
     for what, now in (("notebook", part), ("environment", ctx.environment)):
         before = parts.get(what) or {}
         if before != now:
@@ -370,12 +506,14 @@ def try_reuse(
             return None, f"changed: {what} {', '.join(changed)}"
     roots = _roots(ctx)
     for r in pc.get("reads") or []:
+        if ctx.same_as is not None and is_history(r["path"]):
+            continue  # nothing but the history changed: the version restates the previous
         if fingerprint(ctx, r["op"], resolve(roots, r["path"])) != r["sha256"]:
             return None, f"changed: {r['path']}"
     outputs = pc.get("outputs") or []
     for o in outputs:  # the previous version's files, exactly as its manifest hashed them
         src = ctx.previous_dir / o["path"]
-        if not src.is_file() or src.is_symlink() or sha256_file(src) != o["sha256"]:
+        if not src.is_file() or src.is_symlink() or _file_sha(ctx, str(src)) != o["sha256"]:
             return None, f"output {o['path']} of {ctx.previous_version} differs from its manifest"
     for o in outputs:
         dst = ctx.staging / o["path"]
@@ -397,10 +535,15 @@ def execution_entry(
 ) -> dict[str, Any]:
     """The cache entry of a notebook that ran (its key is known only now: reads count)."""
     reads = hashed_reads(ctx, executed.reads) if executed else []
+    undeclared = undeclared_reads(ctx, name, executed.reads) if executed else []
     if executed is None:
         uncacheable = uncacheable or "no record of what the notebook read"
     elif any(r["sha256"] is None for r in reads):
         uncacheable = uncacheable or "read a URL or a server, whose content is not hashed"
+    elif undeclared:
+        uncacheable = uncacheable or (
+            "read the findings of " + ", ".join(sorted({u["of"] for u in undeclared}))
+            + ", not among its needs: what it read depended on timing")
     parts = {"notebook": dict(part), "environment": ctx.environment}
     return {
         "key": None if uncacheable else key_of(parts, reads),
@@ -411,6 +554,7 @@ def execution_entry(
         "reused_from": None,
         "ran_because": reason,
         **({"not_reusable": uncacheable} if uncacheable else {}),
+        **({"undeclared_reads": undeclared} if undeclared else {}),
     }
 
 
@@ -450,6 +594,8 @@ def finalize(
         "previous_version": ctx.previous_version,
         "reused": reused,
         "executed": executed,
+        "undeclared_reads": [u for _, e in sorted(entries.items())
+                             for u in e.get("undeclared_reads") or []],
     }
 
 
@@ -462,6 +608,14 @@ def nothing_changed(ctx: CacheContext, summary: Mapping[str, Any], spec_sha: str
         and ctx.previous_spec.get("spec") == spec_sha
         and ctx.previous_spec.get("inputs") == inputs
     )
+
+
+def same_as(ctx: CacheContext, nothing: bool) -> str | None:
+    """The version whose pages a nothing-changed build restates: the previous version, or
+    the one the previous version restated in turn."""
+    if not nothing:
+        return None
+    return ctx.same_as or ctx.previous_spec.get("same_as") or ctx.previous_version
 
 
 def reads_file(work: Path) -> Path:
@@ -513,6 +667,11 @@ def check_inputs(version_dir: Path, manifest: Mapping[str, Any]) -> tuple[int, l
         if (op, path) == ("list", "$pack_dir"):
             # the pack's list of versions grows by design, this version first: not an input
             # that can be checked after the build (a rebuild still keys on it)
+            changes.append(InputChange(path, "not checked", tuple(sorted(names))))
+            continue
+        if cache.get("nothing_changed") and is_history(path):
+            # a restated version: its history reads are those of the version it restates,
+            # whose previous version was another folder (the build did not compare them)
             changes.append(InputChange(path, "not checked", tuple(sorted(names))))
             continue
         now = fingerprint(None, op, resolve(roots, path))

@@ -11,20 +11,23 @@ import json
 import os
 import re
 from collections.abc import Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from workbench.findings import Findings
-from workbench.io import write_text_atomic
+from workbench.io import dumps_json, sha256_bytes, write_text_atomic
 from workbench.packs import pages
+from workbench.packs.cache import workbench_code_sha256
 from workbench.packs.gates import VERDICT_TEXT, GateResult, verdict_reason
 from workbench.packs.manifest import MANIFEST
 from workbench.packs.summary import (
     ChangeSummary,
     changes,
     history,
+    history_long,
     history_row,
     history_svg_data_uri,
     read_results_dir,
@@ -137,16 +140,21 @@ def front_page(
             verdict=manifest.get("verdict"),
             previous_verdict=prev[1].get("verdict") if prev else None,
         )
+    restated = bool((manifest.get("cache") or {}).get("nothing_changed"))
     trend = history(
         pack_dir,
-        history_row(
+        None if restated else history_row(  # a restated version repeats no point
             manifest["version"],
             results,
             status=manifest.get("status"),
             verdict=manifest.get("verdict"),
         ),
     )
-    chart = history_svg_data_uri(trend) if len(trend) > 1 else None
+    chart_key = trend_chart_key(trend) if len(trend) > 1 else None
+    chart = None
+    if chart_key is not None:
+        chart = _previous_chart(pack_dir, manifest.get("previous_version"), chart_key) \
+            or history_svg_data_uri(trend)
     return (
         _env()
         .get_template("pack_index.html.j2")
@@ -161,9 +169,41 @@ def front_page(
             diff=diff,
             trend=trend,
             trend_chart=chart,
+            trend_chart_key=chart_key,
+            restated=restated,
             op_text=OP_TEXT,
         )
     )
+
+
+def trend_chart_key(trend: list[dict[str, Any]]) -> str:
+    """What the trend chart is drawn from: its data, workbench's code and the versions of
+    the chart libraries. Two pages with one key show the same SVG."""
+    libs = {}
+    for dist in ("altair", "vl-convert-python"):
+        try:
+            libs[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            libs[dist] = None
+    what = {"rows": history_long(trend), "code": workbench_code_sha256(), "libs": libs}
+    return sha256_bytes(dumps_json(what).encode("utf-8"))
+
+
+_CHART = re.compile(r'<img data-chart-key="([0-9a-f]{64})" src="(data:image/svg\+xml;base64,'
+                    r'[A-Za-z0-9+/=]+)"')
+
+
+def _previous_chart(pack_dir: Path | None, previous: str | None, key: str) -> str | None:
+    """The previous version's trend chart when it was drawn from the same data and code:
+    drawing it again would start altair and vl-convert (about 3 s) for the same SVG."""
+    if not pack_dir or not previous:
+        return None
+    try:
+        text = (pack_dir / previous / "index.html").read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+    hit = _CHART.search(text)
+    return hit[2] if hit and hit[1] == key else None
 
 
 FINDINGS_TEXT = {"pass": "pass", "warn": "warn", "fail": "fail"}

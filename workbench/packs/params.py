@@ -131,6 +131,7 @@ def parameters_cell(path: str | Path) -> str:
     return ""
 
 
+@lru_cache(maxsize=64)  # pre-flight asks for each notebook's parameters several times
 def parse_parameters(source: str) -> tuple[Parameter, ...]:
     """Every top-level assignment of a parameters cell, in order, with its comment.
 

@@ -28,15 +28,17 @@ stage completes the key.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from workbench.io import dumps_json, sha256_file
+from workbench.io import dumps_json, sha256_file, write_text_atomic
 from workbench.packs import cache
 from workbench.packs.index import read_latest
 from workbench.packs.params import declared_parameters
@@ -158,7 +160,8 @@ def resolve(
     }
     secrets = tuple(secret_values(spec))
     page = {"pack_title": spec.title, "version": version}
-    ctx = cache.context(staging, pack_dir, spec.base_dir, previous, use_cache)
+    ctx = cache.context(staging, pack_dir, spec.base_dir, previous, use_cache,
+                        needs={nb.name: nb.needs for nb in spec.notebooks})
     entries = []
     for nb in spec.notebooks:
         inject, record, refs = resolve_parameters(
@@ -188,6 +191,11 @@ def resolve(
                 ),
             )
         )
+    # nothing but the pack's own history changed: the version restates the previous one
+    ctx = replace(ctx, same_as=cache.history_rule(
+        ctx, {e.name: e.cache_part for e in entries if e.never_reuse is None}
+        if all(e.never_reuse is None for e in entries) else {},
+        spec.sha256, [dict(i) for i in inputs]))
     return BuildPlan(
         pack=spec.name,
         title=spec.title,
@@ -262,7 +270,7 @@ def version_name(pack_dir: Path, started: datetime, digest: str) -> str:
 def _declared(spec: PackSpec, i: int, nb: NotebookSpec) -> set[str]:
     """The notebook's declared parameters; a notebook papermill cannot read is a spec error."""
     try:
-        return declared_parameters(spec.notebook_path(nb))
+        return declared_cached(spec.notebook_path(nb))
     except Exception as exc:  # papermill raises bare ValueError/JSON errors on bad notebooks
         raise _fail(
             spec.path,
@@ -270,6 +278,41 @@ def _declared(spec: PackSpec, i: int, nb: NotebookSpec) -> set[str]:
             "a notebook whose parameters cell papermill can read",
             f"{nb.path}: {' '.join(str(exc).split())[:120]}",
         ) from exc
+
+
+def _parameters_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "workbench" / "declared-parameters"
+
+
+def declared_cached(path: Path) -> set[str]:
+    """:func:`~workbench.packs.params.declared_parameters`, remembered per notebook content.
+
+    papermill's import and ``inspect_notebook`` cost about 0.1 s of CPU per notebook; a
+    rebuild whose notebooks did not change reads the answer back instead. The entry is
+    keyed by the notebook file's sha256 and papermill's version (its parser decides what
+    is declared); anything unreadable is ignored and papermill asked again.
+    """
+    raw = path.read_bytes()
+    try:
+        pm = metadata.version("papermill")
+    except metadata.PackageNotFoundError:
+        pm = "none"
+    key = hashlib.sha256(raw + b"\0papermill " + pm.encode()).hexdigest()
+    entry = _parameters_cache() / f"{key}.json"
+    try:
+        names = json.loads(entry.read_text(encoding="utf-8"))
+        if isinstance(names, list) and all(isinstance(n, str) for n in names):
+            return set(names)
+    except (OSError, ValueError):
+        pass
+    found = declared_parameters(path)
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(entry, json.dumps(sorted(found)))
+    except OSError:
+        pass  # a read-only home: papermill is asked again next time
+    return found
 
 
 def _check_secrets(spec: PackSpec) -> None:

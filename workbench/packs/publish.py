@@ -56,6 +56,8 @@ def publish(plan: BuildPlan, assembly: Assembly) -> Path:
 def announce(plan: BuildPlan, assembly: Assembly, final: Path,
              say: Callable[[str], None]) -> BuildResult:
     """Move ``latest`` (only after a successful build) and regenerate the site index."""
+    for warning in assembly.warnings:
+        say(f"warning: {warning}")
     if assembly.status == "ok":
         publish_text(plan.pack_dir / LATEST, plan.version + "\n")
         kill_point("latest")

@@ -244,12 +244,18 @@ def changes(
     found: list[Change] = _gates(gates, previous_gates, verdict, previous_verdict)
     notes: list[str] = []
     for area in AREAS.values():
-        compare = importlib.import_module(f"workbench.{area.name}._compare").compare
+        compare = None
         for name, before, now in _pairs(area, current, previous):
             if before is None or now is None:
                 which = "the previous version" if before is None else "this version"
                 notes.append(f"{area.label}: not compared, {which} has no {name} results.")
                 continue
+            if before.to_dict() == now.to_dict():
+                # identical findings: no change, and the area's code (scipy, sklearn,
+                # statsmodels behind some) is not even imported
+                continue
+            if compare is None:
+                compare = importlib.import_module(f"workbench.{area.name}._compare").compare
             lines = compare(before, now)
             if name != area.notebook:  # a notebook run under another name: say which run
                 lines = [replace(c, area=f"{c.area} ({name})") for c in lines]
@@ -339,7 +345,9 @@ def history(
     """One row per published version of the pack in ``pack_dir``, oldest first.
 
     ``current`` (a row from :func:`history_row`) is appended for a version being built
-    that is not published yet.
+    that is not published yet. A version in which nothing changed (its manifest's
+    ``cache.nothing_changed``: every output reused, see :mod:`workbench.packs.cache`)
+    restates an earlier one and is left out: it would repeat that version's point.
     """
     rows = []
     d = Path(pack_dir) if pack_dir else None
@@ -349,6 +357,8 @@ def history(
         if current is not None and v.name == current.get("version"):
             continue
         m = _manifest(v)
+        if (m.get("cache") or {}).get("nothing_changed"):
+            continue
         rows.append(
             history_row(
                 v.name,
