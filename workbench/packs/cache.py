@@ -175,7 +175,7 @@ def context(
                     for nb in m.get("notebooks") or []
                     if isinstance(nb, dict) and isinstance(nb.get("name"), str)
                 }
-                mc = m.get("cache") if isinstance(m.get("cache"), dict) else {}
+                mc: dict[str, Any] = m["cache"] if isinstance(m.get("cache"), dict) else {}
                 previous_spec = {"spec": (m.get("spec") or {}).get("sha256"),
                                  "inputs": m.get("inputs"),
                                  "same_as": mc.get("same_as") if mc.get("nothing_changed")

@@ -179,7 +179,7 @@ def front_page(
 def trend_chart_key(trend: list[dict[str, Any]]) -> str:
     """What the trend chart is drawn from: its data, workbench's code and the versions of
     the chart libraries. Two pages with one key show the same SVG."""
-    libs = {}
+    libs: dict[str, str | None] = {}
     for dist in ("altair", "vl-convert-python"):
         try:
             libs[dist] = metadata.version(dist)
