@@ -54,39 +54,43 @@ class Evaluation:
     confusion: dict[str, dict[str, float | None]]
 
 
-def _by_score(score: np.ndarray) -> np.ndarray:
-    """Row indices by score descending (polars' parallel sort; ties in any order)."""
-    return pl.Series(score).arg_sort(descending=True).to_numpy()
-
-
 @dataclass
 class _Ordered:
-    """One side's rows in score-descending order: the one sort of the scores, and one
-    random gather per column, shared by every grouping (chunks, segments, the whole)."""
+    """One side's rows in score-descending order: the one sort of the scores shared by
+    every grouping (chunks, segments, the whole); polars gathers the columns in parallel."""
 
-    by: np.ndarray  # row index of each position
     score: np.ndarray
     target: np.ndarray
     prediction: np.ndarray | None
     calibrated: np.ndarray | None  # the calibration applied to the sorted scores
+    codes: dict[str, np.ndarray]  # each grouping's code of each row
 
 
-def _ordered(side: Side, by: np.ndarray, cal: _cbpe.Calibration | None) -> _Ordered:
-    s = side.score[by]
-    return _Ordered(by, s, side.target[by],
-                    side.prediction[by] if side.prediction is not None else None,
-                    cal(s) if cal is not None else None)
+def _ordered(side: Side, cal: _cbpe.Calibration | None,
+             groupings: Mapping[str, tuple[np.ndarray | None, int]]) -> _Ordered:
+    cols: dict[str, np.ndarray] = {"__s": side.score, "__y": side.target}
+    if side.prediction is not None:
+        cols["__d"] = side.prediction
+    for name, (g, n) in groupings.items():
+        if g is not None and n > 1:
+            cols[name] = g.astype(np.int16 if n < 2**15 else np.int32)
+    df = pl.DataFrame(cols).sort("__s", descending=True)
+    s = df["__s"].to_numpy()
+    return _Ordered(s, df["__y"].to_numpy(),
+                    df["__d"].to_numpy() if side.prediction is not None else None,
+                    cal(s) if cal is not None else None,
+                    {k: df[k].to_numpy() for k in groupings if k in df.columns})
 
 
-def _groups(od: _Ordered, g: np.ndarray | None, n: int) -> list[np.ndarray | slice]:
+def _groups(od: _Ordered, name: str, n: int) -> list[np.ndarray | slice]:
     """The positions (in score order) of each group's rows, each still in score order.
 
     A stable sort of the group codes of the score order (small integer codes: numpy's
     radix sort, linear in the rows): a stable partition of a sorted sequence stays sorted,
     so no group is sorted again."""
-    if g is None or n == 1:
+    codes = od.codes.get(name)
+    if codes is None or n == 1:
         return [slice(None)]
-    codes = g.astype(np.int16 if n < 2**15 else np.int32)[od.by]
     perm = np.argsort(codes, kind="stable")
     bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=n))]
     return [perm[bounds[i]:bounds[i + 1]] for i in range(n)]
@@ -203,7 +207,6 @@ def _evaluate(setup: Setup, metric_names: tuple[str, ...], ref: Side, ana: Side,
     lab = np.isfinite(ref.target)
     with ThreadPoolExecutor(max_workers=2) as pool:
         boot_f = pool.submit(_bootstrap, setup.problem, ref, lab)
-        ana_by, ref_by = _by_score(ana.score), _by_score(ref.score)
         cal = None
         if binary:
             assert ref.prediction is not None
@@ -213,18 +216,19 @@ def _evaluate(setup: Setup, metric_names: tuple[str, ...], ref: Side, ana: Side,
                                                   ref.score[lab], ref.prediction[lab])
         else:
             closed = {}
-        ana_od = _ordered(ana, ana_by, cal)
-        ref_od = _ordered(ref, ref_by, cal)
+        n_seg = len(ana.segments) if ana.segments is not None else 0
+        ana_od = _ordered(ana, cal, {"chunk": (ana.chunk, len(ana.chunks)),
+                                     "segment": (ana.segment, n_seg)})
+        ref_od = _ordered(ref, cal, {"chunk": (ref.chunk, len(ref.chunks))})
         one = partial(_group_metrics, setup.problem)
 
-        def grouped(od: _Ordered, g: np.ndarray | None, n: int) -> list[Future]:
-            return [pool.submit(one, od, rows) for rows in _groups(od, g, n)]
+        def grouped(od: _Ordered, name: str, n: int) -> list[Future]:
+            return [pool.submit(one, od, rows) for rows in _groups(od, name, n)]
 
-        ana_f = grouped(ana_od, ana.chunk, len(ana.chunks))
-        seg_f = (grouped(ana_od, ana.segment, len(ana.segments))
-                 if ana.segment is not None and ana.segments is not None else None)
-        ref_f = grouped(ref_od, ref.chunk, len(ref.chunks))
-        all_f = grouped(ref_od, None, 1)
+        ana_f = grouped(ana_od, "chunk", len(ana.chunks))
+        seg_f = grouped(ana_od, "segment", n_seg) if ana.segment is not None else None
+        ref_f = grouped(ref_od, "chunk", len(ref.chunks))
+        all_f = grouped(ref_od, "whole", 1)
 
         def stack(futures: list[Future]) -> tuple[dict[str, np.ndarray],
                                                    dict[str, np.ndarray] | None]:
