@@ -31,15 +31,16 @@ Measured, each in a fresh subprocess (peak memory = its own VmHWM):
 The machine may be shared: the load average is printed beside each figure, CPU seconds (all
 threads) beside wall time.
 
-Measured while writing this (2 cores shared, load average 7 to 10: wall times are 3 to 5
+Measured while writing this (2 cores shared, load average 6 to 7: wall times are 3 to 6
 times an idle machine's and CPU seconds are inflated too; compare ratios within one run):
 
-    10M rows (reference 1M)  floor 3.8 s CPU 1,113 MB   two-sort 20.9 s CPU 1,092 MB
-                             workbench 15.7 s CPU 1,929 MB (0.75x the two-sort's CPU)
-    1M rows (reference 100k) floor 0.29 s CPU   two-sort 0.97 s CPU
-                             workbench 1.85 s CPU 448 MB
-                             sklearn loop 2.68 s CPU (realized only, 1.4x ours)
-                             nannyml CBPE 6.85 s CPU (estimates only, 3.7x ours), 560 MB
+    10M rows (reference 1M)  floor 3.35 s CPU 1,135 MB   two-sort 15.4 s CPU 1,041 MB
+                             workbench 13.4 s CPU 1,902 MB (4.0x the floor's CPU,
+                             0.87x the two-sort's)
+    1M rows (reference 100k) floor 0.26 s CPU   two-sort 1.04 s CPU
+                             workbench 1.63 s CPU 449 MB
+                             sklearn loop 1.83 s CPU (realized only, 1.1x ours)
+                             nannyml CBPE 5.15 s CPU (estimates only, 3.2x ours), 560 MB
                              estimated ROC AUC per chunk vs nannyml: max |diff| 4.6e-15
 
 Before and after the one-sort rewrite, ``performance.evaluate`` alone on the 10M-row
