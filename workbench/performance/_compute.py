@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -53,37 +54,73 @@ class Evaluation:
     confusion: dict[str, dict[str, float | None]]
 
 
-def _by_score(score: np.ndarray) -> np.ndarray:
-    """Row indices by score descending (polars' parallel sort; ties in any order)."""
-    return pl.Series(score).arg_sort(descending=True).to_numpy()
+@dataclass
+class _Ordered:
+    """One side's rows in score-descending order: the one sort of the scores shared by
+    every grouping (chunks, segments, the whole); polars gathers the columns in parallel."""
+
+    score: np.ndarray
+    target: np.ndarray
+    prediction: np.ndarray | None
+    calibrated: np.ndarray | None  # the calibration applied to the sorted scores
+    codes: dict[str, np.ndarray]  # each grouping's code of each row
 
 
-def _grouped(by_score: np.ndarray, g: np.ndarray, n: int) -> np.ndarray:
-    """Rows by group, then score descending: a stable sort of the group codes of the
-    score order (16-bit codes: numpy's radix sort, linear in the rows)."""
-    if n == 1:
-        return by_score
-    codes = g[by_score]
-    codes = codes.astype(np.int16 if n < 2**15 else np.int32)
-    return by_score[np.argsort(codes, kind="stable")]
+def _ordered(side: Side, cal: _cbpe.Calibration | None,
+             groupings: Mapping[str, tuple[np.ndarray | None, int]]) -> _Ordered:
+    cols: dict[str, np.ndarray] = {"__s": side.score, "__y": side.target}
+    if side.prediction is not None:
+        cols["__d"] = side.prediction
+    for name, (g, n) in groupings.items():
+        if g is not None and n > 1:
+            cols[name] = g.astype(np.int16 if n < 2**15 else np.int32)
+    df = pl.DataFrame(cols).sort("__s", descending=True)
+    s = df["__s"].to_numpy()
+    return _Ordered(s, df["__y"].to_numpy(),
+                    df["__d"].to_numpy() if side.prediction is not None else None,
+                    cal(s) if cal is not None else None,
+                    {k: df[k].to_numpy() for k in groupings if k in df.columns})
 
 
-def _grouped_metrics(problem: str, side: Side, calibrated: np.ndarray | None, g: np.ndarray,
-                     n: int, by_score: np.ndarray
-                     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
-    """Realized (labeled rows) and estimated (all rows) metrics per group: the rows are
-    gathered into group-then-score order once, and the labeled ones picked from that."""
-    o = _grouped(by_score, g, n)
-    gg, s, y = g[o], side.score[o], side.target[o]
+def _groups(od: _Ordered, name: str, n: int) -> list[np.ndarray | slice]:
+    """The positions (in score order) of each group's rows, each still in score order.
+
+    A stable sort of the group codes of the score order (small integer codes: numpy's
+    radix sort, linear in the rows): a stable partition of a sorted sequence stays sorted,
+    so no group is sorted again."""
+    codes = od.codes.get(name)
+    if codes is None or n == 1:
+        return [slice(None)]
+    perm = np.argsort(codes, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=n))]
+    return [perm[bounds[i]:bounds[i + 1]] for i in range(n)]
+
+
+def _group_metrics(problem: str, od: _Ordered, rows: np.ndarray | slice
+                   ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+    """Realized (labeled rows) and estimated (all rows) metrics of one group, its rows
+    in score-descending order: each group on its own keeps the arrays small (in cache)
+    and lets the groups run on both cores."""
+    s, y = od.score[rows], od.target[rows]
     lab = np.isfinite(y)
+    g = np.zeros(s.size, np.intp)
     if problem == "regression":
-        return _metrics.regression_realized(gg[lab], n, s[lab], y[lab]), None
-    assert side.prediction is not None and calibrated is not None
-    pred = side.prediction[o]
-    est = _metrics.estimated(gg, n, calibrated[o], pred)
+        return _metrics.regression_realized(g[lab], 1, s[lab], y[lab]), None
+    assert od.prediction is not None and od.calibrated is not None
+    pred = od.prediction[rows]
+    est = _metrics.estimated(g, 1, od.calibrated[rows], pred)
     if lab.all():
-        return _metrics.binary_realized(gg, n, s, y, pred), est
-    return _metrics.binary_realized(gg[lab], n, s[lab], y[lab], pred[lab]), est
+        return _metrics.binary_realized(g, 1, s, y, pred), est
+    return _metrics.binary_realized(g[lab], 1, s[lab], y[lab], pred[lab]), est
+
+
+def _stack(parts: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]]
+           ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+    """Per-group results (arrays of one value) into arrays over the groups."""
+    real = {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
+    if parts[0][1] is None:
+        return real, None
+    return real, {k: np.concatenate([p[1][k] for p in parts]) for k in parts[0][1]}  # type: ignore[index]
 
 
 def _num(x: float) -> float | None:
@@ -145,34 +182,64 @@ def run(*, analysis: Source, reference: Source, target: str, score: str,
                    chunk_size=chunk_size, names=names)
     ref = read(ref_lf, ref_src, timestamp=timestamp if window else None, segment=None,
                require_labels=True)
-    ana = read(ana_lf, ana_src, timestamp=timestamp, segment=segment, labels=label_frame,
-               id_column=id_column)
-    setup = Setup(problem, target, score, prediction, threshold, timestamp, window, chunk_size,
-                  segment, targets, values, currency, ref_src, ana_src, label_src, id_column)
-    return _evaluate(setup, metric_names, ref, ana)
+    setup_of = partial(Setup, problem, target, score, prediction, threshold, timestamp, window,
+                       chunk_size, segment, targets, values, currency, ref_src)
+    if problem != "binary":
+        ana = read(ana_lf, ana_src, timestamp=timestamp, segment=segment, labels=label_frame,
+                   id_column=id_column)
+        return _evaluate(setup_of(ana_src, label_src, id_column), metric_names, ref, ana)
+    # the reference's calibration is fitted on a second thread while the analysis is read
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        lab = np.isfinite(ref.target)
+        calibration = pool.submit(_cbpe.fit_calibration, ref.target[lab].astype(int),
+                                  ref.score[lab])
+        ana = read(ana_lf, ana_src, timestamp=timestamp, segment=segment, labels=label_frame,
+                   id_column=id_column)
+        return _evaluate(setup_of(ana_src, label_src, id_column), metric_names, ref, ana,
+                         calibration)
 
 
-def _evaluate(setup: Setup, metric_names: tuple[str, ...], ref: Side, ana: Side) -> Evaluation:
+def _evaluate(setup: Setup, metric_names: tuple[str, ...], ref: Side, ana: Side,
+              calibration: Future[_cbpe.Calibration] | None = None) -> Evaluation:
+    """Every chunk, segment and the whole reference; the independent pieces (the
+    groupings, the bootstrap) run on two threads (numpy releases the GIL in its loops)."""
     binary = setup.problem == "binary"
     lab = np.isfinite(ref.target)
-    if binary:
-        assert ref.prediction is not None
-        cal = _cbpe.fit_calibration(ref.target[lab].astype(int), ref.score[lab])
-        cal_ref, cal_ana = cal(ref.score), cal(ana.score)
-        closed = _cbpe.closed_form_components(ref.target[lab].astype(int), ref.score[lab],
-                                              ref.prediction[lab])
-    else:
-        cal, cal_ref, cal_ana, closed = None, None, None, {}
-    boot = _bootstrap(setup.problem, ref, lab)
-    errors = _cbpe.StandardErrors(closed, boot)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        boot_f = pool.submit(_bootstrap, setup.problem, ref, lab)
+        cal = None
+        if binary:
+            assert ref.prediction is not None
+            cal = (calibration.result() if calibration is not None else
+                   _cbpe.fit_calibration(ref.target[lab].astype(int), ref.score[lab]))
+            closed = _cbpe.closed_form_components(ref.target[lab].astype(int),
+                                                  ref.score[lab], ref.prediction[lab])
+        else:
+            closed = {}
+        n_seg = len(ana.segments) if ana.segments is not None else 0
+        ana_od = _ordered(ana, cal, {"chunk": (ana.chunk, len(ana.chunks)),
+                                     "segment": (ana.segment, n_seg)})
+        ref_od = _ordered(ref, cal, {"chunk": (ref.chunk, len(ref.chunks))})
+        one = partial(_group_metrics, setup.problem)
 
-    ref_by = _by_score(ref.score)
-    ana_by = ana_by_score = _by_score(ana.score)
+        def grouped(od: _Ordered, name: str, n: int) -> list[Future]:
+            return [pool.submit(one, od, rows) for rows in _groups(od, name, n)]
+
+        ana_f = grouped(ana_od, "chunk", len(ana.chunks))
+        seg_f = grouped(ana_od, "segment", n_seg) if ana.segment is not None else None
+        ref_f = grouped(ref_od, "chunk", len(ref.chunks))
+        all_f = grouped(ref_od, "whole", 1)
+
+        def stack(futures: list[Future]) -> tuple[dict[str, np.ndarray],
+                                                   dict[str, np.ndarray] | None]:
+            return _stack([f.result() for f in futures])
+
+        r_ana, e_ana = stack(ana_f)
+        r_ref, e_ref = stack(ref_f)
+        r_all, e_all = stack(all_f)
+        r_seg, e_seg = stack(seg_f) if seg_f is not None else ({}, None)
+        errors = _cbpe.StandardErrors(closed, boot_f.result())
     n_rc, n_ac = len(ref.chunks), len(ana.chunks)
-    ref_whole = np.zeros(ref.score.size, np.int64)
-    r_ref, e_ref = _grouped_metrics(setup.problem, ref, cal_ref, ref.chunk, n_rc, ref_by)
-    r_all, e_all = _grouped_metrics(setup.problem, ref, cal_ref, ref_whole, 1, ref_by)
-    r_ana, e_ana = _grouped_metrics(setup.problem, ana, cal_ana, ana.chunk, n_ac, ana_by)
     ranges = {k: _cbpe.alert_range(r_ref[k], *_cbpe.limits(k)) for k in metric_names}
 
     def build(real, est, i, rows, labeled) -> dict[str, MetricValue]:
@@ -205,10 +272,8 @@ def _evaluate(setup: Setup, metric_names: tuple[str, ...], ref: Side, ana: Side)
         tot_r = {k: np.array([r_ana[k].sum()]) for k in OUTCOMES}
         tot_e = {k: np.array([e_ana[k].sum()]) for k in OUTCOMES}
         confusion = _confusion(tot_r, tot_e, 0, int(ana_lab.sum()))
-    if ana.segment is not None and ana.segments is not None:
+    if seg_f is not None and ana.segment is not None and ana.segments is not None:
         n_s = len(ana.segments)
-        r_seg, e_seg = _grouped_metrics(setup.problem, ana, cal_ana, ana.segment, n_s,
-                                        ana_by_score)
         rows_s = np.bincount(ana.segment, minlength=n_s)
         lab_s = labeled_counts(ana, ana.segment, n_s)
         for i, name in enumerate(ana.segments):

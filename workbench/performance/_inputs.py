@@ -147,10 +147,10 @@ def _target(df: pl.DataFrame, source: str, target: str | None, problem: str,
         if not col.dtype.is_numeric():
             raise InputError(f"{source}: {param}: expected a numeric target {target!r}, got "
                              f"{col.dtype}", file=source, field=param)
-        return col.cast(pl.Float64).fill_nan(None).to_numpy().astype(np.float64)
+        return col.cast(pl.Float64).fill_nan(None).to_numpy().astype(np.float64, copy=False)
     values = col.drop_nulls().unique().sort()
     if col.dtype == pl.Boolean:
-        return col.cast(pl.Float64).to_numpy().astype(np.float64)
+        return col.cast(pl.Float64).to_numpy().astype(np.float64, copy=False)
     shown = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values.head(5).to_list())
     if values.len() > 2:
         raise InputError(f"{source}: {param}: expected a binary target (0 and 1) in {target!r}, "
@@ -158,7 +158,7 @@ def _target(df: pl.DataFrame, source: str, target: str | None, problem: str,
     if not col.dtype.is_numeric() or not set(values.cast(pl.Float64).to_list()) <= {0.0, 1.0}:
         raise InputError(f"{source}: {param}: expected 0/1 or true/false in {target!r}, got "
                          f"{shown}", file=source, field=param)
-    return col.cast(pl.Float64).fill_nan(None).to_numpy().astype(np.float64)
+    return col.cast(pl.Float64).fill_nan(None).to_numpy().astype(np.float64, copy=False)
 
 
 def _prediction(df: pl.DataFrame, source: str, prediction: str, param: str) -> np.ndarray:
@@ -171,7 +171,7 @@ def _prediction(df: pl.DataFrame, source: str, prediction: str, param: str) -> n
         shown = ", ".join(map(str, col.unique().head(4).to_list()))
         raise InputError(f"{source}: {param}: expected 0/1 or true/false in every row of "
                          f"{prediction!r}, got {shown}", file=source, field=param)
-    return col.cast(pl.Float64).to_numpy().astype(np.float64)
+    return col.cast(pl.Float64).to_numpy().astype(np.float64, copy=False)
 
 
 def _chunks(df: pl.DataFrame, source: str, timestamp: str | None, window: str | None,

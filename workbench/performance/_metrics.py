@@ -25,7 +25,17 @@ def group_order(score: np.ndarray, g: np.ndarray) -> np.ndarray:
     return by_score[np.argsort(g[by_score], kind="stable")]
 
 
+def _single(g: np.ndarray) -> bool:
+    """Whether the rows are one group (``g`` is non-decreasing): the helpers below then
+    skip their per-group bookkeeping and give the same numbers."""
+    return bool(g.size and g[0] == g[-1])
+
+
 def _starts(g: np.ndarray) -> np.ndarray:
+    if _single(g):
+        first = np.zeros(g.size, bool)
+        first[0] = True
+        return first
     first = np.ones(g.size, bool)
     first[1:] = g[1:] != g[:-1]
     return first
@@ -35,13 +45,16 @@ def _previous(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The value before each one in its group, 0 for a group's first (the previous point of
     a curve drawn per group, for the trapezoid rule)."""
     prev = np.r_[0.0, x[:-1]]
-    prev[_starts(g)] = 0.0
+    if not _single(g):
+        prev[_starts(g)] = 0.0
     return prev
 
 
 def _local_cumsum(x: np.ndarray, g: np.ndarray, n: int) -> np.ndarray:
     """Cumulative sum restarting at each group."""
     c = np.cumsum(x, dtype=np.float64)
+    if _single(g):  # the offset would be c[0] - x[0] == 0.0
+        return c
     first = _starts(g)
     offset = np.zeros(n)
     offset[g[first]] = c[first] - x[first]
@@ -97,7 +110,7 @@ def _ranking(g: np.ndarray, n: int, score: np.ndarray, y: np.ndarray, pos: np.nd
     ctp = _local_cumsum(y, g, n)
     idx = np.flatnonzero(end)
     bg, btp = g[idx], ctp[idx]
-    bfp = (idx + 1 - _group_first_index(g, n)[bg]) - btp
+    bfp = (idx + 1 - (0 if _single(g) else _group_first_index(g, n)[bg])) - btp
     ptp, pfp = _previous(bg, btp), _previous(bg, bfp)
     area = counts(bg, n, (bfp - pfp) * (btp + ptp) / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -108,6 +121,8 @@ def _ranking(g: np.ndarray, n: int, score: np.ndarray, y: np.ndarray, pos: np.nd
 
 def _group_first_index(g: np.ndarray, n: int) -> np.ndarray:
     first = np.zeros(n, np.int64)
+    if _single(g):
+        return first
     starts = np.flatnonzero(_starts(g))
     first[g[starts]] = starts
     return first
@@ -157,20 +172,26 @@ def estimated(g: np.ndarray, n: int, calibrated: np.ndarray,
 def _estimated_auc(g: np.ndarray, n: int, c: np.ndarray) -> np.ndarray:
     if g.size == 0:
         return np.full(n, np.nan)
-    first_index = _group_first_index(g, n)
-    position = np.arange(1, g.size + 1) - first_index[g]
+    single = _single(g)
+    position = np.arange(1, g.size + 1)
+    if not single:
+        position = position - _group_first_index(g, n)[g]
     tps = _local_cumsum(c, g, n)
     fps = np.round(position - tps, 5)
     tps = np.round(tps, 5)
-    last = np.ones(g.size, bool)
-    last[:-1] = g[1:] != g[:-1]
     tot_tp = np.zeros(n)
     tot_fp = np.zeros(n)
-    tot_tp[g[last]] = tps[last]
-    tot_fp[g[last]] = fps[last]
+    if single:
+        tot_tp[g[0]], tot_fp[g[0]] = tps[-1], fps[-1]
+    else:
+        last = np.ones(g.size, bool)
+        last[:-1] = g[1:] != g[:-1]
+        tot_tp[g[last]] = tps[last]
+        tot_fp[g[last]] = fps[last]
+    at = g[0] if single else g  # one group: divide by its total, no gather
     with np.errstate(divide="ignore", invalid="ignore"):
-        tpr = tps / tot_tp[g]
-        fpr = fps / tot_fp[g]
+        tpr = tps / tot_tp[at]
+        fpr = fps / tot_fp[at]
     ptpr, pfpr = _previous(g, tpr), _previous(g, fpr)
     area = counts(g, n, (fpr - pfpr) * (tpr + ptpr) / 2)
     ok = (tot_tp > 0) & (tot_fp > 0)
