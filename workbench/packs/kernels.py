@@ -112,7 +112,10 @@ class ForkedKernel:
 class KernelServer:
     """One fork server process (see the module docstring); thread-safe."""
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None,
+                 preload: tuple[str, ...] | None = None) -> None:
+        """``env``: the kernels' base environment (default ``os.environ``); ``preload``:
+        the modules to import once (default: the server's ``PRELOAD``)."""
         self.env = kernel_env(env)
         server_env = {k: v for k, v in self.env.items() if k not in PER_KERNEL}
         ours, theirs = socket.socketpair()
@@ -125,7 +128,8 @@ class KernelServer:
         self._cond = threading.Condition(self._lock)
         self.ready: dict[str, Any] | None = None
         self.closed = False
-        code = f"import _workbench_forkserver as s; s.serve({theirs.fileno()})"
+        names = "" if preload is None else f", {tuple(str(n) for n in preload)!r}"
+        code = f"import _workbench_forkserver as s; s.serve({theirs.fileno()}{names})"
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", code],
