@@ -124,7 +124,8 @@ def test_the_default_preload_is_thread_free():
 
 def test_warm_and_ordinary_kernels_give_byte_identical_results(tmp_path, monkeypatch):
     spec = _demo_subset(tmp_path, {"drift", "cost_to_value"})
-    warm_plan, warm = _run(spec, tmp_path / "warm")
+    with kernels.warm_kernels(ordinary_first=0):
+        warm_plan, warm = _run(spec, tmp_path / "warm")
     monkeypatch.setenv(kernels.ENV_SWITCH, "0")
     cold_plan, cold = _run(spec, tmp_path / "cold")
     assert {r.launch for r in warm.values()} == {"warm"}
@@ -160,7 +161,7 @@ def test_the_watchdog_kills_a_forked_kernel_and_no_kernel_outlives_the_build(tmp
          "parameters": {"seconds": 120.0}, "max_duration": 3},
     ])
     t0 = time.monotonic()
-    with kernels.warm_kernels() as server:
+    with kernels.warm_kernels(ordinary_first=0) as server:
         assert server is not None
         _plan, runs = _run(spec, tmp_path / "out")
         kids = _children_of(server.process.pid)
@@ -185,7 +186,7 @@ def test_an_interrupt_reaches_a_forked_kernel(tmp_path):
                 kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
             return await super()._async_pre_start_kernel(**kw)
 
-    with kernels.warm_kernels():
+    with kernels.warm_kernels(ordinary_first=0):
         km = Manager(kernel_name="python3")
         km.transport, km.ip = "ipc", str(tmp_path / "k")
         run_sync(km.start_kernel)(cwd=str(tmp_path))
@@ -291,3 +292,16 @@ def test_the_recorder_ignores_importlib_metadata_scanning_sys_path(tmp_path, mon
     events = [json.loads(line) for line in log.read_text().splitlines()]
     assert {"op": "list", "path": str(tmp_path)} in events
     assert len([e for e in events if e["op"] == "list"]) == 1, events
+
+
+def test_a_build_starts_the_server_for_its_second_kernel():
+    """One kernel (a rebuild where one notebook changed) never pays for the server."""
+    with kernels.warm_kernels() as none:
+        assert none is None and kernels.active_server() is None
+        first, why = kernels.server_for_launch()
+        assert first is None and "first kernel" in why
+        second, _ = kernels.server_for_launch()
+        assert second is not None and kernels.server_for_launch()[0] is second
+    assert kernels.active_server() is None
+    assert _gone([second.process.pid])
+    assert kernels.server_for_launch() == (None, "no kernel server")
