@@ -232,6 +232,12 @@ class KernelServer:
 
     def close(self) -> None:
         """Stop the server; it SIGKILLs whatever kernels still run."""
+        with self._cond:
+            # still importing: it has forked nothing (a fork is answered after "ready"),
+            # so it can be killed now rather than waited for
+            if self.ready is None and not self.closed:
+                with contextlib.suppress(OSError):
+                    self.process.kill()
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(OSError):
