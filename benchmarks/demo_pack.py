@@ -59,14 +59,15 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKBENCH = Path(sys.executable).with_name("workbench")
 
 
-def run_once(spec: Path, out: Path, jobs: int | None, *extra: str) -> dict:
+def run_once(spec: Path, out: Path, jobs: int | None, *extra: str,
+             env: dict | None = None) -> dict:
     cmd = [str(WORKBENCH), "pack", "build", str(spec), "--out", str(out), *extra]
     if jobs:
         cmd += ["--jobs", str(jobs)]
     load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     # builder + kernels (reaped descendants count): less noisy than wall time on a busy box
@@ -110,6 +111,28 @@ def report(label: str, r: dict) -> None:
             print(f"  {'':<22}because {c['ran_because'][:70]}")
 
 
+def compare_launch(args: argparse.Namespace) -> None:
+    """Cold builds with warm and with ordinary kernels, alternated (so load drifts alike)."""
+    figures: dict[str, list[dict]] = {"warm": [], "ordinary": []}
+    for i in range(args.repeat):
+        for how in ("warm", "ordinary") if i % 2 == 0 else ("ordinary", "warm"):
+            env = {**os.environ, "WORKBENCH_WARM_KERNELS": "1" if how == "warm" else "0"}
+            with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
+                tree = Path(tmp) / "tree"
+                shutil.copytree(ROOT / "notebooks", tree / "notebooks")
+                shutil.copytree(ROOT / "data" / "sample", tree / "data" / "sample")
+                r = run_once(tree / args.spec, Path(tmp) / "reports", args.jobs, env=env)
+            figures[how].append(r)
+            print(f"run {i + 1} cold, {how:<8} kernels: wall {r['wall']:5.1f} s, CPU "
+                  f"{r['cpu']:5.1f} s, load avg at start {r['load']:.1f}, exit {r['rc']}")
+    warm, ordinary = (sum(r["cpu"] for r in figures[k]) / len(figures[k])
+                      for k in ("warm", "ordinary"))
+    wwall, owall = (sum(r["wall"] for r in figures[k]) / len(figures[k])
+                    for k in ("warm", "ordinary"))
+    print(f"\nmean cold build: warm kernels CPU {warm:.1f} s / wall {wwall:.1f} s; ordinary "
+          f"CPU {ordinary:.1f} s / wall {owall:.1f} s; warm / ordinary CPU {warm / ordinary:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spec", type=Path, default=Path("notebooks") / "packs" / "demo.yml",
@@ -117,7 +140,14 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=None, help="default: the builder's (CPU cores)")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--cold-only", action="store_true", help="only the cold build")
+    ap.add_argument("--kernels", choices=("warm", "ordinary", "both"), default="warm",
+                    help="warm: the builder's default (packs.kernels); ordinary: "
+                         "WORKBENCH_WARM_KERNELS=0; both: a cold build each way, alternated")
     args = ap.parse_args()
+    if args.kernels == "both":
+        compare_launch(args)
+        return
+    env = {**os.environ, "WORKBENCH_WARM_KERNELS": "0" if args.kernels == "ordinary" else "1"}
     print(f"spec {args.spec}, jobs {args.jobs or os.cpu_count()}, {os.cpu_count()} cores")
     for i in range(args.repeat):
         with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
@@ -125,16 +155,16 @@ def main() -> None:
             shutil.copytree(ROOT / "notebooks", tree / "notebooks")
             shutil.copytree(ROOT / "data" / "sample", tree / "data" / "sample")
             spec, out = tree / args.spec, Path(tmp) / "reports"
-            cold = run_once(spec, out, args.jobs)
+            cold = run_once(spec, out, args.jobs, env=env)
             report(f"run {i + 1} cold", cold)
             if args.cold_only:
                 continue
-            report(f"run {i + 1} warm, nothing changed", run_once(spec, out, args.jobs))
-            report(f"run {i + 1} warm again", run_once(spec, out, args.jobs))
-            warm = run_once(spec, out, args.jobs)
+            report(f"run {i + 1} warm, nothing changed", run_once(spec, out, args.jobs, env=env))
+            report(f"run {i + 1} warm again", run_once(spec, out, args.jobs, env=env))
+            warm = run_once(spec, out, args.jobs, env=env)
             report(f"run {i + 1} warm, steady state", warm)
             what = change_cost_input(tree)
-            changed = run_once(spec, out, args.jobs)
+            changed = run_once(spec, out, args.jobs, env=env)
             report(f"run {i + 1} one cost input changed ({what})", changed)
             print(f"\n  steady warm / cold: CPU {warm['cpu'] / cold['cpu']:.2f}, wall "
                   f"{warm['wall'] / cold['wall']:.2f}; cost change / cold: CPU "
