@@ -23,7 +23,10 @@ scrubbed notebook is written into the version's staging folder.
 
 Kernels start with ``_kernel_shims`` first on PYTHONPATH; it only hides the optional
 ``rfc3987_syntax`` package, whose import costs ~2.6 s of CPU per kernel (measured with
-/usr/bin/time: importing polars + altair + workbench.render, 3.5 s user vs 0.9 s).
+/usr/bin/time: importing polars + altair + workbench.render, 3.5 s user vs 0.9 s), and
+installs the read recorder. :func:`run_plan` runs inside
+:func:`~workbench.packs.kernels.warm_kernels`: from the build's second kernel on, kernels
+are forked from a server that imported ipykernel, numpy, scipy.stats and altair once.
 """
 
 from __future__ import annotations
