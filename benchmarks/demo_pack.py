@@ -42,15 +42,23 @@ are still imported by each kernel, and vl-convert's runtime (threads) is still s
 each; what a kernel saves is ipykernel 0.3 s, numpy 0.1 s, altair 0.5 s and, where used,
 scipy.stats 1.1 s.
 
-Measured 2026-12-02 16:36-16:43 UTC on the shared 2-core machine under load 6 to 7.5
-(other builds and test suites running; wall time means little there), cold build of the
-demo, ``--kernels both --repeat 2`` (alternated): warm kernels CPU 41.6 and 38.0 s (mean
-39.8 s), ordinary kernels 47.4 and 41.9 s (mean 44.6 s): warm / ordinary CPU 0.89, about
-5 s of CPU per cold build. Single runs earlier the same afternoon: 48.1 s (ordinary,
-before this change), 37.1 s (server started with the build rather than at its second
-kernel), 40.0 s (at its second kernel, the default: a rebuild that runs one notebook
-must not pay 2.3 s for a server it cannot use). The lead's idle-machine figure before the
-change: 24.6 s wall / 39.5 s CPU; the idle-machine figure after it is to be measured.
+Measured 2026-12-02 on the shared 2-core machine, ``--kernels both --repeat 2``
+(alternated), CPU seconds (builder + server + kernels):
+
+* 16:55-16:57 UTC, load 1.6 to 4.6, with ``gc.freeze()`` in the server after its imports
+  (the default): warm 32.3 and 33.5 s, ordinary 38.7 and 41.0 s; warm / ordinary CPU
+  0.83, about 7 s of CPU per cold build. Wall: warm 20.4 s (load 1.6) and 26.3 s; the
+  ordinary runs met other engineers' test suites (46 to 48 s, not comparable).
+* 16:53-16:55 UTC, load 1.1 to 1.7, before ``gc.freeze()``: warm 40.6 and 35.9 s (wall
+  25.8, 22.6 s), ordinary 41.0 and 40.3 s (wall 25.2, 24.7 s): 0.94. Without the freeze
+  every kernel's collector walks (and copies on write) the server's objects.
+* 16:36-16:43 UTC, load 6 to 7.5, before ``gc.freeze()``: warm 41.6 and 38.0 s, ordinary
+  47.4 and 41.9 s: 0.89.
+
+The server starts at a build's second kernel, not with the build (37.1 s vs 40.0 s CPU in
+single runs under load 7 to 9, within the noise), so a rebuild that runs one notebook does
+not pay 2.3 s for a server it cannot use. The 20 s cold target is met only in the best
+run; the lead's idle-machine figure before the change was 24.6 s wall / 39.5 s CPU.
 
 All seven demo notebooks, warm vs ordinary (same plan, ``use_cache=False``): byte-identical
 ``<name>.results.json``, identical cell outputs (object addresses, and review_summary's
