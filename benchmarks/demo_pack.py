@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/demo_pack.py [--jobs N] [--repeat R] [--spec SPEC]
                                              [--cold-only] [--cost-changes N]
+    .venv/bin/python benchmarks/demo_pack.py --kernels both --repeat 2   # warm vs ordinary
 
 Copies ``notebooks/`` and ``data/sample/`` into a temporary folder (so an input can be
 changed without touching the repository), then runs ``workbench pack build SPEC --out
@@ -38,6 +39,38 @@ CPU seconds from getrusage are the figure to compare), two runs:
 Run B has the chart warm-up below; run A did not. A warm build is one sequential process:
 on an idle machine its wall time should be close to its CPU time (1.3 to 1.7 s here); not
 measured idle.
+
+Warm kernels (``workbench.packs.kernels``, the default since 2026-12-02): from a build's
+second kernel on, kernels are forked from one server that imported ipykernel, IPython,
+numpy, scipy.stats, altair, jsonschema, sqlglot and pydantic once (about 2.3 s of CPU,
+once per build). polars, pandas, pyarrow, duckdb, scikit-learn (through pandas) and
+statsmodels start threads on import, so they and the workbench areas (all import polars)
+are still imported by each kernel, and vl-convert's runtime (threads) is still started by
+each; what a kernel saves is ipykernel 0.3 s, numpy 0.1 s, altair 0.5 s and, where used,
+scipy.stats 1.1 s.
+
+Measured 2026-12-02 on the shared 2-core machine, ``--kernels both --repeat 2``
+(alternated), CPU seconds (builder + server + kernels):
+
+* 16:55-16:57 UTC, load 1.6 to 4.6, with ``gc.freeze()`` in the server after its imports
+  (the default): warm 32.3 and 33.5 s, ordinary 38.7 and 41.0 s; warm / ordinary CPU
+  0.83, about 7 s of CPU per cold build. Wall: warm 20.4 s (load 1.6) and 26.3 s; the
+  ordinary runs met other engineers' test suites (46 to 48 s, not comparable).
+* 16:53-16:55 UTC, load 1.1 to 1.7, before ``gc.freeze()``: warm 40.6 and 35.9 s (wall
+  25.8, 22.6 s), ordinary 41.0 and 40.3 s (wall 25.2, 24.7 s): 0.94. Without the freeze
+  every kernel's collector walks (and copies on write) the server's objects.
+* 16:36-16:43 UTC, load 6 to 7.5, before ``gc.freeze()``: warm 41.6 and 38.0 s, ordinary
+  47.4 and 41.9 s: 0.89.
+
+The server starts at a build's second kernel, not with the build (37.1 s vs 40.0 s CPU in
+single runs under load 7 to 9, within the noise), so a rebuild that runs one notebook does
+not pay 2.3 s for a server it cannot use. The 20 s cold target is met only in the best
+run; the lead's idle-machine figure before the change was 24.6 s wall / 39.5 s CPU.
+
+All seven demo notebooks, warm vs ordinary (same plan, ``use_cache=False``): byte-identical
+``<name>.results.json``, identical cell outputs (object addresses, and review_summary's
+own version name in its history table, aside) and identical
+recorded reads (tests/unit/test_packs_kernels.py checks drift and cost_to_value).
 
 Before (same machine, same day): warm steady 19.2 s wall idle (review_summary and
 incident_postmortem re-ran every time), one cost change 20.1 s idle.
@@ -89,14 +122,15 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKBENCH = Path(sys.executable).with_name("workbench")
 
 
-def run_once(spec: Path, out: Path, jobs: int | None, *extra: str) -> dict:
+def run_once(spec: Path, out: Path, jobs: int | None, *extra: str,
+             env: dict | None = None) -> dict:
     cmd = [str(WORKBENCH), "pack", "build", str(spec), "--out", str(out), *extra]
     if jobs:
         cmd += ["--jobs", str(jobs)]
     load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     # builder + kernels (reaped descendants count): less noisy than wall time on a busy box
@@ -140,6 +174,28 @@ def report(label: str, r: dict) -> None:
             print(f"  {'':<22}because {c['ran_because'][:70]}")
 
 
+def compare_launch(args: argparse.Namespace) -> None:
+    """Cold builds with warm and with ordinary kernels, alternated (so load drifts alike)."""
+    figures: dict[str, list[dict]] = {"warm": [], "ordinary": []}
+    for i in range(args.repeat):
+        for how in ("warm", "ordinary") if i % 2 == 0 else ("ordinary", "warm"):
+            env = {**os.environ, "WORKBENCH_WARM_KERNELS": "1" if how == "warm" else "0"}
+            with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
+                tree = Path(tmp) / "tree"
+                shutil.copytree(ROOT / "notebooks", tree / "notebooks")
+                shutil.copytree(ROOT / "data" / "sample", tree / "data" / "sample")
+                r = run_once(tree / args.spec, Path(tmp) / "reports", args.jobs, env=env)
+            figures[how].append(r)
+            print(f"run {i + 1} cold, {how:<8} kernels: wall {r['wall']:5.1f} s, CPU "
+                  f"{r['cpu']:5.1f} s, load avg at start {r['load']:.1f}, exit {r['rc']}")
+    warm, ordinary = (sum(r["cpu"] for r in figures[k]) / len(figures[k])
+                      for k in ("warm", "ordinary"))
+    wwall, owall = (sum(r["wall"] for r in figures[k]) / len(figures[k])
+                    for k in ("warm", "ordinary"))
+    print(f"\nmean cold build: warm kernels CPU {warm:.1f} s / wall {wwall:.1f} s; ordinary "
+          f"CPU {ordinary:.1f} s / wall {owall:.1f} s; warm / ordinary CPU {warm / ordinary:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spec", type=Path, default=Path("notebooks") / "packs" / "demo.yml",
@@ -149,7 +205,14 @@ def main() -> None:
     ap.add_argument("--cold-only", action="store_true", help="only the cold build")
     ap.add_argument("--cost-changes", type=int, default=3,
                     help="cost input changes in a row (the third is the steady state)")
+    ap.add_argument("--kernels", choices=("warm", "ordinary", "both"), default="warm",
+                    help="warm: the builder's default (packs.kernels); ordinary: "
+                         "WORKBENCH_WARM_KERNELS=0; both: a cold build each way, alternated")
     args = ap.parse_args()
+    if args.kernels == "both":
+        compare_launch(args)
+        return
+    env = {**os.environ, "WORKBENCH_WARM_KERNELS": "0" if args.kernels == "ordinary" else "1"}
     print(f"spec {args.spec}, jobs {args.jobs or os.cpu_count()}, {os.cpu_count()} cores")
     for i in range(args.repeat):
         with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
@@ -157,18 +220,18 @@ def main() -> None:
             shutil.copytree(ROOT / "notebooks", tree / "notebooks")
             shutil.copytree(ROOT / "data" / "sample", tree / "data" / "sample")
             spec, out = tree / args.spec, Path(tmp) / "reports"
-            cold = run_once(spec, out, args.jobs)
+            cold = run_once(spec, out, args.jobs, env=env)
             report(f"run {i + 1} cold", cold)
             if args.cold_only:
                 continue
-            report(f"run {i + 1} warm, nothing changed", run_once(spec, out, args.jobs))
-            report(f"run {i + 1} warm again", run_once(spec, out, args.jobs))
-            warm = run_once(spec, out, args.jobs)
+            report(f"run {i + 1} warm, nothing changed", run_once(spec, out, args.jobs, env=env))
+            report(f"run {i + 1} warm again", run_once(spec, out, args.jobs, env=env))
+            warm = run_once(spec, out, args.jobs, env=env)
             report(f"run {i + 1} warm, steady state", warm)
             ratios = []
             for n in range(1, args.cost_changes + 1):
                 what = change_cost_input(tree)
-                changed = run_once(spec, out, args.jobs)
+                changed = run_once(spec, out, args.jobs, env=env)
                 report(f"run {i + 1} cost input change {n} ({what})", changed)
                 ratios.append(f"change {n}: CPU {changed['cpu'] / cold['cpu']:.2f}, wall "
                               f"{changed['wall'] / cold['wall']:.2f}")
