@@ -349,7 +349,7 @@ def _stop_shared() -> None:
         server.close()
 
 
-class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
+class WarmProvisioner(LocalProvisioner):
     """jupyter_client's local provisioner, launching through the active server when it
     can (see :meth:`KernelServer.accepts`) and the ordinary way otherwise."""
 
@@ -369,7 +369,7 @@ class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
             self.fallback_reason = str(exc)
             return await super().launch_kernel(cmd, **kwargs)
         self.warm = True
-        self.process = process
+        self.process = process  # type: ignore[assignment]  # a Popen-like handle (ForkedKernel)
         self.pid = process.pid
         self.pgid = process.pid  # the child called setsid()
         self.cwd = cwd
