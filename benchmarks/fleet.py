@@ -108,6 +108,61 @@ def bench_build(models: int, workers: int, keep: Path | None) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _process_cpu() -> tuple[float, float]:
+    """(this process, its reaped children) CPU seconds: run on each Dask worker."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
+def bench_profile(models: int, workers: int, keep: Path | None) -> None:
+    """Where the fleet's CPU goes, in-process: this process (client: planning, publishing,
+    and the LocalCluster's scheduler and nannies), each worker process (papermill, export,
+    assembly, Dask) and the kernels (the workers' children); and how busy the workers'
+    task slots were (Dask's task stream)."""
+    import dask
+    from distributed import Client, get_task_stream
+
+    from workbench.fleet.build import LOCAL_CLUSTER_CONFIG, build_fleet, local_cluster
+
+    tmp = Path(keep or tempfile.mkdtemp(prefix="fleet-profile-"))
+    data = ROOT / "data" / "fleet"
+    subprocess.run([str(BIN / "workbench"), "sample", "--models", str(models), "--out",
+                    str(data)], check=True, stdout=subprocess.DEVNULL)
+    print(f"load average before: {os.getloadavg()}")
+    c0, t0 = time.process_time(), time.perf_counter()
+    with dask.config.set(LOCAL_CLUSTER_CONFIG), local_cluster(workers) as cluster, \
+            Client(cluster) as client:
+        started = time.perf_counter()
+        w0 = client.run(_process_cpu)
+        with get_task_stream(client) as stream:
+            t1, e1 = time.perf_counter(), time.time()
+            result = build_fleet(ROOT / "notebooks" / "packs" / "fleet.yml", tmp,
+                                 scheduler=cluster.scheduler_address)
+            wall = time.perf_counter() - t1
+        w1 = client.run(_process_cpu)
+    client_cpu = time.process_time() - c0
+    worker_cpu = sum(w1[w][0] for w in w1)
+    kernel_cpu = sum(w1[w][1] - w0[w][1] for w in w1)
+    total = client_cpu + worker_cpu + kernel_cpu
+    steps = [ss for t in stream.data for ss in t["startstops"] if ss["action"] == "compute"]
+    busy = sum(ss["stop"] - ss["start"] for ss in steps)
+    span = max(ss["stop"] for ss in steps) - min(ss["start"] for ss in steps)
+    print(f"fleet of {models} models, {workers} workers (exit {result.exit_code}): cluster "
+          f"start {started - t0:.1f} s, build {wall:.1f} s wall, "
+          f"{models / wall * 60:.2f} packs/min")
+    print(f"CPU per pack {total / models:.1f} s: client+scheduler+nannies "
+          f"{client_cpu / models:.2f}, workers (papermill, export, assembly, Dask) "
+          f"{worker_cpu / models:.2f}, kernels {kernel_cpu / models:.2f}; cores used "
+          f"{total / (time.perf_counter() - t0):.2f}")
+    print(f"task slots busy {busy / (workers * span):.0%} of {workers} x {span:.1f} s; "
+          f"first task started {min(ss['start'] for ss in steps) - e1:.1f} s after the "
+          "build began")
+    print(f"load average after: {os.getloadavg()}")
+    if keep is None:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -117,9 +172,15 @@ def main() -> None:
     b.add_argument("--models", type=int, default=200)
     b.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     b.add_argument("--keep", type=Path, default=None, help="keep the reports here")
+    p = sub.add_parser("profile")
+    p.add_argument("--models", type=int, default=12)
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--keep", type=Path, default=None, help="keep the reports here")
     args = ap.parse_args()
     if args.what == "index":
         bench_index(args.records)
+    elif args.what == "profile":
+        bench_profile(args.models, args.workers, args.keep)
     else:
         bench_build(args.models, args.workers, args.keep)
 
