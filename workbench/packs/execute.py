@@ -42,6 +42,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 # jsonschema (imported by nbformat) loads rfc3987_syntax when it is installed, which builds
 # a Lark grammar on import: ~2.5 s of CPU on the 2-core dev machine, for IRI format checks
@@ -53,6 +54,7 @@ import nbformat  # noqa: E402
 
 from workbench.io import write_text_atomic  # noqa: E402
 from workbench.packs import cache, pages  # noqa: E402
+from workbench.packs import kernels as kernels_mod  # noqa: E402
 from workbench.packs._faults import kill_point  # noqa: E402
 from workbench.packs.plan import BuildPlan, NotebookEntry, SecretRef  # noqa: E402
 from workbench.packs.scrub import (  # noqa: E402
@@ -66,7 +68,7 @@ from workbench.packs.spec import REDACTED  # noqa: E402
 
 __all__ = ["MIN_SCRUB", "SCRUBBED"]
 
-KERNEL_SHIMS = Path(__file__).resolve().parent / "_kernel_shims"
+KERNEL_SHIMS = kernels_mod.KERNEL_SHIMS
 TEMP_MARKER = ".workbench-temp"  # in every private temp folder: "<pid>\n"
 # a full disk, a quota or a read-only or failing filesystem while a notebook's outputs are
 # written: not the notebook's failure (exit 3) but the environment's (exit 4)
@@ -91,6 +93,7 @@ class NotebookRun:
     page_bytes: int = 0         # size of <name>.html (a page should stay under 2 MB)
     cache: dict[str, Any] | None = None  # key, what went into it, reuse (packs.cache)
     events: list[dict[str, str]] | None = None  # what the kernel read and wrote (not recorded)
+    launch: str | None = None  # "warm" (forked by packs.kernels) or "ordinary (why)"; not recorded
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -226,7 +229,10 @@ def run_plan(plan: BuildPlan, say: Callable[[str], None]) -> tuple[NotebookRun, 
     done: dict[str, NotebookRun] = {}
     width = max(len(e.name) for e in plan.notebooks)
     total = len(plan.notebooks)
-    with ThreadPoolExecutor(max_workers=plan.jobs, thread_name_prefix="pack") as pool:
+    with (
+        kernels_mod.warm_kernels(),
+        ThreadPoolExecutor(max_workers=plan.jobs, thread_name_prefix="pack") as pool,
+    ):
         running: dict[Future[NotebookRun], str] = {}
 
         def submit_ready() -> None:
@@ -340,7 +346,8 @@ def run_notebook(entry: NotebookEntry) -> NotebookRun:
 
 
 def _kernel_manager(ipc_dir: Path, kernels: list[Any], reads: Path) -> type:
-    """A kernel manager class whose kernels the watchdog can find and kill."""
+    """A kernel manager class whose kernels the watchdog can find and kill, forked from the
+    active warm-kernel server when there is one (:mod:`workbench.packs.kernels`)."""
     from jupyter_client.manager import AsyncKernelManager
 
     class _TrackedKernelManager(AsyncKernelManager):
@@ -355,12 +362,20 @@ def _kernel_manager(ipc_dir: Path, kernels: list[Any], reads: Path) -> type:
             kernels.append(self)
 
         async def _async_pre_start_kernel(self, **kw: Any) -> Any:
-            env = dict(kw.pop("env", None) or os.environ)
-            paths = (str(KERNEL_SHIMS), env.get("PYTHONPATH"))
-            env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
-            env["WORKBENCH_PACK_BUILD"] = "1"  # render.setup(): static SVG charts, no script
+            env = kernels_mod.kernel_env(kw.pop("env", None))
             env[cache.READS_ENV] = str(reads)  # what the notebook reads: packs.cache
+            if self.provisioner is None:
+                self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid4())
+                self.provisioner = kernels_mod.WarmProvisioner(
+                    kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+                )
             return await super()._async_pre_start_kernel(env=env, **kw)
+
+        async def _async_post_start_kernel(self, **kw: Any) -> None:
+            prov = self.provisioner
+            self.launched = "warm" if getattr(prov, "warm", False) else (
+                f"ordinary ({getattr(prov, 'fallback_reason', None) or 'not forked'})")
+            await super()._async_post_start_kernel(**kw)
 
     return _TrackedKernelManager
 
@@ -417,6 +432,7 @@ def _execute(
     finally:
         timer.cancel()
     run.exec_s = time.perf_counter() - t0
+    run.launch = "; ".join(getattr(km, "launched", "not started") for km in kernels) or None
     run.events = cache.read_events(cache.reads_file(work))
     executed.metadata.setdefault("papermill", {}).update(
         input_path=entry.source, output_path=f"{entry.name}.ipynb"

@@ -1,0 +1,338 @@
+"""Warm kernels: notebook kernels forked from a server that imported the heavy modules once.
+
+Every pack kernel used to start a fresh interpreter and import ipykernel, numpy,
+scipy.stats and altair again (about 0.4 to 2 s of CPU per notebook before it does any
+work). A :class:`KernelServer` (one process, :mod:`_workbench_forkserver` in
+``_kernel_shims``) imports those once and forks a kernel per notebook; the child sets its
+own environment, working directory and read recorder, then runs ``ipykernel_launcher``
+with the connection file jupyter_client wrote. It is plugged into jupyter_client as a
+kernel provisioner (:class:`WarmProvisioner`, a ``LocalProvisioner`` whose ``launch_kernel``
+asks the server), so poll, wait, kill, interrupt and the build's watchdog work unchanged
+on the process handle it returns (:class:`ForkedKernel`, ``Popen``-like).
+
+Only thread-free modules are preloaded (a fork keeps the calling thread only; polars,
+pandas, pyarrow, duckdb, scikit-learn and statsmodels start threads on import). The server
+checks it is single-threaded before each fork and answers with an error otherwise; the
+kernel then launches the ordinary way, as it also does when the kernel's environment
+differs from the server's in anything but the per-kernel variables (:data:`PER_KERNEL`),
+when its command is not ``python -m ipykernel_launcher``, when no server is active, or
+when ``WORKBENCH_WARM_KERNELS=0``. Every kernel, warm or not, gets ``OPENBLAS_NUM_THREADS=1``
+(:func:`kernel_env`), so a result cannot depend on the launch path.
+
+API (for the pack builder and for fleet workers that execute many notebooks):
+
+    with warm_kernels():            # one server for the kernels started inside
+        run_entry(entry) ...        # (threads share it; it is stopped on exit)
+
+    shared_server()                 # a per-process server kept until the process exits
+                                    # (a Dask worker: call once; kernels then use it)
+
+No kernel outlives its server and no server outlives its owner: the server exits and
+SIGKILLs its kernels when the owner's end of the socket closes (also when the owner is
+SIGKILLed), and each kernel has ``PR_SET_PDEATHSIG`` = SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.provisioning import LocalProvisioner
+
+KERNEL_SHIMS = Path(__file__).resolve().parent / "_kernel_shims"
+ENV_SWITCH = "WORKBENCH_WARM_KERNELS"  # "0": every kernel launches the ordinary way
+# set per kernel (by the builder or jupyter_client); every other variable must equal the
+# server's, since the preloaded modules read the environment when they were imported
+PER_KERNEL = frozenset({"WORKBENCH_READS", "JPY_PARENT_PID", "JPY_SESSION_NAME"})
+PINNED = {"OPENBLAS_NUM_THREADS": "1"}  # numpy's BLAS pool would be a thread at fork time
+START_TIMEOUT = 120.0  # seconds for the server's preload plus one fork
+
+
+def kernel_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of every pack kernel: ``base`` (default ``os.environ``) with the
+    kernel shims first on PYTHONPATH, the pack-build flag and :data:`PINNED`."""
+    env = dict(os.environ if base is None else base)
+    paths = (str(KERNEL_SHIMS), env.get("PYTHONPATH"))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+    env["WORKBENCH_PACK_BUILD"] = "1"  # render.setup(): static SVG charts, no script
+    env.update(PINNED)
+    return env
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV_SWITCH, "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+class ForkedKernel:
+    """A ``Popen``-like handle on a kernel the server forked (the server reaps it and
+    reports its exit code)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self._done = threading.Event()
+
+    def _exited(self, code: int) -> None:
+        if self.returncode is None:
+            self.returncode = code
+        self._done.set()
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if not self._done.wait(timeout):
+            raise subprocess.TimeoutExpired([f"kernel {self.pid}"], timeout or 0)
+        return self.returncode  # type: ignore[return-value]
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:  # never signal a pid that may have been reused
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class KernelServer:
+    """One fork server process (see the module docstring); thread-safe."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self.env = kernel_env(env)
+        server_env = {k: v for k, v in self.env.items() if k not in PER_KERNEL}
+        ours, theirs = socket.socketpair()
+        self._sock = ours
+        self._lock = threading.Lock()
+        self._next = 0
+        self._replies: dict[int, dict[str, Any]] = {}
+        self._kernels: dict[int, ForkedKernel] = {}
+        self._early_exits: dict[int, int] = {}
+        self._cond = threading.Condition(self._lock)
+        self.ready: dict[str, Any] | None = None
+        self.closed = False
+        code = f"import _workbench_forkserver as s; s.serve({theirs.fileno()})"
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", code],
+                env=server_env,
+                stdin=subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),),
+                start_new_session=True,  # Ctrl-C reaches the builder, which stops kernels
+            )
+        finally:
+            theirs.close()
+        self._reader = threading.Thread(target=self._read, name="kernel-server", daemon=True)
+        self._reader.start()
+
+    # -- the socket ------------------------------------------------------------------------
+
+    def _read(self) -> None:
+        buf = b""
+        while True:
+            try:
+                data = self._sock.recv(1 << 16)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            buf += data
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                self._handle(json.loads(line))
+        with self._cond:  # the server is gone, and with it every kernel (PDEATHSIG)
+            self.closed = True
+            kernels = list(self._kernels.values())
+            self._kernels.clear()
+            self._cond.notify_all()
+        for k in kernels:
+            k._exited(-signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            self.process.wait(timeout=5)
+
+    def _handle(self, msg: dict[str, Any]) -> None:
+        with self._cond:
+            if "ready" in msg:
+                self.ready = msg
+            elif "exit" in msg:
+                kernel = self._kernels.pop(msg["exit"], None)
+                if kernel is None:
+                    self._early_exits[msg["exit"]] = msg["code"]
+                else:
+                    kernel._exited(msg["code"])
+            elif "id" in msg:
+                self._replies[msg["id"]] = msg
+            self._cond.notify_all()
+
+    # -- the API ---------------------------------------------------------------------------
+
+    def accepts(self, cmd: list[str], env: Mapping[str, str]) -> str | None:
+        """Why a kernel with ``cmd`` and ``env`` cannot be forked here (None: it can)."""
+        if self.closed:
+            return "the kernel server has stopped"
+        if cmd[1:3] != ["-m", "ipykernel_launcher"] or not _same_file(cmd[0], sys.executable):
+            return "not this interpreter's ipykernel"
+        for key in (env.keys() | self.env.keys()) - PER_KERNEL:
+            if env.get(key) != self.env.get(key):
+                return f"the kernel's environment differs from the server's ({key})"
+        return None
+
+    def launch(self, cmd: list[str], env: Mapping[str, str], cwd: str,
+               timeout: float = START_TIMEOUT) -> ForkedKernel:
+        """Fork a kernel; raises RuntimeError when the server cannot (launch it yourself)."""
+        why = self.accepts(cmd, env)
+        if why:
+            raise RuntimeError(why)
+        with self._cond:
+            self._next += 1
+            rid = self._next
+            req = {"id": rid, "argv": list(cmd), "env": dict(env), "cwd": str(cwd)}
+            try:
+                self._sock.sendall((json.dumps(req) + "\n").encode("utf-8"))
+            except OSError as exc:
+                raise RuntimeError(f"the kernel server has stopped: {exc}") from exc
+            if not self._cond.wait_for(lambda: rid in self._replies or self.closed, timeout):
+                raise RuntimeError("the kernel server did not answer in time")
+            reply = self._replies.pop(rid, None)
+            if reply is None:
+                raise RuntimeError("the kernel server has stopped")
+            if "error" in reply:
+                raise RuntimeError(reply["error"])
+            kernel = ForkedKernel(reply["pid"])
+            if kernel.pid in self._early_exits:
+                kernel._exited(self._early_exits.pop(kernel.pid))
+            else:
+                self._kernels[kernel.pid] = kernel
+            return kernel
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> dict[str, Any] | None:
+        """The server's ready message once it preloaded (None if it stopped first)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.ready is not None or self.closed, timeout)
+            return self.ready
+
+    def close(self) -> None:
+        """Stop the server; it SIGKILLs whatever kernels still run."""
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            self._sock.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._reader.join(timeout=10)
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+# -- which server kernels use ----------------------------------------------------------------
+
+_state_lock = threading.Lock()
+_active: KernelServer | None = None
+_users = 0
+_shared = False
+
+
+def active_server() -> KernelServer | None:
+    """The server new kernels are forked from (None: launch them the ordinary way)."""
+    server = _active
+    if server is None or server.closed or not enabled():
+        return None
+    return server
+
+
+@contextlib.contextmanager
+def warm_kernels(on: bool | None = None) -> Iterator[KernelServer | None]:
+    """Kernels started inside are forked from one server (started here unless one is
+    already active; stopped on exit when this started it and no one else uses it).
+    ``on=False`` or ``WORKBENCH_WARM_KERNELS=0``: nothing changes, kernels launch as usual."""
+    global _active, _users
+    if not (enabled() if on is None else on):
+        yield None
+        return
+    with _state_lock:
+        if _active is None or _active.closed:
+            _active = KernelServer()
+        _users += 1
+        server = _active
+    try:
+        yield server
+    finally:
+        with _state_lock:
+            _users -= 1
+            stop = _users == 0 and not _shared and _active is server
+            if stop:
+                _active = None
+        if stop:
+            server.close()
+
+
+def shared_server() -> KernelServer | None:
+    """Start (once) a server kept for the life of this process, e.g. a fleet worker that
+    runs many notebooks; stopped at exit (and it exits by itself if this process dies)."""
+    global _active, _shared
+    if not enabled():
+        return None
+    with _state_lock:
+        if _active is None or _active.closed:
+            _active = KernelServer()
+        if not _shared:
+            _shared = True
+            atexit.register(_stop_shared)
+        return _active
+
+
+def _stop_shared() -> None:
+    global _active, _shared
+    with _state_lock:
+        server, _active, _shared = _active, None, False
+    if server is not None:
+        server.close()
+
+
+class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
+    """jupyter_client's local provisioner, launching through the active server when it
+    can (see :meth:`KernelServer.accepts`) and the ordinary way otherwise."""
+
+    warm: bool = False
+    fallback_reason: str | None = None
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+        server = active_server()
+        env = kwargs.get("env") or dict(os.environ)
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        if server is None:
+            self.fallback_reason = "no kernel server"
+            return await super().launch_kernel(cmd, **kwargs)
+        try:
+            process = await asyncio.to_thread(server.launch, cmd, env, cwd)
+        except RuntimeError as exc:
+            self.fallback_reason = str(exc)
+            return await super().launch_kernel(cmd, **kwargs)
+        self.warm = True
+        self.process = process
+        self.pid = process.pid
+        self.pgid = process.pid  # the child called setsid()
+        self.cwd = cwd
+        return self.connection_info
