@@ -8,21 +8,39 @@ from typing import Any
 
 from distributed import WorkerPlugin
 
+from workbench.packs import kernels
+
 
 class FleetWorker(WorkerPlugin):
-    """On joining the fleet, a worker imports what every task runs (papermill, nbconvert's
-    exporter, the assembly) once for its lifetime, in the background while the client is
-    still planning; a worker that joins later, or that its nanny restarted after a death,
-    gets it too (Dask runs ``setup`` on every worker that registers)."""
+    """A fleet worker's lifetime state, set up when the worker joins (Dask runs ``setup``
+    on every worker, also one that joins later or that its nanny restarted after a death):
+
+    - one warm-kernel server (:func:`workbench.packs.kernels.shared_server`): every
+      notebook this worker runs forks its kernel from it, so ipykernel, numpy, scipy.stats
+      and altair are imported once per worker, not once per notebook; stopped in
+      ``teardown`` when the worker closes (and it exits by itself, killing its kernels,
+      if the worker dies);
+    - the task code (papermill, nbconvert's exporter, the assembly) imported once, in the
+      background, while the client is still planning.
+    """
 
     name = "workbench-fleet"
     idempotent = True
 
+    def __init__(self) -> None:
+        self.server: kernels.KernelServer | None = None
+
     def setup(self, worker: Any) -> None:
+        self.server = kernels.shared_server()  # None when WORKBENCH_WARM_KERNELS=0
         # in a thread: registering the plugin must not hold up the client's planning (a
         # task that starts first simply waits on the same import locks)
         threading.Thread(target=_warm_imports, name="workbench-warm-imports",
                          daemon=True).start()
+
+    def teardown(self, worker: Any) -> None:
+        if self.server is not None:
+            self.server.close()  # its kernels are killed with it (none run by now)
+            self.server = None
 
 
 def _warm_imports() -> None:

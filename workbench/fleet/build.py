@@ -26,9 +26,10 @@ a ``LocalCluster``; a shared filesystem for a remote cluster).
 
 Speed (``benchmarks/fleet.py``): each model's tasks are submitted as soon as its plan is
 resolved, so the workers start on the first model while the client plans the others; each
-worker imports the execution and assembly code once when it joins
-(:class:`workbench.fleet._worker.FleetWorker`),
-not per task; and the ``LocalCluster`` runs one single-threaded worker process per core
+worker keeps one warm-kernel server for its lifetime (every kernel it starts is forked
+from it: :mod:`workbench.packs.kernels`) and imports the execution and assembly code once
+(:class:`workbench.fleet._worker.FleetWorker`); the ``LocalCluster`` runs one
+single-threaded worker process per core
 with Dask's background sampling slowed (:data:`LOCAL_CLUSTER_CONFIG`): with the defaults,
 the statistical profiler, the 20 ms event-loop tick, the 0.5 s system monitor and the
 0.1 s memory monitor cost 17% of a core per worker while a task only waits for its kernel
