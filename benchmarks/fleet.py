@@ -100,7 +100,8 @@ def bench_build(models: int, workers: int, keep: Path | None) -> None:
     for label, wall, cpu in (("fleet (LocalCluster)", fleet_wall, fleet_cpu),
                              ("shell loop of pack build", loop_wall, loop_cpu)):
         print(f"{label:<26} {models} packs  wall {wall:7.1f} s  "
-              f"{models / wall * 60:6.2f} packs/min  CPU {cpu:7.1f} s")
+              f"{models / wall * 60:6.2f} packs/min  CPU {cpu:7.1f} s "
+              f"({cpu / models:5.1f} s per pack, {cpu / wall:4.2f} cores used)")
     print(f"fleet / loop packs per minute: {loop_wall / fleet_wall:.2f}x "
           f"(CPU ratio {fleet_cpu / loop_cpu:.2f})")
     print(f"load average after: {os.getloadavg()}")
