@@ -15,18 +15,38 @@ packs per minute and CPU seconds (every child process, kernels included) of each
 ratio (target: fleet at least 1.7x the loop's packs per minute on 2 cores), and the load
 average before and after (the machine may be shared).
 
-Measured on the shared 2-core machine (2026-12-02; other builds running, so ratios from one
-run only):
+``profile``: the same fleet build in this process, with CPU split by process role (this
+process: client planning and publishing, and the LocalCluster's scheduler and nannies;
+the worker processes: papermill, export, assembly, Dask; the kernels, each worker's
+children) and how busy the workers' task slots were (Dask's task stream).
+
+Measured on the shared 2-core machine (2026-12-02; other builds running, load 6 to 10 on 2
+cores, so wall times and ratios are from one run only and both sides got a share of a
+busy machine; CPU seconds per pack are the comparable figure):
 
 - index, 10,000 records: 0.94 s CPU, 2.20 s wall at load ~15 (best of 3); 24 pages, the
   largest 0.22 MB; fleet.results.json 4.5 MB.
-- build, 4 models (5 notebooks each, the example fleet), ``--workers 2``, load 4 -> 3:
-  fleet 92.3 s wall, 2.60 packs/min, 133.7 s CPU; loop 97.0 s, 2.47 packs/min, 114.6 s CPU:
-  1.05x the loop, 17% more CPU. ``--workers 4``: 0.98x, 41% more CPU. The 1.7x target is
-  not met: on 2 cores both keep two kernels busy, and a fresh kernel per notebook (start +
-  imports) is most of each run, so the fleet only gains each pack's tail (the summary
-  running alone) and the CLI start per pack, and pays for the worker processes. 200
-  models were not run (about 75 minutes each way at these rates).
+- build, 12 models (5 notebooks each, the example fleet), ``--workers 2``, load 6.3 -> 8.4,
+  warm kernels on both sides (``pack build`` keeps one kernel server per build, a fleet
+  worker one for its lifetime): fleet 473.6 s wall, 1.52 packs/min, 304.7 s CPU (25.4 s
+  per pack); loop 733.5 s wall, 0.98 packs/min, 337.6 s CPU (28.1 s per pack): **1.55x
+  the loop, 10% less CPU per pack** (before this round: 4 models, 1.05x and 17% MORE CPU
+  than the loop). Not run at 200 models: at these rates about 2 h 10 min for the fleet
+  and 3 h 25 min for the loop on this busy machine; on an idle one, extrapolating from
+  CPU per pack only (not measured), 2 busy cores give the fleet about 4.7 packs/min (200
+  packs in ~43 min) if both cores stay busy, against the loop's 1.2 cores (idle,
+  before warm kernels: 114.6 s CPU in 97.0 s wall) at 28.1 s per pack, about 2.5
+  packs/min: at most ~1.9x. The lead's idle re-run is the figure to quote.
+- where the fleet's CPU went before this round (profile, 4 models, load ~9): 41.9 s per
+  pack = client+scheduler+nannies 3.9, worker processes 11.3, kernels 26.0, against a
+  ``pack build``'s 7.1 (builder) + 25.9 (kernels). Dask's per-worker sampling (the
+  statistical profiler every 10 ms, the 20 ms event-loop tick, the 0.5 s system monitor,
+  the nanny's 0.1 s memory monitor) cost 17% of a core per worker while tasks wait on
+  their kernels, and the longer a busy machine stretches the run, the more it costs.
+  With :data:`workbench.fleet.build.LOCAL_CLUSTER_CONFIG`: PROFILE6.
+- planning on the client: 0.1 s CPU per model once papermill is imported (spec 0.005,
+  papermill's parameter inspection 0.011, preflight reading the data 0.039, resolve with
+  input hashing 0.045); each model's tasks are submitted as soon as it is planned.
 """
 
 from __future__ import annotations
