@@ -23,7 +23,10 @@ scrubbed notebook is written into the version's staging folder.
 
 Kernels start with ``_kernel_shims`` first on PYTHONPATH; it only hides the optional
 ``rfc3987_syntax`` package, whose import costs ~2.6 s of CPU per kernel (measured with
-/usr/bin/time: importing polars + altair + workbench.render, 3.5 s user vs 0.9 s).
+/usr/bin/time: importing polars + altair + workbench.render, 3.5 s user vs 0.9 s), and
+installs the read recorder. :func:`run_plan` runs inside
+:func:`~workbench.packs.kernels.warm_kernels`: from the build's second kernel on, kernels
+are forked from a server that imported ipykernel, numpy, scipy.stats and altair once.
 """
 
 from __future__ import annotations
@@ -394,13 +397,20 @@ def _execute(
     ipc_dir = work / "kernel"
     ipc_dir.mkdir()
     timed_out = threading.Event()
+    finished = threading.Event()
 
     def _watchdog() -> None:
         timed_out.set()
-        for km in kernels:
-            proc = getattr(getattr(km, "provisioner", None), "process", None)
-            if proc is not None:
-                proc.kill()
+        # a kernel still starting (a warm kernel waits for the server's imports on a busy
+        # machine) has no process yet: try again until there is one to kill
+        while not finished.is_set():
+            procs = [getattr(getattr(km, "provisioner", None), "process", None)
+                     for km in kernels]
+            for proc in procs:
+                if proc is not None:
+                    proc.kill()
+            if any(p is not None for p in procs) or finished.wait(0.2):
+                return
 
     # threading.Timer raises OverflowError in its own thread past TIMEOUT_MAX, which ends
     # the watchdog silently: a longer limit is no limit, so clamp it
@@ -430,6 +440,7 @@ def _execute(
         executed = nbformat.read(out_ipynb, as_version=4) if out_ipynb.exists() else nb
         _stopped(entry, executed, run, exc, timed_out.is_set())
     finally:
+        finished.set()
         timer.cancel()
     run.exec_s = time.perf_counter() - t0
     run.launch = "; ".join(getattr(km, "launched", "not started") for km in kernels) or None

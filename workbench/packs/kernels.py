@@ -22,7 +22,8 @@ when ``WORKBENCH_WARM_KERNELS=0``. Every kernel, warm or not, gets ``OPENBLAS_NU
 API (for the pack builder and for fleet workers that execute many notebooks):
 
     with warm_kernels():            # one server for the kernels started inside
-        run_entry(entry) ...        # (threads share it; it is stopped on exit)
+        run_entry(entry) ...        # (threads share it; it is stopped on exit); it
+                                    # starts at the second kernel (ordinary_first=1)
 
     shared_server()                 # a per-process server kept until the process exits
                                     # (a Dask worker: call once; kernels then use it)
@@ -112,7 +113,10 @@ class ForkedKernel:
 class KernelServer:
     """One fork server process (see the module docstring); thread-safe."""
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None,
+                 preload: tuple[str, ...] | None = None) -> None:
+        """``env``: the kernels' base environment (default ``os.environ``); ``preload``:
+        the modules to import once (default: the server's ``PRELOAD``)."""
         self.env = kernel_env(env)
         server_env = {k: v for k, v in self.env.items() if k not in PER_KERNEL}
         ours, theirs = socket.socketpair()
@@ -125,7 +129,8 @@ class KernelServer:
         self._cond = threading.Condition(self._lock)
         self.ready: dict[str, Any] | None = None
         self.closed = False
-        code = f"import _workbench_forkserver as s; s.serve({theirs.fileno()})"
+        names = "" if preload is None else f", {tuple(str(n) for n in preload)!r}"
+        code = f"import _workbench_forkserver as s; s.serve({theirs.fileno()}{names})"
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", code],
@@ -227,6 +232,12 @@ class KernelServer:
 
     def close(self) -> None:
         """Stop the server; it SIGKILLs whatever kernels still run."""
+        with self._cond:
+            # still importing: it has forked nothing (a fork is answered after "ready"),
+            # so it can be killed now rather than waited for
+            if self.ready is None and not self.closed:
+                with contextlib.suppress(OSError):
+                    self.process.kill()
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(OSError):
@@ -250,42 +261,69 @@ def _same_file(a: str, b: str) -> bool:
 
 _state_lock = threading.Lock()
 _active: KernelServer | None = None
-_users = 0
+_users = 0  # warm_kernels() blocks open in this process
 _shared = False
+_ordinary_left = 0  # kernels still to launch the ordinary way before the server starts
 
 
 def active_server() -> KernelServer | None:
-    """The server new kernels are forked from (None: launch them the ordinary way)."""
+    """The server new kernels are forked from now (None: none is running)."""
     server = _active
     if server is None or server.closed or not enabled():
         return None
     return server
 
 
+def server_for_launch() -> tuple[KernelServer | None, str]:
+    """The server a kernel about to start should be forked from, starting it when a
+    :func:`warm_kernels` block has launched its ordinary kernels; else None and why."""
+    global _active, _ordinary_left
+    if not enabled():
+        return None, f"{ENV_SWITCH}=0"
+    with _state_lock:
+        if _active is not None and not _active.closed:
+            return _active, ""
+        if _users == 0 and not _shared:
+            return None, "no kernel server"
+        if _ordinary_left > 0:
+            _ordinary_left -= 1
+            return None, "the build's first kernel (the server starts for the next)"
+        _active = KernelServer()
+        return _active, ""
+
+
 @contextlib.contextmanager
-def warm_kernels(on: bool | None = None) -> Iterator[KernelServer | None]:
-    """Kernels started inside are forked from one server (started here unless one is
-    already active; stopped on exit when this started it and no one else uses it).
-    ``on=False`` or ``WORKBENCH_WARM_KERNELS=0``: nothing changes, kernels launch as usual."""
-    global _active, _users
+def warm_kernels(on: bool | None = None, ordinary_first: int = 1
+                 ) -> Iterator[KernelServer | None]:
+    """Kernels started inside are forked from one server, shared by threads and stopped on
+    exit (unless :func:`shared_server` keeps it for the process).
+
+    The server's own imports cost about as much CPU as two kernels save, so it starts
+    when the block launches kernel number ``ordinary_first + 1``: a rebuild that runs one
+    notebook does not pay for it; the first kernel launches the ordinary way while the
+    server imports. ``ordinary_first=0`` starts it now (the block then yields it).
+    ``on=False`` or ``WORKBENCH_WARM_KERNELS=0``: kernels launch the ordinary way."""
+    global _active, _users, _ordinary_left
     if not (enabled() if on is None else on):
         yield None
         return
     with _state_lock:
-        if _active is None or _active.closed:
-            _active = KernelServer()
+        if _users == 0:
+            _ordinary_left = ordinary_first
         _users += 1
-        server = _active
+        if ordinary_first == 0 and (_active is None or _active.closed):
+            _active = KernelServer()
+        server = _active if ordinary_first == 0 else None
     try:
         yield server
     finally:
         with _state_lock:
             _users -= 1
-            stop = _users == 0 and not _shared and _active is server
-            if stop:
+            stop = _active if _users == 0 and not _shared else None
+            if stop is not None:
                 _active = None
-        if stop:
-            server.close()
+        if stop is not None:
+            stop.close()
 
 
 def shared_server() -> KernelServer | None:
@@ -319,11 +357,11 @@ class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
     fallback_reason: str | None = None
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
-        server = active_server()
+        server, why = server_for_launch()
         env = kwargs.get("env") or dict(os.environ)
         cwd = str(kwargs.get("cwd") or os.getcwd())
         if server is None:
-            self.fallback_reason = "no kernel server"
+            self.fallback_reason = why
             return await super().launch_kernel(cmd, **kwargs)
         try:
             process = await asyncio.to_thread(server.launch, cmd, env, cwd)

@@ -27,7 +27,8 @@ the server SIGKILLs every kernel's process group and exits; each kernel also has
 The child becomes a kernel as ``python -m ipykernel_launcher`` would: its own session,
 environment, working directory and ``sys.argv``; the read recorder (``_workbench_reads``)
 installed when ``WORKBENCH_READS`` is set; numpy's global random state re-seeded from the
-OS (a fresh interpreter's is); then ``runpy`` runs ``ipykernel_launcher`` as ``__main__``,
+OS (a fresh interpreter's is); the import system's caches of the working directory
+dropped; then ``runpy`` runs ``ipykernel_launcher`` as ``__main__``,
 and the interpreter exits the ordinary way (atexit handlers, thread joins) when it returns.
 """
 
@@ -207,10 +208,10 @@ class _Server:
         return None
 
 
-def serve(fd: int) -> None:
+def serve(fd: int, names: tuple[str, ...] = PRELOAD) -> None:
     """Preload, report ready, serve; in each forked child, become the requested kernel."""
     sock = socket.socket(fileno=fd)
-    done = preload()
+    done = preload(names)
     server = _Server(sock)
     server.send({"ready": True, "threads": threads(), "preloaded": done, "pid": os.getpid()})
     req = server.loop()
@@ -237,5 +238,12 @@ def run_kernel(req: dict) -> None:
     # again); python -c put "" there
     if sys.path and sys.path[0] == "":
         sys.path[0] = os.getcwd()
+    # the import system as a fresh interpreter's: the working-directory entry ("" and its
+    # absolute form) meets the path hooks again at the first import from it (as in an
+    # ordinary kernel, where the read recorder sees the same events), and no directory
+    # listing cached before the fork hides a module created since
+    for entry in ("", os.getcwd()):
+        sys.path_importer_cache.pop(entry, None)
+    importlib.invalidate_caches()
     sys.argv = [_LAUNCHER, *req["argv"][3:]]
     runpy.run_module(_LAUNCHER, run_name="__main__", alter_sys=True)

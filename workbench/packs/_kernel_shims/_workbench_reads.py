@@ -32,6 +32,13 @@ ENV_VAR = "WORKBENCH_READS"
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 _CELL = re.compile(r"ipykernel_\d+[/\\][^/\\]+\.py$")  # not ipykernel_launcher.py
 _LIST_EVENTS = frozenset({"os.listdir", "os.scandir"})
+# importlib.metadata finds installed distributions by listing every sys.path entry and
+# trying each as a zip file; those are package look-ups (the key names the packages),
+# not the notebook's inputs. When they happen depends on what was imported before the
+# first cell (a warm kernel imported altair before it; an ordinary kernel imports it in
+# a cell), so recording them would make the key depend on the launch path.
+_METADATA_SCAN = (f"{os.sep}importlib{os.sep}metadata{os.sep}",
+                  f"{os.sep}importlib_metadata{os.sep}")
 
 
 class Recorder:
@@ -64,7 +71,7 @@ class Recorder:
         try:
             if event == "open":
                 path, mode, flags = args
-                if isinstance(path, int):
+                if isinstance(path, int) or _metadata_scan():
                     return
                 writes = (
                     any(c in mode for c in "wax+") if isinstance(mode, str) else
@@ -74,6 +81,8 @@ class Recorder:
             elif event in _LIST_EVENTS:
                 if sys._getframe(1).f_code.co_filename.startswith("<frozen importlib"):
                     return  # the import system caching a sys.path folder's names
+                if _metadata_scan():
+                    return
                 self._emit("list", args[0] if args and args[0] is not None else ".")
             elif event in ("os.rename", "os.replace"):
                 self._emit("write", args[1])
@@ -88,6 +97,19 @@ class Recorder:
                 self._emit("net", str(args[0]))
         except Exception:  # noqa: S110 - a hook must never break the notebook it watches
             pass
+
+
+def _metadata_scan(depth: int = 8) -> bool:
+    """Whether the event comes from importlib.metadata's search for distributions (the
+    hook's caller, or a few frames up: zipfile opening a sys.path entry for it)."""
+    frame = sys._getframe(2)
+    for _ in range(depth):
+        if frame is None:
+            return False
+        if any(m in frame.f_code.co_filename for m in _METADATA_SCAN):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _is_cell(code: object) -> bool:
