@@ -150,7 +150,12 @@ def bench_profile(models: int, workers: int, keep: Path | None) -> None:
     import dask
     from distributed import Client, get_task_stream
 
-    from workbench.fleet.build import LOCAL_CLUSTER_CONFIG, build_fleet, local_cluster
+    from workbench.fleet.build import (
+        LOCAL_CLUSTER_CONFIG,
+        THREADS_PER_WORKER,
+        build_fleet,
+        local_cluster,
+    )
 
     tmp = Path(keep or tempfile.mkdtemp(prefix="fleet-profile-"))
     data = ROOT / "data" / "fleet"
@@ -182,7 +187,8 @@ def bench_profile(models: int, workers: int, keep: Path | None) -> None:
           f"{client_cpu / models:.2f}, workers (papermill, export, assembly, Dask) "
           f"{worker_cpu / models:.2f}, kernels {kernel_cpu / models:.2f}; cores used "
           f"{total / (time.perf_counter() - t0):.2f}")
-    print(f"task slots busy {busy / (workers * span):.0%} of {workers} x {span:.1f} s; "
+    slots = workers * THREADS_PER_WORKER
+    print(f"task slots busy {busy / (slots * span):.0%} of {slots} x {span:.1f} s; "
           f"first task started {min(ss['start'] for ss in steps) - e1:.1f} s after the "
           "build began")
     print(f"load average after: {os.getloadavg()}")

@@ -3,7 +3,6 @@ that importing :mod:`workbench.fleet` does not import distributed)."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from distributed import WorkerPlugin
@@ -20,8 +19,8 @@ class FleetWorker(WorkerPlugin):
       and altair are imported once per worker, not once per notebook; stopped in
       ``teardown`` when the worker closes (and it exits by itself, killing its kernels,
       if the worker dies);
-    - the task code (papermill, nbconvert's exporter, the assembly) imported once, in the
-      background, while the client is still planning.
+    - the task code (papermill, nbconvert's exporter, the assembly) imported once, before
+      the worker's first task.
     """
 
     name = "workbench-fleet"
@@ -32,10 +31,10 @@ class FleetWorker(WorkerPlugin):
 
     def setup(self, worker: Any) -> None:
         self.server = kernels.shared_server()  # None when WORKBENCH_WARM_KERNELS=0
-        # in a thread: registering the plugin must not hold up the client's planning (a
-        # task that starts first simply waits on the same import locks)
-        threading.Thread(target=_warm_imports, name="workbench-warm-imports",
-                         daemon=True).start()
+        # here, not in a background thread: papermill's modules import each other, and a
+        # task importing them while another thread does saw a partially initialized module
+        # (ImportError, measured); the server imports its own modules meanwhile
+        _warm_imports()
 
     def teardown(self, worker: Any) -> None:
         if self.server is not None:

@@ -28,10 +28,10 @@ Speed (``benchmarks/fleet.py``): each model's tasks are submitted as soon as its
 resolved, so the workers start on the first model while the client plans the others; each
 worker keeps one warm-kernel server for its lifetime (every kernel it starts is forked
 from it: :mod:`workbench.packs.kernels`) and imports the execution and assembly code once
-(:class:`workbench.fleet._worker.FleetWorker`); the ``LocalCluster`` runs one
-single-threaded worker process per core
-with Dask's background sampling slowed (:data:`LOCAL_CLUSTER_CONFIG`): with the defaults,
-the statistical profiler, the 20 ms event-loop tick, the 0.5 s system monitor and the
+(:class:`workbench.fleet._worker.FleetWorker`); the ``LocalCluster`` runs one worker
+process per core, two notebooks at a time each (:data:`THREADS_PER_WORKER`), with Dask's
+background sampling slowed (:data:`LOCAL_CLUSTER_CONFIG`): with the defaults, the
+statistical profiler, the 20 ms event-loop tick, the 0.5 s system monitor and the
 0.1 s memory monitor cost 17% of a core per worker while a task only waits for its kernel
 (measured: 3.4 s of CPU per 20 s of two waiting tasks, 0.4 s with these settings).
 """
@@ -161,14 +161,22 @@ def _cluster_client(scheduler: str | None, workers: int | None) -> Iterator[Any]
         yield client
 
 
-def local_cluster(workers: int | None = None) -> Any:
-    """The embedded cluster: ``workers`` (default: one per core) worker processes of one
-    thread each (the work is in each notebook's kernel, a subprocess of the worker; one
-    kernel per core). Use it inside ``dask.config.set(LOCAL_CLUSTER_CONFIG)``."""
+# notebooks run at once per worker process: a notebook's kernel is busy only about half of
+# its run (measured, cost_to_value: 1.0-1.4 s kernel start, 6.1-6.6 s of cells holding
+# 3 s of kernel CPU, a 1.3-2.1 s graceful shutdown, for ~4 s of kernel CPU in 10 s), so one
+# notebook per core leaves the cores half idle
+THREADS_PER_WORKER = 2
+
+
+def local_cluster(workers: int | None = None,
+                  threads: int = THREADS_PER_WORKER) -> Any:
+    """The embedded cluster: ``workers`` (default: one per core) worker processes running
+    ``threads`` notebooks each (the work is in each notebook's kernel, a subprocess of the
+    worker). Use it inside ``dask.config.set(LOCAL_CLUSTER_CONFIG)``."""
     from distributed import LocalCluster
 
     n = max(1, workers or os.cpu_count() or 1)
-    return LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+    return LocalCluster(n_workers=n, threads_per_worker=threads, processes=True,
                         dashboard_address="127.0.0.1:0")
 
 
