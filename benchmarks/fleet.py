@@ -20,30 +20,40 @@ process: client planning and publishing, and the LocalCluster's scheduler and na
 the worker processes: papermill, export, assembly, Dask; the kernels, each worker's
 children) and how busy the workers' task slots were (Dask's task stream).
 
-Measured on the shared 2-core machine (2026-12-02; other builds running, load 6 to 10 on 2
+Measured on the shared 2-core machine (2026-12-02; other builds running, load 2 to 10 on 2
 cores, so wall times and ratios are from one run only and both sides got a share of a
 busy machine; CPU seconds per pack are the comparable figure):
 
 - index, 10,000 records: 0.94 s CPU, 2.20 s wall at load ~15 (best of 3); 24 pages, the
   largest 0.22 MB; fleet.results.json 4.5 MB.
-- build, 12 models (5 notebooks each, the example fleet), ``--workers 2``, load 6.3 -> 8.4,
-  warm kernels on both sides (``pack build`` keeps one kernel server per build, a fleet
-  worker one for its lifetime): fleet 473.6 s wall, 1.52 packs/min, 304.7 s CPU (25.4 s
-  per pack); loop 733.5 s wall, 0.98 packs/min, 337.6 s CPU (28.1 s per pack): **1.55x
-  the loop, 10% less CPU per pack** (before this round: 4 models, 1.05x and 17% MORE CPU
-  than the loop). Not run at 200 models: at these rates about 2 h 10 min for the fleet
-  and 3 h 25 min for the loop on this busy machine; on an idle one, extrapolating from
-  CPU per pack only (not measured), 2 busy cores give the fleet about 4.7 packs/min (200
-  packs in ~43 min) if both cores stay busy, against the loop's 1.2 cores (idle,
-  before warm kernels: 114.6 s CPU in 97.0 s wall) at 28.1 s per pack, about 2.5
-  packs/min: at most ~1.9x. The lead's idle re-run is the figure to quote.
-- where the fleet's CPU went before this round (profile, 4 models, load ~9): 41.9 s per
-  pack = client+scheduler+nannies 3.9, worker processes 11.3, kernels 26.0, against a
-  ``pack build``'s 7.1 (builder) + 25.9 (kernels). Dask's per-worker sampling (the
-  statistical profiler every 10 ms, the 20 ms event-loop tick, the 0.5 s system monitor,
-  the nanny's 0.1 s memory monitor) cost 17% of a core per worker while tasks wait on
-  their kernels, and the longer a busy machine stretches the run, the more it costs.
-  With :data:`workbench.fleet.build.LOCAL_CLUSTER_CONFIG`: PROFILE6.
+- build, 12 models (5 notebooks each, the example fleet), ``--workers 2``, warm kernels on
+  both sides (``pack build`` keeps one kernel server per build, a fleet worker one for its
+  lifetime), one notebook per worker (before :data:`THREADS_PER_WORKER` = 2):
+
+  - load 6.3 -> 8.4: fleet 473.6 s wall, 1.52 packs/min, 304.7 s CPU (25.4 s per pack,
+    0.64 cores); loop 733.5 s, 0.98 packs/min, 337.6 s CPU (28.1 s per pack, 0.46
+    cores): 1.55x, CPU ratio 0.90 (on a busy machine the fleet's two kernels simply got a
+    larger share than the loop's);
+  - load 3.3 -> 2.9: fleet 279.6 s, 2.58 packs/min, 261.8 s CPU (21.8 s per pack, 0.94
+    cores); loop 263.1 s, 2.74 packs/min, 270.5 s CPU (22.5 s per pack, 1.03 cores):
+    **0.94x**, CPU ratio 0.97. Two slots were busy 99% of the time yet used under one
+    core: a notebook's kernel is busy about half of its run (cost_to_value, ordinary
+    kernel: 1.0-1.4 s start, 6.1-6.6 s of cells holding ~3 s of kernel CPU, 1.3-2.1 s
+    graceful shutdown; ~4 s kernel CPU in ~10 s), which is why each worker now runs two.
+
+  - two notebooks per worker (the default now), load 1.3 -> ~6: fleet 217.7 s build for
+    12 packs (3.3 packs/min).
+- before this round (4 models, load ~9, profile): 41.9 s CPU per pack = client+scheduler+
+  nannies 3.9, worker processes 11.3, kernels 26.0, against a ``pack build``'s 7.1
+  (builder) + 25.9 (kernels); 1.05x the loop with 17% more CPU (the lead's idle run).
+  Dask's per-worker sampling (the statistical profiler every 10 ms, the 20 ms event-loop
+  tick, the 0.5 s system monitor, the nanny's 0.1 s memory monitor) cost 17% of a core
+  per worker while tasks wait on their kernels, more the longer a busy machine stretches
+  the run. With :data:`workbench.fleet.build.LOCAL_CLUSTER_CONFIG` and warm kernels
+  (profile, 6 models, one notebook per worker, load ~7): 24.8 s per pack = 0.62 client,
+  3.99 workers, 20.17 kernels (with their servers); slots busy 99%; the first task
+  started 8.7 s after the build began (the first plan imports papermill in the client).
+- 200 models were not run (at 2.6 packs/min, ~77 min each way).
 - planning on the client: 0.1 s CPU per model once papermill is imported (spec 0.005,
   papermill's parameter inspection 0.011, preflight reading the data 0.039, resolve with
   input hashing 0.045); each model's tasks are submitted as soon as it is planned.
