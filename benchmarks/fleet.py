@@ -15,18 +15,53 @@ packs per minute and CPU seconds (every child process, kernels included) of each
 ratio (target: fleet at least 1.7x the loop's packs per minute on 2 cores), and the load
 average before and after (the machine may be shared).
 
-Measured on the shared 2-core machine (2026-12-02; other builds running, so ratios from one
-run only):
+``profile``: the same fleet build in this process, with CPU split by process role (this
+process: client planning and publishing, and the LocalCluster's scheduler and nannies;
+the worker processes: papermill, export, assembly, Dask; the kernels, each worker's
+children) and how busy the workers' task slots were (Dask's task stream).
+
+Measured on the shared 2-core machine (2026-12-02; other builds running, load 2 to 10 on 2
+cores, so wall times and ratios are from one run only and both sides got a share of a
+busy machine; CPU seconds per pack are the comparable figure):
 
 - index, 10,000 records: 0.94 s CPU, 2.20 s wall at load ~15 (best of 3); 24 pages, the
   largest 0.22 MB; fleet.results.json 4.5 MB.
-- build, 4 models (5 notebooks each, the example fleet), ``--workers 2``, load 4 -> 3:
-  fleet 92.3 s wall, 2.60 packs/min, 133.7 s CPU; loop 97.0 s, 2.47 packs/min, 114.6 s CPU:
-  1.05x the loop, 17% more CPU. ``--workers 4``: 0.98x, 41% more CPU. The 1.7x target is
-  not met: on 2 cores both keep two kernels busy, and a fresh kernel per notebook (start +
-  imports) is most of each run, so the fleet only gains each pack's tail (the summary
-  running alone) and the CLI start per pack, and pays for the worker processes. 200
-  models were not run (about 75 minutes each way at these rates).
+- build, 12 models (5 notebooks each, the example fleet), ``--workers 2``, warm kernels on
+  both sides (``pack build`` keeps one kernel server per build, a fleet worker one for its
+  lifetime), one notebook per worker (before :data:`THREADS_PER_WORKER` = 2):
+
+  - load 6.3 -> 8.4: fleet 473.6 s wall, 1.52 packs/min, 304.7 s CPU (25.4 s per pack,
+    0.64 cores); loop 733.5 s, 0.98 packs/min, 337.6 s CPU (28.1 s per pack, 0.46
+    cores): 1.55x, CPU ratio 0.90 (on a busy machine the fleet's two kernels simply got a
+    larger share than the loop's);
+  - load 3.3 -> 2.9: fleet 279.6 s, 2.58 packs/min, 261.8 s CPU (21.8 s per pack, 0.94
+    cores); loop 263.1 s, 2.74 packs/min, 270.5 s CPU (22.5 s per pack, 1.03 cores):
+    **0.94x**, CPU ratio 0.97. Two slots were busy 99% of the time yet used under one
+    core: a notebook's kernel is busy about half of its run (cost_to_value, ordinary
+    kernel: 1.0-1.4 s start, 6.1-6.6 s of cells holding ~3 s of kernel CPU, 1.3-2.1 s
+    graceful shutdown; ~4 s kernel CPU in ~10 s), which is why each worker now runs two.
+
+  - two notebooks per worker (the default now), load 1.3 -> 3.5 (peaking ~7): fleet
+    218.9 s wall, 3.29 packs/min, 290.6 s CPU (24.2 s per pack, 1.33 cores); loop 296.0
+    s, 2.43 packs/min, 337.0 s CPU (28.1 s per pack, 1.14 cores): **1.35x the loop, 14%
+    less CPU per pack**. The 1.7x target is not met in this run: the fleet still used
+    only 1.33 of 2 cores (other builds held the rest part of the time; an idle re-run is
+    the figure to quote). On an idle machine the bound is 2 cores / 24.2 s = 5.0
+    packs/min against the loop's 1.14 cores / 28.1 s = 2.4 packs/min (2.1x), not measured.
+- before this round (4 models, load ~9, profile): 41.9 s CPU per pack = client+scheduler+
+  nannies 3.9, worker processes 11.3, kernels 26.0, against a ``pack build``'s 7.1
+  (builder) + 25.9 (kernels); 1.05x the loop with 17% more CPU (the lead's idle run).
+  Dask's per-worker sampling (the statistical profiler every 10 ms, the 20 ms event-loop
+  tick, the 0.5 s system monitor, the nanny's 0.1 s memory monitor) cost 17% of a core
+  per worker while tasks wait on their kernels, more the longer a busy machine stretches
+  the run. With :data:`workbench.fleet.build.LOCAL_CLUSTER_CONFIG` and warm kernels
+  (profile, 6 models, one notebook per worker, load ~7): 24.8 s per pack = 0.62 client,
+  3.99 workers, 20.17 kernels (with their servers); slots busy 99%; the first task
+  started 8.7 s after the build began (the first plan imports papermill in the client).
+- 200 models were not run (at 2.6 packs/min, ~77 min each way).
+- planning on the client: 0.1 s CPU per model once papermill is imported (spec 0.005,
+  papermill's parameter inspection 0.011, preflight reading the data 0.039, resolve with
+  input hashing 0.045); each model's tasks are submitted as soon as it is planned.
 """
 
 from __future__ import annotations
@@ -100,9 +135,77 @@ def bench_build(models: int, workers: int, keep: Path | None) -> None:
     for label, wall, cpu in (("fleet (LocalCluster)", fleet_wall, fleet_cpu),
                              ("shell loop of pack build", loop_wall, loop_cpu)):
         print(f"{label:<26} {models} packs  wall {wall:7.1f} s  "
-              f"{models / wall * 60:6.2f} packs/min  CPU {cpu:7.1f} s")
+              f"{models / wall * 60:6.2f} packs/min  CPU {cpu:7.1f} s "
+              f"({cpu / models:5.1f} s per pack, {cpu / wall:4.2f} cores used)")
     print(f"fleet / loop packs per minute: {loop_wall / fleet_wall:.2f}x "
           f"(CPU ratio {fleet_cpu / loop_cpu:.2f})")
+    print(f"load average after: {os.getloadavg()}")
+    if keep is None:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _process_cpu() -> tuple[float, float]:
+    """(this process, its reaped children) CPU seconds: run on each Dask worker; its
+    warm-kernel server is stopped first, so its kernels' CPU is counted."""
+    from workbench.packs import kernels
+
+    server = kernels.active_server()
+    if server is not None:
+        server.close()
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
+def bench_profile(models: int, workers: int, keep: Path | None) -> None:
+    """Where the fleet's CPU goes, in-process: this process (client: planning, publishing,
+    and the LocalCluster's scheduler and nannies), each worker process (papermill, export,
+    assembly, Dask) and the kernels (the workers' children); and how busy the workers'
+    task slots were (Dask's task stream)."""
+    import dask
+    from distributed import Client, get_task_stream
+
+    from workbench.fleet.build import (
+        LOCAL_CLUSTER_CONFIG,
+        THREADS_PER_WORKER,
+        build_fleet,
+        local_cluster,
+    )
+
+    tmp = Path(keep or tempfile.mkdtemp(prefix="fleet-profile-"))
+    data = ROOT / "data" / "fleet"
+    subprocess.run([str(BIN / "workbench"), "sample", "--models", str(models), "--out",
+                    str(data)], check=True, stdout=subprocess.DEVNULL)
+    print(f"load average before: {os.getloadavg()}")
+    c0, t0 = time.process_time(), time.perf_counter()
+    with dask.config.set(LOCAL_CLUSTER_CONFIG), local_cluster(workers) as cluster, \
+            Client(cluster) as client:
+        started = time.perf_counter()
+        w0 = client.run(_process_cpu)  # before the build: no server yet
+        with get_task_stream(client) as stream:
+            t1, e1 = time.perf_counter(), time.time()
+            result = build_fleet(ROOT / "notebooks" / "packs" / "fleet.yml", tmp,
+                                 scheduler=cluster.scheduler_address)
+            wall = time.perf_counter() - t1
+        w1 = client.run(_process_cpu)
+    client_cpu = time.process_time() - c0
+    worker_cpu = sum(w1[w][0] for w in w1)
+    kernel_cpu = sum(w1[w][1] - w0[w][1] for w in w1)
+    total = client_cpu + worker_cpu + kernel_cpu
+    steps = [ss for t in stream.data for ss in t["startstops"] if ss["action"] == "compute"]
+    busy = sum(ss["stop"] - ss["start"] for ss in steps)
+    span = max(ss["stop"] for ss in steps) - min(ss["start"] for ss in steps)
+    print(f"fleet of {models} models, {workers} workers (exit {result.exit_code}): cluster "
+          f"start {started - t0:.1f} s, build {wall:.1f} s wall, "
+          f"{models / wall * 60:.2f} packs/min")
+    print(f"CPU per pack {total / models:.1f} s: client+scheduler+nannies "
+          f"{client_cpu / models:.2f}, workers (papermill, export, assembly, Dask) "
+          f"{worker_cpu / models:.2f}, kernels {kernel_cpu / models:.2f}; cores used "
+          f"{total / (time.perf_counter() - t0):.2f}")
+    slots = workers * THREADS_PER_WORKER
+    print(f"task slots busy {busy / (slots * span):.0%} of {slots} x {span:.1f} s; "
+          f"first task started {min(ss['start'] for ss in steps) - e1:.1f} s after the "
+          "build began")
     print(f"load average after: {os.getloadavg()}")
     if keep is None:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -117,9 +220,15 @@ def main() -> None:
     b.add_argument("--models", type=int, default=200)
     b.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     b.add_argument("--keep", type=Path, default=None, help="keep the reports here")
+    p = sub.add_parser("profile")
+    p.add_argument("--models", type=int, default=12)
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--keep", type=Path, default=None, help="keep the reports here")
     args = ap.parse_args()
     if args.what == "index":
         bench_index(args.records)
+    elif args.what == "profile":
+        bench_profile(args.models, args.workers, args.keep)
     else:
         bench_build(args.models, args.workers, args.keep)
 

@@ -26,6 +26,15 @@ def _fleet_build(fleet: Path, out: Path, *args: str, wait: bool = True):
     return subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=900)
 
 
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def _versions(pack_dir: Path) -> list[Path]:
     return sorted(d for d in pack_dir.iterdir() if d.is_dir() and d.name[:1].isdigit())
 
@@ -36,6 +45,20 @@ def test_twenty_models_one_broken_on_a_two_worker_cluster(tmp_path):
     with dask_cluster(tmp_path) as (address, _workers):
         done = _fleet_build(fleet, out, "--scheduler", address)
     assert done.returncode == 3, done.stderr[-3000:]  # a model's notebook failed
+    # every kernel was forked by its worker's warm-kernel server (one per worker, kept for
+    # the worker's lifetime), and the servers stopped with the workers
+    parents = {}
+    for i in range(20):
+        if i != 7:
+            (version,) = _versions(out / f"m{i:02d}")
+            found = json.loads((version / "score.results.json").read_text())["kernel_parent"]
+            parents[found["pid"]] = found["cmdline"]
+    assert 1 <= len(parents) <= 2, parents
+    assert all("_workbench_forkserver" in cmd for cmd in parents.values()), parents
+    deadline = time.monotonic() + 30
+    while any(_running(pid) for pid in parents):
+        assert time.monotonic() < deadline, f"a kernel server outlived its worker: {parents}"
+        time.sleep(0.2)
     index = Path(done.stdout.strip().splitlines()[-1])
     assert index == out / "tinyfleet" / "index.html" and index.is_file()
     for i in range(20):
