@@ -192,12 +192,12 @@ def test_a_pack_build_kernel_gets_static_charts(monkeypatch):
     assert not render.in_pack_build()
     monkeypatch.setenv(render.PACK_BUILD_ENV, "1")
     assert render.in_pack_build()
-    # the builder sets it for every kernel it starts
-    import inspect
+    # the builder sets it for every kernel it starts (warm or ordinary: one environment)
+    from workbench.packs import kernels
 
-    from workbench.packs import execute
-
-    assert 'env["WORKBENCH_PACK_BUILD"] = "1"' in inspect.getsource(execute)
+    env = kernels.kernel_env({"PATH": "/usr/bin"})
+    assert env[render.PACK_BUILD_ENV] == "1"
+    assert env["PATH"] == "/usr/bin"
 
 
 def test_front_page_names_a_loosened_gate_before_the_verdict_it_moved(tmp_path):
