@@ -101,6 +101,11 @@ Cold build CPU (before this round, load 9 to 22): builder 5.7 s, kernels 20.8 s;
 kernel's start-up, imports and chart runtime are 2.2 to 3.2 s of its time (see the
 kernels' own work in ``workbench/packs/execute.py``).
 
+Idle machine (2026-12-02 17:41 UTC, load 0.1 to 1.4, warm kernels and restating both in):
+cold 25.8 s wall / 36.8 s CPU (target 20 s: not met); warm, nothing changed 1.4 s wall /
+1.4 s CPU, steady 1.6 s / 1.5 s (target 2 s: met); cost changes 1, 2, 3: 20.5, 14.9 and
+14.2 s wall (0.79, 0.58 and 0.55 of cold; CPU 0.69, 0.54, 0.38: target a third, not met).
+
 Prints figures, asserts nothing. CPU time (builder + kernels) beside wall time, and the load
 average: the machine is shared, wall time is noisy.
 """

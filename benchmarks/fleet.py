@@ -20,6 +20,11 @@ process: client planning and publishing, and the LocalCluster's scheduler and na
 the worker processes: papermill, export, assembly, Dask; the kernels, each worker's
 children) and how busy the workers' task slots were (Dask's task stream).
 
+Idle machine (2026-12-02 17:45-17:49 UTC, load 1.4 to 1.9), ``build --models 12``: fleet
+5.63 packs/min (127.8 s wall, 244.4 s CPU, 20.4 s per pack, 1.91 cores used); loop 3.39
+packs/min (212.3 s, 301.8 s CPU, 25.2 s per pack, 1.42 cores): 1.66x, CPU ratio 0.81
+(target 1.7x: not met).
+
 Measured on the shared 2-core machine (2026-12-02; other builds running, load 2 to 10 on 2
 cores, so wall times and ratios are from one run only and both sides got a share of a
 busy machine; CPU seconds per pack are the comparable figure):

@@ -31,6 +31,11 @@ Measured, each in a fresh subprocess (peak memory = its own VmHWM):
 The machine may be shared: the load average is printed beside each figure, CPU seconds (all
 threads) beside wall time.
 
+Idle machine (2026-12-02 17:44 UTC, load 1.3 to 1.5): 10M rows: floor 1.82 s wall / 3.25 s
+CPU, two-sort 7.20 s / 13.93 s, workbench 8.38 s / 14.14 s / 1,614 MB (target 5 s: not met;
+2 GB: met). 1M rows: workbench 1.28 s / 2.00 s, scikit-learn loop 1.84 s / 1.85 s, nannyml
+CBPE 5.06 s / 5.06 s; estimated ROC AUC vs nannyml max |diff| 4.55e-15.
+
 Measured while writing this (2 cores shared, load average 6 to 7: wall times are 3 to 6
 times an idle machine's and CPU seconds are inflated too; compare ratios within one run):
 
