@@ -14,6 +14,16 @@ import sys
 import time
 from collections.abc import Mapping
 
+# the first lines of a child script passed with ``python -c`` (drift, performance): CPU
+# seconds of the child itself, warnings off, nannyml's usage reporting off
+PREAMBLE = r"""import json, os, resource, sys, time, warnings
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+warnings.simplefilter("ignore")
+os.environ.setdefault("NML_DISABLE_USAGE_LOGGING", "1")
+"""
+
 
 def measure(script: str, tool: str, *args: str, env: Mapping[str, str] | None = None) -> dict:
     t = time.perf_counter()

@@ -41,13 +41,9 @@ import tempfile
 import time
 from pathlib import Path
 
-_CHILD = r"""
-import json, os, resource, sys, time, warnings
-def cpu():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-warnings.simplefilter("ignore")
-os.environ.setdefault("NML_DISABLE_USAGE_LOGGING", "1")
+import _child  # benchmarks/_child.py: this script's folder is on sys.path
+
+_CHILD = _child.PREAMBLE + r"""
 kind, cur, ref, mode, window = sys.argv[1:6]
 import polars as pl
 t0 = time.perf_counter()

@@ -73,15 +73,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+import _child  # benchmarks/_child.py: this script's folder is on sys.path
 import numpy as np
 
-_CHILD = r"""
-import json, os, resource, sys, time, warnings
-def cpu():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-warnings.simplefilter("ignore")
-os.environ.setdefault("NML_DISABLE_USAGE_LOGGING", "1")
+_CHILD = _child.PREAMBLE + r"""
 kind, ana, ref = sys.argv[1:4]
 import numpy as np
 import polars as pl
