@@ -24,6 +24,18 @@ warnings.simplefilter("ignore")
 os.environ.setdefault("NML_DISABLE_USAGE_LOGGING", "1")
 """
 
+# the last lines of such a script: ``out`` (its result dict, timed from ``t0``/``c0``, with
+# ``t_import`` the import time) printed as JSON with CPU seconds, peak memory and the load
+POSTAMBLE = r"""
+out["seconds"] = time.perf_counter() - t0
+out["cpu_seconds"] = cpu() - c0
+out["import_seconds"] = t_import
+hwm = [x for x in open("/proc/self/status") if x.startswith("VmHWM")][0]
+out["peak_mb"] = int(hwm.split()[1]) / 1024
+out["load"] = os.getloadavg()[0]
+print(json.dumps(out))
+"""
+
 
 def measure(script: str, tool: str, *args: str, env: Mapping[str, str] | None = None) -> dict:
     t = time.perf_counter()

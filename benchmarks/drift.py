@@ -85,14 +85,7 @@ else:
     cnt = [m["value"]["count"] for m in d["metrics"]
            if m["config"]["type"].endswith("DriftedColumnsCount")]
     out = {"drifted": int(cnt[0]), "columns": len(vals), "stats": vals}
-out["seconds"] = time.perf_counter() - t0
-out["cpu_seconds"] = cpu() - c0
-out["import_seconds"] = t_import
-hwm = [x for x in open("/proc/self/status") if x.startswith("VmHWM")][0]
-out["peak_mb"] = int(hwm.split()[1]) / 1024
-out["load"] = os.getloadavg()[0]
-print(json.dumps(out))
-"""
+""" + _child.POSTAMBLE
 
 
 def run(kind: str, cur: Path, ref: Path, mode: str = "evidently", window: str = "-") -> dict:

@@ -135,14 +135,7 @@ else:
     a = lf.with_columns(pl.col("ts").dt.truncate("1d").alias("chunk")).sort("chunk", "p").collect()
     b = lf.select("segment", "p").sort("segment", "p").collect()
     out = {"chunks": a["chunk"].n_unique(), "rows": a.height + b.height}
-out["seconds"] = time.perf_counter() - t0
-out["cpu_seconds"] = cpu() - c0
-out["import_seconds"] = t_import
-hwm = [x for x in open("/proc/self/status") if x.startswith("VmHWM")][0]
-out["peak_mb"] = int(hwm.split()[1]) / 1024
-out["load"] = os.getloadavg()[0]
-print(json.dumps(out))
-"""
+""" + _child.POSTAMBLE
 
 SEGMENTS = np.array(["web", "mobile", "branch", "broker", "partner"])
 

@@ -481,8 +481,6 @@ def _all_null(df: pl.DataFrame) -> list[str]:
     return [c for c, n in nulls.items() if n == df.height]
 
 
-# below this many distinct values in all, threads cost more than they save
-PARALLEL_VALUES = 200_000
 # above this many distinct values in one column (both sides), one column at a time: two at
 # once would hold two sets of temporaries (about 1 GB each at 15M values)
 SERIAL_VALUES = 4_000_000
