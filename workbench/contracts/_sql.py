@@ -51,10 +51,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import polars as pl
 
 from workbench.errors import input_error
+
+# duckdb is imported where it is used: its import starts a thread, which would keep the
+# warm-kernel server (workbench.packs.kernels) from preloading this area for its kernels
 
 ENV_SECONDS = "WORKBENCH_SQL_SECONDS"
 ENV_MEMORY = "WORKBENCH_SQL_MEMORY"
@@ -128,6 +130,8 @@ def refusal(query: str) -> str | None:
 
 def _parsed(query: str) -> tuple[list[Any], str | None]:
     """(the statements DuckDB parses ``query`` into, why they may not run or None)."""
+    import duckdb
+
     try:
         statements = duckdb.extract_statements(query)
     except duckdb.Error as exc:
@@ -136,6 +140,8 @@ def _parsed(query: str) -> tuple[list[Any], str | None]:
 
 
 def _refusal_of(statements: list[Any]) -> str | None:
+    import duckdb
+
     if not statements:
         return "refused: expected a single read-only SELECT, got no statement"
     if len(statements) > 1:
@@ -154,6 +160,8 @@ def sandbox(tables: Mapping[str, Any], limits: SqlLimits) -> Any:
     The caller closes it. Every setting is fixed at creation, the tables are registered from
     Python, then the configuration is locked.
     """
+    import duckdb
+
     config: dict[str, Any] = {
         "enable_external_access": False,
         "autoload_known_extensions": False,
@@ -185,6 +193,8 @@ def scalar(con: Any, query: str, limits: SqlLimits,
     The query is parsed first and refused unless it is one SELECT; it then runs with a timer
     that interrupts the connection after ``limits.seconds``.
     """
+    import duckdb
+
     statements, why = _parsed(query)
     if why is not None:
         return None, why

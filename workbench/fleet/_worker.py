@@ -43,8 +43,9 @@ class FleetWorker(WorkerPlugin):
 
 
 def _warm_imports() -> None:
-    import papermill.engines  # noqa: F401
-    import papermill.parameterize  # noqa: F401
+    from workbench.packs import _papermill
+
+    _papermill.load()
 
     import workbench.packs.assemble  # noqa: F401
     import workbench.packs.export  # noqa: F401

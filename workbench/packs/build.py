@@ -19,6 +19,7 @@ A straight pipeline, each stage in its own module taking the previous stage's ou
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from workbench import render
+from workbench.packs import kernels
 from workbench.packs._faults import kill_point
 from workbench.packs.assemble import assemble
 from workbench.packs.execute import remove_orphan_temp, run_plan
@@ -33,7 +35,7 @@ from workbench.packs.lock import locked
 from workbench.packs.plan import STAGING_PREFIX, BuildPlan, check, resolve
 from workbench.packs.publish import BuildResult, announce, publish, remove_stale_staging
 from workbench.packs.sign import load_private_key
-from workbench.packs.spec import load_spec
+from workbench.packs.spec import PackSpec, load_spec
 
 __all__ = ["STAGING_PREFIX", "BuildResult", "build", "remove_stale_staging"]
 
@@ -55,6 +57,16 @@ def build(
     """
     say = progress or (lambda _line: None)
     spec = load_spec(spec_path)
+    with contextlib.ExitStack() as server:
+        # the warm-kernel server imports on the other core while the spec is checked and
+        # the inputs hashed (about 1 s), so the first kernels are forked from it too
+        server.enter_context(kernels.warm_kernels(ordinary_first=0))
+        return _build(spec, spec_path, out_dir, jobs, say, sign_key, use_cache, server)
+
+
+def _build(spec: PackSpec, spec_path: str | os.PathLike[str], out_dir: str | os.PathLike[str],
+           jobs: int | None, say: Callable[[str], None], sign_key: Path | None,
+           use_cache: bool, server: contextlib.ExitStack) -> BuildResult:
     declared = check(spec)  # parameter types, named columns, gate metrics: before any kernel
     key = load_private_key(sign_key) if sign_key is not None else None
     out = Path(out_dir)
@@ -67,6 +79,8 @@ def build(
         kill_point("staging-cleaned")
         plan = resolve(spec, declared, out, spec_path=str(spec_path),
                        jobs=max(1, jobs or os.cpu_count() or 1), use_cache=use_cache)
+        if plan.cache is not None and plan.cache.same_as is not None:
+            server.close()  # restating the previous version: no kernel will start
         # private while notebooks write into it (results may hold a secret until scrubbed);
         # opened to the umask's permissions just before it is published
         plan.staging.mkdir(mode=0o700, parents=True)

@@ -57,6 +57,12 @@ ENV_SWITCH = "WORKBENCH_WARM_KERNELS"  # "0": every kernel launches the ordinary
 # server's, since the preloaded modules read the environment when they were imported
 PER_KERNEL = frozenset({"WORKBENCH_READS", "JPY_PARENT_PID", "JPY_SESSION_NAME"})
 PINNED = {"OPENBLAS_NUM_THREADS": "1"}  # numpy's BLAS pool would be a thread at fork time
+# jemalloc's background purging threads (polars' allocator reads _RJEM_MALLOC_CONF, pyarrow's
+# JE_ARROW_MALLOC_CONF) would be threads at fork time; without them jemalloc purges in the
+# allocating thread. Appended to the options already there (importing polars sets its own
+# decay options in the builder's environment); a background_thread option the user set is
+# kept (the server then does not fork)
+NO_BACKGROUND_THREADS = ("_RJEM_MALLOC_CONF", "JE_ARROW_MALLOC_CONF")
 START_TIMEOUT = 120.0  # seconds for the server's preload plus one fork
 
 
@@ -68,6 +74,10 @@ def kernel_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     env["WORKBENCH_PACK_BUILD"] = "1"  # render.setup(): static SVG charts, no script
     env.update(PINNED)
+    for key in NO_BACKGROUND_THREADS:
+        conf = env.get(key, "")
+        if "background_thread" not in conf:
+            env[key] = f"{conf},background_thread:false" if conf else "background_thread:false"
     return env
 
 
@@ -114,9 +124,12 @@ class KernelServer:
     """One fork server process (see the module docstring); thread-safe."""
 
     def __init__(self, env: Mapping[str, str] | None = None,
-                 preload: tuple[str, ...] | None = None) -> None:
+                 preload: tuple[str, ...] | None = None,
+                 later: tuple[str, ...] | None = None) -> None:
         """``env``: the kernels' base environment (default ``os.environ``); ``preload``:
-        the modules to import once (default: the server's ``PRELOAD``)."""
+        the modules to import before forking (default: the server's ``PRELOAD``);
+        ``later``: those imported between forks (default: ``LATER``; none when
+        ``preload`` is given)."""
         self.env = kernel_env(env)
         server_env = {k: v for k, v in self.env.items() if k not in PER_KERNEL}
         ours, theirs = socket.socketpair()
@@ -128,9 +141,13 @@ class KernelServer:
         self._early_exits: dict[int, int] = {}
         self._cond = threading.Condition(self._lock)
         self.ready: dict[str, Any] | None = None
+        self.preloaded: dict[str, Any] | None = None  # once LATER is imported
         self.closed = False
-        names = "" if preload is None else f", {tuple(str(n) for n in preload)!r}"
-        code = f"import _workbench_forkserver as s; s.serve({theirs.fileno()}{names})"
+        if preload is not None and later is None:
+            later = ()
+        args = "".join(f", {name}={tuple(str(n) for n in mods)!r}" for name, mods in
+                       (("names", preload), ("later", later)) if mods is not None)
+        code = f"import _workbench_forkserver as s; s.serve({theirs.fileno()}{args})"
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", code],
@@ -173,6 +190,8 @@ class KernelServer:
         with self._cond:
             if "ready" in msg:
                 self.ready = msg
+            elif "preloaded_later" in msg:
+                self.preloaded = msg
             elif "exit" in msg:
                 kernel = self._kernels.pop(msg["exit"], None)
                 if kernel is None:
@@ -230,12 +249,19 @@ class KernelServer:
             self._cond.wait_for(lambda: self.ready is not None or self.closed, timeout)
             return self.ready
 
+    def wait_preloaded(self, timeout: float = START_TIMEOUT) -> dict[str, Any] | None:
+        """The server's message once it imported its ``later`` modules (None if it
+        stopped first or has none to import)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.preloaded is not None or self.closed, timeout)
+            return self.preloaded
+
     def close(self) -> None:
         """Stop the server; it SIGKILLs whatever kernels still run."""
         with self._cond:
-            # still importing: it has forked nothing (a fork is answered after "ready"),
-            # so it can be killed now rather than waited for
-            if self.ready is None and not self.closed:
+            # no kernel of its own runs (none forked yet, or all exited): nothing to stop
+            # but its imports, so kill it rather than wait for the import under way
+            if not self.closed and (self.ready is None or not self._kernels):
                 with contextlib.suppress(OSError):
                     self.process.kill()
         with contextlib.suppress(OSError):

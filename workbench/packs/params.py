@@ -177,7 +177,9 @@ def parse_parameters(source: str) -> tuple[Parameter, ...]:
 
 def declared_parameters(path: Path) -> set[str]:
     """Names in the notebook's ``parameters`` cell (papermill's own parser)."""
-    import papermill
+    from workbench.packs import _papermill
+
+    papermill = _papermill.load()
 
     # papermill logs a warning per line it cannot parse (e.g. a quote inside a comment);
     # such a line is simply not a declared parameter, which check_declared_parameters reports.

@@ -5,7 +5,9 @@ Started by the builder as ``python -c "import _workbench_forkserver as s; s.serv
 with the kernels' own environment (this folder first on PYTHONPATH, so ``sys.path`` is a
 kernel's). It speaks JSON lines over the socket ``FD``:
 
-* server -> builder, once: ``{"ready": true, "threads": N, "preloaded": [...]}``;
+* server -> builder, once: ``{"ready": true, "threads": N, "busy": [...], "preloaded":
+  [...]}`` after importing :data:`PRELOAD`; then, once it has imported :data:`LATER` one
+  module at a time between requests: ``{"preloaded_later": [...], "busy": [...]}``;
 * builder -> server: ``{"id": I, "argv": [...], "env": {...}, "cwd": "..."}`` (a kernel
   command ``python -m ipykernel_launcher -f CONNECTION_FILE``);
 * server -> builder: ``{"id": I, "pid": P}`` or ``{"id": I, "error": "..."}`` (then the
@@ -16,11 +18,15 @@ kernel's). It speaks JSON lines over the socket ``FD``:
 After preloading, ``gc.freeze()`` moves every object into the permanent generation, so
 no kernel's collector walks them (measured: the build's CPU saving went from 6 to 17 %).
 
-Fork safety: a fork copies only the calling thread, so a module that started threads
-(polars, pandas, pyarrow, duckdb, scikit-learn, statsmodels) would be left with a pool whose
-threads do not exist. None of those is preloaded, and before every fork the server checks
-``/proc/self/task`` holds one thread; otherwise it answers with an error and the builder
-falls back to an ordinary launch.
+Fork safety: a fork copies only the calling thread, so a module whose import started a
+thread that matters (a worker pool, an allocator's background thread) would leave the child
+without it. polars, pyarrow and pandas start only jemalloc background threads and polars'
+spill-file cleaner on import: the kernels' environment turns the jemalloc threads off
+(:data:`workbench.packs.kernels.PINNED`), and the cleaner (:data:`IDLE_THREADS`) waits on a
+channel holding no lock; polars' and rayon's worker pools start at first use, in the
+kernel. Before every fork the server checks that no other thread runs
+(:func:`busy_threads`); otherwise it answers with an error and the builder falls back to an
+ordinary launch. duckdb (a thread on import) is not preloaded.
 
 Lifetime: the server runs in its own session (Ctrl-C reaches the builder, which shuts its
 kernels down). When the builder's end of the socket closes (it exited, or was SIGKILLed),
@@ -47,53 +53,102 @@ import select
 import signal
 import socket
 import sys
+import threading
 
-# thread-free on import (checked: /proc/self/task holds one thread after each, with
-# OPENBLAS_NUM_THREADS=1); the CPU each saves per kernel, measured on the 2-core machine:
-# ipykernel + IPython 0.3 s, numpy 0.1 s, scipy.stats 1.1 s, altair (+ jsonschema) 0.5 s
+# imported before the server reports ready: what every kernel needs to start
 PRELOAD = (
     "IPython",
     "zmq",
     "tornado",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
+)
+# imported one by one after it reports ready, between requests (a request waits for at most
+# one import): a kernel forked meanwhile imports the rest itself, as an ordinary one does.
+# Ordered by how many notebooks need them. The CPU each saves per kernel, measured on the
+# 2-core machine on top of the modules before it: numpy 0.1 s, scipy.stats 1.1 s, altair
+# (+ jsonschema) 0.5 s, polars 0.2 s, pandas + pyarrow 0.5 s, a workbench area 0.3 to 0.7 s
+# (performance, with scikit-learn, 1.25 s; release, with statsmodels, 0.7 s)
+LATER = (
     "numpy",
-    "scipy.stats",
-    "scipy.signal",
-    "scipy.optimize",
+    "polars",
+    "pyarrow",
+    "pandas",
     "altair",
     "jsonschema",
     "jinja2",
     "vl_convert",
     "yaml",
-    "sqlglot",
     "pydantic",
+    "workbench.render",
+    "workbench.costs",
+    "workbench.incidents",
+    "scipy.stats",
+    "scipy.signal",
+    "scipy.optimize",
+    "workbench.drift",
+    "sqlglot",
+    "workbench.contracts",
     "joblib",
+    "workbench.packs",
+    "workbench.release",
+    "workbench.performance",
 )
+# threads that may exist when the server forks: each is blocked on a queue, holding no lock
+# a child could need, and the child does not need it to run (see the module docstring)
+IDLE_THREADS = frozenset({
+    # polars' spill-file cleaner (started on import: a channel receiver thread). In a
+    # forked kernel its queue is never drained, so spill files of a query that spilled to
+    # disk stay until the next polars process sweeps the folders of dead processes
+    "polars-ooc-clea",  # /proc names are cut to 15 characters
+})
 _PR_SET_PDEATHSIG = 1
 _LAUNCHER = "ipykernel_launcher"
 
 
 def threads() -> int:
-    """Threads of this process (1: safe to fork)."""
+    """Threads of this process."""
     try:
         return len(os.listdir("/proc/self/task"))
     except OSError:
         return -1  # unknown: never fork
 
 
+def busy_threads() -> list[str] | None:
+    """Names of this process's threads other than the calling one and :data:`IDLE_THREADS`
+    (empty: safe to fork; None: unknown, never fork)."""
+    try:
+        tasks = os.listdir("/proc/self/task")
+        names = []
+        for tid in tasks:
+            if int(tid) == threading.get_native_id():
+                continue
+            with open(f"/proc/self/task/{tid}/comm", encoding="utf-8") as fh:
+                names.append(fh.read().strip())
+    except (OSError, ValueError):
+        return None
+    return [n for n in names if n not in IDLE_THREADS]
+
+
 def preload(names: tuple[str, ...] = PRELOAD) -> list[str]:
-    """Import ``names`` (those installed), stopping before any that starts a thread."""
+    """Import ``names`` (those installed), stopping after any that starts a busy thread."""
     done = []
     for name in names:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: S112 - an optional module that is absent or broken
+        if not import_one(name):
             continue
         done.append(name)
-        if threads() != 1:
+        if busy_threads() != []:
             break  # serve() will refuse to fork: every kernel launches the ordinary way
     return done
+
+
+def import_one(name: str) -> bool:
+    """Import ``name``; False when it is absent or broken (an optional module)."""
+    try:
+        importlib.import_module(name)
+    except Exception:  # noqa: BLE001 - an optional module that is absent or broken
+        return False
+    return True
 
 
 class _Server:
@@ -135,13 +190,30 @@ class _Server:
             if report:
                 self.send({"exit": pid, "code": os.waitstatus_to_exitcode(status)})
 
-    def loop(self) -> dict:
-        """Serve until the builder goes away; in a forked child, return its request."""
+    def loop(self, later: tuple[str, ...] = ()) -> dict:
+        """Serve until the builder goes away; in a forked child, return its request.
+
+        While nothing is asked, import the modules of ``later`` one at a time (each then
+        frozen for the collector, see :func:`serve`); when they are done (or one started a
+        busy thread) tell the builder which were imported."""
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.set_wakeup_fd(self.wake_w)
         buf = b""
+        todo = list(later)
+        done: list[str] = []
         while True:
-            ready, _, _ = select.select([self.sock, self.wake_r], [], [])
+            ready, _, _ = select.select([self.sock, self.wake_r], [], [], 0 if todo else None)
+            if not ready and todo:
+                name = todo.pop(0)
+                if import_one(name):
+                    done.append(name)
+                    gc.freeze()
+                busy = busy_threads()
+                if busy != []:
+                    todo.clear()  # fork() now refuses: kernels launch the ordinary way
+                if not todo:
+                    self.send({"preloaded_later": done, "busy": busy, "threads": threads()})
+                continue
             if self.wake_r in ready:
                 while True:
                     try:
@@ -168,9 +240,9 @@ class _Server:
                         return child
 
     def fork(self, req: dict) -> dict | None:
-        n = threads()
-        if n != 1:
-            self.send({"id": req["id"], "error": f"the server runs {n} threads, not 1"})
+        busy = busy_threads()
+        if busy != []:
+            self.send({"id": req["id"], "error": f"the server runs threads ({busy})"})
             return None
         argv = req.get("argv") or []
         if argv[1:3] != ["-m", _LAUNCHER]:
@@ -212,8 +284,9 @@ class _Server:
         return None
 
 
-def serve(fd: int, names: tuple[str, ...] = PRELOAD) -> None:
-    """Preload, report ready, serve; in each forked child, become the requested kernel."""
+def serve(fd: int, names: tuple[str, ...] = PRELOAD, later: tuple[str, ...] = LATER) -> None:
+    """Preload ``names``, report ready, serve while importing ``later``; in each forked
+    child, become the requested kernel."""
     sock = socket.socket(fileno=fd)
     done = preload(names)
     # the preloaded modules' objects live as long as any kernel: keep the collector from
@@ -222,8 +295,10 @@ def serve(fd: int, names: tuple[str, ...] = PRELOAD) -> None:
     gc.collect()
     gc.freeze()
     server = _Server(sock)
-    server.send({"ready": True, "threads": threads(), "preloaded": done, "pid": os.getpid()})
-    req = server.loop()
+    busy = busy_threads()
+    server.send({"ready": True, "threads": threads(), "busy": busy, "preloaded": done,
+                 "pid": os.getpid()})
+    req = server.loop(later if busy == [] else ())
     del server
     run_kernel(req)
 
@@ -243,6 +318,8 @@ def run_kernel(req: dict) -> None:
     numpy = sys.modules.get("numpy")
     if numpy is not None:
         numpy.random.seed()  # fresh entropy, as a fresh interpreter's global RandomState
+    if "random" in sys.modules:
+        sys.modules["random"].seed()  # likewise the standard library's
     # python -m puts the working directory first on sys.path (ipykernel_launcher removes it
     # again); python -c put "" there
     if sys.path and sys.path[0] == "":
