@@ -88,7 +88,9 @@ def _demo_subset(tmp: Path, names: set[str]) -> Path:
     for nb in doc["notebooks"]:
         if nb["name"] in names:
             nb = {**nb, "path": str((base / nb["path"]).resolve())}
-            nb.pop("needs", None)
+            needs = [n for n in nb.pop("needs", []) if n in names]
+            if needs:
+                nb["needs"] = needs  # release_readiness reads cost_to_value's findings
             if "parameters" in nb:
                 nb["parameters"] = {k: absolute(v) for k, v in nb["parameters"].items()}
             notebooks.append(nb)
@@ -111,26 +113,53 @@ def _outputs(staging: Path, name: str) -> str:
     return re.sub(r" at 0x[0-9a-f]+>", " at 0x...>", text)
 
 
-def test_the_default_preload_is_thread_free():
+def test_the_default_preload_leaves_no_busy_thread():
+    """Every module of PRELOAD and LATER imports, and what runs besides the server's own
+    thread is only what IDLE_THREADS names (polars' spill cleaner): forks are allowed."""
     server = kernels.KernelServer()
     try:
         ready = server.wait_ready()
-        assert ready is not None and ready["threads"] == 1, ready
-        assert {"IPython", "numpy", "scipy.stats", "altair"} <= set(ready["preloaded"])
+        assert ready is not None and ready["busy"] == [], ready
+        assert {"IPython", "ipykernel.ipkernel"} <= set(ready["preloaded"])
+        later = server.wait_preloaded()
+        assert later is not None and later["busy"] == [], later
+        assert {"numpy", "scipy.stats", "altair", "polars", "pandas", "workbench.drift",
+                "workbench.contracts", "workbench.performance", "workbench.release",
+                "workbench.packs"} <= set(later["preloaded_later"]), later
+        assert "duckdb" not in later["preloaded_later"]  # a thread on import
     finally:
         server.close()
     assert _gone([server.process.pid])
 
 
+def test_the_kernel_environment_turns_jemalloc_background_threads_off(monkeypatch):
+    # importing polars in the builder sets its own options: they are kept, ours appended
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "dirty_decay_ms:500,muzzy_decay_ms:1000")
+    monkeypatch.delenv("JE_ARROW_MALLOC_CONF", raising=False)
+    env = kernels.kernel_env()
+    assert env["_RJEM_MALLOC_CONF"] == (
+        "dirty_decay_ms:500,muzzy_decay_ms:1000,background_thread:false")
+    assert env["JE_ARROW_MALLOC_CONF"] == "background_thread:false"
+    # the user's own choice stays (the server then runs threads and forks nothing)
+    monkeypatch.setenv("JE_ARROW_MALLOC_CONF", "background_thread:true")
+    assert kernels.kernel_env()["JE_ARROW_MALLOC_CONF"] == "background_thread:true"
+
+
+# every area the server preloads, against kernels that import it themselves
+PRELOADED_AREAS = {"drift", "cost_to_value", "contract_checks", "model_performance",
+                   "release_readiness"}
+
+
 def test_warm_and_ordinary_kernels_give_byte_identical_results(tmp_path, monkeypatch):
-    spec = _demo_subset(tmp_path, {"drift", "cost_to_value"})
-    with kernels.warm_kernels(ordinary_first=0):
+    spec = _demo_subset(tmp_path, PRELOADED_AREAS)
+    with kernels.warm_kernels(ordinary_first=0) as server:
+        assert server is not None and server.wait_preloaded() is not None
         warm_plan, warm = _run(spec, tmp_path / "warm")
     monkeypatch.setenv(kernels.ENV_SWITCH, "0")
     cold_plan, cold = _run(spec, tmp_path / "cold")
     assert {r.launch for r in warm.values()} == {"warm"}
     assert all(r.launch.startswith("ordinary") for r in cold.values())
-    for name in ("drift", "cost_to_value"):
+    for name in sorted(PRELOADED_AREAS):
         assert warm[name].status == cold[name].status == "ok", (warm[name].error,
                                                                cold[name].error)
         a = (warm_plan.staging / f"{name}.results.json").read_bytes()
@@ -211,12 +240,12 @@ def test_an_interrupt_reaches_a_forked_kernel(tmp_path):
 
 
 def test_a_server_that_runs_threads_forks_nothing(tmp_path, monkeypatch):
-    """polars starts its thread pool on import: a server that preloaded it must refuse to
-    fork, and every kernel then launches the ordinary way (and still works)."""
-    server = kernels.KernelServer(preload=("numpy", "polars"))
+    """duckdb starts a thread on import: a server that preloaded it must refuse to fork,
+    and every kernel then launches the ordinary way (and still works)."""
+    server = kernels.KernelServer(preload=("numpy", "duckdb"))
     try:
         ready = server.wait_ready()
-        assert ready["threads"] > 1
+        assert ready["threads"] > 1 and ready["busy"], ready
         monkeypatch.setattr(kernels, "_active", server)
         spec = _spec(tmp_path, [{"name": "ok", "path": str(FIXTURES / "ok.ipynb")}])
         _plan, runs = _run(spec, tmp_path / "out", jobs=1)

@@ -61,6 +61,7 @@ import sys
 import sysconfig
 import tempfile
 import threading
+import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +108,9 @@ def _ignored_roots() -> tuple[str, ...]:
     roots.update(p for p in sysconfig.get_paths().values() if p)
     roots.add(str(WORKBENCH_ROOT))
     roots.update(("/proc", "/dev", "/sys"))
+    # the system's time zone database: read by whichever module first needs a zone (in a
+    # warm kernel, often before the fork), so when it is read depends on the launch path
+    roots.update(zoneinfo.TZPATH)
     return tuple(sorted({os.path.realpath(r) for r in roots if r}))
 
 

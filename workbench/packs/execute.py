@@ -25,8 +25,9 @@ Kernels start with ``_kernel_shims`` first on PYTHONPATH; it only hides the opti
 ``rfc3987_syntax`` package, whose import costs ~2.6 s of CPU per kernel (measured with
 /usr/bin/time: importing polars + altair + workbench.render, 3.5 s user vs 0.9 s), and
 installs the read recorder. :func:`run_plan` runs inside
-:func:`~workbench.packs.kernels.warm_kernels`: from the build's second kernel on, kernels
-are forked from a server that imported ipykernel, numpy, scipy.stats and altair once.
+:func:`~workbench.packs.kernels.warm_kernels`: kernels are forked from a server, started
+with the build, that imported ipykernel, numpy, polars, pandas, altair and the workbench
+areas once. A kernel is killed once its notebook has run (``shutdown_kernel="immediate"``).
 """
 
 from __future__ import annotations

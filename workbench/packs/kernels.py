@@ -1,8 +1,8 @@
 """Warm kernels: notebook kernels forked from a server that imported the heavy modules once.
 
-Every pack kernel used to start a fresh interpreter and import ipykernel, numpy,
-scipy.stats and altair again (about 0.4 to 2 s of CPU per notebook before it does any
-work). A :class:`KernelServer` (one process, :mod:`_workbench_forkserver` in
+Every pack kernel used to start a fresh interpreter and import ipykernel, numpy, polars,
+pandas, altair and its workbench area again (about 1 to 3 s of CPU per notebook before it
+does any work). A :class:`KernelServer` (one process, :mod:`_workbench_forkserver` in
 ``_kernel_shims``) imports those once and forks a kernel per notebook; the child sets its
 own environment, working directory and read recorder, then runs ``ipykernel_launcher``
 with the connection file jupyter_client wrote. It is plugged into jupyter_client as a
@@ -10,20 +10,27 @@ kernel provisioner (:class:`WarmProvisioner`, a ``LocalProvisioner`` whose ``lau
 asks the server), so poll, wait, kill, interrupt and the build's watchdog work unchanged
 on the process handle it returns (:class:`ForkedKernel`, ``Popen``-like).
 
-Only thread-free modules are preloaded (a fork keeps the calling thread only; polars,
-pandas, pyarrow, duckdb, scikit-learn and statsmodels start threads on import). The server
-checks it is single-threaded before each fork and answers with an error otherwise; the
-kernel then launches the ordinary way, as it also does when the kernel's environment
+The server reports ready once ipykernel is imported, then imports the rest (numpy,
+polars, pyarrow, pandas, altair, scipy, every workbench area) one module at a time between
+forks, so a kernel asked for early is forked at once with what is there and imports the
+rest itself. Nothing that leaves a thread the child would need is preloaded (a fork keeps
+the calling thread only): jemalloc's background threads are turned off in every kernel's
+environment (:data:`NO_BACKGROUND_THREADS`), polars' spill cleaner is known idle, duckdb
+(a thread on import) is imported by the kernel that uses it. The server checks no busy
+thread runs before each fork and answers with an error otherwise; the kernel then
+launches the ordinary way, as it also does when the kernel's environment
 differs from the server's in anything but the per-kernel variables (:data:`PER_KERNEL`),
 when its command is not ``python -m ipykernel_launcher``, when no server is active, or
-when ``WORKBENCH_WARM_KERNELS=0``. Every kernel, warm or not, gets ``OPENBLAS_NUM_THREADS=1``
-(:func:`kernel_env`), so a result cannot depend on the launch path.
+when ``WORKBENCH_WARM_KERNELS=0``. Every kernel, warm or not, gets the same pinned
+environment (:func:`kernel_env`), so a result cannot depend on the launch path.
 
 API (for the pack builder and for fleet workers that execute many notebooks):
 
-    with warm_kernels():            # one server for the kernels started inside
-        run_entry(entry) ...        # (threads share it; it is stopped on exit); it
-                                    # starts at the second kernel (ordinary_first=1)
+    with warm_kernels(ordinary_first=0):  # one server for the kernels started inside
+        run_entry(entry) ...        # (threads share it; it is stopped on exit); pack
+                                    # build starts it with the build, before the spec
+                                    # is checked; by default it starts at the second
+                                    # kernel (ordinary_first=1)
 
     shared_server()                 # a per-process server kept until the process exits
                                     # (a Dask worker: call once; kernels then use it)
