@@ -334,3 +334,19 @@ def test_a_build_starts_the_server_for_its_second_kernel():
     assert kernels.active_server() is None
     assert _gone([second.process.pid])
     assert kernels.server_for_launch() == (None, "no kernel server")
+
+
+def test_a_build_that_starts_no_kernel_stops_its_early_server():
+    """pack build starts the server first; a build that restates its previous version
+    stops it at once (it forked nothing); one that forked a kernel keeps it to the end."""
+    with kernels.warm_kernels(ordinary_first=0) as early:
+        assert early is not None
+        kernels.stop_unused_server()
+        assert kernels.active_server() is None
+        assert _gone([early.process.pid])
+        later, _ = kernels.server_for_launch()  # a kernel after all: a new server
+        assert later is not None and later is not early
+        later.launched = 1  # as after a fork request
+        kernels.stop_unused_server()
+        assert kernels.active_server() is later
+    assert _gone([later.process.pid])

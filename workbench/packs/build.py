@@ -19,7 +19,6 @@ A straight pipeline, each stage in its own module taking the previous stage's ou
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import threading
@@ -57,16 +56,16 @@ def build(
     """
     say = progress or (lambda _line: None)
     spec = load_spec(spec_path)
-    with contextlib.ExitStack() as server:
-        # the warm-kernel server imports on the other core while the spec is checked and
-        # the inputs hashed (about 1 s), so the first kernels are forked from it too
-        server.enter_context(kernels.warm_kernels(ordinary_first=0))
-        return _build(spec, spec_path, out_dir, jobs, say, sign_key, use_cache, server)
+    # the warm-kernel server imports on the other core while the spec is checked and the
+    # inputs hashed (about 1 s), so the first kernels are forked from it too (the CLI
+    # starts it even before the builder's imports)
+    with kernels.warm_kernels(ordinary_first=0):
+        return _build(spec, spec_path, out_dir, jobs, say, sign_key, use_cache)
 
 
 def _build(spec: PackSpec, spec_path: str | os.PathLike[str], out_dir: str | os.PathLike[str],
            jobs: int | None, say: Callable[[str], None], sign_key: Path | None,
-           use_cache: bool, server: contextlib.ExitStack) -> BuildResult:
+           use_cache: bool) -> BuildResult:
     declared = check(spec)  # parameter types, named columns, gate metrics: before any kernel
     key = load_private_key(sign_key) if sign_key is not None else None
     out = Path(out_dir)
@@ -80,7 +79,7 @@ def _build(spec: PackSpec, spec_path: str | os.PathLike[str], out_dir: str | os.
         plan = resolve(spec, declared, out, spec_path=str(spec_path),
                        jobs=max(1, jobs or os.cpu_count() or 1), use_cache=use_cache)
         if plan.cache is not None and plan.cache.same_as is not None:
-            server.close()  # restating the previous version: no kernel will start
+            kernels.stop_unused_server()  # restating the previous version: no kernel starts
         # private while notebooks write into it (results may hold a secret until scrubbed);
         # opened to the umask's permissions just before it is published
         plan.staging.mkdir(mode=0o700, parents=True)

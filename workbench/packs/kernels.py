@@ -149,6 +149,7 @@ class KernelServer:
         self._cond = threading.Condition(self._lock)
         self.ready: dict[str, Any] | None = None
         self.preloaded: dict[str, Any] | None = None  # once LATER is imported
+        self.launched = 0  # fork requests made
         self.closed = False
         if preload is not None and later is None:
             later = ()
@@ -230,6 +231,7 @@ class KernelServer:
             raise RuntimeError(why)
         with self._cond:
             self._next += 1
+            self.launched += 1
             rid = self._next
             req = {"id": rid, "argv": list(cmd), "env": dict(env), "cwd": str(cwd)}
             try:
@@ -357,6 +359,19 @@ def warm_kernels(on: bool | None = None, ordinary_first: int = 1
                 _active = None
         if stop is not None:
             stop.close()
+
+
+def stop_unused_server() -> None:
+    """Stop the active server if it has forked no kernel and is not a shared one (a build
+    that turns out to restate its previous version starts no kernel); a kernel launched
+    later in the same :func:`warm_kernels` block starts a new one."""
+    global _active
+    with _state_lock:
+        server = _active
+        if server is None or _shared or server.launched:
+            return
+        _active = None
+    server.close()
 
 
 def shared_server() -> KernelServer | None:
