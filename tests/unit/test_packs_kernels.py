@@ -350,3 +350,24 @@ def test_a_build_that_starts_no_kernel_stops_its_early_server():
         kernels.stop_unused_server()
         assert kernels.active_server() is later
     assert _gone([later.process.pid])
+
+
+def test_a_kernel_that_dies_keeps_the_outputs_of_the_cells_before(tmp_path):
+    """The executed notebook is saved when the run ends however it ends (not after every
+    cell): a kernel that dies mid-notebook still leaves what its earlier cells showed."""
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("print('the first cell ran')"),
+        nbformat.v4.new_code_cell("import os\nos._exit(1)"),
+        nbformat.v4.new_code_cell("print('after')"),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "dies.ipynb"
+    nbformat.write(nb, path)
+    plan, runs = _run(_spec(tmp_path, [{"name": "dies", "path": str(path)}]),
+                      tmp_path / "out", jobs=1)
+    assert runs["dies"].status == "failed", runs["dies"]
+    saved = nbformat.read(plan.staging / "dies.ipynb", as_version=4)
+    code = [c for c in saved.cells if c.cell_type == "code" and "print" in c.source]
+    assert [o.get("text") for o in code[0].outputs] == ["the first cell ran\n"]
+    assert code[1].outputs == []  # never ran

@@ -423,6 +423,7 @@ def _execute(
             kernel_name=kernel,
             language="python",
             progress_bar=False,
+            engine_name=_papermill.ENGINE,  # saves at the ends of the run, not per cell
             request_save_on_cell_execute=True,
             start_timeout=120,
             execution_timeout=entry.timeout,
