@@ -371,3 +371,29 @@ def test_a_kernel_that_dies_keeps_the_outputs_of_the_cells_before(tmp_path):
     code = [c for c in saved.cells if c.cell_type == "code" and "print" in c.source]
     assert [o.get("text") for o in code[0].outputs] == ["the first cell ran\n"]
     assert code[1].outputs == []  # never ran
+
+
+def test_the_server_first_preloads_what_the_kernel_s_notebook_imports(monkeypatch):
+    import socket as socketlib
+
+    from workbench.packs._kernel_shims import _workbench_forkserver as fs
+
+    names = kernels.notebook_imports([
+        "from datetime import date\n\nfrom workbench import costs, render\nrender.setup()",
+        "%matplotlib inline",  # not Python: skipped
+        "import polars as pl, numpy",
+    ])
+    assert names == ["datetime", "datetime.date", "workbench", "workbench.costs",
+                     "workbench.render", "polars", "numpy"]
+    monkeypatch.setattr(fs, "busy_threads", lambda: [])  # this test process has threads
+    ours, theirs = socketlib.socketpair()
+    try:
+        server = fs._Server(ours)
+        server.todo = ["json", "decimal", "fractions"]
+        server.preload_for({"env": {fs.IMPORTS_ENV: "fractions,os"}})
+        assert server.todo == ["json", "decimal"] and server.done == ["fractions"]
+        server.preload_for({"env": {}})
+        assert server.todo == ["json", "decimal"]
+    finally:
+        ours.close()
+        theirs.close()

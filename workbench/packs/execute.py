@@ -346,7 +346,8 @@ def run_notebook(entry: NotebookEntry) -> NotebookRun:
     return run
 
 
-def _kernel_manager(ipc_dir: Path, kernels: list[Any], reads: Path) -> type:
+def _kernel_manager(ipc_dir: Path, kernels: list[Any], reads: Path,
+                    imports: list[str] | None = None) -> type:
     """A kernel manager class whose kernels the watchdog can find and kill, forked from the
     active warm-kernel server when there is one (:mod:`workbench.packs.kernels`)."""
     from jupyter_client.manager import AsyncKernelManager
@@ -365,6 +366,8 @@ def _kernel_manager(ipc_dir: Path, kernels: list[Any], reads: Path) -> type:
         async def _async_pre_start_kernel(self, **kw: Any) -> Any:
             env = kernels_mod.kernel_env(kw.pop("env", None))
             env[cache.READS_ENV] = str(reads)  # what the notebook reads: packs.cache
+            if imports:  # preloaded by the warm-kernel server before it forks this kernel
+                env[kernels_mod.IMPORTS_ENV] = ",".join(imports)
             if self.provisioner is None:
                 self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid4())
                 self.provisioner = kernels_mod.WarmProvisioner(
@@ -434,7 +437,10 @@ def _execute(
             # lost: results are written by cells (atomically), the read recorder writes
             # each event unbuffered
             shutdown_kernel="immediate",
-            kernel_manager_class=_kernel_manager(ipc_dir, kernels, cache.reads_file(work)),
+            kernel_manager_class=_kernel_manager(
+                ipc_dir, kernels, cache.reads_file(work),
+                kernels_mod.notebook_imports(
+                    [c.source for c in nb.cells if c.cell_type == "code"])),
             resources={"metadata": {"path": str(entry.path.parent)}},
         )
         run.status = "ok"

@@ -42,6 +42,7 @@ SIGKILLed), and each kernel has ``PR_SET_PDEATHSIG`` = SIGKILL.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import atexit
 import contextlib
@@ -62,7 +63,9 @@ KERNEL_SHIMS = Path(__file__).resolve().parent / "_kernel_shims"
 ENV_SWITCH = "WORKBENCH_WARM_KERNELS"  # "0": every kernel launches the ordinary way
 # set per kernel (by the builder or jupyter_client); every other variable must equal the
 # server's, since the preloaded modules read the environment when they were imported
-PER_KERNEL = frozenset({"WORKBENCH_READS", "JPY_PARENT_PID", "JPY_SESSION_NAME"})
+PER_KERNEL = frozenset({"WORKBENCH_READS", "WORKBENCH_KERNEL_IMPORTS", "JPY_PARENT_PID",
+                        "JPY_SESSION_NAME"})
+IMPORTS_ENV = "WORKBENCH_KERNEL_IMPORTS"  # the notebook's imports (see notebook_imports)
 PINNED = {"OPENBLAS_NUM_THREADS": "1"}  # numpy's BLAS pool would be a thread at fork time
 # jemalloc's background purging threads (polars' allocator reads _RJEM_MALLOC_CONF, pyarrow's
 # JE_ARROW_MALLOC_CONF) would be threads at fork time; without them jemalloc purges in the
@@ -86,6 +89,26 @@ def kernel_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
         if "background_thread" not in conf:
             env[key] = f"{conf},background_thread:false" if conf else "background_thread:false"
     return env
+
+
+def notebook_imports(sources: list[str]) -> list[str]:
+    """The modules the code cells ``sources`` import at their top level, in order
+    (``from workbench import costs`` names ``workbench`` and ``workbench.costs``); a cell
+    that is not plain Python (a magic) is skipped. The server imports those it still has
+    to preload before it forks the notebook's kernel."""
+    names: dict[str, None] = {}
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                names.update((alias.name, None) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names[node.module] = None
+                names.update((f"{node.module}.{alias.name}", None) for alias in node.names)
+    return list(names)
 
 
 def enabled() -> bool:

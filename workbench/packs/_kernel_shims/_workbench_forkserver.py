@@ -102,6 +102,9 @@ IDLE_THREADS = frozenset({
     # disk stay until the next polars process sweeps the folders of dead processes
     "polars-ooc-clea",  # /proc names are cut to 15 characters
 })
+# set by the builder in a kernel's environment: the modules its notebook imports (comma-
+# separated); those still to preload are imported before that kernel is forked
+IMPORTS_ENV = "WORKBENCH_KERNEL_IMPORTS"
 _PR_SET_PDEATHSIG = 1
 _LAUNCHER = "ipykernel_launcher"
 
@@ -156,6 +159,8 @@ class _Server:
         self.sock = sock
         self.pid = os.getpid()
         self.children: set[int] = set()
+        self.todo: list[str] = []  # modules still to preload (loop())
+        self.done: list[str] = []  # those preloaded by loop()
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_r, False)
         os.set_blocking(self.wake_w, False)
@@ -199,20 +204,12 @@ class _Server:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.set_wakeup_fd(self.wake_w)
         buf = b""
-        todo = list(later)
-        done: list[str] = []
+        self.todo = list(later)
         while True:
-            ready, _, _ = select.select([self.sock, self.wake_r], [], [], 0 if todo else None)
-            if not ready and todo:
-                name = todo.pop(0)
-                if import_one(name):
-                    done.append(name)
-                    gc.freeze()
-                busy = busy_threads()
-                if busy != []:
-                    todo.clear()  # fork() now refuses: kernels launch the ordinary way
-                if not todo:
-                    self.send({"preloaded_later": done, "busy": busy, "threads": threads()})
+            ready, _, _ = select.select([self.sock, self.wake_r], [], [],
+                                        0 if self.todo else None)
+            if not ready and self.todo:
+                self.import_later(self.todo[0])
                 continue
             if self.wake_r in ready:
                 while True:
@@ -239,7 +236,30 @@ class _Server:
                     if child is not None:
                         return child
 
+    def import_later(self, name: str) -> None:
+        """Import ``name`` of the modules still to preload (then frozen for the
+        collector); tell the builder once none is left."""
+        self.todo.remove(name)
+        if import_one(name):
+            self.done.append(name)
+            gc.freeze()
+        busy = busy_threads()
+        if busy != []:
+            self.todo.clear()  # fork() now refuses: kernels launch the ordinary way
+        if not self.todo:
+            self.send({"preloaded_later": self.done, "busy": busy, "threads": threads()})
+
+    def preload_for(self, req: dict) -> None:
+        """Import the modules the kernel's notebook imports (its request's environment
+        names them) that are still to preload: once here, rather than by the kernel while
+        this server imports them too."""
+        wanted = set((req.get("env") or {}).get(IMPORTS_ENV, "").split(","))
+        for name in [n for n in self.todo if n in wanted]:
+            if name in self.todo:  # a busy thread empties the list
+                self.import_later(name)
+
     def fork(self, req: dict) -> dict | None:
+        self.preload_for(req)
         busy = busy_threads()
         if busy != []:
             self.send({"id": req["id"], "error": f"the server runs threads ({busy})"})
