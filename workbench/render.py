@@ -15,6 +15,7 @@ Rules every notebook and result object follows (see shared design):
 from __future__ import annotations
 
 import html
+import json
 import math
 import os
 import re
@@ -408,11 +409,15 @@ def svg_bundle(safe: dict[str, Any]) -> dict[str, str]:
 # a spec that nobody draws.
 
 DEFER_CHARTS_ENV = "WORKBENCH_DEFER_CHARTS"
-SPEC_MIME = "application/vnd.workbench.chart-spec+json"  # a chart's spec, _vega_safe'd
+# A chart's spec (_vega_safe'd) as JSON text. Not a "+json" type on purpose: papermill
+# saves the notebook after every cell, and a spec kept as nested JSON (every inline data
+# row an object) made each save 30 times slower than one string (measured on the demo
+# pack's 19 charts, 630 kB of specs: 0.155 s vs 0.005 s per nbformat.writes).
+SPEC_MIME = "application/vnd.workbench.chart-spec"
 
 
 def _spec_renderer(spec: dict, **_: Any) -> dict[str, Any]:
-    return {SPEC_MIME: _vega_safe(spec), "text/plain": "<chart>"}
+    return {SPEC_MIME: json.dumps(_vega_safe(spec)), "text/plain": "<chart>"}
 
 
 def charts_deferred() -> bool:

@@ -23,11 +23,11 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "notebooks" / "packs" / "demo.yml"
 
 
-def _spec_of(chart) -> dict:
-    """What a deferring kernel sends for ``chart``, as it arrives (through JSON)."""
+def _spec_of(chart) -> str:
+    """What a deferring kernel sends for ``chart``: its spec as JSON text."""
     bundle = render._spec_renderer(chart.to_dict())
     assert set(bundle) == {render.SPEC_MIME, "text/plain"}
-    return json.loads(json.dumps(bundle[render.SPEC_MIME]))
+    return bundle[render.SPEC_MIME]
 
 
 def _charts():
@@ -77,7 +77,7 @@ def _saved_outputs(nb: nbformat.NotebookNode) -> str:
 
 def test_two_threads_drawing_at_once_get_what_one_thread_gets():
     specs = [_spec_of(c) for c in _charts()]
-    alone = [render.svg_bundle(s) for s in specs]
+    alone = [render.svg_bundle(json.loads(s)) for s in specs]
     got: dict[int, list] = {}
 
     def draw_all(k: int) -> None:
@@ -97,9 +97,9 @@ def test_two_threads_drawing_at_once_get_what_one_thread_gets():
 
 
 def test_a_chart_that_cannot_be_drawn_becomes_its_cells_error():
-    bad = {"data": {"values": [{"a": 1}]}, "mark": "point",
-           "transform": [{"calculate": "datum.a +", "as": "b"}],
-           "encoding": {"x": {"field": "b", "type": "quantitative"}}}
+    bad = json.dumps({"data": {"values": [{"a": 1}]}, "mark": "point",
+                      "transform": [{"calculate": "datum.a +", "as": "b"}],
+                      "encoding": {"x": {"field": "b", "type": "quantitative"}}})
     good = _spec_of(_charts()[1])
     nb = _notebook([nbformat.v4.new_output("execute_result", execution_count=n, data={
         render.SPEC_MIME: s, "text/plain": "<chart>"}) for n, s in ((1, good), (2, bad))])

@@ -4,7 +4,7 @@ vl-convert starts a JavaScript runtime the first time a process draws a chart: a
 of CPU (then 0.03 to 0.06 s a chart), which every pack kernel paid. The builder now tells
 its kernels (:data:`workbench.render.DEFER_CHARTS_ENV`, set with the pack-build flag in
 :func:`workbench.packs.kernels.kernel_env`) to send each chart's spec, already cleaned by
-``render._vega_safe``, under :data:`workbench.render.SPEC_MIME`. :func:`draw` replaces
+``render._vega_safe``, as JSON text under :data:`workbench.render.SPEC_MIME`. :func:`draw` replaces
 each such output with the one the kernel would have made (:func:`workbench.render.svg_bundle`
 on the same spec), in :func:`workbench.packs.execute.run_notebook` right after papermill
 returns and before the notebook is scrubbed, written to staging and exported: the pack's
@@ -25,6 +25,7 @@ Measured with ``benchmarks/demo_pack.py --cold-only``: see its docstring.
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -69,7 +70,7 @@ def draw(nb: nbformat.NotebookNode) -> dict[str, Any] | None:
             if spec is None:
                 continue
             try:
-                out["data"] = nbformat.from_dict(render.svg_bundle(dict(spec)))
+                out["data"] = nbformat.from_dict(render.svg_bundle(json.loads(spec)))
             except Exception as exc:  # noqa: BLE001 - the chart's failure, as in the kernel
                 ename, evalue = type(exc).__name__, str(exc)
                 outputs[i] = nbformat.v4.new_output(
