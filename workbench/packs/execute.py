@@ -21,6 +21,10 @@ private temporary folder (mode 0700, marked as workbench's), removed on every ex
 one left by a killed build is removed by the next build or ``pack prune``. Only the
 scrubbed notebook is written into the version's staging folder.
 
+Charts: a pack kernel sends each chart's spec and the builder draws it as SVG, once the
+kernel is done and before anything is scrubbed, written or exported
+(:mod:`workbench.packs.charts`): one vl-convert runtime per builder, not one per kernel.
+
 Kernels start with ``_kernel_shims`` first on PYTHONPATH; it only hides the optional
 ``rfc3987_syntax`` package, whose import costs ~2.6 s of CPU per kernel (measured with
 /usr/bin/time: importing polars + altair + workbench.render, 3.5 s user vs 0.9 s), and
