@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -73,6 +75,32 @@ def _saved_outputs(nb: nbformat.NotebookNode) -> str:
     """Every output as the notebook file holds it (cell ids are random per notebook)."""
     doc = json.loads(nbformat.writes(nb))
     return json.dumps([c.get("outputs") for c in doc["cells"]], sort_keys=True)
+
+
+def test_gradient_and_clip_ids_are_numbered_as_in_a_fresh_kernel():
+    """vega numbers them with counters global to the runtime: a notebook's SVGs must not
+    depend on what the builder drew before (other notebooks, in any order)."""
+    import altair as alt
+
+    render.setup(interactive=False)
+    d = alt.Data(values=[{"a": i, "b": ["clip1", "gradient_0", "x"][i % 3], "v": i * 1.5}
+                         for i in range(6)])  # labels that look like ids stay as they are
+    rect = alt.Chart(d).mark_rect().encode(x="a:O", y="b:N", color="v:Q")  # a gradient
+    line = alt.Chart(d).mark_line(clip=True).encode(  # a clip path
+        x=alt.X("a:Q", scale=alt.Scale(domain=[0, 3])), y="v:Q")
+    specs = [_spec_of(c) for c in (rect, line, alt.hconcat(rect, line), rect)]
+    script = ("import json, sys, vl_convert as vlc\n"
+              "print(json.dumps([vlc.vegalite_to_svg(json.loads(s)) "
+              "for s in json.load(sys.stdin)]))")
+    fresh = json.loads(subprocess.run([sys.executable, "-c", script], input=json.dumps(specs),
+                                      capture_output=True, text=True, check=True).stdout)
+    assert 'id="gradient_2"' in fresh[3] and 'id="clip2"' in fresh[2]
+    for s in specs[1:3]:  # the builder's runtime drew other charts first
+        render.svg_bundle(json.loads(s))
+    nb = _notebook([nbformat.v4.new_output("display_data", data={
+        render.SPEC_MIME: s, "text/plain": "<chart>"}) for s in specs])
+    assert charts.draw(nb) is None
+    assert [c.outputs[0].data["image/svg+xml"] for c in nb.cells[1:]] == fresh
 
 
 def test_two_threads_drawing_at_once_get_what_one_thread_gets():

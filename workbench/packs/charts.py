@@ -16,6 +16,13 @@ worker process.
 The runtime starts in a background thread when the process's first notebook starts
 (:func:`warm_up`), so the first page does not wait for it.
 
+Vega numbers the gradients and clip paths of its SVGs with counters global to the runtime
+(``gradient_0``, ``clip1``, ...; vl-convert never resets them). In a kernel they counted
+that notebook's charts only; in the builder they count every chart the process drew before,
+in whatever order notebooks finished. :func:`draw` renumbers each notebook's ids as a fresh
+runtime would have numbered them, so a page does not depend on the other notebooks of its
+build (nor, in a fleet, on what the worker drew before).
+
 A chart vl-convert cannot draw failed its cell in the kernel (the renderer raised, the
 cell stopped the notebook). Drawn here, its output becomes that error and the run fails
 with it (the cells after it have run, and their outputs stay on the page).
@@ -26,6 +33,7 @@ Measured with ``benchmarks/demo_pack.py --cold-only``: see its docstring.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from typing import Any
 
@@ -56,6 +64,32 @@ def _draw_one() -> None:
         pass
 
 
+# an id vega's SVG renderer numbers (gradient_N; p_gradient_N, the pattern of a radial
+# one; clipN), where the markup defines or references it: attributes only, never text
+_DEF_ID = re.compile(
+    r'(?<=\s)(id="|(?:clip-path|fill|stroke)="url\(#)(p_)?(gradient_|clip)(\d+)(?=["\)])')
+_FIRST = {"gradient_": 0, "clip": 1}  # a fresh runtime's first numbers
+
+
+class _Numbering:
+    """Each kind of id of one notebook's SVGs, numbered from a fresh runtime's start."""
+
+    def __init__(self) -> None:
+        self.next = dict(_FIRST)
+
+    def apply(self, svg: str) -> str:
+        found: dict[str, set[int]] = {}
+        for m in _DEF_ID.finditer(svg):
+            found.setdefault(m.group(3), set()).add(int(m.group(4)))
+        if not found:
+            return svg
+        shift = {kind: self.next[kind] - min(ns) for kind, ns in found.items()}
+        for kind, ns in found.items():
+            self.next[kind] += max(ns) - min(ns) + 1
+        return _DEF_ID.sub(lambda m: f"{m.group(1)}{m.group(2) or ''}{m.group(3)}"
+                           f"{int(m.group(4)) + shift[m.group(3)]}", svg)
+
+
 def draw(nb: nbformat.NotebookNode) -> dict[str, Any] | None:
     """Replace every chart spec output of ``nb`` with its SVG, in place.
 
@@ -63,6 +97,7 @@ def draw(nb: nbformat.NotebookNode) -> dict[str, Any] | None:
     ``error`` output, as the kernel's would have), shaped as a run's ``error``; else None.
     """
     first: dict[str, Any] | None = None
+    numbering = _Numbering()
     for index, cell in enumerate(nb.cells):
         outputs = cell.get("outputs", [])
         for i, out in enumerate(outputs):
@@ -70,7 +105,9 @@ def draw(nb: nbformat.NotebookNode) -> dict[str, Any] | None:
             if spec is None:
                 continue
             try:
-                out["data"] = nbformat.from_dict(render.svg_bundle(json.loads(spec)))
+                bundle = render.svg_bundle(json.loads(spec))
+                bundle["image/svg+xml"] = numbering.apply(bundle["image/svg+xml"])
+                out["data"] = nbformat.from_dict(bundle)
             except Exception as exc:  # noqa: BLE001 - the chart's failure, as in the kernel
                 ename, evalue = type(exc).__name__, str(exc)
                 outputs[i] = nbformat.v4.new_output(
