@@ -57,14 +57,19 @@ one process: the runtime's start (0.6 to 1 s with a notebook's first chart) paid
 six times. The spec travels as JSON text: as nested JSON, papermill's save after every cell
 serialized every data row (first attempt: builder +8 s CPU, kernels -8 s, no gain).
 
-Measured 2026-12-02 20:34-20:39 UTC, load 2.3 to 5.3 (the machine shared), ``--cold-only``
-alternated before / after (before: the previous commit, the same venv), CPU seconds
-(builder + server + kernels) and wall:
+Measured 2026-12-02 on the shared 2-core machine, ``--cold-only`` alternated before /
+after (ABBA; before: the commit before this change, run from the same venv), CPU seconds
+(builder + server + kernels) with wall time in brackets:
 
+    20:50-20:54 UTC, load 1.4 to 3.7 (the final code):
+    before   31.7 s CPU (26.4 s wall)   36.6 (29.6)   32.4 (26.7)   33.4 (27.7)   mean 33.5
+    after    29.7 s CPU (26.2 s wall)   30.6 (26.1)   32.9 (28.6)   29.6 (26.5)   mean 30.7
+    20:34-20:39 UTC, load 2.3 to 5.3 (before gradient and clip ids were renumbered):
     before   45.6 s CPU (40.7 s wall)   43.3 (51.4)   42.5 (35.8)   39.4 (26.8)   mean 42.7
     after    37.5 s CPU (50.4 s wall)   34.5 (39.5)   34.0 (29.5)   33.0 (25.8)   mean 34.8
 
-about 8 s (19 %) less CPU per cold build, every pair; wall time within the noise. Split
+2.8 s (8 %) and 7.9 s (19 %) less CPU per cold build; wall time within the noise (the
+builder draws on a core a finished kernel freed). Split
 (the build in one process: the builder's own CPU apart from its children's), 20:29-20:34
 UTC, load 2.9 to 4.8: builder 6.2 to 8.2 s before, 9.8 to 13.3 s after (it draws the
 charts); kernels 24.7 to 36.6 s before, 17.8 to 24.2 s after; total 31.0 to 44.8 s

@@ -1,17 +1,18 @@
 """A pack build's charts, drawn once per builder process instead of once per kernel.
 
-vl-convert starts a JavaScript runtime the first time a process draws a chart: about 0.6 s
-of CPU (then 0.03 to 0.06 s a chart), which every pack kernel paid. The builder now tells
+vl-convert starts a JavaScript runtime the first time a process draws a chart: 0.6 to 1 s
+of CPU (then 0.03 to 0.3 s a chart), which every pack kernel paid. The builder now tells
 its kernels (:data:`workbench.render.DEFER_CHARTS_ENV`, set with the pack-build flag in
 :func:`workbench.packs.kernels.kernel_env`) to send each chart's spec, already cleaned by
-``render._vega_safe``, as JSON text under :data:`workbench.render.SPEC_MIME`. :func:`draw` replaces
-each such output with the one the kernel would have made (:func:`workbench.render.svg_bundle`
-on the same spec), in :func:`workbench.packs.execute.run_notebook` right after papermill
-returns and before the notebook is scrubbed, written to staging and exported: the pack's
-``.ipynb``, page, results and cache entry are what they were. A notebook that failed or
-was stopped is read back from papermill's last save and drawn the same way. Fleet workers
-run the same ``run_entry``, so they draw their notebooks' charts too, with one runtime per
-worker process.
+``render._vega_safe``, as JSON text under :data:`workbench.render.SPEC_MIME`.
+:func:`draw` replaces each such output with the one the kernel would have made
+(:func:`workbench.render.svg_bundle` on the same spec), in
+:func:`workbench.packs.execute.run_notebook` right after papermill returns and before the
+notebook is scrubbed, written to staging and exported: the pack's ``.ipynb``, pages and
+results are what drawing in the kernel made (``tests/unit/test_packs_charts.py``), and the
+cache copies them as it did. A notebook that failed or was stopped is read back from
+papermill's last save and drawn the same way. Fleet workers run the same ``run_entry``, so
+they draw their notebooks' charts too, with one runtime per worker process.
 
 The runtime starts in a background thread when the process's first notebook starts
 (:func:`warm_up`), so the first page does not wait for it.
