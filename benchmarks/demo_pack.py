@@ -45,9 +45,35 @@ second kernel on, kernels are forked from one server that imported ipykernel, IP
 numpy, scipy.stats, altair, jsonschema, sqlglot and pydantic once (about 2.3 s of CPU,
 once per build). polars, pandas, pyarrow, duckdb, scikit-learn (through pandas) and
 statsmodels start threads on import, so they and the workbench areas (all import polars)
-are still imported by each kernel, and vl-convert's runtime (threads) is still started by
-each; what a kernel saves is ipykernel 0.3 s, numpy 0.1 s, altair 0.5 s and, where used,
-scipy.stats 1.1 s.
+are still imported by each kernel; what a kernel saves is ipykernel 0.3 s, numpy 0.1 s,
+altair 0.5 s and, where used, scipy.stats 1.1 s. vl-convert's runtime (threads) is no
+longer started by any kernel: see the next section.
+
+Charts drawn by the builder (``workbench.packs.charts``, since 2026-12-02): pack kernels
+send each chart's spec and the builder draws them all with one vl-convert runtime. The
+demo's 19 charts (630 kB of specs; review_summary draws none) converted apart, in one fresh
+process per notebook as the kernels did, cost 8.6 and 9.2 s of CPU, and 4.4 and 3.7 s in
+one process: the runtime's start (0.6 to 1 s with a notebook's first chart) paid once, not
+six times. The spec travels as JSON text: as nested JSON, papermill's save after every cell
+serialized every data row (first attempt: builder +8 s CPU, kernels -8 s, no gain).
+
+Measured 2026-12-02 on the shared 2-core machine, ``--cold-only`` alternated before /
+after (ABBA; before: the commit before this change, run from the same venv), CPU seconds
+(builder + server + kernels) with wall time in brackets:
+
+    20:50-20:54 UTC, load 1.4 to 3.7 (the final code):
+    before   31.7 s CPU (26.4 s wall)   36.6 (29.6)   32.4 (26.7)   33.4 (27.7)   mean 33.5
+    after    29.7 s CPU (26.2 s wall)   30.6 (26.1)   32.9 (28.6)   29.6 (26.5)   mean 30.7
+    20:34-20:39 UTC, load 2.3 to 5.3 (before gradient and clip ids were renumbered):
+    before   45.6 s CPU (40.7 s wall)   43.3 (51.4)   42.5 (35.8)   39.4 (26.8)   mean 42.7
+    after    37.5 s CPU (50.4 s wall)   34.5 (39.5)   34.0 (29.5)   33.0 (25.8)   mean 34.8
+
+2.8 s (8 %) and 7.9 s (19 %) less CPU per cold build; wall time within the noise (the
+builder draws on a core a finished kernel freed). Split
+(the build in one process: the builder's own CPU apart from its children's), 20:29-20:34
+UTC, load 2.9 to 4.8: builder 6.2 to 8.2 s before, 9.8 to 13.3 s after (it draws the
+charts); kernels 24.7 to 36.6 s before, 17.8 to 24.2 s after; total 31.0 to 44.8 s
+before (mean 38.4), 28.1 to 37.5 s after (mean 31.8).
 
 Measured 2026-12-02 on the shared 2-core machine, ``--kernels both --repeat 2``
 (alternated), CPU seconds (builder + server + kernels):

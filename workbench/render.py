@@ -6,7 +6,8 @@ Rules every notebook and result object follows (see shared design):
   :func:`html_table`), never into raw HTML, Markdown or pandas ``Styler``.
 * Charts are Altair charts shown with :func:`show_chart` (or simply left as a cell's value
   once :func:`setup` has run). In a pack build they are rendered to static SVG by
-  vl-convert, so pages draw them with no network and no script; run by a person in
+  vl-convert (in the builder, from the spec the kernel sends: :data:`SPEC_MIME`), so
+  pages draw them with no network and no script; run by a person in
   JupyterLab they are interactive (Lab's own offline Vega-Lite renderer), with the SVG
   beside them as the fallback.
 """
@@ -14,9 +15,11 @@ Rules every notebook and result object follows (see shared design):
 from __future__ import annotations
 
 import html
+import json
 import math
 import os
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -362,18 +365,64 @@ def _vega_safe(obj: Any) -> Any:
     return obj
 
 
-def chart_svg(chart: Any) -> str:
-    """Static SVG for an Altair chart, rendered offline by vl-convert."""
+# One conversion at a time in a process. vl-convert-python 1.9 keeps one converter per
+# process behind a mutex and releases the GIL while it converts: two threads calling it at
+# once were measured safe (4 threads x 100 charts, every SVG identical, no hang), but the
+# builder draws from several threads (notebooks finishing together, the front page, the
+# warm-up), and this lock keeps that safe whatever a later vl-convert does with the GIL.
+# It costs nothing: the converter runs one chart at a time anyway.
+_VL_LOCK = threading.Lock()
+
+
+def _to_svg(safe: dict[str, Any]) -> str:
     import vl_convert as vlc
 
+    with _VL_LOCK:
+        return vlc.vegalite_to_svg(safe)
+
+
+def chart_svg(chart: Any) -> str:
+    """Static SVG for an Altair chart, rendered offline by vl-convert."""
     spec = chart.to_dict() if hasattr(chart, "to_dict") else chart
-    return vlc.vegalite_to_svg(_vega_safe(spec))
+    return _to_svg(_vega_safe(spec))
 
 
 def _svg_renderer(spec: dict, **_: Any) -> dict[str, str]:
-    import vl_convert as vlc
+    return svg_bundle(_vega_safe(spec))
 
-    return {"image/svg+xml": vlc.vegalite_to_svg(_vega_safe(spec)), "text/plain": "<chart>"}
+
+def svg_bundle(safe: dict[str, Any]) -> dict[str, str]:
+    """The output of a chart on a pack page: ``safe`` (a spec :func:`_vega_safe` cleaned)
+    as static SVG. Drawn in the kernel, or by the builder from a deferred chart's spec."""
+    return {"image/svg+xml": _to_svg(safe), "text/plain": "<chart>"}
+
+
+# --- charts drawn by the builder ---------------------------------------------------------
+#
+# Starting vl-convert's JavaScript runtime costs about 0.6 s of CPU the first time in a
+# process (then 0.03 to 0.06 s a chart), and every pack kernel paid it. A pack build's
+# kernel sends the chart's spec instead, under a MIME type of its own, and the builder draws
+# every such output with its one runtime before the notebook is saved or exported
+# (:mod:`workbench.packs.charts`), through :func:`svg_bundle` as the kernel would have: the
+# page is the same. Only when the builder asks for it (DEFER_CHARTS_ENV, set beside
+# PACK_BUILD_ENV for every kernel it starts): a kernel started by anything else never sends
+# a spec that nobody draws.
+
+DEFER_CHARTS_ENV = "WORKBENCH_DEFER_CHARTS"
+# A chart's spec (_vega_safe'd) as JSON text. Not a "+json" type on purpose: papermill
+# saves the notebook after every cell, and a spec kept as nested JSON (every inline data
+# row an object) made each save 30 times slower than one string (measured on the demo
+# pack's 19 charts, 630 kB of specs: 0.155 s vs 0.005 s per nbformat.writes).
+SPEC_MIME = "application/vnd.workbench.chart-spec"
+
+
+def _spec_renderer(spec: dict, **_: Any) -> dict[str, Any]:
+    return {SPEC_MIME: json.dumps(_vega_safe(spec)), "text/plain": "<chart>"}
+
+
+def charts_deferred() -> bool:
+    """Whether this kernel leaves its charts to the builder (see :data:`SPEC_MIME`)."""
+    return in_pack_build() and os.environ.get(DEFER_CHARTS_ENV, "") not in ("", "0")
 
 
 # --- interactive charts in JupyterLab --------------------------------------------------
@@ -434,11 +483,8 @@ def _zoomable(safe: dict[str, Any]) -> dict[str, Any]:
 
 
 def _lab_renderer(spec: dict, **_: Any) -> dict[str, Any]:
-    import vl_convert as vlc
-
     safe = _vega_safe(spec)  # once: it walks every inline data row
-    return {LAB_MIME: _zoomable(safe), "image/svg+xml": vlc.vegalite_to_svg(safe),
-            "text/plain": "<chart>"}
+    return {LAB_MIME: _zoomable(safe), **svg_bundle(safe)}
 
 
 def in_pack_build() -> bool:
@@ -453,7 +499,8 @@ def setup(interactive: bool | None = None) -> None:
     """Register the chart theme and the chart renderer; idempotent. Call once per notebook.
 
     Charts are interactive Vega-Lite (with an SVG fallback) when a person runs the
-    notebook, and static SVG only in a pack build; ``interactive`` overrides the choice.
+    notebook, and static SVG only in a pack build (drawn by the builder when it asks:
+    :func:`charts_deferred`); ``interactive`` overrides the choice.
     """
     global _SET_UP
     if _SET_UP:
@@ -465,7 +512,9 @@ def setup(interactive: bool | None = None) -> None:
     alt.theme.register("workbench", enable=True)(_theme)  # type: ignore[arg-type]
     alt.renderers.register("workbench-svg", _svg_renderer)
     alt.renderers.register("workbench-lab", _lab_renderer)
-    alt.renderers.enable("workbench-lab" if interactive else "workbench-svg")
+    alt.renderers.register("workbench-spec", _spec_renderer)
+    static = "workbench-spec" if charts_deferred() else "workbench-svg"
+    alt.renderers.enable("workbench-lab" if interactive else static)
     alt.data_transformers.disable_max_rows()
     _SET_UP = True
 

@@ -46,7 +46,15 @@ with open(os.path.join(results_dir, findings_name + ".results.json"), "w") as fh
 """
 
 
-def _notebook(path: Path, params: str, code: str) -> None:
+CHART_CODE = """\
+import altair as alt
+from workbench import render
+render.setup()
+alt.Chart(alt.Data(values=[{"value": v} for v in values])).mark_bar().encode(x="value:Q")
+"""
+
+
+def _notebook(path: Path, params: str, code: str, *more: str) -> None:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
@@ -54,19 +62,20 @@ def _notebook(path: Path, params: str, code: str) -> None:
     cell = nbformat.v4.new_code_cell(params)
     cell.metadata["tags"] = ["parameters"]
     nb.cells = [nbformat.v4.new_markdown_cell("# Fleet fixture"), cell,
-                nbformat.v4.new_code_cell(code)]
+                nbformat.v4.new_code_cell(code), *map(nbformat.v4.new_code_cell, more)]
     nbformat.write(nb, str(path))
 
 
 def make_fleet(root: Path, models: int, *, broken: tuple[int, ...] = (),
-               sleep_s: float = 0.0) -> Path:
+               sleep_s: float = 0.0, chart: bool = False) -> Path:
     """A fleet file under ``root`` over ``models`` models' CSVs; models in ``broken`` get a
-    CSV whose values are not numbers (their first notebook raises)."""
+    CSV whose values are not numbers (their first notebook raises). ``chart``: the first
+    notebook ends with an Altair chart of the values."""
     nbdir = root / "notebooks"
     nbdir.mkdir(parents=True)
     _notebook(nbdir / "score.ipynb",
               'data_path: str = ""\nresults_dir: str = "."\nfindings_name: str = "score"\n'
-              "sleep_s: float = 0.0\n", SCORE_CODE)
+              "sleep_s: float = 0.0\n", SCORE_CODE, *([CHART_CODE] if chart else []))
     _notebook(nbdir / "summary.ipynb",
               'results_dir: str = "."\nfindings_name: str = "summary"\n', SUMMARY_CODE)
     data = root / "data"

@@ -122,3 +122,20 @@ def test_a_worker_killed_mid_run_is_retried_without_duplicates(tmp_path):
         assert manifest["status"] == "ok"
         assert (pack / "latest").read_text().strip() == version.name
         assert not list(pack.glob(".staging-*"))
+
+
+def test_a_fleets_charts_are_drawn_on_its_workers(tmp_path):
+    """Pack kernels send chart specs (kernels.kernel_env); run_entry, on the worker, draws
+    them: no spec is left in the notebook and the page has its SVG."""
+    from workbench import render
+
+    fleet = make_fleet(tmp_path / "fleet", 3, chart=True)
+    out = tmp_path / "reports"
+    with dask_cluster(tmp_path) as (address, _workers):
+        done = _fleet_build(fleet, out, "--scheduler", address)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for i in range(3):
+        (version,) = _versions(out / f"m{i:02d}")
+        nb = (version / "score.ipynb").read_text()
+        assert render.SPEC_MIME not in nb and nb.count('"image/svg+xml"') == 1, i
+        assert "<svg" in (version / "score.html").read_text(), i

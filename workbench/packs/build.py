@@ -109,10 +109,8 @@ def _warm_chart_runtime(plan: BuildPlan) -> threading.Thread | None:
 
     def warm() -> None:
         try:
-            import vl_convert  # heavy, and only when a chart will be drawn
-
-            render.setup()
-            vl_convert.vegalite_to_svg({
+            render.setup()  # altair: heavy, and only when a chart will be drawn
+            render.chart_svg({
                 "data": {"values": [{"x": 0}]}, "mark": "point",
                 "encoding": {"x": {"field": "x", "type": "quantitative"}}})
         except Exception:  # noqa: BLE001 - only a warm-up: the front page draws for real

@@ -83,6 +83,7 @@ def kernel_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     paths = (str(KERNEL_SHIMS), env.get("PYTHONPATH"))
     env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     env["WORKBENCH_PACK_BUILD"] = "1"  # render.setup(): static SVG charts, no script
+    env["WORKBENCH_DEFER_CHARTS"] = "1"  # drawn by the builder from their specs: packs.charts
     env.update(PINNED)
     for key in NO_BACKGROUND_THREADS:
         conf = env.get(key, "")
