@@ -397,3 +397,15 @@ def test_the_server_first_preloads_what_the_kernel_s_notebook_imports(monkeypatc
     finally:
         ours.close()
         theirs.close()
+
+
+def test_the_engine_is_registered_when_papermill_was_imported_first():
+    """A process that imported papermill before the builder (a notebook server, a Dask
+    worker, a test) still gets the engine every pack run names."""
+    code = ("import papermill.engines, papermill.parameterize\n"
+            "from workbench.packs import _papermill\n"
+            "pm = _papermill.load()\n"
+            "print(pm.engines.papermill_engines.get_engine(_papermill.ENGINE).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "EndSavingEngine"

@@ -44,20 +44,27 @@ def load() -> ModuleType:
     """``papermill`` with its engines and parameterizer imported and :data:`ENGINE`
     registered (once per process)."""
     with _lock:
-        if "papermill.parameterize" in sys.modules and "papermill.engines" in sys.modules:
-            return sys.modules["papermill"]
-        hidden = [name for name in UNUSED_CLIENTS if name not in sys.modules]
-        for name in hidden:
-            sys.modules[name] = None  # type: ignore[assignment]  # "not installed"
-        try:
-            import papermill
-            import papermill.engines
-            import papermill.parameterize  # noqa: F401
-        finally:
+        if "papermill.parameterize" not in sys.modules or "papermill.engines" not in sys.modules:
+            hidden = [name for name in UNUSED_CLIENTS if name not in sys.modules]
             for name in hidden:
-                if name in sys.modules and sys.modules[name] is None:
-                    del sys.modules[name]
-        papermill.engines.papermill_engines.register(ENGINE, _engine_class(papermill.engines))
+                sys.modules[name] = None  # type: ignore[assignment]  # "not installed"
+            try:
+                import papermill.engines
+                import papermill.parameterize  # noqa: F401
+            finally:
+                for name in hidden:
+                    if name in sys.modules and sys.modules[name] is None:
+                        del sys.modules[name]
+        import papermill
+        import papermill.engines
+        import papermill.exceptions
+
+        # registered here even when something else imported papermill first
+        engines = papermill.engines.papermill_engines
+        try:
+            engines.get_engine(ENGINE)
+        except papermill.exceptions.PapermillException:
+            engines.register(ENGINE, _engine_class(papermill.engines))
         return papermill
 
 
