@@ -1,0 +1,111 @@
+"""The fast paths of workbench.performance give the numbers of the plain ones: the sort by
+uint64 keys, the nine-comparison ECE bins, the ranking metrics from the positives alone,
+the estimated ROC AUC in blocks, and a whole evaluation on untied scores (the fast ranking
+path) against scikit-learn per chunk and per segment."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from sklearn import metrics as skm
+
+from workbench import performance
+from workbench.performance import _metrics, _sort
+
+
+def _scores(kind: str, rng: np.random.Generator, n: int) -> np.ndarray:
+    if kind == "uniform":
+        return rng.random(n)
+    if kind == "rounded":
+        return np.round(rng.random(n), 3)
+    if kind == "signed":
+        x = np.where(rng.random(n) < 0.1, -0.0, rng.normal(0, 5, n))
+        x[::7] = 0.0
+        return x
+    if kind == "near_equal":
+        return 0.5 + rng.integers(0, 50, n) * 1e-16
+    return rng.random(n) * 1e-300
+
+
+@pytest.mark.parametrize("kind", ["uniform", "rounded", "signed", "near_equal", "tiny"])
+def test_descending_order_is_a_stable_argsort(kind):
+    rng = np.random.default_rng(len(kind))
+    for n in (10, 70_000, 250_000):
+        x = _scores(kind, rng, n)
+        assert np.array_equal(_sort.descending(x), np.argsort(-x, kind="stable")), n
+
+
+def test_ece_bins_by_comparison_equal_searchsorted_on_the_edges():
+    edges = np.linspace(0, 1, 11)
+    s = np.r_[np.random.default_rng(0).random(10_000), edges, np.nextafter(edges, 2),
+              np.nextafter(edges, -1).clip(0, 1), np.arange(0, 1.0001, 0.001)]
+    assert np.array_equal(_metrics.ece_bin_fast(s), _metrics.ece_bin(s))
+
+
+def test_ranking_from_the_positives_equals_the_walk_over_the_points():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(1, 400))
+        s = np.sort(rng.random(n))[::-1]  # distinct, descending
+        y = (rng.random(n) < rng.uniform(0, 1)).astype(np.float64)
+        lab = rng.random(n) < rng.uniform(0.3, 1)
+        d = (rng.random(n) < 0.5).astype(np.float64)
+        target = np.where(lab, y, np.nan)
+        state = _metrics.state_of(target, d)
+        auc, ap = _metrics.ranking_distinct(state)
+        ys = y[lab]
+        pos = np.array([ys.sum()])
+        ref_auc, ref_ap = _metrics._ranking(np.zeros(ys.size, np.intp), 1, s[lab], ys, pos,
+                                            ys.size - pos)
+        if pos[0] and ys.size - pos[0]:
+            assert auc == ref_auc[0]  # bit for bit
+        if pos[0]:
+            assert ap == ref_ap[0]
+        else:
+            assert np.isnan(ap)
+
+
+def test_estimated_auc_in_blocks_equals_the_one_pass_bit_for_bit():
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 17, _metrics.ESTIMATE_BLOCK - 1, _metrics.ESTIMATE_BLOCK + 1, 100_003):
+        c = rng.random(n) ** rng.uniform(0.5, 4)
+        ours = _metrics.estimated_auc_sorted(c)
+        theirs = _metrics._estimated_auc(np.zeros(n, np.intp), 1, c)[0]
+        assert ours == theirs or (np.isnan(ours) and np.isnan(theirs)), n
+    assert np.isnan(_metrics.estimated_auc_sorted(np.zeros(10)))
+
+
+def test_untied_scores_equal_sklearn_per_chunk_and_segment():
+    """Distinct scores take the positives-only ranking path: realized metrics per chunk
+    and per segment agree with scikit-learn, unlabeled chunks say so."""
+    rng = np.random.default_rng(11)
+    n = 120_000
+    latent = rng.normal(-1.5, 1.2, n)
+    p = 1 / (1 + np.exp(-latent))
+    y = (rng.random(n) < 1 / (1 + np.exp(-1.2 * latent))).astype(float)
+    y[n - 20_000:] = np.nan  # the last chunks have no labels yet
+    frame = pl.DataFrame({"p": p, "y": pl.Series(y).fill_nan(None),
+                          "d": (p >= 0.3).astype(int),
+                          "seg": rng.choice(["a", "b", "c"], n, p=[0.6, 0.3, 0.1])})
+    assert frame["p"].n_unique() == n
+    result = performance.evaluate(analysis=frame, reference=frame[:40_000], target="y",
+                                  score="p", prediction="d", chunk_size=10_000, segment="seg")
+    checks = {"roc_auc": skm.roc_auc_score, "average_precision": skm.average_precision_score,
+              "brier": skm.brier_score_loss,
+              "log_loss": lambda t, q: skm.log_loss(t, q, labels=[0, 1])}
+    for i, chunk in enumerate(result.analysis):
+        part = frame[i * 10_000:(i + 1) * 10_000].drop_nulls("y")
+        if part.is_empty():
+            assert chunk.metrics["roc_auc"].note == "no labels yet"
+            assert chunk.metrics["roc_auc"].estimated is not None
+            continue
+        for name, fn in checks.items():
+            assert chunk.metrics[name].realized == pytest.approx(
+                fn(part["y"], part["p"]), abs=1e-9), (chunk.key, name)
+    for seg in result.evaluation.segments:
+        part = frame.filter(pl.col("seg") == seg.value).drop_nulls("y")
+        assert seg.labeled_rows == part.height
+        for name, fn in checks.items():
+            assert seg.metrics[name].realized == pytest.approx(
+                fn(part["y"], part["p"]), abs=1e-9), (seg.value, name)
