@@ -109,3 +109,52 @@ def test_untied_scores_equal_sklearn_per_chunk_and_segment():
         for name, fn in checks.items():
             assert seg.metrics[name].realized == pytest.approx(
                 fn(part["y"], part["p"]), abs=1e-9), (seg.value, name)
+
+
+def _segments_plainly(col: pl.Series) -> tuple[list[str], np.ndarray]:
+    seg = col.cast(pl.String).fill_null("(null)")
+    names = sorted(set(seg.unique().to_list()))
+    return names, seg.replace_strict(names, list(range(len(names))),
+                                     return_dtype=pl.Int32).to_numpy()
+
+
+@pytest.mark.parametrize("case", ["spread", "sorted", "rare", "nulls", "numbers"])
+def test_segment_codes_equal_the_plain_lookup(case):
+    """Names guessed from a sample, every row cast to an Enum of them; a name the sample
+    missed (sorted data, a rare segment) falls back to every row's value."""
+    from workbench.performance._inputs import _segment_codes
+
+    rng = np.random.default_rng(2)
+    n = 300_000
+    values = rng.choice(["web", "mobile", "branch"], n)
+    if case == "sorted":
+        values = np.sort(values)
+    col = pl.Series("s", values)
+    if case == "rare":
+        col = col.scatter([12_345], "partner")
+    elif case == "nulls":
+        col = col.scatter([0, 7, 99_999], None).scatter([5], "(null)")
+    elif case == "numbers":
+        col = pl.Series("s", rng.integers(0, 12, n))
+    names, codes = _segment_codes(col)
+    plain_names, plain_codes = _segments_plainly(col)
+    assert names == plain_names
+    assert np.array_equal(codes, plain_codes)
+
+
+@pytest.mark.parametrize("every, zone", [("1d", "UTC"), ("1w", None), ("1d", "Europe/Paris"),
+                                          ("2d", None)])
+def test_window_codes_equal_the_binary_search(every, zone):
+    """Evenly spaced window starts take the arithmetic path, uneven ones (an empty day, a
+    daylight-saving change) the search: both give each row its start's index."""
+    from workbench.performance._inputs import _window_codes
+
+    rng = np.random.default_rng(4)
+    base = pl.datetime_range(pl.datetime(2026, 3, 1), pl.datetime(2026, 4, 30), "1h",
+                             eager=True, time_zone=zone)
+    ts = base.gather(rng.integers(0, base.len(), 50_000))
+    for series in (ts, ts.filter(ts.dt.day() != 17), ts.cast(pl.Datetime("ns", zone))):
+        starts = series.dt.truncate(every)
+        uniq = starts.unique().sort()
+        expected = uniq.search_sorted(starts, side="left").to_numpy()
+        assert np.array_equal(_window_codes(starts, uniq), expected)
