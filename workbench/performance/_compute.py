@@ -121,17 +121,17 @@ def _scored(side: Side, groupings: Mapping[str, tuple[np.ndarray | None, int]]) 
     return _Scored(score, state, codes, bool(np.any(score[1:] == score[:-1])))
 
 
-def _calibrate(sc: _Scored, cal: _cbpe.Calibration) -> None:
+def _calibrate(sc: _Scored, cal: _cbpe.Calibration, pool: ThreadPoolExecutor) -> None:
     """The per-row columns the groupings sum, in score order: log loss and Brier terms of
     the labeled rows (0 elsewhere: adding 0.0 leaves a sum as it was), the score of the
     labeled rows per ECE bin, the calibrated probability and its product with the
     decision. The log loss term is ``-log(p)`` or ``-log1p(-p)`` as the label says, which
     is what ``-(y log p + (1 - y) log1p(-p))`` evaluates to, bit for bit."""
     s, state = sc.score, sc.state
+    calibrated_f = pool.submit(cal, s)  # on the other core, with the ECE bins
+    ece_f = pool.submit(_metrics.ece_bin_fast, s)
     labeled = state >= _metrics.STATE_LABELED
     positive = (state & _metrics.STATE_POSITIVE) > 0
-    decision = (state & _metrics.STATE_DECISION) > 0
-    c = cal(s)
     p = np.clip(s, _metrics.EPS, 1 - _metrics.EPS)
     log_loss = np.log1p(np.negative(p, out=p), out=p)
     log_loss[positive] = np.log(np.clip(s[positive], _metrics.EPS, 1 - _metrics.EPS))
@@ -141,11 +141,13 @@ def _calibrate(sc: _Scored, cal: _cbpe.Calibration) -> None:
     brier = s - positive
     brier *= brier
     brier[unlabeled] = 0.0
-    sc.ece = _metrics.ece_bin_fast(s)
+    ece_score = np.where(labeled, s, 0.0)
+    decision = (state & _metrics.STATE_DECISION) > 0
+    c = calibrated_f.result()
+    sc.ece = ece_f.result()
     sc.calibrated = c
-    sc.floats = {"log_loss": log_loss, "brier": brier,
-                 "ece_score": np.where(labeled, s, 0.0), "calibrated": c,
-                 "calibrated_decision": np.where(decision, c, 0.0)}
+    sc.floats = {"log_loss": log_loss, "brier": brier, "ece_score": ece_score,
+                 "calibrated": c, "calibrated_decision": np.where(decision, c, 0.0)}
 
 
 def _ranks(state: np.ndarray, calibrated: np.ndarray, score: np.ndarray | None
@@ -299,14 +301,16 @@ def _evaluate(setup: Setup, metric_names: tuple[str, ...], ref: Side, ana: Side,
             ref_sc = _scored(ref, ref_groupings)
             cal = (calibration.result() if calibration is not None else
                    _cbpe.fit_calibration(ref.target[lab].astype(int), ref.score[lab]))
-            _calibrate(ana_sc, cal)
-            _calibrate(ref_sc, cal)
+            _calibrate(ana_sc, cal, pool)
+            _calibrate(ref_sc, cal, pool)
+            # the segments' partition on the pool while this thread partitions the chunks
+            seg_g = (pool.submit(_grouping, pool, ana_sc, "segment")
+                     if ana.segment is not None else None)
             ana_c = _grouping(pool, ana_sc, "chunk")
-            seg_c = _grouping(pool, ana_sc, "segment") if ana.segment is not None else None
             ref_c = _grouping(pool, ref_sc, "chunk")
             all_c = _grouping(pool, ref_sc, "whole")
             (r_ana, e_ana), (r_ref, e_ref), (r_all, e_all) = ana_c(), ref_c(), all_c()
-            r_seg, e_seg = seg_c() if seg_c is not None else ({}, None)
+            r_seg, e_seg = seg_g.result()() if seg_g is not None else ({}, None)
             closed = closed_f.result()
         else:
             closed = {}
