@@ -169,7 +169,7 @@ def _target(df: pl.DataFrame, source: str, target: str | None, problem: str,
         if not col.dtype.is_numeric():
             raise InputError(f"{source}: {param}: expected a numeric target {target!r}, got "
                              f"{col.dtype}", file=source, field=param)
-        return col.cast(pl.Float64).fill_nan(None).to_numpy().astype(np.float64, copy=False)
+        return col.cast(pl.Float64).to_numpy().astype(np.float64, copy=False)
     values = col.drop_nulls().unique().sort()
     if col.dtype == pl.Boolean:
         return col.cast(pl.Float64).to_numpy().astype(np.float64, copy=False)
@@ -180,7 +180,8 @@ def _target(df: pl.DataFrame, source: str, target: str | None, problem: str,
     if not col.dtype.is_numeric() or not set(values.cast(pl.Float64).to_list()) <= {0.0, 1.0}:
         raise InputError(f"{source}: {param}: expected 0/1 or true/false in {target!r}, got "
                          f"{shown}", file=source, field=param)
-    return col.cast(pl.Float64).fill_nan(None).to_numpy().astype(np.float64, copy=False)
+    # nulls (and NaN) come out as NaN: a label not known yet
+    return col.cast(pl.Float64).to_numpy().astype(np.float64, copy=False)
 
 
 def _prediction(df: pl.DataFrame, source: str, prediction: str, param: str) -> np.ndarray:
