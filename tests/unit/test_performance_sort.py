@@ -70,9 +70,14 @@ def test_estimated_auc_in_blocks_equals_the_one_pass_bit_for_bit():
     rng = np.random.default_rng(5)
     for n in (1, 2, 17, _metrics.ESTIMATE_BLOCK - 1, _metrics.ESTIMATE_BLOCK + 1, 100_003):
         c = rng.random(n) ** rng.uniform(0.5, 4)
-        ours = _metrics.estimated_auc_sorted(c)
+        decision = rng.random(n) < 0.4
+        ours, sum_c, sum_cd = _metrics.estimated_sorted(c, decision)
         theirs = _metrics._estimated_auc(np.zeros(n, np.intp), 1, c)[0]
         assert ours == theirs or (np.isnan(ours) and np.isnan(theirs)), n
+        one = np.zeros(n, np.intp)  # the sums as np.bincount adds them, bit for bit
+        assert sum_c == np.bincount(one, weights=c)[0]
+        assert sum_cd == np.bincount(one, weights=c * decision)[0]
+        assert _metrics.estimated_auc_sorted(c) == ours or np.isnan(ours)
     assert np.isnan(_metrics.estimated_auc_sorted(np.zeros(10)))
 
 

@@ -142,17 +142,15 @@ def _calibrate(sc: _Scored, cal: _cbpe.Calibration, pool: ThreadPoolExecutor) ->
     brier *= brier
     brier[unlabeled] = 0.0
     ece_score = np.where(labeled, s, 0.0)
-    decision = (state & _metrics.STATE_DECISION) > 0
-    c = calibrated_f.result()
+    sc.calibrated = calibrated_f.result()
     sc.ece = ece_f.result()
-    sc.calibrated = c
-    sc.floats = {"log_loss": log_loss, "brier": brier, "ece_score": ece_score,
-                 "calibrated": c, "calibrated_decision": np.where(decision, c, 0.0)}
+    sc.floats = {"log_loss": log_loss, "brier": brier, "ece_score": ece_score}
 
 
 def _ranks(state: np.ndarray, calibrated: np.ndarray, score: np.ndarray | None
-           ) -> tuple[float, float, float]:
-    """Realized ROC AUC and average precision and estimated ROC AUC of one group."""
+           ) -> tuple[float, float, float, float, float]:
+    """Realized ROC AUC and average precision, estimated ROC AUC and the sums of the
+    calibrated probabilities (all, and where the decision is positive) of one group."""
     if score is None:
         auc, ap = _metrics.ranking_distinct(state)
     else:  # ties: the general walk over the distinct scores
@@ -162,7 +160,8 @@ def _ranks(state: np.ndarray, calibrated: np.ndarray, score: np.ndarray | None
         a, p = _metrics._ranking(np.zeros(y.size, np.intp), 1, score[lab], y, pos,
                                  y.size - pos)
         auc, ap = float(a[0]), float(p[0])
-    return auc, ap, _metrics.estimated_auc_sorted(calibrated)
+    decision = (state & _metrics.STATE_DECISION) > 0
+    return auc, ap, *_metrics.estimated_sorted(calibrated, decision)
 
 
 def _grouping(pool: ThreadPoolExecutor, sc: _Scored, name: str
@@ -189,7 +188,8 @@ def _grouping(pool: ThreadPoolExecutor, sc: _Scored, name: str
 
     def collect() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
         cells, _, sums = sums_f.result()
-        ranks = np.array([f.result() for f in parts]).reshape(n, 3)
+        ranks = np.array([f.result() for f in parts]).reshape(n, 5)
+        sums.update(calibrated=ranks[:, 3], calibrated_decision=ranks[:, 4])
         return (_metrics.binary_from_sums(cells, sums, ranks[:, 0], ranks[:, 1]),
                 _metrics.estimated_from_sums(cells, sums, ranks[:, 2]))
 

@@ -353,23 +353,35 @@ ESTIMATE_BLOCK = 1 << 15  # rows per block of the estimated ROC AUC (stays in L2
 
 
 def estimated_auc_sorted(c: np.ndarray) -> float:
+    """:func:`_estimated_auc` of one group: see :func:`estimated_sorted`."""
+    return estimated_sorted(c, np.zeros(c.size, bool))[0]
+
+
+def estimated_sorted(c: np.ndarray, decision: np.ndarray) -> tuple[float, float, float]:
     """:func:`_estimated_auc` of one group (calibrated probabilities in score-descending
     order) in blocks of rows that stay in cache, each carrying the running sums of the one
     before: the same operations on the same numbers in the same order, bit for bit (the
     cumulative sums are started from the previous block's last value, not added to it).
-    The ten passes over a 4.5M-row group take 0.21 s instead of 0.48 s."""
+    The ten passes over a 4.5M-row group take 0.21 s instead of 0.48 s. The first walk,
+    for the totals, also gives the sums of the calibrated probabilities and of those the
+    decision calls positive, added in the order ``np.bincount`` adds them (from 0.0, row
+    after row): the estimated confusion matrix without two more passes."""
     m = c.size
     if m == 0:
-        return float("nan")
-    carry = 0.0
-    for a in range(0, m, ESTIMATE_BLOCK):  # the totals: the last cumulative sum
+        return float("nan"), 0.0, 0.0
+    carry = carry_d = 0.0
+    for a in range(0, m, ESTIMATE_BLOCK):  # the totals: the last cumulative sums
         blk = c[a:a + ESTIMATE_BLOCK].copy()
         blk[0] += carry
         carry = float(np.cumsum(blk)[-1])
+        picked = np.where(decision[a:a + ESTIMATE_BLOCK], c[a:a + ESTIMATE_BLOCK], 0.0)
+        picked[0] += carry_d
+        carry_d = float(np.cumsum(picked)[-1])
+    sum_c, sum_cd = carry, carry_d
     tot_tp = round_5(carry)
     tot_fp = round_5(float(m) - carry)
     if not (tot_tp > 0 and tot_fp > 0):
-        return float("nan")
+        return float("nan"), sum_c, sum_cd
     position = np.arange(1, min(m, ESTIMATE_BLOCK) + 1, dtype=np.float64)
     carry, ptpr, pfpr, area = 0.0, 0.0, 0.0, 0.0
     for a in range(0, m, ESTIMATE_BLOCK):
@@ -395,7 +407,7 @@ def estimated_auc_sorted(c: np.ndarray) -> float:
         d /= 2
         d[0] += area
         area = float(np.cumsum(d)[-1])
-    return area
+    return area, sum_c, sum_cd
 
 
 def round_5(x: float) -> float:
