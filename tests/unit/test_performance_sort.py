@@ -1,5 +1,5 @@
 """The fast paths of workbench.performance give the numbers of the plain ones: the sort by
-uint64 keys, the nine-comparison ECE bins, the ranking metrics from the positives alone,
+uint64 keys, the ECE bins of sorted scores, the ranking metrics from the positives alone,
 the estimated ROC AUC in blocks, and a whole evaluation on untied scores (the fast ranking
 path) against scikit-learn per chunk and per segment."""
 
@@ -36,11 +36,15 @@ def test_descending_order_is_a_stable_argsort(kind):
         assert np.array_equal(_sort.descending(x), np.argsort(-x, kind="stable")), n
 
 
-def test_ece_bins_by_comparison_equal_searchsorted_on_the_edges():
+def test_ece_bins_of_sorted_scores_equal_searchsorted_on_the_edges():
     edges = np.linspace(0, 1, 11)
-    s = np.r_[np.random.default_rng(0).random(10_000), edges, np.nextafter(edges, 2),
-              np.nextafter(edges, -1).clip(0, 1), np.arange(0, 1.0001, 0.001)]
-    assert np.array_equal(_metrics.ece_bin_fast(s), _metrics.ece_bin(s))
+    rng = np.random.default_rng(0)
+    for n in (0, 1, 10_000):
+        s = np.r_[rng.random(n), edges, np.nextafter(edges, 2),
+                  np.nextafter(edges, -1).clip(0, 1), np.arange(0, 1.0001, 0.001)]
+        s = np.sort(s)[::-1].copy()
+        assert np.array_equal(_metrics.ece_bin_descending(s), _metrics.ece_bin(s))
+    assert _metrics.ece_bin_descending(np.array([])).size == 0
 
 
 def test_ranking_from_the_positives_equals_the_walk_over_the_points():
