@@ -302,8 +302,9 @@ def run(*, analysis: Source, reference: Source, target: str, score: str,
 
 def _evaluate(setup: Setup, metric_names: tuple[str, ...], ref: Side, ana: Side,
               calibration: Future[_cbpe.Calibration] | None = None) -> Evaluation:
-    """Every chunk, segment and the whole reference; the independent pieces (the
-    groupings, the bootstrap) run on two threads (numpy releases the GIL in its loops)."""
+    """Every chunk, segment and the whole reference; the independent pieces (the sort
+    beside the bootstrap, each grouping's sums beside its groups' walks) run on two
+    threads (numpy releases the GIL in its loops)."""
     binary = setup.problem == "binary"
     lab = np.isfinite(ref.target)
     n_seg = len(ana.segments) if ana.segments is not None else 0
@@ -506,7 +507,8 @@ def _calibration_bins(sides: list[tuple[str, _Scored]]) -> list[CalibrationBin]:
     out = []
     for name, sc in sides:
         assert sc.ece is not None and sc.floats is not None
-        cells = np.bincount(sc.ece * 8 + sc.state, minlength=_metrics.ECE_BINS * 8)
+        cells = np.bincount(sc.ece.astype(np.intp) * 8 + sc.state,
+                            minlength=_metrics.ECE_BINS * 8)
         labeled = cells.reshape(_metrics.ECE_BINS, 8)[:, _metrics.STATE_LABELED:]
         k = labeled.sum(axis=1)
         my = labeled[:, _metrics.STATE_POSITIVE:].sum(axis=1)

@@ -232,8 +232,8 @@ def regression_realized(g: np.ndarray, n: int, pred: np.ndarray,
 # is one ``np.bincount`` over the rows in that order, so it adds each group's values in
 # score order, as the per-group functions above do: the same floating-point sums, bit for
 # bit. The ranking metrics and the estimated ROC AUC walk each group's rows (in score
-# order) on their own. Measured on the 10M-row data of benchmarks/performance.py: see
-# ``workbench/performance/_compute.py``.
+# order) on their own. The figures before and after, on the 10M-row data: the docstring of
+# benchmarks/performance.py.
 
 STATE_LABELED, STATE_POSITIVE, STATE_DECISION = 4, 2, 1  # bits of a row's state
 
@@ -257,7 +257,7 @@ def ece_bin_descending(score: np.ndarray) -> np.ndarray:
     ascending = score[::-1]
     above = score.size - np.searchsorted(ascending, inner, side="right")  # rows > edge
     lengths = -np.diff(np.r_[score.size, above, 0])[::-1]  # rows of bins 9, 8, ..., 0
-    return np.repeat(np.arange(ECE_BINS - 1, -1, -1, dtype=np.intp), lengths)
+    return np.repeat(np.arange(ECE_BINS - 1, -1, -1, dtype=np.int8), lengths)
 
 
 def grouped_sums(g: np.ndarray, n: int, state: np.ndarray, ece: np.ndarray,
@@ -266,8 +266,12 @@ def grouped_sums(g: np.ndarray, n: int, state: np.ndarray, ece: np.ndarray,
     """Per group: the count of rows of each (ECE bin, state) in one integer ``bincount``,
     shape (n, ECE_BINS, 8), and each float column's sum per group (``"ece_score"``: per
     group and ECE bin, shape (n, ECE_BINS))."""
-    key = g * ECE_BINS + ece
-    cells = np.bincount(key * 8 + state, minlength=n * ECE_BINS * 8).astype(np.float64)
+    key = g * ECE_BINS
+    key += ece
+    cell = key * 8
+    cell += state
+    cells = np.bincount(cell, minlength=n * ECE_BINS * 8).astype(np.float64)
+    del cell
     sums = {k: (np.bincount(key, weights=v, minlength=n * ECE_BINS).reshape(n, ECE_BINS)
                 if k == "ece_score" else np.bincount(g, weights=v, minlength=n))
             for k, v in floats.items()}
