@@ -25,15 +25,22 @@ def _scores(kind: str, rng: np.random.Generator, n: int) -> np.ndarray:
         return x
     if kind == "near_equal":
         return 0.5 + rng.integers(0, 50, n) * 1e-16
+    if kind == "tied_and_near":  # exact ties beside scores the key's shift cannot tell apart
+        x = np.round(rng.random(n), 2)
+        x[::3] += rng.integers(0, 5, x[::3].size) * 1e-15
+        return x
     return rng.random(n) * 1e-300
 
 
-@pytest.mark.parametrize("kind", ["uniform", "rounded", "signed", "near_equal", "tiny"])
+@pytest.mark.parametrize("kind", ["uniform", "rounded", "signed", "near_equal", "tied_and_near",
+                                  "tiny"])
 def test_descending_order_is_a_stable_argsort(kind):
     rng = np.random.default_rng(len(kind))
     for n in (10, 70_000, 250_000):
         x = _scores(kind, rng, n)
-        assert np.array_equal(_sort.descending(x), np.argsort(-x, kind="stable")), n
+        order, values = _sort.descending(x)
+        assert np.array_equal(order, np.argsort(-x, kind="stable")), n
+        assert np.array_equal(values, x[order])
 
 
 def test_ece_bins_of_sorted_scores_equal_searchsorted_on_the_edges():
@@ -58,6 +65,29 @@ def test_ranking_from_the_positives_equals_the_walk_over_the_points():
         target = np.where(lab, y, np.nan)
         state = _metrics.state_of(target, d)
         auc, ap = _metrics.ranking_distinct(state)
+        ys = y[lab]
+        pos = np.array([ys.sum()])
+        ref_auc, ref_ap = _metrics._ranking(np.zeros(ys.size, np.intp), 1, s[lab], ys, pos,
+                                            ys.size - pos)
+        if pos[0] and ys.size - pos[0]:
+            assert auc == ref_auc[0]  # bit for bit
+        if pos[0]:
+            assert ap == ref_ap[0]
+        else:
+            assert np.isnan(ap)
+
+
+def test_ranking_over_runs_of_tied_scores_equals_the_walk_over_the_points():
+    rng = np.random.default_rng(8)
+    for i in range(300):
+        n = int(rng.integers(1, 500))
+        s = np.sort(np.round(rng.random(n), int(rng.integers(1, 3))))[::-1]
+        y = (rng.random(n) < rng.uniform(0, 1)).astype(np.float64)
+        lab = rng.random(n) < (1.0 if i % 4 == 0 else rng.uniform(0, 1))
+        target = np.where(lab, y, np.nan)
+        state = _metrics.state_of(target, np.zeros(n))
+        block = np.r_[0, np.cumsum(s[1:] != s[:-1])]
+        auc, ap = _metrics.ranking_tied(state, block)
         ys = y[lab]
         pos = np.array([ys.sum()])
         ref_auc, ref_ap = _metrics._ranking(np.zeros(ys.size, np.intp), 1, s[lab], ys, pos,

@@ -181,14 +181,13 @@ def fit_calibration(y: np.ndarray, p: np.ndarray) -> Calibration:
     which changes the decision only for an AUC that close to 0.999."""
     if np.unique(y).size == 1:
         return Calibration(False, "the reference labels have one class only")
-    order = _sort.descending(p)
+    order, p_desc = _sort.descending(p)
     yd = y[order].astype(np.float64)
     pos = np.array([yd.sum()])
-    auc, _ = _metrics._ranking(np.zeros(y.size, np.intp), 1, p[order], yd, pos,
-                               y.size - pos)
+    auc, _ = _metrics._ranking(np.zeros(y.size, np.intp), 1, p_desc, yd, pos, y.size - pos)
     if auc[0] > 0.999:
         return Calibration(False, "the scores separate the reference perfectly (AUC > 0.999)")
-    full_p, full_y = p[order[::-1]], yd[::-1]
+    full_p, full_y = p_desc[::-1], yd[::-1]
     if y.size > DECISION_ROWS:
         keep = np.sort(np.random.default_rng(SEED).choice(y.size, DECISION_ROWS, replace=False))
         y, p = y[keep], p[keep]

@@ -348,6 +348,32 @@ def ranking_distinct(state: np.ndarray) -> tuple[float, float]:
     return area / (float(n_pos) * float(n_neg)), _ap(where)
 
 
+def ranking_tied(state: np.ndarray, block: np.ndarray) -> tuple[float, float]:
+    """ROC AUC and average precision of one group whose scores may tie, from its rows'
+    states in score-descending order and ``block``, the same id for rows of equal score
+    (non-decreasing). :func:`_ranking`'s points are the blocks that hold a labeled row, with
+    the labeled rows and positives up to each block's end: counted here by cumulative sums
+    over the rows (unlabeled rows included, which add nothing), so the labeled scores need
+    no gathering; the same terms summed in the same order, bit for bit."""
+    labeled = state >= STATE_LABELED
+    if not labeled.any():
+        return float("nan"), float("nan")
+    ends = np.flatnonzero(np.r_[block[1:] != block[:-1], True])
+    count = np.int32 if state.size < 2**31 else np.int64
+    upto = np.cumsum(labeled, dtype=count)[ends]
+    keep = np.diff(upto, prepend=0) > 0
+    btp = np.cumsum((state & STATE_POSITIVE) > 0, dtype=count)[ends][keep].astype(np.float64)
+    bfp = upto[keep].astype(np.float64) - btp
+    ptp, pfp = np.r_[0.0, btp[:-1]], np.r_[0.0, bfp[:-1]]
+    one = np.zeros(btp.size, np.intp)
+    pos, neg = btp[-1], bfp[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        area = np.bincount(one, (bfp - pfp) * (btp + ptp) / 2)[0]
+        auc = area / (pos * neg)
+        ap = np.bincount(one, (btp - ptp) * (btp / (btp + bfp)))[0] / pos
+    return float(auc), float(ap)
+
+
 def _ap(where: np.ndarray) -> float:
     k = np.arange(1, where.size + 1, dtype=np.float64)
     terms = k / (where + 1.0)

@@ -24,12 +24,14 @@ SMALL = 1 << 16  # below this, np.argsort is as fast: no key
 _SIGN = np.uint64(1 << 63)
 
 
-def descending(x: np.ndarray) -> np.ndarray:
-    """Indices ordering finite ``x`` descending, equal values in data order."""
+def descending(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices ordering finite ``x`` descending, equal values in data order, and ``x`` in
+    that order (the gather the caller needs anyway, which also finds the rows to repair)."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     n = x.size
     if n < SMALL:
-        return np.argsort(-x, kind="stable")
+        order = np.argsort(-x, kind="stable")
+        return order, x[order]
     exact = _descending_key(x)
     lo = int(exact.min())
     span = int(exact.max()) - lo
@@ -41,10 +43,11 @@ def descending(x: np.ndarray) -> np.ndarray:
     key |= np.arange(n, dtype=np.uint64)
     key.sort()
     order = (key & np.uint64((1 << index_bits) - 1)).astype(np.intp)
+    values = x[order]
     if shift:
         key >>= np.uint64(index_bits)
-        _repair(order, key, exact)
-    return order
+        _repair(order, values, key, x)
+    return order, values
 
 
 def _descending_key(x: np.ndarray) -> np.ndarray:
@@ -56,11 +59,15 @@ def _descending_key(x: np.ndarray) -> np.ndarray:
     return np.where(negative, bits, ~(bits | _SIGN))
 
 
-def _repair(order: np.ndarray, truncated: np.ndarray, exact: np.ndarray) -> None:
-    """Put runs of equal truncated keys (in index order) in exact key order, in place."""
-    same = truncated[1:] == truncated[:-1]
-    if not same.any():
+def _repair(order: np.ndarray, values: np.ndarray, truncated: np.ndarray,
+            x: np.ndarray) -> None:
+    """Put the runs of equal truncated keys whose values are out of order (a larger value
+    after a smaller one) in order, in place; runs of equal values are in data order
+    already, so heavily tied scores cost one comparison pass."""
+    rising = values[1:] > values[:-1]
+    if not rising.any():
         return
+    same = truncated[1:] == truncated[:-1]
     member = np.zeros(order.size, bool)
     member[1:] = same
     member[:-1] |= same
@@ -68,5 +75,10 @@ def _repair(order: np.ndarray, truncated: np.ndarray, exact: np.ndarray) -> None
     first = np.ones(at.size, bool)
     first[1:] = ~same[at[1:] - 1]
     run = np.cumsum(first)
+    bad_runs = np.unique(run[np.searchsorted(at, np.flatnonzero(rising))])
+    pick = np.isin(run, bad_runs)
+    at, run = at[pick], run[pick]
     rows = order[at]
-    order[at] = rows[np.lexsort((rows, exact[rows], run))]
+    moved = rows[np.lexsort((rows, -x[rows], run))]
+    order[at] = moved
+    values[at] = x[moved]
