@@ -148,28 +148,11 @@ def _ece(g: np.ndarray, n: int, score: np.ndarray, y: np.ndarray, rows: np.ndarr
     return _safe_div(gap, rows)
 
 
-def estimated(g: np.ndarray, n: int, calibrated: np.ndarray,
-              pred: np.ndarray) -> dict[str, np.ndarray]:
-    """CBPE per group (rows ordered by group, then uncalibrated score descending): the
-    expected confusion matrix from the calibrated probabilities, the metrics from it, and
-    ROC AUC from the expected ROC curve (nannyml's ``estimate_roc_auc``: cumulative sums
-    rounded to 5 decimals, one point per row, trapezoid)."""
-    rows = counts(g, n)
-    tp = counts(g, n, calibrated * pred)
-    fp = counts(g, n, pred) - tp
-    fn = counts(g, n, calibrated) - tp
-    tn = rows - tp - fp - fn
-    out = {"rows": rows, "tp": tp, "fp": fp, "tn": tn, "fn": fn}
-    out["accuracy"] = _safe_div(tp + tn, rows)
-    out["precision"] = _safe_div(tp, tp + fp)
-    out["recall"] = _safe_div(tp, tp + fn)
-    out["specificity"] = _safe_div(tn, tn + fp)
-    out["f1"] = _safe_div(tp, tp + 0.5 * (fp + fn))
-    out["roc_auc"] = _estimated_auc(g, n, calibrated)
-    return out
-
-
 def _estimated_auc(g: np.ndarray, n: int, c: np.ndarray) -> np.ndarray:
+    """nannyml's ``estimate_roc_auc`` per group (rows ordered by group, then score
+    descending): cumulative sums of the calibrated probabilities rounded to 5 decimals, one
+    point per row, trapezoid. :func:`estimated_sorted` computes the same, bit for bit, one
+    group at a time in cache-sized blocks."""
     if g.size == 0:
         return np.full(n, np.nan)
     single = _single(g)
@@ -312,7 +295,10 @@ def binary_from_sums(cells: np.ndarray, sums: dict[str, np.ndarray], auc: np.nda
 
 def estimated_from_sums(cells: np.ndarray, sums: dict[str, np.ndarray],
                         auc: np.ndarray) -> dict[str, np.ndarray]:
-    """:func:`estimated`'s metrics from the per-group sums (every row)."""
+    """CBPE per group from the per-group sums over every row: the expected confusion
+    matrix from the calibrated probabilities (``tp``: their sum where the decision is
+    positive), the metrics from it, and the ROC AUC of the expected ROC curve
+    (:func:`estimated_sorted`)."""
     rows = cells.sum(axis=(1, 2))
     tp = sums["calibrated_decision"]
     fp = cells[:, :, 1::2].sum(axis=(1, 2)) - tp
