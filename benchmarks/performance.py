@@ -31,36 +31,56 @@ Measured, each in a fresh subprocess (peak memory = its own VmHWM):
 The machine may be shared: the load average is printed beside each figure, CPU seconds (all
 threads) beside wall time.
 
-Idle machine (2026-12-02 17:44 UTC, load 1.3 to 1.5): 10M rows: floor 1.82 s wall / 3.25 s
-CPU, two-sort 7.20 s / 13.93 s, workbench 8.38 s / 14.14 s / 1,614 MB (target 5 s: not met;
-2 GB: met). 1M rows: workbench 1.28 s / 2.00 s, scikit-learn loop 1.84 s / 1.85 s, nannyml
-CBPE 5.06 s / 5.06 s; estimated ROC AUC vs nannyml max |diff| 4.55e-15.
+Before and after the rewrite of issue 18 ("before": the package as of commit 2ef1490, on
+the same files; the machine's 2 cores shared with other work, so each pair ran back to
+back and the load is given):
 
-Measured while writing this (2 cores shared, load average 6 to 7: wall times are 3 to 6
-times an idle machine's and CPU seconds are inflated too; compare ratios within one run):
+    10M rows (reference 1M), this script, 2026-12-02 20:43 UTC, load 1.6 to 1.9:
+        before  workbench 7.64 s wall / 13.74 s CPU / 1,820 MB
+        after   workbench 4.24 s wall /  6.53 s CPU / 1,751 MB  (target 5 s and 2 GB: met;
+                floor 2.22 s / 3.95 s CPU, two-sort 5.96 s / 11.51 s CPU in the same run)
+    the same at 20:54, with the last changes (tied scores, memory), load 3.4 and 5.3:
+        before  13.20 s wall / 14.98 s CPU / 1,813 MB
+        after    5.81 s wall /  8.70 s CPU / 1,608 MB  (not met under that load)
+    ``performance.evaluate`` alone (not niced), 20:53, load 2.6 to 3.3:
+        distinct scores  before 8.78 s / 15.41 s CPU / 1,754 MB, after 5.06 s / 7.79 s / 1,636 MB
+        scores rounded to 4 decimals (ties)
+                         before 6.95 s / 12.13 s CPU / 1,632 MB, after 4.95 s / 7.40 s / 1,599 MB
+    1M rows (reference 100k), 20:43, load 1.6 to 1.9:
+        before  workbench 1.19 s wall / 1.98 s CPU
+        after   workbench 0.58 s wall / 1.03 s CPU; scikit-learn loop 2.24 s (3.9x ours,
+                realized only); nannyml CBPE 6.16 s (10.7x ours, estimates only);
+                estimated ROC AUC vs nannyml max |diff| 4.55e-15
 
-    10M rows (reference 1M)  floor 3.35 s CPU 1,135 MB   two-sort 15.4 s CPU 1,041 MB
-                             workbench 13.4 s CPU 1,902 MB (4.0x the floor's CPU,
-                             0.87x the two-sort's)
-    1M rows (reference 100k) floor 0.26 s CPU   two-sort 1.04 s CPU
-                             workbench 1.63 s CPU 449 MB
-                             sklearn loop 1.83 s CPU (realized only, 1.1x ours)
-                             nannyml CBPE 5.15 s CPU (estimates only, 3.2x ours), 560 MB
-                             estimated ROC AUC per chunk vs nannyml: max |diff| 4.6e-15
+Results: every number of an evaluation is the same as before, bit for bit (compared on both
+10M-row data sets), except the calibration bins' mean score, now summed in score order
+(relative change at most 5.5e-15 here, 4.3e-14 with ties).
 
-Before and after the one-sort rewrite, ``performance.evaluate`` alone on the 10M-row
-data, back to back at load 4.5: 19.1 s wall / 18.3 s CPU / 1,949 MB before, 10.2 s wall /
-13.9 s CPU / 1,915 MB after (one sort per data set shared by every grouping, each group's
-metrics on its own over two threads, the calibration fitted while the analysis is read and
-applied with ``np.interp``).
+What changed, and what each piece costs now (CPU seconds on the 10M rows, load about 2):
 
-The 5 s target for 10M rows is not met on this machine (2 GB is, narrowly). Where the
-remaining time goes (CPU seconds, one thread at a time, load about 7): reading and checking
-the analysis 1.9; the isotonic calibration's decision and fit on the 1M-row reference 2.3
-(on a second thread while the analysis is read); the sort by score with its parallel
-gathers 2.4 (the floor); each group's rows gathered out of score order 0.8; the metrics of
-the 28 daily chunks 1.7 and of the 5 segments 2.9 (large groups fall out of cache); the
-bootstrap of the reference 0.6.
+- The sort: one ``np.sort`` of uint64 keys (the score's bits over the row's index,
+  ``workbench/performance/_sort.py``): 0.45 s where polars' sort with its gathers took 3.0 s
+  of CPU; the state (labeled, positive, decision) and group codes of each row packed into
+  one integer, so one gather follows the scores; the analysis columns let go once sorted
+  (the peak is the reading's, 1.2 GB, plus the sorted columns).
+- Each grouping (chunks, segments): every per-group sum in one ``np.bincount`` pass over the
+  rows in score order (counts by ECE bin and state in one integer bincount, three float
+  ones): 0.3 s; ROC AUC and average precision from each group's positives alone when no two
+  scores tie, else from cumulative counts at the ends of runs of equal scores (run ids, not
+  scores, follow each grouping); the estimated ROC AUC over each group in blocks
+  that stay in cache (0.35 s per grouping, was 0.6); 1.2 s per grouping in all, was 2.0
+  (chunks) and 2.4 (segments).
+- The calibration: isotonic fits on scores sorted once (equal scores merged to count ratios,
+  scikit-learn's ``isotonic_regression`` on them) and nannyml's stratified splits drawn
+  without Python lists: 0.7 s where 1.9 s, on the thread beside the reading.
+- The reading: segment codes from one ``Enum`` cast, decisions checked by numpy, window codes
+  by arithmetic, the labels without a ``fill_nan`` pass: about 1.2 s where 2.0 s.
+
+Where the rest goes (the 10M rows): reading 1.2 s (polars' decode 0.5 of it), the sort and
+gathers 1.1, the per-row terms 0.8, the two analysis groupings 2.4, the bootstrap 0.5 and
+the calibration 0.7 (both beside the reading and the sort), the reference's own sort and
+groupings 0.3. The 5 s target holds on a lightly loaded machine (4.24 s at load 1.6), not
+at load 3 and more (5.1 to 5.8 s); the floor itself then takes 2.2 to 4.3 s.
 """
 
 from __future__ import annotations

@@ -303,3 +303,48 @@ def test_compare_names_what_moved_between_two_versions():
     assert worst.direction == "worse" and worst.after < worst.before
     assert changes["estimate coverage"].direction == "worse"
     assert performance.compare(now, now) == []
+
+
+def test_isotonic_fit_on_sorted_scores_equals_scikit_learn_exactly():
+    """The calibration fits on scores sorted once (merging equal scores itself) instead of
+    scikit-learn's sort per fit: the thresholds and fitted range must be the same, bit for
+    bit, with ties, scores nearer than 1e-15 (handed to scikit-learn) and one class."""
+    from sklearn.isotonic import IsotonicRegression
+
+    from workbench.performance._cbpe import fit_isotonic
+
+    rng = np.random.default_rng(7)
+    for i in range(80):
+        n = int(rng.integers(1, 4000))
+        p = rng.random(n) if i % 3 else np.round(rng.random(n), int(rng.integers(1, 4)))
+        if i % 10 == 5:
+            p[: n // 2] = 0.5 + rng.integers(0, 3, n // 2) * 1e-16
+        y = (rng.random(n) < (p ** rng.uniform(0.3, 3) if i % 17 else 0)).astype(int)
+        reg = IsotonicRegression(out_of_bounds="clip", increasing=True).fit(p, y)
+        order = np.argsort(p, kind="stable")
+        ours = fit_isotonic(p[order], y[order])
+        assert np.array_equal(ours.x, reg.X_thresholds_)
+        assert np.array_equal(ours.y, reg.y_thresholds_)
+        assert (ours.x_min, ours.x_max) == (reg.X_min_, reg.X_max_)
+        t = np.r_[p, rng.random(200), -1.0, 2.0]
+        assert np.array_equal(ours(t), reg.predict(t))
+
+
+def test_stratified_splits_equal_scikit_learn():
+    """The calibration decision's splits are nannyml's (scikit-learn's
+    StratifiedShuffleSplit, seed 42), drawn without its element-by-element lists."""
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    from workbench.performance._cbpe import stratified_splits
+
+    rng = np.random.default_rng(9)
+    for n in (20, 21, 333, 1000, 5001, 20_000):
+        for share in (0.02, 0.3, 0.5):
+            y = (rng.random(n) < share).astype(int)
+            if min(y.sum(), n - y.sum()) < 2:
+                continue
+            theirs = StratifiedShuffleSplit(n_splits=10, test_size=0.1, random_state=42)
+            pairs = zip(stratified_splits(y, n_splits=10, test_size=0.1, seed=42),
+                        theirs.split(np.zeros(n), y), strict=True)
+            for (a, b), (c, d) in pairs:
+                assert np.array_equal(a, c) and np.array_equal(b, d)

@@ -21,12 +21,15 @@ inside the estimate's band), ``estimate_checked_chunks``, ``estimate_mean_abs_er
 (of the headline metric: the first agreed target), ``target_met``; with decision values
 also ``latest_estimated_value`` and ``latest_estimated_value_per_1k``.
 
-Speed (``benchmarks/performance.py``): one sort of the scores per data set serves every
-grouping (chunks, segments, the whole reference): a stable partition of the sorted rows by
-group code keeps each group sorted. Each group's metrics are then ``np.bincount`` sums and
-cumulative sums over that group's rows alone (small enough to stay in cache), spread over
-two threads; the reference's calibration is fitted while the analysis is read. No
-scikit-learn call per chunk.
+Speed (``benchmarks/performance.py``): one sort of the scores per data set (numpy's SIMD
+sort of uint64 keys) serves every grouping (chunks, segments, the whole reference): a stable
+partition of the sorted rows by group code keeps each group sorted. Every sum per group is
+one ``np.bincount`` over the rows in score order (the order a group's own pass would add
+them in: the same numbers, bit for bit); the ranking metrics come from each group's
+positives when no two scores tie, and the estimated ROC AUC walks each group in cache-sized
+blocks, the groups spread over two threads. The reference's calibration (isotonic fits on
+scores sorted once) is fitted while the analysis is read and sorted. No scikit-learn call
+per chunk.
 """
 
 from __future__ import annotations

@@ -108,12 +108,34 @@ def read_side(frame: pl.LazyFrame, source: str, *, problem: str, target: str,
     code, chunks = _chunks(df, source, timestamp, window, chunk_size, names)
     side = Side(source, s, y, pred, code, chunks)
     if segment and segment in df.columns:
-        seg = df[segment].cast(pl.String).fill_null("(null)")
-        uniq = sorted(set(seg.unique().to_list()))
-        side.segments = uniq
-        side.segment = seg.replace_strict(uniq, list(range(len(uniq))),
-                                          return_dtype=pl.Int32).to_numpy()
+        side.segments, side.segment = _segment_codes(df[segment])
     return side
+
+
+SEGMENT_SAMPLE = 100_000  # rows spread over the data whose segments guess them all
+
+
+def _segment_codes(col: pl.Series) -> tuple[list[str], np.ndarray]:
+    """The sorted segment names (null rows: ``(null)``) and each row's index among them.
+
+    The names are guessed from rows spread over the data and every row is cast to an
+    ``Enum`` of them, whose codes are the indices: one pass over the strings where a
+    ``unique`` and a ``replace_strict`` take two (0.35 s against 0.63 s on 10M rows); a
+    segment the sample missed fails the cast, and then every row's value is looked at."""
+    seg = col if col.dtype == pl.String else col.cast(pl.String)
+    nulls = seg.null_count() > 0
+    sample = seg.gather_every(max(1, seg.len() // SEGMENT_SAMPLE)).drop_nulls()
+    names = sorted(set(sample.unique().to_list()) | ({"(null)"} if nulls else set()))
+    try:
+        enum = seg.cast(pl.Enum(names))
+    except pl.exceptions.InvalidOperationError:  # a segment the sample missed
+        names = sorted(set(seg.drop_nulls().unique().to_list()) | ({"(null)"} if nulls
+                                                                   else set()))
+        enum = seg.cast(pl.Enum(names))
+    codes = enum.to_physical()
+    if nulls:
+        codes = codes.fill_null(names.index("(null)"))
+    return names, codes.to_numpy().astype(np.int32)
 
 
 def _scores(df: pl.DataFrame, source: str, score: str, problem: str, param: str) -> np.ndarray:
@@ -147,7 +169,7 @@ def _target(df: pl.DataFrame, source: str, target: str | None, problem: str,
         if not col.dtype.is_numeric():
             raise InputError(f"{source}: {param}: expected a numeric target {target!r}, got "
                              f"{col.dtype}", file=source, field=param)
-        return col.cast(pl.Float64).fill_nan(None).to_numpy().astype(np.float64, copy=False)
+        return col.cast(pl.Float64).to_numpy().astype(np.float64, copy=False)
     values = col.drop_nulls().unique().sort()
     if col.dtype == pl.Boolean:
         return col.cast(pl.Float64).to_numpy().astype(np.float64, copy=False)
@@ -158,20 +180,23 @@ def _target(df: pl.DataFrame, source: str, target: str | None, problem: str,
     if not col.dtype.is_numeric() or not set(values.cast(pl.Float64).to_list()) <= {0.0, 1.0}:
         raise InputError(f"{source}: {param}: expected 0/1 or true/false in {target!r}, got "
                          f"{shown}", file=source, field=param)
-    return col.cast(pl.Float64).fill_nan(None).to_numpy().astype(np.float64, copy=False)
+    # nulls (and NaN) come out as NaN: a label not known yet
+    return col.cast(pl.Float64).to_numpy().astype(np.float64, copy=False)
 
 
 def _prediction(df: pl.DataFrame, source: str, prediction: str, param: str) -> np.ndarray:
     col = df[prediction]
     if col.dtype == pl.Boolean:
         col = col.cast(pl.Float64)
-    ok = col.dtype.is_numeric() and col.null_count() == 0 and set(
-        col.cast(pl.Float64).unique().to_list()) <= {0.0, 1.0}
+    values = col.cast(pl.Float64).to_numpy() if col.dtype.is_numeric() else None
+    ok = (values is not None and col.null_count() == 0
+          and bool(np.all((values == 0) | (values == 1))))
     if not ok:
         shown = ", ".join(map(str, col.unique().head(4).to_list()))
         raise InputError(f"{source}: {param}: expected 0/1 or true/false in every row of "
                          f"{prediction!r}, got {shown}", file=source, field=param)
-    return col.cast(pl.Float64).to_numpy().astype(np.float64, copy=False)
+    assert values is not None
+    return values.astype(np.float64, copy=False)
 
 
 def _chunks(df: pl.DataFrame, source: str, timestamp: str | None, window: str | None,
@@ -200,7 +225,7 @@ def _chunks(df: pl.DataFrame, source: str, timestamp: str | None, window: str | 
                              f"windows on, got none", field=_named(names, "window"))
         starts = ts.dt.truncate(every)
         uniq = starts.unique().sort()
-        code = uniq.search_sorted(starts, side="left").to_numpy().astype(np.int64)
+        code = _window_codes(starts, uniq)
         chunks = [(v.date().isoformat() if length.days >= 1 else v.isoformat(), v.isoformat(),
                    (v + length).isoformat()) for v in uniq.to_list()]
         return code, chunks
@@ -215,6 +240,21 @@ def _chunks(df: pl.DataFrame, source: str, timestamp: str | None, window: str | 
             start, end = part.min().isoformat(), part.max().isoformat()  # type: ignore[union-attr]
         chunks.append((f"[{a}:{b - 1}]", start, end))
     return code, chunks
+
+
+def _window_codes(starts: pl.Series, uniq: pl.Series) -> np.ndarray:
+    """Each row's window: the index of its window start among the sorted distinct starts.
+    Starts one fixed step apart (days or weeks in UTC, no empty window) give it by
+    arithmetic, ``(start - first) / step`` (exact multiples: rounded to the integer),
+    where a binary search of every row takes 0.2 s on 10M rows and this 0.06 s."""
+    first = uniq.to_physical().to_numpy()
+    if first.size == 1:
+        return np.zeros(starts.len(), np.int64)
+    steps = np.diff(first)
+    if not np.all(steps == steps[0]):
+        return uniq.search_sorted(starts, side="left").to_numpy().astype(np.int64)
+    offset = starts.to_physical().to_numpy() - first[0]
+    return np.rint(offset / float(steps[0])).astype(np.int64)
 
 
 def read_labels(source: Source, *, id_column: str, target: str, problem: str,
