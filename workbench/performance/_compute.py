@@ -343,25 +343,8 @@ def _evaluate(setup: Setup, metric_names: tuple[str, ...], ref: Side, ana: Side,
             closed = closed_f.result()
         else:
             closed = {}
-            ana_od = _ordered(ana, ana_groupings)
-            ref_od = _ordered(ref, ref_groupings)
-
-            def grouped(od: _Ordered, name: str, n: int) -> list[Future]:
-                return [pool.submit(_regression_metrics, od, rows)
-                        for rows in _groups(od.codes.get(name), n)]
-
-            ana_f = grouped(ana_od, "chunk", len(ana.chunks))
-            seg_f = grouped(ana_od, "segment", n_seg) if ana.segment is not None else None
-            ref_f = grouped(ref_od, "chunk", len(ref.chunks))
-            all_f = grouped(ref_od, "whole", 1)
-
-            def stack(futures: list[Future]) -> tuple[dict[str, np.ndarray],
-                                                       dict[str, np.ndarray] | None]:
-                return _stack([f.result() for f in futures])
-
-            (r_ana, e_ana), (r_ref, e_ref), (r_all, e_all) = (
-                stack(ana_f), stack(ref_f), stack(all_f))
-            r_seg, e_seg = stack(seg_f) if seg_f is not None else ({}, None)
+            (r_ana, e_ana), (r_seg, e_seg), (r_ref, e_ref), (r_all, e_all) = (
+                _regression_groupings(pool, ana, ref, ana_groupings, ref_groupings, n_seg))
         errors = _cbpe.StandardErrors(closed, boot_f.result())
     n_rc, n_ac = len(ref.chunks), len(ana.chunks)
     ranges = {k: _cbpe.alert_range(r_ref[k], *_cbpe.limits(k)) for k in metric_names}
@@ -412,6 +395,34 @@ def _evaluate(setup: Setup, metric_names: tuple[str, ...], ref: Side, ana: Side,
     return Evaluation(setup, metric_names, whole, chunks, segments,
                       cal.reason if cal else "not applicable (regression)",
                       bool(cal and cal.applied), bins, ranges, confusion)
+
+
+_Sums = tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]
+
+
+def _regression_groupings(pool: ThreadPoolExecutor, ana: Side, ref: Side,
+                          ana_groupings: Mapping[str, tuple[np.ndarray | None, int]],
+                          ref_groupings: Mapping[str, tuple[np.ndarray | None, int]],
+                          n_seg: int) -> tuple[_Sums, _Sums, _Sums, _Sums]:
+    """Regression: the metrics of the analysis chunks, its segments, the reference chunks
+    and the whole reference, each group's on the pool."""
+    ana_od = _ordered(ana, ana_groupings)
+    ref_od = _ordered(ref, ref_groupings)
+
+    def grouped(od: _Ordered, name: str, n: int) -> list[Future]:
+        return [pool.submit(_regression_metrics, od, rows)
+                for rows in _groups(od.codes.get(name), n)]
+
+    ana_f = grouped(ana_od, "chunk", len(ana.chunks))
+    seg_f = grouped(ana_od, "segment", n_seg) if ana.segment is not None else None
+    ref_f = grouped(ref_od, "chunk", len(ref.chunks))
+    all_f = grouped(ref_od, "whole", 1)
+
+    def stack(futures: list[Future]) -> _Sums:
+        return _stack([f.result() for f in futures])
+
+    return (stack(ana_f), stack(seg_f) if seg_f is not None else ({}, None), stack(ref_f),
+            stack(all_f))
 
 
 def _worst_key(metric: str, value: float | None) -> tuple[int, float]:
