@@ -132,6 +132,35 @@ cold 25.8 s wall / 36.8 s CPU (target 20 s: not met); warm, nothing changed 1.4 
 1.4 s CPU, steady 1.6 s / 1.5 s (target 2 s: met); cost changes 1, 2, 3: 20.5, 14.9 and
 14.2 s wall (0.79, 0.58 and 0.55 of cold; CPU 0.69, 0.54, 0.38: target a third, not met).
 
+Idle machine again (2026-12-02 21:25 UTC, load 1.0 to 1.7), after: the server started by
+the CLI before the builder's own imports and preloading polars, pyarrow, pandas and every
+workbench area between forks (the next kernel's imports first); kernels killed once their
+notebook ran (nbclient's graceful shutdown: 0.1 to 0.9 s per notebook, 2.9 s once);
+papermill saving the executed notebook at the ends of a run (339 saves, 1.8 s of builder
+CPU per cold build before) and imported without its cloud clients; nbconvert's export
+without its BeautifulSoup pass (0.55 s of a 0.83 s export); charts drawn by the builder;
+``pack build`` exiting without the interpreter's teardown (0.35 s):
+
+    cold                   18.4 s wall, 30.1 s CPU (7 ran)          target 20 s: met
+    warm, nothing changed   1.1 s wall,  1.9 s CPU (restated)       target 2 s: met
+    warm, steady state      1.1 s wall,  1.8 s CPU
+    cost change 1          14.2 s wall, 18.9 s CPU (4 ran)   0.77 of cold
+    cost change 2          10.2 s wall, 15.1 s CPU (3 ran)   0.55
+    cost change 3           8.5 s wall, 10.4 s CPU (2 ran)   0.46 (CPU 0.35): target a
+                                                             third, not met
+
+Single runs of the same cold build into an empty folder (``/usr/bin/time``, 21:18 UTC, load
+1.4 to 1.9): 17.1, 18.3 s wall with warm kernels, 18.6, 18.6 s with
+``WORKBENCH_WARM_KERNELS=0``, about 28.5 s of CPU either way: with everything above, the
+server's preloading saves little CPU in a cold build (it imports about 3 s of modules
+itself); it pays in a chain (a cost change: the second kernel starts with its imports done).
+Where change 3's 8.5 s go (timeline of the builder, idle): interpreter, the builder's
+imports, the spec's checks and input hashing 1.3 s; cost_to_value 2.5 s (kernel fork and
+start 0.5 s, cells 1.8 s) and its charts and page 0.7 s; review_summary 2.2 s (start 0.5,
+cells 1.0) and 0.2 s; front page, manifest and publication 0.9 s. Two notebooks in a row,
+each with a kernel start, a page and a front page after them: a third of the cold build
+(6.1 s) needs about 2.5 s more off that chain than was found here.
+
 Prints figures, asserts nothing. CPU time (builder + kernels) beside wall time, and the load
 average: the machine is shared, wall time is noisy.
 """

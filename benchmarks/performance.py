@@ -39,6 +39,10 @@ back and the load is given):
         before  workbench 7.64 s wall / 13.74 s CPU / 1,820 MB
         after   workbench 4.24 s wall /  6.53 s CPU / 1,751 MB  (target 5 s and 2 GB: met;
                 floor 2.22 s / 3.95 s CPU, two-sort 5.96 s / 11.51 s CPU in the same run)
+    the final code on an idle machine, 21:26 UTC, load 1.7 (the lead's run):
+        workbench 3.88 s wall / 5.79 s CPU / 1,712 MB (floor 2.00 s / 3.70 s CPU,
+        two-sort 5.40 s / 10.24 s); at 1M: 0.48 s, scikit-learn loop 2.19 s (4.6x),
+        nannyml 4.93 s (10.4x)
     the same at 20:54, with the last changes (tied scores, memory), load 3.4 and 5.3:
         before  13.20 s wall / 14.98 s CPU / 1,813 MB
         after    5.81 s wall /  8.70 s CPU / 1,608 MB  (not met under that load)
