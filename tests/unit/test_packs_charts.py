@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from _notebooks import demo_subset
 
 from workbench import render
 from workbench.packs import charts, kernels
@@ -22,7 +23,6 @@ from workbench.packs.plan import check, resolve
 from workbench.packs.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "notebooks" / "packs" / "demo.yml"
 
 
 def _spec_of(chart) -> str:
@@ -193,30 +193,6 @@ def _run(spec_path: Path, out: Path, monkeypatch) -> tuple:
     return plan, runs, sum(drawn.values())
 
 
-def _demo_subset(tmp: Path, names: set[str]) -> Path:
-    doc = yaml.safe_load(DEMO.read_text())
-    base = DEMO.parent
-
-    def absolute(value):
-        if isinstance(value, dict) and set(value) == {"path"}:
-            return {"path": str((base / value["path"]).resolve())}
-        return value
-
-    notebooks = []
-    for nb in doc["notebooks"]:
-        if nb["name"] in names:
-            nb = {**nb, "path": str((base / nb["path"]).resolve())}
-            nb.pop("needs", None)
-            nb["parameters"] = {k: absolute(v) for k, v in nb.get("parameters", {}).items()}
-            notebooks.append(nb)
-    spec = {"name": "sub", "title": "Subset",
-            "inputs": [str((base / p).resolve()) for p in doc.get("inputs", [])],
-            "notebooks": notebooks}
-    path = tmp / "sub.yml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False))
-    return path
-
-
 def _outputs(staging: Path, name: str) -> str:
     nb = nbformat.read(staging / f"{name}.ipynb", as_version=4)
     cells = [(c.source, [{k: v for k, v in o.items() if k != "execution_count"}
@@ -236,7 +212,7 @@ def _page(plan, name: str) -> str:
 @pytest.mark.slow
 def test_a_pack_drawn_by_the_builder_equals_one_drawn_in_its_kernels(tmp_path, monkeypatch):
     monkeypatch.setenv(kernels.ENV_SWITCH, "0")  # ordinary kernels both times
-    spec = _demo_subset(tmp_path, {"drift", "cost_to_value"})
+    spec = demo_subset(tmp_path, {"drift", "cost_to_value"})
     deferred_plan, deferred, drawn = _run(spec, tmp_path / "deferred", monkeypatch)
     assert drawn >= 4  # the kernels sent specs
     plain_env = kernels.kernel_env

@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from _notebooks import demo_subset
 
 from workbench.packs import kernels
 from workbench.packs.execute import run_plan
@@ -28,7 +29,6 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "packs"
-DEMO = ROOT / "notebooks" / "packs" / "demo.yml"
 
 
 def _alive(pid: int) -> bool:
@@ -72,34 +72,6 @@ def _run(spec_path: Path, out: Path, jobs: int = 2):
                    use_cache=False)
     plan.staging.mkdir(mode=0o700, parents=True)
     return plan, {r.name: r for r in run_plan(plan, lambda _line: None)}
-
-
-def _demo_subset(tmp: Path, names: set[str]) -> Path:
-    """The demo pack's entries ``names`` (paths made absolute), without its gates."""
-    doc = yaml.safe_load(DEMO.read_text())
-    base = DEMO.parent
-
-    def absolute(value):
-        if isinstance(value, dict) and set(value) == {"path"}:
-            return {"path": str((base / value["path"]).resolve())}
-        return value
-
-    notebooks = []
-    for nb in doc["notebooks"]:
-        if nb["name"] in names:
-            nb = {**nb, "path": str((base / nb["path"]).resolve())}
-            needs = [n for n in nb.pop("needs", []) if n in names]
-            if needs:
-                nb["needs"] = needs  # release_readiness reads cost_to_value's findings
-            if "parameters" in nb:
-                nb["parameters"] = {k: absolute(v) for k, v in nb["parameters"].items()}
-            notebooks.append(nb)
-    spec = {"name": "sub", "title": "Subset",
-            "inputs": [str((base / p).resolve()) for p in doc.get("inputs", [])],
-            "notebooks": notebooks}
-    path = tmp / "sub.yml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False))
-    return path
 
 
 def _outputs(staging: Path, name: str) -> str:
@@ -151,7 +123,7 @@ PRELOADED_AREAS = {"drift", "cost_to_value", "contract_checks", "model_performan
 
 
 def test_warm_and_ordinary_kernels_give_byte_identical_results(tmp_path, monkeypatch):
-    spec = _demo_subset(tmp_path, PRELOADED_AREAS)
+    spec = demo_subset(tmp_path, PRELOADED_AREAS)
     with kernels.warm_kernels(ordinary_first=0) as server:
         assert server is not None and server.wait_preloaded() is not None
         warm_plan, warm = _run(spec, tmp_path / "warm")

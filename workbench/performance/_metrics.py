@@ -61,6 +61,22 @@ def _local_cumsum(x: np.ndarray, g: np.ndarray, n: int) -> np.ndarray:
     return c - offset[g]
 
 
+def _confusion_rates(rows: np.ndarray, pos: np.ndarray, neg: np.ndarray, tp: np.ndarray,
+                     fp: np.ndarray) -> dict[str, np.ndarray]:
+    """The confusion counts per group and the rates made of them (the threshold metrics)."""
+    fn = pos - tp
+    tn = neg - fp
+    out = {"rows": rows, "positives": pos, "tp": tp, "fp": fp, "tn": tn, "fn": fn}
+    out["accuracy"] = _safe_div(tp + tn, rows)
+    out["precision"] = _safe_div(tp, tp + fp)
+    out["recall"] = _safe_div(tp, pos)
+    out["specificity"] = _safe_div(tn, neg)
+    out["f1"] = _safe_div(2 * tp, 2 * tp + fp + fn)
+    out["positive_rate"] = _safe_div(pos, rows)
+    out["predicted_positive_rate"] = _safe_div(tp + fp, rows)
+    return out
+
+
 def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)
@@ -78,16 +94,7 @@ def binary_realized(g: np.ndarray, n: int, score: np.ndarray, y: np.ndarray,
     neg = rows - pos
     tp = counts(g, n, y * pred)
     fp = counts(g, n, (1 - y) * pred)
-    fn = pos - tp
-    tn = neg - fp
-    out = {"rows": rows, "positives": pos, "tp": tp, "fp": fp, "tn": tn, "fn": fn}
-    out["accuracy"] = _safe_div(tp + tn, rows)
-    out["precision"] = _safe_div(tp, tp + fp)
-    out["recall"] = _safe_div(tp, pos)
-    out["specificity"] = _safe_div(tn, neg)
-    out["f1"] = _safe_div(2 * tp, 2 * tp + fp + fn)
-    out["positive_rate"] = _safe_div(pos, rows)
-    out["predicted_positive_rate"] = _safe_div(tp + fp, rows)
+    out = _confusion_rates(rows, pos, neg, tp, fp)
     p = np.clip(score, EPS, 1 - EPS)
     out["log_loss"] = _safe_div(counts(g, n, -(y * np.log(p) + (1 - y) * np.log1p(-p))), rows)
     out["brier"] = _safe_div(counts(g, n, (score - y) ** 2), rows)
@@ -271,16 +278,7 @@ def binary_from_sums(cells: np.ndarray, sums: dict[str, np.ndarray], auc: np.nda
     neg = rows - pos
     tp = by_state[:, 3]
     fp = by_state[:, 1]
-    fn = pos - tp
-    tn = neg - fp
-    out = {"rows": rows, "positives": pos, "tp": tp, "fp": fp, "tn": tn, "fn": fn}
-    out["accuracy"] = _safe_div(tp + tn, rows)
-    out["precision"] = _safe_div(tp, tp + fp)
-    out["recall"] = _safe_div(tp, pos)
-    out["specificity"] = _safe_div(tn, neg)
-    out["f1"] = _safe_div(2 * tp, 2 * tp + fp + fn)
-    out["positive_rate"] = _safe_div(pos, rows)
-    out["predicted_positive_rate"] = _safe_div(tp + fp, rows)
+    out = _confusion_rates(rows, pos, neg, tp, fp)
     out["log_loss"] = _safe_div(sums["log_loss"], rows)
     out["brier"] = _safe_div(sums["brier"], rows)
     k = labeled.sum(axis=2)
