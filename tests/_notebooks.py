@@ -3,6 +3,8 @@ cell), and a spec of some of the demo pack's notebooks."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -51,3 +53,15 @@ def demo_subset(tmp: Path, names: set[str]) -> Path:
     path = tmp / "sub.yml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
+
+
+def executed_outputs(staging: Path, name: str) -> str:
+    """Every code cell's source and outputs in ``staging/<name>.ipynb`` (not the timings
+    papermill adds), the staging folder's name and object addresses (``<... at 0x7f...>``
+    reprs) replaced: what two runs of one notebook must agree on."""
+    nb = nbformat.read(staging / f"{name}.ipynb", as_version=4)
+    cells = [(c.source, [{k: v for k, v in o.items() if k != "execution_count"}
+                         for o in c.get("outputs", [])])
+             for c in nb.cells if c.cell_type == "code"]
+    text = json.dumps(cells, sort_keys=True).replace(str(staging), "STAGING")
+    return re.sub(r" at 0x[0-9a-f]+>", " at 0x...>", text)

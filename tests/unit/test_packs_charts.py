@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from _notebooks import demo_subset
+from _notebooks import demo_subset, executed_outputs
 
 from workbench import render
 from workbench.packs import charts, kernels
@@ -193,15 +193,6 @@ def _run(spec_path: Path, out: Path, monkeypatch) -> tuple:
     return plan, runs, sum(drawn.values())
 
 
-def _outputs(staging: Path, name: str) -> str:
-    nb = nbformat.read(staging / f"{name}.ipynb", as_version=4)
-    cells = [(c.source, [{k: v for k, v in o.items() if k != "execution_count"}
-                         for o in c.get("outputs", [])])
-             for c in nb.cells if c.cell_type == "code"]
-    text = json.dumps(cells, sort_keys=True).replace(str(staging), "STAGING")
-    return re.sub(r" at 0x[0-9a-f]+>", " at 0x...>", text)
-
-
 def _page(plan, name: str) -> str:
     """The page, its version's name (a build time) aside."""
     text = (plan.staging / f"{name}.html").read_text(encoding="utf-8")
@@ -231,7 +222,7 @@ def test_a_pack_drawn_by_the_builder_equals_one_drawn_in_its_kernels(tmp_path, m
         a, b = deferred_plan.staging, plain_plan.staging
         nb = (a / f"{name}.ipynb").read_text()
         assert render.SPEC_MIME not in nb and nb.count('"image/svg+xml"') >= 2
-        assert _outputs(a, name) == _outputs(b, name), name
+        assert executed_outputs(a, name) == executed_outputs(b, name), name
         assert (a / f"{name}.results.json").read_bytes() == (
             b / f"{name}.results.json").read_bytes()
         assert _page(deferred_plan, name) == _page(plain_plan, name), name

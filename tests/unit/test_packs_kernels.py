@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from _notebooks import demo_subset
+from _notebooks import demo_subset, executed_outputs
 
 from workbench.packs import kernels
 from workbench.packs.execute import run_plan
@@ -74,17 +73,6 @@ def _run(spec_path: Path, out: Path, jobs: int = 2):
     return plan, {r.name: r for r in run_plan(plan, lambda _line: None)}
 
 
-def _outputs(staging: Path, name: str) -> str:
-    """Every cell's source and outputs (not the timings papermill adds), the staging
-    folder's name and object addresses (``<... at 0x7f...>`` reprs) replaced."""
-    nb = nbformat.read(staging / f"{name}.ipynb", as_version=4)
-    cells = [(c.source, [{k: v for k, v in o.items() if k != "execution_count"}
-                         for o in c.get("outputs", [])])
-             for c in nb.cells if c.cell_type == "code"]
-    text = json.dumps(cells, sort_keys=True).replace(str(staging), "STAGING")
-    return re.sub(r" at 0x[0-9a-f]+>", " at 0x...>", text)
-
-
 def test_the_default_preload_leaves_no_busy_thread():
     """Every module of PRELOAD and LATER imports, and what runs besides the server's own
     thread is only what IDLE_THREADS names (polars' spill cleaner): forks are allowed."""
@@ -137,7 +125,8 @@ def test_warm_and_ordinary_kernels_give_byte_identical_results(tmp_path, monkeyp
         a = (warm_plan.staging / f"{name}.results.json").read_bytes()
         b = (cold_plan.staging / f"{name}.results.json").read_bytes()
         assert a == b, name
-        assert _outputs(warm_plan.staging, name) == _outputs(cold_plan.staging, name), name
+        assert (executed_outputs(warm_plan.staging, name)
+                == executed_outputs(cold_plan.staging, name)), name
         # the read recorder ran in the forked kernel too: the same inputs were read
         def reads(run):
             return sorted(r["path"] for r in run.cache["reads"]
