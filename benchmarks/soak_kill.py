@@ -13,9 +13,11 @@ does not count: the next delay aims earlier). After EVERY kill:
 * every published version directory passes ``workbench pack verify``;
 * ``latest`` (when present) names a verified version whose status is ok;
 * no version published earlier has disappeared;
-* (at the end) no temp notebook or kernel socket dir of a killed build is left in $TMPDIR;
-* the kernels of the killed builder are gone within a few seconds (ipykernel's parent
-  poller); any left over are counted and killed.
+* (at the end) no temp notebook, kernel socket dir or connection file of a build is left
+  in $TMPDIR;
+* the processes of the killed builder (its kernel server and kernels, re-parented to this
+  process as their subreaper) are gone within a few seconds; any left over are counted and
+  killed, and the next build starts only then.
 
 At the end one build runs without a kill: it must succeed, remove every ``.staging-*``
 leftover, and ``reports/index.html`` must list every published version. Exit status 0
@@ -102,35 +104,59 @@ def _wait(pid: int) -> str:
     return "finished" if os.WEXITSTATUS(status) == 0 else f"exit {os.WEXITSTATUS(status)}"
 
 
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> None:
+    """Processes a killed builder leaves (its kernel server, its kernels) are re-parented
+    to this process rather than to init, so they can be found, waited for and reaped."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
 def _orphans(parent: int) -> list[int]:
-    """Processes (kernels) whose JPY_PARENT_PID is the killed builder."""
-    found = []
-    needle = f"JPY_PARENT_PID={parent}".encode()
+    """Live processes left by the killed builder ``parent`` (this process is their
+    subreaper, and no build runs while this is asked): reaps those that have exited."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            break
+    me, found = os.getpid(), []
     for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
+        if not d.name.isdigit() or int(d.name) == parent:
             continue
         try:
-            env = (d / "environ").read_bytes()
+            stat = (d / "stat").read_text()
         except OSError:
             continue
-        if needle in env.split(b"\0"):
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        if int(fields[1]) == me and fields[0] != "Z":
             found.append(int(d.name))
     return found
 
 
 def _reap_orphans(parent: int, grace: float = 8.0) -> int:
-    """Wait up to ``grace`` s for the kernels to notice; kill and count any that stay."""
+    """Wait up to ``grace`` s for the killed builder's processes to go (its kernel server
+    dies with it, its kernels with the server); kill and count any that stay. The next
+    build starts only then: a kernel still writing into its temp folder is a race with
+    that build's cleanup, not a leak."""
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
         if not _orphans(parent):
             return 0
-        time.sleep(0.2)
+        time.sleep(0.05)
     left = _orphans(parent)
     for pid in left:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+    while _orphans(parent):
+        time.sleep(0.05)
     return len(left)
 
 
@@ -225,6 +251,12 @@ def soak(kills: int, seed: int, work: Path, notebooks: int = 2) -> dict:
     temp_left = [p.name for pid in children for p in tmp.glob(f"workbench-{pid}-*")]
     if temp_left:
         problems.append(f"temp files of killed builds remain: {temp_left[:5]}")
+    marks = [f"workbench-{pid}-" for pid in children]
+    connection_files = [p.name for p in tmp.glob("tmp*.json")
+                        if p.stat().st_size < 4096 and any(m in p.read_text(errors="replace")
+                                                            for m in marks)]
+    if connection_files:
+        problems.append(f"kernel connection files of builds remain: {connection_files[:5]}")
     index = (out / "index.html").read_text(encoding="utf-8")
     missing = sorted(v for v in seen if v not in index)
     if missing:
@@ -256,6 +288,7 @@ def main() -> int:
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="soak-kill-"))
     work.mkdir(parents=True, exist_ok=True)
+    become_subreaper()
     summary = soak(args.kills, args.seed, work, args.notebooks)
     if args.json:
         print(json.dumps(summary, indent=1))

@@ -340,6 +340,42 @@ def test_item7_temp_cleanup_touches_only_folders_carrying_the_marker(tmp_path, m
     assert not ours.exists() and not half.exists()
 
 
+def test_item7_a_temp_folder_is_recognised_until_it_is_gone(tmp_path, monkeypatch):
+    """Its marker goes last: a cleanup interrupted (a kernel of a killed build still
+    writing into the folder) leaves a folder the next sweep still knows as its own."""
+    import tempfile
+
+    from workbench.packs.execute import TEMP_MARKER, remove_orphan_temp, remove_private_temp
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    pid = _dead_pid()
+    d = tmp_path / f"workbench-{pid}-a-xyz"
+    (d / "kernel").mkdir(parents=True)
+    (d / "kernel" / "kernel-1").write_text("")
+    (d / TEMP_MARKER).write_text(f"{pid}\n")
+    rmdir = Path.rmdir
+    writes = []
+
+    def late_write(self):  # the kernel binds a socket while the folder is being removed
+        if self == d and not writes:
+            writes.append((d / "late").write_text(""))
+        return rmdir(self)
+
+    monkeypatch.setattr(Path, "rmdir", late_write)
+    assert remove_private_temp(d) is False
+    assert (d / TEMP_MARKER).read_text() == f"{pid}\n" and (d / "late").exists()
+    assert remove_orphan_temp() == 1 and not d.exists()
+    monkeypatch.setattr(Path, "rmdir", rmdir)
+    empty_marker = tmp_path / f"workbench-{pid}-b-xyz"  # killed while writing its marker
+    empty_marker.mkdir()
+    (empty_marker / TEMP_MARKER).write_text("")
+    alive = tmp_path / f"workbench-{os.getppid()}-c-xyz"  # a running builder's
+    alive.mkdir()
+    (alive / TEMP_MARKER).write_text(f"{os.getppid()}\n")
+    assert remove_orphan_temp() == 1
+    assert not empty_marker.exists() and alive.is_dir()
+
+
 # 5, 8 --------------------------------------------------------------------------------------
 
 def _spec_file(tmp_path: Path, text: str) -> Path:

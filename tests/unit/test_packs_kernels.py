@@ -4,6 +4,7 @@ that is not single-threaded makes every kernel launch the ordinary way."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -256,6 +257,40 @@ def test_no_kernel_survives_a_sigkilled_builder(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_server_busy_importing_dies_with_its_sigkilled_builder_at_once(tmp_path):
+    """The server looks at its socket only between imports: without the parent-death signal
+    a SIGKILLed builder's server (and kernels) ran on through the import, while the next
+    build was already sweeping the killed one's temp folders."""
+    (tmp_path / "slow_to_import.py").write_text("import time\ntime.sleep(60)\n")
+    script = tmp_path / "builder.py"
+    script.write_text(textwrap.dedent("""
+        import sys, time
+        from workbench.packs import kernels
+        server = kernels.KernelServer(later=("slow_to_import",))
+        assert server.wait_ready() is not None
+        print(server.process.pid, flush=True)
+        time.sleep(300)
+    """))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                            cwd=tempfile.gettempdir(), env=env)
+    server_pid = None
+    try:
+        server_pid = int(proc.stdout.readline())
+        time.sleep(1.0)  # the server is inside the 60 s import now
+        assert _alive(server_pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert _gone([server_pid], within=3)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if server_pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(server_pid, signal.SIGKILL)
 
 
 def test_the_recorder_ignores_importlib_metadata_scanning_sys_path(tmp_path, monkeypatch):

@@ -140,14 +140,45 @@ def private_temp_dir(label: str) -> Path:
     return d
 
 
+def remove_private_temp(d: Path) -> bool:
+    """Remove a private temp folder, its marker last: a build killed half-way through (or
+    a kernel still writing into it) leaves a folder that :func:`remove_orphan_temp` still
+    recognises. True when the folder is gone."""
+    marker = d / TEMP_MARKER
+    with contextlib.suppress(OSError):
+        for child in list(d.iterdir()):
+            if child.name == TEMP_MARKER:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+    try:
+        owner = marker.read_bytes()
+    except OSError:
+        owner = None
+    with contextlib.suppress(OSError):
+        marker.unlink(missing_ok=True)
+    try:
+        d.rmdir()
+    except FileNotFoundError:
+        return True
+    except OSError:  # something appeared meanwhile: put the marker back for the next sweep
+        if owner:
+            with contextlib.suppress(OSError):
+                marker.write_bytes(owner)
+        return False
+    return True
+
+
 def remove_orphan_temp() -> int:
     """Delete private temp folders of builders that no longer run.
 
     A SIGKILLed build cannot clean up after itself; the next build (or ``pack prune``)
     does. Only folders this module created are touched: a ``workbench-<pid>-*`` folder
-    owned by this user whose marker file names the same pid. A user's own
-    ``workbench-2025-q3-report`` folder carries no marker and stays. Returns how many
-    folders were removed.
+    owned by this user whose marker file names the same pid, or one holding nothing but
+    an empty marker (killed while creating it). A user's own ``workbench-2025-q3-report``
+    folder carries no marker and stays. Returns how many folders were removed.
     """
     removed = 0
     tmp = Path(tempfile.gettempdir())
@@ -159,22 +190,18 @@ def remove_orphan_temp() -> int:
             st = entry.lstat()
             if not entry.is_dir() or entry.is_symlink() or st.st_uid != os.getuid():
                 continue
-            if (entry / TEMP_MARKER).read_text(encoding="utf-8").strip() != m.group(1):
-                continue
-        except FileNotFoundError:
-            # killed between mkdtemp and writing the marker: an empty folder, and removing
-            # an empty folder loses nothing (rmdir refuses any other)
-            if _pid_alive(int(m.group(1))) is False:
-                with contextlib.suppress(OSError):
-                    entry.rmdir()
-                    removed += 1
-            continue
+            names = os.listdir(entry)
+            marker = (entry / TEMP_MARKER).read_text(encoding="utf-8") \
+                if TEMP_MARKER in names else ""
         except (OSError, UnicodeDecodeError):
-            continue  # not ours
-        if _pid_alive(int(m.group(1))) is not False:
+            continue  # not ours, or gone meanwhile
+        ours = marker.strip() == m.group(1)
+        # killed between mkdtemp and writing the marker: nothing in the folder but perhaps
+        # an empty marker, and removing it loses nothing
+        unborn = not marker and set(names) <= {TEMP_MARKER}
+        if not (ours or unborn) or _pid_alive(int(m.group(1))) is not False:
             continue
-        shutil.rmtree(entry, ignore_errors=True)
-        removed += 1
+        removed += remove_private_temp(entry)
     return removed
 
 
@@ -343,7 +370,7 @@ def run_notebook(entry: NotebookEntry) -> NotebookRun:
         executed = _execute(entry, nb, kernel, work, run)
         kill_point(f"executed:{entry.name}")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        remove_private_temp(work)
     _draw_charts(executed, run)
     _write_scrubbed(entry, executed, run)
     kill_point(f"scrubbed:{entry.name}")
@@ -367,6 +394,9 @@ def _kernel_manager(ipc_dir: Path, kernels: list[Any], reads: Path,
             # kernels, and no "running over TCP without encryption" warning in the log.
             self.transport = "ipc"
             self.ip = str(ipc_dir / "kernel")
+            # the connection file (it holds the session key) there too, not as a tmp*.json
+            # in $TMPDIR that a killed build would leave behind
+            self.connection_file = str(ipc_dir / "connection.json")
             kernels.append(self)
 
         async def _async_pre_start_kernel(self, **kw: Any) -> Any:

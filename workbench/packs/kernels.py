@@ -37,7 +37,9 @@ API (for the pack builder and for fleet workers that execute many notebooks):
 
 No kernel outlives its server and no server outlives its owner: the server exits and
 SIGKILLs its kernels when the owner's end of the socket closes (also when the owner is
-SIGKILLed), and each kernel has ``PR_SET_PDEATHSIG`` = SIGKILL.
+SIGKILLed), and each kernel has ``PR_SET_PDEATHSIG`` = SIGKILL. A server started from
+the owner's main thread has it as well: it dies with its owner at once, not at its next
+look at the socket.
 """
 
 from __future__ import annotations
@@ -179,6 +181,12 @@ class KernelServer:
             later = ()
         args = "".join(f", {name}={tuple(str(n) for n in mods)!r}" for name, mods in
                        (("names", preload), ("later", later)) if mods is not None)
+        # started from the main thread (pack build): the server dies with this process
+        # (PR_SET_PDEATHSIG fires when the creating thread exits, so only the main thread's
+        # lifetime is this process's); from another thread (a Dask worker's task), the
+        # server notices its closed socket instead
+        if threading.current_thread() is threading.main_thread():
+            args += f", owner={os.getpid()}"
         code = f"import _workbench_forkserver as s; s.serve({theirs.fileno()}{args})"
         try:
             self.process = subprocess.Popen(

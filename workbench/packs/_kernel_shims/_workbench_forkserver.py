@@ -31,7 +31,8 @@ ordinary launch. duckdb (a thread on import) is not preloaded.
 Lifetime: the server runs in its own session (Ctrl-C reaches the builder, which shuts its
 kernels down). When the builder's end of the socket closes (it exited, or was SIGKILLed),
 the server SIGKILLs every kernel's process group and exits; each kernel also has
-``PR_SET_PDEATHSIG`` = SIGKILL, so a kernel never outlives its server.
+``PR_SET_PDEATHSIG`` = SIGKILL, so a kernel never outlives its server. A server started by
+the builder's main thread has it too, so it dies the moment the builder does.
 
 The child becomes a kernel as ``python -m ipykernel_launcher`` would: its own session,
 environment, working directory and ``sys.argv``; the read recorder (``_workbench_reads``)
@@ -276,11 +277,7 @@ class _Server:
             os.close(r)
             try:
                 os.setsid()  # as jupyter_client's start_new_session: interrupts go to the group
-                libc = ctypes.CDLL(None, use_errno=True)
-                if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-                    os._exit(70)
-                if os.getppid() != self.pid:  # the server died before prctl took effect
-                    os._exit(70)
+                die_with_parent(self.pid)  # exits at once if the server died meanwhile
                 signal.set_wakeup_fd(-1)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 os.close(self.wake_r)
@@ -304,9 +301,15 @@ class _Server:
         return None
 
 
-def serve(fd: int, names: tuple[str, ...] = PRELOAD, later: tuple[str, ...] = LATER) -> None:
+def serve(fd: int, names: tuple[str, ...] = PRELOAD, later: tuple[str, ...] = LATER,
+          owner: int | None = None) -> None:
     """Preload ``names``, report ready, serve while importing ``later``; in each forked
-    child, become the requested kernel."""
+    child, become the requested kernel. With ``owner`` (the builder's pid, when its main
+    thread started this server), die with it at once: a SIGKILLed builder's kernels must
+    not run on while the next build cleans up its temp folders, and this server notices
+    the closed socket only between imports (up to a second)."""
+    if owner is not None:
+        die_with_parent(owner)
     sock = socket.socket(fileno=fd)
     done = preload(names)
     # the preloaded modules' objects live as long as any kernel: keep the collector from
@@ -321,6 +324,14 @@ def serve(fd: int, names: tuple[str, ...] = PRELOAD, later: tuple[str, ...] = LA
     req = server.loop(later if busy == [] else ())
     del server
     run_kernel(req)
+
+
+def die_with_parent(parent: int) -> None:
+    """SIGKILL this process when ``parent`` exits (``PR_SET_PDEATHSIG``); exit now if it
+    already has."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
+        os._exit(70)
 
 
 def run_kernel(req: dict) -> None:
