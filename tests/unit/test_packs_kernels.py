@@ -319,6 +319,33 @@ def test_the_recorder_ignores_importlib_metadata_scanning_sys_path(tmp_path, mon
     assert len([e for e in events if e["op"] == "list"]) == 1, events
 
 
+def test_pack_build_from_the_command_line_forks_its_kernels(tmp_path):
+    """The CLI starts the server before the builder imports polars, which writes its
+    allocator options into the environment: kernels asked for afterwards must still be
+    forked (they were not: every kernel launched the ordinary way, silently). A notebook
+    reads its own command line: a forked kernel's is the server's."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell(
+        "import polars\nprint(open('/proc/self/cmdline').read().replace('\\0', ' '))")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(nb, tmp_path / "who.ipynb")
+    (tmp_path / "s.yml").write_text(
+        "name: s\ntitle: S\nnotebooks:\n  - {name: a, path: who.ipynb}\n"
+        "  - {name: b, path: who.ipynb}\n")
+    cli = Path(sys.executable).with_name("workbench")
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    done = subprocess.run([str(cli), "pack", "build", str(tmp_path / "s.yml"), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    version = Path(done.stdout.strip().splitlines()[-1]).parent
+    for name in ("a", "b"):
+        executed = nbformat.read(version / f"{name}.ipynb", as_version=4)
+        text = executed.cells[0].outputs[0]["text"]
+        assert "_workbench_forkserver" in text, f"{name}: launched the ordinary way: {text}"
+
+
 def test_a_build_starts_the_server_for_its_second_kernel():
     """One kernel (a rebuild where one notebook changed) never pays for the server."""
     with kernels.warm_kernels() as none:

@@ -78,10 +78,41 @@ NO_BACKGROUND_THREADS = ("_RJEM_MALLOC_CONF", "JE_ARROW_MALLOC_CONF")
 START_TIMEOUT = 120.0  # seconds for the server's preload plus one fork
 
 
+# importing polars writes its allocator options in front of _RJEM_MALLOC_CONF in this
+# process's environment (polars/__init__.py); a kernel imports polars and writes them
+# itself. The value before that, to take them off again: otherwise a server started
+# before the builder imported polars (pack build starts it first) and the kernels asked
+# for after it see different environments, and no kernel is ever forked
+_POLARS_CONF = "_RJEM_MALLOC_CONF"
+_POLARS_OPTIONS = frozenset({"dirty_decay_ms", "muzzy_decay_ms", "thp", "metadata_thp"})
+_CONF_BEFORE_POLARS = os.environ.get(_POLARS_CONF) if "polars" not in sys.modules else None
+_CONF_POLARS_SEEN = "polars" in sys.modules
+
+
+def _without_polars_options(value: str | None) -> str | None:
+    """``value`` of _RJEM_MALLOC_CONF with the options polars' import put in front of what
+    was there when this module was imported taken off (as it was before; ``value`` when
+    polars was imported earlier, or something else changed it)."""
+    if value is None or _CONF_POLARS_SEEN:
+        return value
+    before = _CONF_BEFORE_POLARS
+    head = value if not before else (value[:-len(before) - 1]
+                                     if value.endswith("," + before) else None)
+    if not head or any(opt.split(":", 1)[0] not in _POLARS_OPTIONS
+                       for opt in head.split(",")):
+        return value
+    return before
+
+
 def kernel_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of every pack kernel: ``base`` (default ``os.environ``) with the
     kernel shims first on PYTHONPATH, the pack-build flag and :data:`PINNED`."""
     env = dict(os.environ if base is None else base)
+    conf = _without_polars_options(env.get(_POLARS_CONF))
+    if conf is None:
+        env.pop(_POLARS_CONF, None)
+    else:
+        env[_POLARS_CONF] = conf
     paths = (str(KERNEL_SHIMS), env.get("PYTHONPATH"))
     env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     env["WORKBENCH_PACK_BUILD"] = "1"  # render.setup(): static SVG charts, no script
