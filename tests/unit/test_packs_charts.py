@@ -103,6 +103,34 @@ def test_gradient_and_clip_ids_are_numbered_as_in_a_fresh_kernel():
     assert [c.outputs[0].data["image/svg+xml"] for c in nb.cells[1:]] == fresh
 
 
+def test_charts_drawn_ahead_as_cells_complete_are_the_ones_drawn_after(monkeypatch):
+    """The engine hands each completed cell's specs to predraw(); draw() takes them (ids
+    numbered in the notebook's order, whatever order they were drawn in), draws inline
+    what was not drawn ahead, and leaves nothing waiting."""
+    specs = [_spec_of(c) for c in _charts()]
+
+    def notebook():
+        return _notebook([nbformat.v4.new_output("display_data", data={
+            render.SPEC_MIME: s, "text/plain": "<chart>"}) for s in specs + specs[:1]])
+
+    after = notebook()
+    assert charts.draw(after) is None
+    drawn = []
+    monkeypatch.setattr(render, "svg_bundle",
+                        lambda safe, inner=render.svg_bundle: drawn.append(1) or inner(safe))
+    ahead = notebook()
+    for cell in reversed(ahead.cells[2:]):  # all but the first chart, last cell first
+        charts.predraw(cell.outputs)
+    assert charts.draw(ahead) is None
+    assert _saved_outputs(ahead) == _saved_outputs(after)
+    assert len(drawn) == len(specs) + 1 and not charts._ahead
+    bad = _notebook([nbformat.v4.new_output("display_data", data={
+        render.SPEC_MIME: json.dumps({"mark": "point", "transform": [
+            {"calculate": "datum.a +", "as": "b"}]}), "text/plain": "<chart>"})])
+    charts.predraw(bad.cells[1].outputs)
+    assert charts.draw(bad)["cell_index"] == 1 and not charts._ahead
+
+
 def test_two_threads_drawing_at_once_get_what_one_thread_gets():
     specs = [_spec_of(c) for c in _charts()]
     alone = [render.svg_bundle(json.loads(s)) for s in specs]

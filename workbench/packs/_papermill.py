@@ -16,7 +16,8 @@ notebooks, measured on the 2-core machine). :data:`ENGINE` saves when the notebo
 when a cell raises and when the run ends, however it ends (papermill's ``finally``: a
 kernel that died or was stopped by the watchdog still leaves everything it ran), which is
 all a pack build reads: the saved file is private to the build and read once, after
-papermill returns.
+papermill returns. As each cell completes, the engine hands its chart specs to
+:func:`workbench.packs.charts.predraw`, which draws them while the kernel goes on.
 """
 
 from __future__ import annotations
@@ -93,6 +94,11 @@ def _engine_class(engines: ModuleType) -> type:
                 super().cell_complete(cell, cell_index, **kwargs)
             finally:
                 self._quiet = False
+            # its charts drawn while the kernel runs the next cells (imported here: nbformat
+            # must come after the rfc3987_syntax line above)
+            from workbench.packs import charts
+
+            charts.predraw(cell.get("outputs", []))
 
     class EndSavingEngine(engines.NBClientEngine):  # type: ignore[name-defined]
         """``NBClientEngine`` with :class:`EndSavingManager` (``Engine.execute_notebook``

@@ -15,7 +15,12 @@ papermill's last save and drawn the same way. Fleet workers run the same ``run_e
 they draw their notebooks' charts too, with one runtime per worker process.
 
 The runtime starts in a background thread when the process's first notebook starts
-(:func:`warm_up`), so the first page does not wait for it.
+(:func:`warm_up`), so the first page does not wait for it. Each chart is drawn as soon as
+its cell completes (:func:`predraw`, called by the papermill engine of
+:mod:`workbench.packs._papermill`), on one background thread, while the kernel runs the
+cells after it: :func:`draw` then takes the drawn SVG (and numbers its ids, in the
+notebook's order) instead of drawing it after the last cell, on the notebook's way to its
+page and to the notebooks that read its findings.
 
 Vega numbers the gradients and clip paths of its SVGs with counters global to the runtime
 (``gradient_0``, ``clip1``, ...; vl-convert never resets them). In a kernel they counted
@@ -36,6 +41,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import nbformat
@@ -45,6 +51,13 @@ from workbench import render
 _SPEC = render.SPEC_MIME
 _warm_lock = threading.Lock()
 _warming: threading.Thread | None = None
+# charts drawn ahead (predraw), by spec text: one future per request, taken by draw(); a
+# notebook that never reaches draw() (its machinery failed) leaves its few, and past
+# MAX_AHEAD waiting ones nothing more is drawn ahead (a fleet worker runs for long)
+MAX_AHEAD = 256
+_ahead_lock = threading.Lock()
+_ahead: dict[str, list[Future[dict[str, str]]]] = {}
+_drawer: ThreadPoolExecutor | None = None
 
 
 def warm_up() -> None:
@@ -91,6 +104,37 @@ class _Numbering:
                            f"{int(m.group(4)) + shift[m.group(3)]}", svg)
 
 
+def predraw(outputs: list[Any]) -> None:
+    """Start drawing every chart spec among ``outputs`` (a cell's, as it completes) on the
+    background drawing thread; :func:`draw` takes the result."""
+    global _drawer
+    specs = [spec for out in outputs if (spec := (out.get("data") or {}).get(_SPEC))]
+    if not specs:
+        return
+    with _ahead_lock:
+        if _drawer is None:
+            _drawer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chart-draw")
+        for spec in specs:
+            if sum(len(v) for v in _ahead.values()) >= MAX_AHEAD:
+                return
+            _ahead.setdefault(spec, []).append(_drawer.submit(_bundle, spec))
+
+
+def _taken(spec: str) -> Future[dict[str, str]] | None:
+    with _ahead_lock:
+        waiting = _ahead.get(spec)
+        if not waiting:
+            return None
+        fut = waiting.pop(0)
+        if not waiting:
+            del _ahead[spec]
+        return fut
+
+
+def _bundle(spec: str) -> dict[str, str]:
+    return render.svg_bundle(json.loads(spec))
+
+
 def draw(nb: nbformat.NotebookNode) -> dict[str, Any] | None:
     """Replace every chart spec output of ``nb`` with its SVG, in place.
 
@@ -105,8 +149,9 @@ def draw(nb: nbformat.NotebookNode) -> dict[str, Any] | None:
             spec = (out.get("data") or {}).get(_SPEC)
             if spec is None:
                 continue
+            ahead = _taken(spec)
             try:
-                bundle = render.svg_bundle(json.loads(spec))
+                bundle = ahead.result() if ahead is not None else _bundle(spec)
                 bundle["image/svg+xml"] = numbering.apply(bundle["image/svg+xml"])
                 out["data"] = nbformat.from_dict(bundle)
             except Exception as exc:  # noqa: BLE001 - the chart's failure, as in the kernel
