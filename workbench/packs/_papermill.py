@@ -75,12 +75,16 @@ def _engine_class(engines: ModuleType) -> type:
         docstring); every other save (start, a cell's exception, the end) is kept."""
 
         _quiet = False
+        before_first_cell: Any = None  # called once the kernel is up, before any cell runs
 
         def save(self, **kwargs: Any) -> None:
             if not self._quiet:
                 super().save(**kwargs)
 
         def cell_start(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+            gate, self.before_first_cell = self.before_first_cell, None
+            if gate is not None:
+                gate()  # may raise: the run stops before its first cell, kernel shut down
             self._quiet = True
             try:
                 super().cell_start(cell, cell_index, **kwargs)
@@ -102,15 +106,19 @@ def _engine_class(engines: ModuleType) -> type:
 
     class EndSavingEngine(engines.NBClientEngine):  # type: ignore[name-defined]
         """``NBClientEngine`` with :class:`EndSavingManager` (``Engine.execute_notebook``
-        as papermill 2.7 has it, the manager class aside)."""
+        as papermill 2.7 has it, the manager class aside). ``before_first_cell``: a
+        callable run once the kernel has started, before the first cell (a notebook whose
+        kernel starts while the notebooks it reads still run waits there)."""
 
         @classmethod
         def execute_notebook(cls, nb: Any, kernel_name: str, output_path: str | None = None,
                              progress_bar: bool = True, log_output: bool = False,
-                             autosave_cell_every: int = 30, **kwargs: Any) -> Any:
+                             autosave_cell_every: int = 30, before_first_cell: Any = None,
+                             **kwargs: Any) -> Any:
             nb_man = EndSavingManager(nb, output_path=output_path, progress_bar=progress_bar,
                                       log_output=log_output,
                                       autosave_cell_every=autosave_cell_every)
+            nb_man.before_first_cell = before_first_cell
             nb_man.notebook_start()
             try:
                 cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output,

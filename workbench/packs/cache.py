@@ -62,7 +62,7 @@ import sysconfig
 import tempfile
 import threading
 import zoneinfo
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -490,6 +490,38 @@ def try_reuse(
 ) -> tuple[dict[str, Any] | None, str]:
     """(the previous manifest entry whose outputs were copied into staging, why) or
     (None, why the notebook must run)."""
+    pc, why = _previous_key(ctx, name, part)
+    if pc is None:
+        return None, why
+    outputs = pc.get("outputs") or []
+    for o in outputs:  # the previous version's files, exactly as its manifest hashed them
+        src = ctx.previous_dir / o["path"]
+        if not src.is_file() or src.is_symlink() or _file_sha(ctx, str(src)) != o["sha256"]:
+            return None, f"output {o['path']} of {ctx.previous_version} differs from its manifest"
+    for o in outputs:
+        dst = ctx.staging / o["path"]
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ctx.previous_dir / o["path"], dst)
+    entry = {k: v for k, v in pc.items() if k != "ran_because"}
+    entry["reused_from"] = ctx.previous_version
+    entry["executed_in"] = pc.get("executed_in") or ctx.previous_version
+    return entry, f"reused from {ctx.previous_version}"
+
+
+def runs_whatever(ctx: CacheContext, name: str, part: Mapping[str, Any],
+                  running: Iterable[str]) -> bool:
+    """Whether notebook ``name`` will run whatever the notebooks ``running`` (still
+    running) write: something else it read, or its code, parameters or environment,
+    changed since the previous version. Reads nothing but hashes; copies nothing."""
+    theirs = tuple(f"$results_dir/{n}." for n in running)
+    return _previous_key(ctx, name, part, skip=lambda p: p.startswith(theirs))[0] is None
+
+
+def _previous_key(ctx: CacheContext, name: str, part: Mapping[str, Any],
+                  skip: Callable[[str], bool] | None = None
+                  ) -> tuple[dict[str, Any] | None, str]:
+    """The previous version's cache entry of ``name`` when everything that went into its
+    key is unchanged (reads whose path ``skip`` names aside), else None and why not."""
     if not ctx.enabled:
         return None, "--no-cache"
     prev = ctx.previous.get(name)
@@ -512,21 +544,11 @@ def try_reuse(
     for r in pc.get("reads") or []:
         if ctx.same_as is not None and is_history(r["path"]):
             continue  # nothing but the history changed: the version restates the previous
+        if skip is not None and skip(r["path"]):
+            continue
         if fingerprint(ctx, r["op"], resolve(roots, r["path"])) != r["sha256"]:
             return None, f"changed: {r['path']}"
-    outputs = pc.get("outputs") or []
-    for o in outputs:  # the previous version's files, exactly as its manifest hashed them
-        src = ctx.previous_dir / o["path"]
-        if not src.is_file() or src.is_symlink() or _file_sha(ctx, str(src)) != o["sha256"]:
-            return None, f"output {o['path']} of {ctx.previous_version} differs from its manifest"
-    for o in outputs:
-        dst = ctx.staging / o["path"]
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ctx.previous_dir / o["path"], dst)
-    entry = {k: v for k, v in pc.items() if k != "ran_because"}
-    entry["reused_from"] = ctx.previous_version
-    entry["executed_in"] = pc.get("executed_in") or ctx.previous_version
-    return entry, f"reused from {ctx.previous_version}"
+    return pc, ""
 
 
 def execution_entry(

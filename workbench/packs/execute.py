@@ -79,6 +79,9 @@ TEMP_MARKER = ".workbench-temp"  # in every private temp folder: "<pid>\n"
 ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
 PARTIAL_RESULTS = "results.partial.json"  # <name>.results.partial.json: a failed run's results
 _PLACEHOLDER_RE = re.compile(r"""(["'])__workbench_secret_(\d+)__\1""")
+# start the kernel of a notebook while the notebooks it reads finish (run_plan);
+# WORKBENCH_START_AHEAD=0 turns it off
+AHEAD = os.environ.get("WORKBENCH_START_AHEAD", "1").strip() not in {"0", "false", "no", "off"}
 
 
 @dataclass
@@ -253,31 +256,69 @@ def _read_secrets_from_env(nb: nbformat.NotebookNode, secrets: tuple[SecretRef, 
 # -- the pack: every entry of the plan, each once its needs are done ------------------------
 
 
+class Superseded(Exception):  # noqa: N818 - not an error: a run that was not needed
+    """A notebook whose kernel was started ahead turned out to need no run: the previous
+    version's outputs are reused (``run``), or the build stopped (``run`` is None)."""
+
+    def __init__(self, run: NotebookRun | None) -> None:
+        super().__init__(run.name if run is not None else "the build stopped")
+        self.run = run
+
+
 def run_plan(plan: BuildPlan, say: Callable[[str], None]) -> tuple[NotebookRun, ...]:
     """Run every notebook of ``plan`` once its ``needs`` are done (whatever their outcome:
-    the summary must still run to report a failure), at most ``plan.jobs`` at a time."""
+    the summary must still run to report a failure), at most ``plan.jobs`` at a time.
+
+    Meanwhile up to ``plan.jobs`` more notebooks that wait for others and will run
+    whatever those write (something else they read, or their code or parameters, changed:
+    :func:`cache.runs_whatever`) start their kernels ahead (0.5 to 1 s each, on a core the
+    running ones leave idle); the first cell waits for the needs, then for the cache
+    (:func:`run_or_reuse`). Those waiting hold at most ``plan.jobs`` of the pool's
+    ``2 * plan.jobs`` threads, so what they wait for always gets one. Several opening at
+    once may run beside ``plan.jobs`` others for a while."""
     pending = {e.name: set(e.needs) for e in plan.notebooks}
     done: dict[str, NotebookRun] = {}
+    waiting: dict[str, threading.Event] = {}  # started ahead, first cell not yet run
+    stopped = threading.Event()
     width = max(len(e.name) for e in plan.notebooks)
     total = len(plan.notebooks)
     with (
         kernels_mod.warm_kernels(),
-        ThreadPoolExecutor(max_workers=plan.jobs, thread_name_prefix="pack") as pool,
+        ThreadPoolExecutor(max_workers=2 * plan.jobs, thread_name_prefix="pack") as pool,
     ):
         running: dict[Future[NotebookRun], str] = {}
 
         def submit_ready() -> None:
+            for name in [n for n in waiting if set(plan.entry(n).needs) <= done.keys()]:
+                waiting.pop(name).set()
             for name in [n for n, deps in pending.items() if deps <= done.keys()]:
+                if len(running) - len(waiting) >= plan.jobs:
+                    break
                 del pending[name]
                 running[pool.submit(run_or_reuse, plan, plan.entry(name))] = name
+            unfinished = {e.name for e in plan.notebooks} - done.keys()
+            for name in [n for n, deps in pending.items() if not deps <= done.keys()]:
+                if len(waiting) >= plan.jobs or not AHEAD:
+                    break
+                if not _runs_whatever(plan, plan.entry(name), unfinished):
+                    continue  # reused unless what they write changed: no kernel ahead
+                del pending[name]
+                opened = waiting[name] = threading.Event()
+                running[pool.submit(run_or_reuse, plan, plan.entry(name), opened,
+                                    stopped)] = name
 
-        submit_ready()
-        while running:
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                run = done[running.pop(fut)] = fut.result()
-                say(f"[{len(done)}/{total}] {progress_line(run, width)}")
+        try:
             submit_ready()
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    run = done[running.pop(fut)] = fut.result()
+                    say(f"[{len(done)}/{total}] {progress_line(run, width)}")
+                submit_ready()
+        finally:  # a failure stops the build: kernels started ahead must not wait forever
+            stopped.set()
+            for opened in waiting.values():
+                opened.set()
     return tuple(done[e.name] for e in plan.notebooks)
 
 
@@ -291,12 +332,60 @@ def progress_line(run: NotebookRun, width: int = 0) -> str:
     )
 
 
-def run_or_reuse(plan: BuildPlan, entry: NotebookEntry) -> NotebookRun:
+def _runs_whatever(plan: BuildPlan, entry: NotebookEntry, running: Iterable[str]) -> bool:
+    """Whether ``entry`` will run whatever the notebooks ``running`` write."""
+    if plan.cache is None or entry.never_reuse is not None:
+        return True
+    return cache.runs_whatever(plan.cache, entry.name, entry.cache_part, running)
+
+
+def run_or_reuse(plan: BuildPlan, entry: NotebookEntry,
+                 opened: threading.Event | None = None,
+                 stopped: threading.Event | None = None) -> NotebookRun:
     """The previous version's run of ``entry`` when its cache key is unchanged (its outputs
-    copied into staging), else :func:`run_entry` with the key of what it read."""
+    copied into staging), else :func:`run_entry` with the key of what it read.
+
+    With ``opened``, ``entry``'s kernel starts now and its first cell waits until
+    ``opened`` is set (its needs are done), then for the cache's answer: a reused run
+    stops the kernel before any cell ran. A kernel that never got that far (it did not
+    start) leaves the decision to the ordinary path, after ``opened``."""
+    if opened is not None:
+        asked: list[str] = []  # "" once the gate is reached, then why the notebook runs
+
+        def gate() -> None:
+            asked.append("")
+            opened.wait()
+            if stopped is not None and stopped.is_set():
+                raise Superseded(None)
+            try:
+                reused, why = _reused(plan, entry)
+            except Exception as exc:  # raised where the ordinary path raises it, below
+                raise Superseded(None) from exc
+            if reused is not None:
+                raise Superseded(reused)
+            asked.append(why)
+
+        try:
+            run = run_entry(entry, gate)
+        except Superseded as s:
+            if s.run is None:
+                raise (s.__cause__ or s) from None
+            return s.run
+        if asked:
+            return _with_key(plan, entry, run, asked[-1])
+        opened.wait()
+    reused, why = _reused(plan, entry)
+    if reused is not None:
+        return reused
+    return _with_key(plan, entry, run_entry(entry), why)
+
+
+def _reused(plan: BuildPlan, entry: NotebookEntry) -> tuple[NotebookRun | None, str]:
+    """The previous version's run of ``entry`` when its key is unchanged, else None and
+    why it must run ("" without a cache)."""
     ctx = plan.cache
     if ctx is None:
-        return run_entry(entry)
+        return None, ""
     why = entry.never_reuse
     if why is None:
         reused, why = cache.try_reuse(ctx, entry.name, entry.cache_part)
@@ -311,8 +400,16 @@ def run_or_reuse(plan: BuildPlan, entry: NotebookEntry) -> NotebookRun:
                 results=bool(prev.get("results")),
                 page_bytes=int(prev.get("page_bytes") or 0),
                 cache=reused,
-            )
-    run = run_entry(entry)
+            ), ""
+    return None, why
+
+
+def _with_key(plan: BuildPlan, entry: NotebookEntry, run: NotebookRun,
+              why: str) -> NotebookRun:
+    """``run`` with its cache entry: the key of what it read, and why it ran."""
+    ctx = plan.cache
+    if ctx is None:
+        return run
     executed = cache.digest_events(ctx, entry.name, run.events)
     run.cache = cache.execution_entry(
         ctx, entry.name, entry.cache_part, executed, why, entry.never_reuse
@@ -324,19 +421,22 @@ def run_or_reuse(plan: BuildPlan, entry: NotebookEntry) -> NotebookRun:
 # -- one notebook: the task a scheduler calls (plan entry in, run record out) ---------------
 
 
-def run_entry(entry: NotebookEntry) -> NotebookRun:
+def run_entry(entry: NotebookEntry, gate: Callable[[], None] | None = None) -> NotebookRun:
     """Execute one notebook of a plan into ``entry.staging``: ``<name>.ipynb`` (scrubbed),
     ``<name>.html`` and whatever the notebook writes (its ``<name>.results.json``).
 
     Never raises for the notebook's own failure or the machinery's (the run is ``failed``
     and its page names the error); an OSError of a full or read-only disk propagates (the
-    environment failed, the build stops). Everything it needs is in ``entry``, so a
-    distributed scheduler can call it in another process.
+    environment failed, the build stops), and so does the :class:`Superseded` of ``gate``
+    (see :func:`_execute`). Everything it needs is in ``entry``, so a distributed
+    scheduler can call it in another process.
     """
     kill_point(f"notebook-start:{entry.name}")
     t0 = time.perf_counter()
     try:
-        run = run_notebook(entry)
+        run = run_notebook(entry, gate)
+    except Superseded:
+        raise
     except OSError as exc:
         if exc.errno in ENVIRONMENT_ERRNOS:
             raise  # the machine failed, not the notebook: the build stops, exit 4
@@ -349,7 +449,7 @@ def run_entry(entry: NotebookEntry) -> NotebookRun:
     return run
 
 
-def run_notebook(entry: NotebookEntry) -> NotebookRun:
+def run_notebook(entry: NotebookEntry, gate: Callable[[], None] | None = None) -> NotebookRun:
     """Parameterize, execute, scrub and export one notebook (may raise; see run_entry)."""
     _papermill.load()
     from papermill.iorw import load_notebook_node
@@ -367,7 +467,7 @@ def run_notebook(entry: NotebookEntry) -> NotebookRun:
     work = private_temp_dir(entry.name)
     charts.warm_up()  # the builder draws the kernel's charts: its runtime starts meanwhile
     try:
-        executed = _execute(entry, nb, kernel, work, run)
+        executed = _execute(entry, nb, kernel, work, run, gate)
         kill_point(f"executed:{entry.name}")
     finally:
         remove_private_temp(work)
@@ -421,9 +521,12 @@ def _kernel_manager(ipc_dir: Path, kernels: list[Any], reads: Path,
 
 
 def _execute(
-    entry: NotebookEntry, nb: nbformat.NotebookNode, kernel: str, work: Path, run: NotebookRun
+    entry: NotebookEntry, nb: nbformat.NotebookNode, kernel: str, work: Path, run: NotebookRun,
+    gate: Callable[[], None] | None = None,
 ) -> nbformat.NotebookNode:
-    """papermill under a watchdog; the executed notebook, however far it got."""
+    """papermill under a watchdog; the executed notebook, however far it got. With
+    ``gate``, the kernel starts now and the first cell waits for ``gate()`` (which may
+    raise :class:`Superseded`); the watchdog and the execution time start after it."""
     papermill = _papermill.load()
     from papermill.exceptions import PapermillExecutionError
 
@@ -454,7 +557,16 @@ def _execute(
     timer = threading.Timer(min(entry.max_duration, threading.TIMEOUT_MAX), _watchdog)
     timer.daemon = True
     t0 = time.perf_counter()
-    timer.start()
+
+    def _opened() -> None:  # the kernel is up: wait for the gate, then the clock starts
+        nonlocal t0
+        if gate is not None:
+            gate()
+            t0 = time.perf_counter()
+            timer.start()
+
+    if gate is None:
+        timer.start()
     try:
         executed = papermill.execute_notebook(
             tmp_name,
@@ -478,8 +590,11 @@ def _execute(
                 kernels_mod.notebook_imports(
                     [c.source for c in nb.cells if c.cell_type == "code"])),
             resources={"metadata": {"path": str(entry.path.parent)}},
+            before_first_cell=_opened,
         )
         run.status = "ok"
+    except Superseded:
+        raise
     except PapermillExecutionError:
         executed = nbformat.read(out_ipynb, as_version=4)
         run.status = "failed"

@@ -1,0 +1,110 @@
+"""Kernels started ahead: a notebook that waits for others starts its kernel while they
+run (``execute.run_plan``), its first cell waits for them and for the cache, its watchdog
+and execution time start then, and a notebook that turns out reused stops its kernel."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from workbench.packs import cache, execute
+from workbench.packs.build import build
+
+pytestmark = pytest.mark.slow
+
+# the first notebook sleeps; the second records when its kernel process started and when
+# its first cell ran (epoch seconds)
+FIRST = ("import time, pathlib\ntime.sleep(seconds)\n"
+         "pathlib.Path(results_dir, 'first.txt').write_text('x')")
+SECOND = (
+    "import json, os, pathlib, time\n"
+    "ticks = os.sysconf('SC_CLK_TCK')\n"
+    "boot = next(float(l.split()[1]) for l in open('/proc/stat') if l.startswith('btime'))\n"
+    "start = int(open('/proc/self/stat').read().rsplit(')', 1)[1].split()[19]) / ticks\n"
+    "pathlib.Path(results_dir, 'second.json').write_text(json.dumps(\n"
+    "    {'kernel_started': boot + start, 'first_cell': time.time(), 'pid': os.getpid(),\n"
+    "     'first_done': pathlib.Path(results_dir, 'first.txt').exists()}))\n"
+    "print(tag)"
+)
+
+
+def _notebook(path: Path, params: str, body: str) -> None:
+    cell = new_code_cell(params)
+    cell.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[cell, new_code_cell(body)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.write(nb, path)
+
+
+def _spec(tmp_path: Path, seconds: float, tag: str = "a") -> Path:
+    _notebook(tmp_path / "first.ipynb", 'results_dir = "."\nseconds = 1.0', FIRST)
+    _notebook(tmp_path / "second.ipynb", 'results_dir = "."\ntag = "a"', SECOND)
+    spec = tmp_path / "s.yml"
+    spec.write_text(
+        "name: s\ntitle: S\nnotebooks:\n"
+        f"  - {{name: first, path: first.ipynb, parameters: {{seconds: {seconds}}}}}\n"
+        f"  - {{name: second, path: second.ipynb, needs: [first], max_duration: 3,\n"
+        f"      parameters: {{tag: {tag}}}}}\n")
+    return spec
+
+
+def _second(version: Path) -> dict:
+    return json.loads((version / "second.json").read_text())
+
+
+def test_a_waiting_notebook_s_kernel_starts_while_its_needs_run(tmp_path):
+    """Its kernel is up before the first notebook is done; its first cell runs after; its
+    watchdog (3 s) starts with that cell, not with the kernel (the first takes 4 s)."""
+    result = build(_spec(tmp_path, 4.0), tmp_path / "out", jobs=2)
+    assert result.status == "ok", [(r.name, r.error) for r in result.runs]
+    second = _second(result.version_dir)
+    first_done = (result.version_dir / "first.txt").stat().st_mtime
+    assert second["first_done"]
+    assert second["kernel_started"] < first_done - 1.0, second
+    assert second["first_cell"] >= first_done
+    run = {r.name: r for r in result.runs}["second"]
+    assert run.exec_s < 3.0  # timed from its first cell, not from its kernel's start
+
+
+def test_without_starting_ahead_the_kernel_starts_after(tmp_path, monkeypatch):
+    """The same build with the feature off: the test above can fail."""
+    monkeypatch.setattr(execute, "AHEAD", False)
+    result = build(_spec(tmp_path, 2.0), tmp_path / "out", jobs=2)
+    second = _second(result.version_dir)
+    assert second["kernel_started"] >= (result.version_dir / "first.txt").stat().st_mtime - 0.05
+
+
+def test_a_kernel_started_ahead_of_a_reused_notebook_is_stopped_unused(tmp_path, monkeypatch):
+    """Nothing changed, but the prediction says it runs: the first cell's gate finds the
+    key unchanged, the previous version's outputs are reused byte for byte and its
+    kernel is gone."""
+    spec = _spec(tmp_path, 1.0)
+    first = build(spec, tmp_path / "out", jobs=2)
+    _notebook(tmp_path / "first.ipynb", 'results_dir = "."\nseconds = 1.0', FIRST + "\n# v2")
+    monkeypatch.setattr(cache, "runs_whatever", lambda *a, **k: True)
+    gated: list[str] = []
+    real = execute.run_entry
+
+    def spy(entry, gate=None):
+        if gate is not None:
+            gated.append(entry.name)
+        return real(entry, gate)
+
+    monkeypatch.setattr(execute, "run_entry", spy)
+    again = build(spec, tmp_path / "out", jobs=2)
+    assert gated == ["second"]
+    runs = {r.name: r for r in again.runs}
+    assert runs["first"].cache["reused_from"] is None  # its notebook file changed: it ran
+    assert runs["second"].cache["reused_from"] == first.version
+    for name in ("second.json", "second.html", "second.ipynb"):
+        assert (again.version_dir / name).read_bytes() == \
+            (first.version_dir / name).read_bytes()
+    pid = _second(again.version_dir)["pid"]
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
