@@ -543,7 +543,7 @@ def test_item9_a_full_disk_while_a_notebook_runs_is_exit_4_and_publishes_nothing
 
     from workbench.packs import execute as execute_mod
 
-    def full(entry):
+    def full(entry, gate=None):
         (entry.staging / f"{entry.name}.ipynb").write_text("half")
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(entry.staging / "n.ipynb"))
 
