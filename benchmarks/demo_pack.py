@@ -161,6 +161,33 @@ cells 1.0) and 0.2 s; front page, manifest and publication 0.9 s. Two notebooks 
 each with a kernel start, a page and a front page after them: a third of the cold build
 (6.1 s) needs about 2.5 s more off that chain than was found here.
 
+2026-12-03 01:15 to 02:30 UTC (load average 1.0 to 2.0 with nothing else running: this
+machine was slower all session than the evening before). Found: ``workbench pack build``
+run from the command line had been launching every kernel the ordinary way since the CLI
+began starting the server before the builder's imports (polars' import rewrote
+_RJEM_MALLOC_CONF in the builder, so no kernel's environment matched the server's): the
+figures of 21:25 above are ordinary kernels. Fixed, with a test through the real CLI; then
+charts drawn as their cells complete and kernels of waiting notebooks started ahead. Before
+(``04e854c``, the fix for the soak test only) and after (``a45f1ef``), alternated:
+
+                           before (04e854c)            after (a45f1ef)
+    cold                   30.1 s / 46.6 s CPU         18.5 s / 26.6 s CPU
+                           33.9 s / 49.8 s CPU         23.2 s / 29.2 s CPU
+    warm, steady state      1.6 s,  2.1 s               2.2 s,  1.9 s
+    cost change 3          14.9 s / 17.4 s CPU          11.1 s / 14.0 s CPU
+                           17.9 s / 18.0 s CPU           9.6 s / 13.4 s CPU
+    change 3 / cold        wall 0.50, 0.53              wall 0.60, 0.41
+
+Other runs of the final code in the same hour: cold 16.0 to 20.2 s (CPU 25 to 26 s),
+change 3 10.0 to 12.1 s. Change 3 runs cost_to_value and then review_summary; the latter's
+kernel now starts while cost_to_value runs, and cost_to_value's 1.1 s of chart drawing
+happens while its cells run. A third of the cold build is not reached: what is left on the
+chain is the interpreter and the builder's checks (1.5 s), the first kernel waiting for the
+server's imports of polars, pandas, pyarrow and altair (1.5 to 2 s), cost_to_value's cells
+(1.4 s), review_summary's cells (1.2 s) and the front page and publication (0.5 to 1 s).
+A server that outlived the build (a daemon holding those imports between scheduled builds)
+would take the imports off the chain; not built.
+
 Prints figures, asserts nothing. CPU time (builder + kernels) beside wall time, and the load
 average: the machine is shared, wall time is noisy.
 """
