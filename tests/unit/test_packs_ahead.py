@@ -8,9 +8,8 @@ import json
 import os
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
+from _notebooks import write_notebook
 
 from workbench.packs import cache, execute
 from workbench.packs.build import build
@@ -33,18 +32,9 @@ SECOND = (
 )
 
 
-def _notebook(path: Path, params: str, body: str) -> None:
-    cell = new_code_cell(params)
-    cell.metadata["tags"] = ["parameters"]
-    nb = new_notebook(cells=[cell, new_code_cell(body)])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nbformat.write(nb, path)
-
-
 def _spec(tmp_path: Path, seconds: float, tag: str = "a") -> Path:
-    _notebook(tmp_path / "first.ipynb", 'results_dir = "."\nseconds = 1.0', FIRST)
-    _notebook(tmp_path / "second.ipynb", 'results_dir = "."\ntag = "a"', SECOND)
+    write_notebook(tmp_path / "first.ipynb", 'results_dir = "."\nseconds = 1.0', FIRST)
+    write_notebook(tmp_path / "second.ipynb", 'results_dir = "."\ntag = "a"', SECOND)
     spec = tmp_path / "s.yml"
     spec.write_text(
         "name: s\ntitle: S\nnotebooks:\n"
@@ -86,7 +76,7 @@ def test_a_kernel_started_ahead_of_a_reused_notebook_is_stopped_unused(tmp_path,
     kernel is gone."""
     spec = _spec(tmp_path, 1.0)
     first = build(spec, tmp_path / "out", jobs=2)
-    _notebook(tmp_path / "first.ipynb", 'results_dir = "."\nseconds = 1.0', FIRST + "\n# v2")
+    write_notebook(tmp_path / "first.ipynb", 'results_dir = "."\nseconds = 1.0', FIRST + "\n# v2")
     monkeypatch.setattr(cache, "runs_whatever", lambda *a, **k: True)
     gated: list[str] = []
     real = execute.run_entry
