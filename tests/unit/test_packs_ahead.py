@@ -20,13 +20,16 @@ pytestmark = pytest.mark.slow
 # its first cell ran (epoch seconds)
 FIRST = ("import time, pathlib\ntime.sleep(seconds)\n"
          "pathlib.Path(results_dir, 'first.txt').write_text('x')")
+# (the process's age from /proc/uptime and its start in clock ticks, both to 10 ms: the
+# boot time in /proc/stat is whole seconds)
 SECOND = (
     "import json, os, pathlib, time\n"
     "ticks = os.sysconf('SC_CLK_TCK')\n"
-    "boot = next(float(l.split()[1]) for l in open('/proc/stat') if l.startswith('btime'))\n"
     "start = int(open('/proc/self/stat').read().rsplit(')', 1)[1].split()[19]) / ticks\n"
+    "age = float(open('/proc/uptime').read().split()[0]) - start\n"
+    "now = time.time()\n"
     "pathlib.Path(results_dir, 'second.json').write_text(json.dumps(\n"
-    "    {'kernel_started': boot + start, 'first_cell': time.time(), 'pid': os.getpid(),\n"
+    "    {'kernel_started': now - age, 'first_cell': now, 'pid': os.getpid(),\n"
     "     'first_done': pathlib.Path(results_dir, 'first.txt').exists()}))\n"
     "print(tag)"
 )
@@ -67,7 +70,7 @@ def test_without_starting_ahead_the_kernel_starts_after(tmp_path, monkeypatch):
     monkeypatch.setattr(execute, "AHEAD", False)
     result = build(_spec(tmp_path, 2.0), tmp_path / "out", jobs=2)
     second = _second(result.version_dir)
-    assert second["kernel_started"] >= (result.version_dir / "first.txt").stat().st_mtime - 0.05
+    assert second["kernel_started"] >= (result.version_dir / "first.txt").stat().st_mtime - 0.3
 
 
 def test_a_kernel_started_ahead_of_a_reused_notebook_is_stopped_unused(tmp_path, monkeypatch):
