@@ -350,10 +350,9 @@ def run_or_reuse(plan: BuildPlan, entry: NotebookEntry,
     stops the kernel before any cell ran. A kernel that never got that far (it did not
     start) leaves the decision to the ordinary path, after ``opened``."""
     if opened is not None:
-        asked: list[str] = []  # "" once the gate is reached, then why the notebook runs
+        decided: list[str] = []  # why the notebook runs, once its gate asked the cache
 
         def gate() -> None:
-            asked.append("")
             opened.wait()
             if stopped is not None and stopped.is_set():
                 raise Superseded(None)
@@ -363,7 +362,7 @@ def run_or_reuse(plan: BuildPlan, entry: NotebookEntry,
                 raise Superseded(None) from exc
             if reused is not None:
                 raise Superseded(reused)
-            asked.append(why)
+            decided.append(why)
 
         try:
             run = run_entry(entry, gate)
@@ -371,8 +370,8 @@ def run_or_reuse(plan: BuildPlan, entry: NotebookEntry,
             if s.run is None:
                 raise (s.__cause__ or s) from None
             return s.run
-        if asked:
-            return _with_key(plan, entry, run, asked[-1])
+        if decided:
+            return _with_key(plan, entry, run, decided[0])
         opened.wait()
     reused, why = _reused(plan, entry)
     if reused is not None:
