@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,17 @@ def note_read(path: str | os.PathLike[str]) -> None:
     nothing when nobody listens.
     """
     sys.audit("workbench.read", os.fspath(path))
+
+
+def now(purpose: str) -> datetime:
+    """The current time (UTC), for a result measured from it: freshness, overdue items.
+
+    A listening pack build records ``purpose`` (see workbench.packs.cache): what the
+    notebook found changes with time alone, so its output is never reused by a later
+    build. Pass an explicit ``as_of`` instead to make a result reproducible.
+    """
+    sys.audit("workbench.clock", purpose)
+    return datetime.now(UTC)
 
 
 def scan(

@@ -163,3 +163,46 @@ def test_verify_inputs_does_not_count_the_packs_own_growing_list_of_versions(tmp
     states = {c.path: c.state for c in changes}
     assert states == {"$pack_dir": "not checked", "$results_dir/a.csv": "changed"}
     assert checked == 1
+
+
+def test_a_result_measured_from_the_current_time_is_recorded_and_never_reused(tmp_path):
+    log = tmp_path / "reads.jsonl"
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    rec = Recorder(fd, armed=True)
+    rec("workbench.clock", ("as_of: freshness measured from now",))
+    os.close(fd)
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert events == [{"op": "clock", "path": "as_of: freshness measured from now"}]
+    ctx = _ctx(tmp_path)
+    executed = cache.digest_events(ctx, "a", [{"op": "armed", "path": "-"}, *events])
+    entry = cache.execution_entry(ctx, "a", {}, executed, "first build")
+    assert entry["key"] is None
+    assert "current time (as_of: freshness measured from now)" in entry["not_reusable"]
+    # a later `pack verify --inputs` cannot check the time: it says so, never "unchanged"
+    version = tmp_path / "demo" / "20261202T000000Z-aaaaaaaa"
+    version.mkdir(parents=True)
+    manifest = {"inputs": [], "cache": {"spec_dir": str(tmp_path)}, "notebooks": [
+        {"name": "a", "cache": {"reads": entry["reads"]}}]}
+    checked, changes = cache.check_inputs(version, manifest)
+    assert (checked, [(c.path, c.state) for c in changes]) == (
+        0, [("as_of: freshness measured from now", "not checked")])
+
+
+def test_workbench_raises_the_clock_event_only_when_it_reads_the_clock():
+    import sys
+
+    from workbench import io
+    from workbench.contracts._sla import _instant
+
+    seen = []
+
+    def hook(event, args):
+        if event == "workbench.clock":
+            seen.append(args[0])
+
+    sys.addaudithook(hook)  # stays for the process: it only appends to a local list
+    _instant("2026-11-02T00:00:00Z")
+    assert seen == []
+    _instant(None)
+    io.now("overdue items")
+    assert seen == ["as_of: freshness and service levels measured from now", "overdue items"]

@@ -657,7 +657,7 @@ def _target_text(sla: Any) -> str:
 
 def _instant(value: datetime | str | None) -> datetime:
     if value is None:
-        return datetime.now(UTC)
+        return io.now("as_of: freshness and service levels measured from now")
     parsed = _utc(value)
     if parsed is None:
         raise input_error("as_of", None, "an ISO date-time such as 2026-11-02T00:00:00Z", value)

@@ -44,7 +44,10 @@ manifest; the spec author adds the ``needs``.
 
 Not cached, always executed: a notebook with a secret parameter (a hash of the secret in a
 manifest could be brute-forced), one that read a URL (its content cannot be hashed without
-fetching it again), one that failed, and every notebook under ``--no-cache``.
+fetching it again), one that measured something from the current time (freshness or
+overdue action items with an empty ``as_of``, through :func:`workbench.io.now`: yesterday's
+"fresh" would otherwise be restated today over data that stopped arriving), one that
+failed, and every notebook under ``--no-cache``.
 
 The manifest records, per notebook, the key and what went into it, the outputs with their
 sha256, where the output was executed and, when reused, the version it was copied from.
@@ -76,6 +79,8 @@ READS_ENV = "WORKBENCH_READS"  # the kernel appends its events to this file
 GLOB_CHARS = frozenset("*?[")
 _CODE_SUFFIXES = frozenset({".py", ".j2", ".css", ".html", ".js", ".json", ".yaml", ".typed"})
 _TOKENS = ("$results_dir", "$previous_dir", "$pack_dir", "$spec_dir")
+# recorded, never hashed: a server's or URL's answer, the current time
+UNKEYED = frozenset({"net", "clock"})
 
 
 def workbench_code_sha256() -> str:
@@ -289,7 +294,7 @@ def _listing(p: str) -> list[str]:
 def fingerprint(ctx: CacheContext | None, op: str, path: str) -> str | None:
     """sha256 of what ``op`` saw at ``path`` (absolute) now; None: cannot be keyed (a URL, a
     network connection)."""
-    if "://" in path or op == "net":
+    if "://" in path or op in UNKEYED:
         return None
     try:
         if op == "list":
@@ -348,7 +353,8 @@ def digest_events(
     ctx: CacheContext, name: str, events: Iterable[Mapping[str, str]] | None
 ) -> Executed | None:
     """What the notebook read (hashable later) and wrote; None when recording never ran."""
-    events = [e for e in events or [] if e.get("op") in {"armed", "read", "list", "write", "net"}]
+    events = [e for e in events or []
+              if e.get("op") in {"armed", "read", "list", "write", *UNKEYED}]
     if not any(e["op"] == "armed" for e in events):
         return None
     events = [e for e in events if e["op"] != "armed"]
@@ -357,8 +363,8 @@ def digest_events(
     staged = str(ctx.staging)
     written = {os.path.normpath(e["path"]) for e in events if e["op"] == "write"}
     for e in events:
-        if e["op"] == "net":
-            reads.add(("net", e["path"]))
+        if e["op"] in UNKEYED:
+            reads.add((e["op"], e["path"]))
             continue
         p = os.path.normpath(e["path"])
         if p.endswith(".pyc") and "__pycache__" in p.split(os.sep):
@@ -564,6 +570,10 @@ def execution_entry(
     undeclared = undeclared_reads(ctx, name, executed.reads) if executed else []
     if executed is None:
         uncacheable = uncacheable or "no record of what the notebook read"
+    elif any(r["op"] == "clock" for r in reads):
+        what = next(r["path"] for r in reads if r["op"] == "clock")
+        uncacheable = uncacheable or (
+            f"measured from the current time ({what}): what it found changes with time alone")
     elif any(r["sha256"] is None for r in reads):
         uncacheable = uncacheable or "read a URL or a server, whose content is not hashed"
     elif undeclared:
@@ -693,6 +703,9 @@ def check_inputs(version_dir: Path, manifest: Mapping[str, Any]) -> tuple[int, l
         if (op, path) == ("list", "$pack_dir"):
             # the pack's list of versions grows by design, this version first: not an input
             # that can be checked after the build (a rebuild still keys on it)
+            changes.append(InputChange(path, "not checked", tuple(sorted(names))))
+            continue
+        if op in UNKEYED:  # a server's answer, the time: recorded, never hashed
             changes.append(InputChange(path, "not checked", tuple(sorted(names))))
             continue
         if cache.get("nothing_changed") and is_history(path):

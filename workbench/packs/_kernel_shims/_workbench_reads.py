@@ -13,7 +13,10 @@ audit hook (:pep:`578`) appends one JSON line per event to it:
   server or URL returns cannot be hashed, so such a notebook is never reused;
 * ``workbench.read`` (raised by :func:`workbench.io.scan`, whose polars readers open files
   in Rust where no ``open`` event fires) -> ``{"op": "read", "path"}`` for a file, a folder
-  or a glob pattern.
+  or a glob pattern;
+* ``workbench.clock`` (raised by :func:`workbench.io.now`: freshness or overdue items
+  measured from the current time) -> ``{"op": "clock", "path": purpose}``: what the
+  notebook found changes with time alone, so it is never reused.
 
 Recording starts at the first ``exec`` of a cell (the injected parameters), so the kernel's
 own start-up (profile and connection files) is not recorded. The builder, not the kernel,
@@ -54,7 +57,7 @@ class Recorder:
             path = os.fsdecode(path)
         if not isinstance(path, str) or not path:
             return
-        if op != "net" and not os.path.isabs(path) and "://" not in path:
+        if op not in ("net", "clock") and not os.path.isabs(path) and "://" not in path:
             path = os.path.join(os.getcwd(), path)
         if (op, path) in self.seen:
             return
@@ -88,6 +91,8 @@ class Recorder:
                 self._emit("write", args[1])
             elif event == "workbench.read":
                 self._emit("read", args[0])
+            elif event == "workbench.clock":
+                self._emit("clock", args[0])
             elif event == "sqlite3.connect":
                 if args and args[0] not in (":memory:", b":memory:", ""):
                     self._emit("read", args[0])
