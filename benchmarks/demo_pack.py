@@ -283,6 +283,94 @@ def compare_launch(args: argparse.Namespace) -> None:
           f"CPU {ordinary:.1f} s / wall {owall:.1f} s; warm / ordinary CPU {warm / ordinary:.2f}")
 
 
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` and its reaped children (a kernel is reaped by its server)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` and every live descendant (the watcher and its server)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += _proc_cpu(p)
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                pass
+    return total
+
+
+def watch_figures(args: argparse.Namespace, cold_cli: dict) -> None:
+    """``pack watch`` (one process, its imports and kernel server kept between builds): its
+    first build, polls that find nothing changed, then cost input changes; the time from
+    the change to the new index.html on the watcher's stdout (polling included)."""
+    import selectors
+
+    with tempfile.TemporaryDirectory(prefix="wb-bench-watch-") as tmp:
+        tree = Path(tmp) / "tree"
+        shutil.copytree(ROOT / "notebooks", tree / "notebooks")
+        shutil.copytree(ROOT / "data" / "sample", tree / "data" / "sample")
+        out = Path(tmp) / "reports"
+        cmd = [str(WORKBENCH), "pack", "watch", str(tree / args.spec), "--out", str(out),
+               "--interval", str(args.interval)]
+        if args.jobs:
+            cmd += ["--jobs", str(args.jobs)]
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                text=True, cwd=ROOT)
+        sel = selectors.DefaultSelector()
+        assert proc.stdout is not None
+        sel.register(proc.stdout, selectors.EVENT_READ)
+
+        def next_version(timeout: float = 300.0) -> tuple[float, dict] | None:
+            if not sel.select(timeout):
+                return None
+            line = proc.stdout.readline()  # type: ignore[union-attr]
+            if not line:
+                sys.exit("pack watch stopped")
+            manifest = json.loads((Path(line.strip()).parent / "manifest.json").read_text())
+            return time.perf_counter(), manifest
+
+        def show(label: str, wall: float, cpu: float, m: dict) -> None:
+            cache = m.get("cache") or {}
+            print(f"  {label:<28} {wall:6.2f} s wall, {cpu:5.1f} s CPU (watcher + server + "
+                  f"kernels); ran {', '.join(cache.get('executed', []))}")
+
+        try:
+            print(f"\npack watch --interval {args.interval} (one process; figures from the "
+                  "change on disk to the new index.html on its stdout):")
+            first = next_version()
+            assert first is not None
+            show("first build (cold)", first[0] - t0, _tree_cpu(proc.pid), first[1])
+            time.sleep(1.0)
+            c0 = _tree_cpu(proc.pid)
+            quiet = next_version(timeout=5.0)
+            print(f"  {'nothing changed, 5 s':<28} {'none' if quiet is None else 'A VERSION'} "
+                  f"published, {_tree_cpu(proc.pid) - c0:.1f} s CPU polling")
+            walls = []
+            for n in range(1, args.cost_changes + 1):
+                c0 = _tree_cpu(proc.pid)
+                t_change = time.perf_counter()
+                change_cost_input(tree)
+                got = next_version()
+                assert got is not None
+                walls.append(got[0] - t_change)
+                show(f"cost input change {n}", walls[-1], _tree_cpu(proc.pid) - c0, got[1])
+                time.sleep(1.0)
+            print(f"  steady cost change / cold `pack build` ({cold_cli['wall']:.1f} s, this "
+                  f"run): {walls[-1] / cold_cli['wall']:.2f}; / the watcher's first build: "
+                  f"{walls[-1] / (first[0] - t0):.2f}")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spec", type=Path, default=Path("notebooks") / "packs" / "demo.yml",
@@ -292,6 +380,9 @@ def main() -> None:
     ap.add_argument("--cold-only", action="store_true", help="only the cold build")
     ap.add_argument("--cost-changes", type=int, default=3,
                     help="cost input changes in a row (the third is the steady state)")
+    ap.add_argument("--watch", action="store_true",
+                    help="also `pack watch`: its first build, quiet polls, cost changes")
+    ap.add_argument("--interval", type=float, default=0.2, help="pack watch's --interval")
     ap.add_argument("--kernels", choices=("warm", "ordinary", "both"), default="warm",
                     help="warm: the builder's default (packs.kernels); ordinary: "
                          "WORKBENCH_WARM_KERNELS=0; both: a cold build each way, alternated")
@@ -310,6 +401,8 @@ def main() -> None:
             cold = run_once(spec, out, args.jobs, env=env)
             report(f"run {i + 1} cold", cold)
             if args.cold_only:
+                if args.watch:
+                    watch_figures(args, cold)
                 continue
             report(f"run {i + 1} warm, nothing changed", run_once(spec, out, args.jobs, env=env))
             report(f"run {i + 1} warm again", run_once(spec, out, args.jobs, env=env))
@@ -326,6 +419,8 @@ def main() -> None:
                   f"{warm['wall'] / cold['wall']:.2f}; steady warm {warm['wall']:.2f} s wall, "
                   f"{warm['cpu']:.2f} s CPU")
             print(f"  one cost input changed / cold: {'; '.join(ratios)}")
+            if args.watch:
+                watch_figures(args, cold)
 
 
 if __name__ == "__main__":

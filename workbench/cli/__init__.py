@@ -86,6 +86,12 @@ def cli() -> None:
 
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE (sysexits.h): a bug, never a verdict a scheduler acts on
+_invoked: list[str] = []
+
+
+def invoked() -> list[str]:
+    """The arguments :func:`main` was called with (``pack watch`` restarts with them)."""
+    return list(_invoked)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -95,6 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     the exit code is 70, never 1 (which a scheduler reads as "a gate failed").
     """
     args = argv if argv is not None else sys.argv[1:]
+    _invoked[:] = args
     try:
         cli.main(args=args, prog_name="workbench", standalone_mode=True)
     except SystemExit as done:

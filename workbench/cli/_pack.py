@@ -10,12 +10,17 @@ input; 3 a notebook failed (the version is still published, status failed, and
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from workbench.cli import names
 from workbench.errors import CheckFailed, NotebookFailed
+
+if TYPE_CHECKING:
+    from workbench.packs.publish import BuildResult
 
 
 @click.group("pack")
@@ -58,6 +63,12 @@ _out_option = click.option(
     help="Run every notebook, even one whose inputs, code and parameters are unchanged "
     "since the previous version (whose outputs are reused otherwise).",
 )
+@click.option(
+    "--if-changed",
+    is_flag=True,
+    help="Publish nothing when the new version would restate the latest (nothing it rests "
+    "on changed); stdout then names the latest version's index.html.",
+)
 def build_cmd(
     spec: Path,
     out_dir: Path,
@@ -65,6 +76,7 @@ def build_cmd(
     fail_on_gate: bool,
     sign_key: Path | None,
     no_cache: bool,
+    if_changed: bool,
 ) -> None:
     """Execute SPEC's notebooks into a new version under OUT/<pack>/.
 
@@ -86,30 +98,164 @@ def build_cmd(
 
     # the warm-kernel server starts first: it imports on the other core while the builder
     # imports its own modules and checks the spec (about 1.5 s before the first kernel)
+    if if_changed and no_cache:
+        raise click.UsageError("--if-changed compares with the latest version: not with "
+                               "--no-cache")
     with kernels.warm_kernels(ordinary_first=0):
-        from workbench.packs.build import build
+        from workbench.packs.build import build, build_if_changed
 
-        result = build(
-            spec, out_dir, jobs=jobs, progress=say, sign_key=sign_key, use_cache=not no_cache
-        )
-    say(
+        if if_changed:
+            maybe = build_if_changed(spec, out_dir, jobs=jobs, progress=say, sign_key=sign_key)
+            if maybe is None:
+                index, verdict = _unchanged(spec, out_dir)
+                if fail_on_gate and verdict == "no-go":
+                    raise CheckFailed(f"verdict no-go (unchanged); see {index}")
+                return
+            result = maybe
+        else:
+            result = build(spec, out_dir, jobs=jobs, progress=say, sign_key=sign_key,
+                           use_cache=not no_cache)
+    _announce(result)
+    problem = _problem(result)
+    if problem is not None:
+        raise problem
+    if fail_on_gate and result.verdict == "no-go":
+        raise CheckFailed(f"pack {result.pack}: verdict no-go; see {result.index_html}")
+
+
+def _unchanged(spec: Path, out_dir: Path) -> tuple[Path, str | None]:
+    """``--if-changed`` found nothing changed: the latest version stands (its index.html
+    and verdict)."""
+    import json
+
+    from workbench.packs.index import read_latest
+    from workbench.packs.spec import load_spec
+
+    name = load_spec(spec).name
+    version = out_dir / name / str(read_latest(out_dir / name))
+    verdict = json.loads((version / "manifest.json").read_text(encoding="utf-8")).get("verdict")
+    click.echo(f"pack {name}: nothing changed since {version.name} (verdict {verdict}); no "
+               "version published", err=True)
+    click.echo(str(version / "index.html"))
+    return version / "index.html", verdict
+
+
+def _announce(result: BuildResult) -> None:
+    """A built version: its summary on stderr, its index.html path alone on stdout."""
+    click.echo(
         f"pack {result.pack} {result.version}: {result.status}, verdict {result.verdict}, "
-        f"{result.duration_s:.1f} s"
+        f"{result.duration_s:.1f} s",
+        err=True,
     )
     click.echo(str(result.index_html))
+    sys.stdout.flush()
+
+
+def _problem(result: BuildResult) -> NotebookFailed | None:
+    """Why ``result`` exits 3: a notebook failed, or a file was withheld."""
     if result.failed:
         names = ", ".join(r.name for r in result.failed)
-        raise NotebookFailed(
+        return NotebookFailed(
             f"pack {result.pack}: notebook(s) failed: {names}; "
             f"see {result.index_html} (latest not moved)"
         )
     if result.withheld:
-        raise NotebookFailed(
+        return NotebookFailed(
             f"pack {result.pack}: withheld {', '.join(result.withheld)[:200]} (a secret could "
             f"not be scrubbed from it); see {result.index_html} (latest not moved)"
         )
-    if fail_on_gate and result.verdict == "no-go":
-        raise CheckFailed(f"pack {result.pack}: verdict no-go; see {result.index_html}")
+    return None
+
+
+@command.command("watch")
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@_out_option
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=30.0,
+    show_default=True,
+    help="Seconds between two looks at the spec, its inputs and what its notebooks read.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Notebooks run at once (default: number of CPU cores).",
+)
+@click.option(
+    "--sign-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="WORKBENCH_SIGN_KEY",
+    default=None,
+    help="Ed25519 private key (PEM) to sign each manifest with (env WORKBENCH_SIGN_KEY).",
+)
+@click.option(
+    "--builds",
+    "max_builds",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after this many builds (default: run until stopped).",
+)
+def watch_cmd(
+    spec: Path, out_dir: Path, interval: float, jobs: int | None, sign_key: Path | None,
+    max_builds: int | None,
+) -> None:
+    """Build SPEC's pack now if anything changed since its latest version, then again
+    whenever something does; runs until stopped (SIGTERM, Ctrl-C).
+
+    A look that finds nothing changed (the spec, its inputs, the notebooks and everything
+    they read, workbench and its packages) publishes nothing. One process keeps the
+    builder's imports and a warm-kernel server between builds, so a rebuild starts with
+    its imports done; when workbench or its packages change on disk, the watcher restarts
+    itself. Output per build as for `pack build` (stdout: the new index.html path).
+
+    \b
+    Exit codes:
+      0  stopped, or --builds reached
+      2  unusable spec or input when it starts (one line naming the file and field)
+      3  --builds reached and the last build had a notebook fail
+      4  the environment failed (disk full, permission denied): one line
+    """
+    import os
+    import signal
+
+    from workbench.packs import kernels
+
+    kernels.shared_server()  # imports on the other core while the builder imports its own
+    from workbench.cli import invoked
+    from workbench.packs.watch import RESTART, watch
+
+    last: list[BuildResult] = []
+
+    def on_build(result: BuildResult) -> None:
+        _announce(result)
+        last[:] = [result]
+
+    def stop(_signum: int, _frame: object) -> None:
+        # the kernels die with their server (PDEATHSIG): a build under way ends now
+        server = kernels.active_server()
+        if server is not None:
+            server.process.kill()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        code = watch(spec, out_dir, interval=interval, on_build=on_build,
+                     say=lambda line: click.echo(line, err=True), jobs=jobs,
+                     sign_key=sign_key, max_builds=max_builds)
+    except KeyboardInterrupt:
+        click.echo("pack watch: stopped", err=True)
+        return
+    if code == RESTART:
+        kernels.stop_shared()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "workbench", *invoked()])
+    problem = _problem(last[0]) if last else None
+    if problem is not None:
+        raise problem
 
 
 @command.command("list")

@@ -36,7 +36,7 @@ from workbench.packs.publish import BuildResult, announce, publish, remove_stale
 from workbench.packs.sign import load_private_key
 from workbench.packs.spec import PackSpec, load_spec
 
-__all__ = ["STAGING_PREFIX", "BuildResult", "build", "remove_stale_staging"]
+__all__ = ["STAGING_PREFIX", "BuildResult", "build", "build_if_changed", "remove_stale_staging"]
 
 
 def build(
@@ -54,18 +54,54 @@ def build(
     ``use_cache=False`` (``--no-cache``) runs every notebook: nothing is reused from the
     previous version (:mod:`workbench.packs.cache`).
     """
+    result = _start(spec_path, out_dir, jobs, progress, sign_key, use_cache, None)
+    assert result is not None  # nothing is skipped without a skip rule
+    return result
+
+
+def build_if_changed(
+    spec_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str] = "reports",
+    jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+    sign_key: Path | None = None,
+    unless_digest: str | None = None,
+) -> BuildResult | None:
+    """:func:`build`, unless the new version would restate the latest one (nothing its
+    evidence rests on changed: see :mod:`workbench.packs.cache`), or the spec, its inputs
+    and its notebooks are those of ``unless_digest`` (the ``<hash8>`` of a version name:
+    an attempt that failed, not to be repeated until one of them changes). None then:
+    nothing is written and no kernel starts."""
+
+    def skip(plan: BuildPlan) -> bool:
+        restates = plan.cache is not None and plan.cache.same_as is not None
+        return restates or (unless_digest is not None
+                            and version_digest(plan.version) == unless_digest)
+
+    return _start(spec_path, out_dir, jobs, progress, sign_key, True, skip)
+
+
+def version_digest(version: str) -> str:
+    """The ``<hash8>`` of ``<UTC time>-<hash8>[-n]``: the spec, its inputs and notebooks."""
+    return version.split("-")[1]
+
+
+def _start(spec_path: str | os.PathLike[str], out_dir: str | os.PathLike[str],
+           jobs: int | None, progress: Callable[[str], None] | None, sign_key: Path | None,
+           use_cache: bool, skip: Callable[[BuildPlan], bool] | None) -> BuildResult | None:
     say = progress or (lambda _line: None)
     spec = load_spec(spec_path)
     # the warm-kernel server imports on the other core while the spec is checked and the
     # inputs hashed (about 1 s), so the first kernels are forked from it too (the CLI
     # starts it even before the builder's imports)
     with kernels.warm_kernels(ordinary_first=0):
-        return _build(spec, spec_path, out_dir, jobs, say, sign_key, use_cache)
+        return _build(spec, spec_path, out_dir, jobs, say, sign_key, use_cache, skip)
 
 
 def _build(spec: PackSpec, spec_path: str | os.PathLike[str], out_dir: str | os.PathLike[str],
            jobs: int | None, say: Callable[[str], None], sign_key: Path | None,
-           use_cache: bool) -> BuildResult:
+           use_cache: bool, skip: Callable[[BuildPlan], bool] | None = None
+           ) -> BuildResult | None:
     declared = check(spec)  # parameter types, named columns, gate metrics: before any kernel
     key = load_private_key(sign_key) if sign_key is not None else None
     out = Path(out_dir)
@@ -78,6 +114,9 @@ def _build(spec: PackSpec, spec_path: str | os.PathLike[str], out_dir: str | os.
         kill_point("staging-cleaned")
         plan = resolve(spec, declared, out, spec_path=str(spec_path),
                        jobs=max(1, jobs or os.cpu_count() or 1), use_cache=use_cache)
+        if skip is not None and skip(plan):
+            kernels.stop_unused_server()
+            return None
         if plan.cache is not None and plan.cache.same_as is not None:
             kernels.stop_unused_server()  # restating the previous version: no kernel starts
         # private while notebooks write into it (results may hold a secret until scrubbed);

@@ -448,11 +448,12 @@ def shared_server() -> KernelServer | None:
             _active = KernelServer()
         if not _shared:
             _shared = True
-            atexit.register(_stop_shared)
+            atexit.register(stop_shared)
         return _active
 
 
-def _stop_shared() -> None:
+def stop_shared() -> None:
+    """Stop the server :func:`shared_server` started (before this process execs)."""
     global _active, _shared
     with _state_lock:
         server, _active, _shared = _active, None, False
