@@ -94,12 +94,20 @@ def test_the_default_preload_leaves_no_busy_thread():
 
 
 def test_the_kernel_environment_turns_jemalloc_background_threads_off(monkeypatch):
-    # importing polars in the builder sets its own options: they are kept, ours appended
+    # options that were there before this process imported polars are kept, ours appended
+    # (whether polars came before workbench.packs.kernels depends on the test order: fixed)
+    monkeypatch.setattr(kernels, "_CONF_POLARS_SEEN", True)
     monkeypatch.setenv("_RJEM_MALLOC_CONF", "dirty_decay_ms:500,muzzy_decay_ms:1000")
     monkeypatch.delenv("JE_ARROW_MALLOC_CONF", raising=False)
     env = kernels.kernel_env()
     assert env["_RJEM_MALLOC_CONF"] == (
         "dirty_decay_ms:500,muzzy_decay_ms:1000,background_thread:false")
+    # those polars' own import put in front of the value seen before it are taken off: the
+    # kernel's polars puts them back, and the server's environment must match the kernels'
+    monkeypatch.setattr(kernels, "_CONF_POLARS_SEEN", False)
+    monkeypatch.setattr(kernels, "_CONF_BEFORE_POLARS", "narenas:2")
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "dirty_decay_ms:500,muzzy_decay_ms:1000,narenas:2")
+    assert kernels.kernel_env()["_RJEM_MALLOC_CONF"] == "narenas:2,background_thread:false"
     assert env["JE_ARROW_MALLOC_CONF"] == "background_thread:false"
     # the user's own choice stays (the server then runs threads and forks nothing)
     monkeypatch.setenv("JE_ARROW_MALLOC_CONF", "background_thread:true")
@@ -432,3 +440,27 @@ def test_the_engine_is_registered_when_papermill_was_imported_first():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "EndSavingEngine"
+
+
+def test_the_server_preloads_only_what_the_notebooks_that_may_run_need(monkeypatch):
+    import socket as socketlib
+
+    from workbench.packs._kernel_shims import _workbench_forkserver as fs
+
+    monkeypatch.setattr(fs, "busy_threads", lambda: [])
+    ours, theirs = socketlib.socketpair()
+    try:
+        server = fs._Server(ours)
+        server.todo = ["polars", "workbench.render", "workbench.costs", "scipy.stats",
+                       "workbench.drift", "workbench.release"]
+        server.only(["workbench", "workbench.costs"])
+        assert server.todo == ["polars", "workbench.render", "workbench.costs"]
+        server.todo = ["scipy.stats"]
+        server.only([])  # nothing left: the builder hears preloading is over
+        assert server.todo == []
+        assert b'"preloaded_later"' in theirs.recv(1 << 16)
+    finally:
+        ours.close()
+        theirs.close()
+    assert set(fs.BASE) <= set(fs.LATER) and "workbench.render" in fs.BASE
+    assert "scipy.stats" not in fs.BASE and "workbench.release" not in fs.BASE

@@ -29,7 +29,7 @@ from workbench import render
 from workbench.packs import kernels
 from workbench.packs._faults import kill_point
 from workbench.packs.assemble import assemble
-from workbench.packs.execute import remove_orphan_temp, run_plan
+from workbench.packs.execute import imports_that_may_run, remove_orphan_temp, run_plan
 from workbench.packs.lock import locked
 from workbench.packs.plan import STAGING_PREFIX, BuildPlan, check, resolve
 from workbench.packs.publish import BuildResult, announce, publish, remove_stale_staging
@@ -119,6 +119,8 @@ def _build(spec: PackSpec, spec_path: str | os.PathLike[str], out_dir: str | os.
             return None
         if plan.cache is not None and plan.cache.same_as is not None:
             kernels.stop_unused_server()  # restating the previous version: no kernel starts
+        elif plan.cache is not None and plan.cache.enabled and plan.previous is not None:
+            kernels.preload_only(imports_that_may_run(plan))
         # private while notebooks write into it (results may hold a secret until scrubbed);
         # opened to the umask's permissions just before it is published
         plan.staging.mkdir(mode=0o700, parents=True)

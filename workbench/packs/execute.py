@@ -339,6 +339,25 @@ def _runs_whatever(plan: BuildPlan, entry: NotebookEntry, running: Iterable[str]
     return cache.runs_whatever(plan.cache, entry.name, entry.cache_part, running)
 
 
+def imports_that_may_run(plan: BuildPlan) -> list[str]:
+    """The modules imported by the notebooks that may run in this build: those whose key
+    changed (or that are never reused) and, transitively, those that need one of them
+    (what it writes may change). For the warm-kernel server's preloading only: a notebook
+    left out still runs, its kernel importing what it needs itself."""
+    may = {e.name for e in plan.notebooks if _runs_whatever(plan, e, ())}
+    grown = True
+    while grown:
+        more = {e.name for e in plan.notebooks if may.intersection(e.needs)} - may
+        may |= more
+        grown = bool(more)
+    sources = []
+    for e in plan.notebooks:
+        if e.name in may:
+            nb = nbformat.read(e.path, as_version=4)
+            sources += [c.source for c in nb.cells if c.cell_type == "code"]
+    return kernels_mod.notebook_imports(sources)
+
+
 def run_or_reuse(plan: BuildPlan, entry: NotebookEntry,
                  opened: threading.Event | None = None,
                  stopped: threading.Event | None = None) -> NotebookRun:

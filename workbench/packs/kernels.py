@@ -315,6 +315,16 @@ class KernelServer:
                 self._kernels[kernel.pid] = kernel
             return kernel
 
+    def only(self, modules: list[str]) -> None:
+        """Preload no more than the modules every kernel needs and ``modules`` (the
+        imports of the notebooks that may run); ignored once everything is imported."""
+        with self._cond:
+            if self.closed:
+                return
+            with contextlib.suppress(OSError):
+                self._sock.sendall((json.dumps({"op": "only", "modules": modules}) + "\n")
+                                   .encode("utf-8"))
+
     def wait_ready(self, timeout: float = START_TIMEOUT) -> dict[str, Any] | None:
         """The server's ready message once it preloaded (None if it stopped first)."""
         with self._cond:
@@ -435,6 +445,15 @@ def stop_unused_server() -> None:
             return
         _active = None
     server.close()
+
+
+def preload_only(modules: list[str]) -> None:
+    """Tell this build's server (not a shared one: its next builds may need the rest)
+    which modules to preload besides the ones every kernel needs."""
+    with _state_lock:
+        server = None if _shared else _active
+    if server is not None and not server.closed:
+        server.only(modules)
 
 
 def shared_server() -> KernelServer | None:

@@ -10,6 +10,10 @@ kernel's). It speaks JSON lines over the socket ``FD``:
   module at a time between requests: ``{"preloaded_later": [...], "busy": [...]}``;
 * builder -> server: ``{"id": I, "argv": [...], "env": {...}, "cwd": "..."}`` (a kernel
   command ``python -m ipykernel_launcher -f CONNECTION_FILE``);
+* builder -> server: ``{"op": "only", "modules": [...]}``: of :data:`LATER` still to
+  import, keep :data:`BASE` and those named (the imports of the notebooks that may run:
+  a rebuild that runs the cost notebook alone does not import scipy, statsmodels and
+  scikit-learn beside it on a 2-core machine);
 * server -> builder: ``{"id": I, "pid": P}`` or ``{"id": I, "error": "..."}`` (then the
   builder launches that kernel the ordinary way);
 * server -> builder: ``{"exit": P, "code": C}`` when kernel P ended (C as
@@ -95,6 +99,8 @@ LATER = (
     "workbench.release",
     "workbench.performance",
 )
+# every notebook needs these (the rest is one area's or another's)
+BASE = LATER[:LATER.index("workbench.render") + 1]
 # threads that may exist when the server forks: each is blocked on a queue, holding no lock
 # a child could need, and the child does not need it to run (see the module docstring)
 IDLE_THREADS = frozenset({
@@ -233,6 +239,9 @@ class _Server:
                     req = json.loads(line)
                     if req.get("op") == "stop":
                         self.stop()
+                    if req.get("op") == "only":
+                        self.only(req.get("modules") or [])
+                        continue
                     child = self.fork(req)
                     if child is not None:
                         return child
@@ -249,6 +258,16 @@ class _Server:
             self.todo.clear()  # fork() now refuses: kernels launch the ordinary way
         if not self.todo:
             self.send({"preloaded_later": self.done, "busy": busy, "threads": threads()})
+
+    def only(self, modules: list[str]) -> None:
+        """Import no more of :data:`LATER` than :data:`BASE` and ``modules``."""
+        if not self.todo:
+            return
+        keep = set(BASE) | set(modules)
+        self.todo = [n for n in self.todo if n in keep]
+        if not self.todo:
+            self.send({"preloaded_later": self.done, "busy": busy_threads(),
+                       "threads": threads()})
 
     def preload_for(self, req: dict) -> None:
         """Import the modules the kernel's notebook imports (its request's environment
