@@ -464,3 +464,50 @@ def test_the_server_preloads_only_what_the_notebooks_that_may_run_need(monkeypat
         theirs.close()
     assert set(fs.BASE) <= set(fs.LATER) and "workbench.render" in fs.BASE
     assert "scipy.stats" not in fs.BASE and "workbench.release" not in fs.BASE
+
+
+def test_the_kernel_client_is_ready_without_waiting_for_iopub_to_fall_silent():
+    """jupyter_client's wait_for_ready ends by listening to IOPub until it has been silent
+    for 0.2 s; ours takes what start-up left there without waiting (nbclient ignores IOPub
+    messages that do not answer its requests). The handshake is kept: a kernel_info reply
+    counts once IOPub has delivered the kernel's status."""
+    import asyncio
+    from queue import Empty
+
+    calls = []
+
+    class Channel:
+        def __init__(self, name, msgs):
+            self.name, self.msgs = name, list(msgs)
+
+        async def get_msg(self, timeout=None):
+            calls.append((self.name, timeout))
+            if self.msgs:
+                msg = self.msgs.pop(0)
+                if msg is not None:
+                    return msg
+            raise Empty
+
+    reply = {"msg_type": "kernel_info_reply", "content": {}}
+    shell = Channel("shell", [reply, reply])
+    iopub = Channel("iopub", [None, {"msg_type": "status"}, {"msg_type": "stream"}])
+
+    class Fake(kernels.ReadyClient):
+        shell_channel = shell  # type: ignore[assignment]
+        iopub_channel = iopub  # type: ignore[assignment]
+        sent = 0
+
+        def kernel_info(self):
+            Fake.sent += 1
+
+        async def _async_is_alive(self):
+            return True
+
+        def _handle_kernel_info_reply(self, msg):
+            pass
+
+    asyncio.run(Fake.wait_for_ready(Fake.__new__(Fake), timeout=5))
+    # the first reply came before IOPub was connected (nothing on it): asked again
+    assert Fake.sent == 2
+    assert calls == [("shell", 1), ("iopub", 0.2), ("shell", 1), ("iopub", 0.2),
+                     ("iopub", 0), ("iopub", 0)]

@@ -515,6 +515,7 @@ def _kernel_manager(ipc_dir: Path, kernels: list[Any], reads: Path,
             # the connection file (it holds the session key) there too, not as a tmp*.json
             # in $TMPDIR that a killed build would leave behind
             self.connection_file = str(ipc_dir / "connection.json")
+            self.client_factory = kernels_mod.ReadyClient
             kernels.append(self)
 
         async def _async_pre_start_kernel(self, **kw: Any) -> Any:

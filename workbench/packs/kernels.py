@@ -55,10 +55,13 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.provisioning import LocalProvisioner
 
 KERNEL_SHIMS = Path(__file__).resolve().parent / "_kernel_shims"
@@ -505,3 +508,40 @@ class WarmProvisioner(LocalProvisioner):
         self.pgid = process.pid  # the child called setsid()
         self.cwd = cwd
         return self.connection_info
+
+
+class ReadyClient(AsyncKernelClient):
+    """jupyter_client's kernel client, ready without the idle 0.2 s that end its
+    ``wait_for_ready``: after the kernel_info handshake it listens on IOPub until nothing
+    came for 0.2 s, to discard the start-up messages. nbclient ignores every IOPub message
+    that does not answer its own request, so they are taken here without waiting for more.
+    That wait was on the chain of every notebook (a rebuild's second notebook starts when
+    the first ends). The handshake itself is jupyter_client 8's: kernel_info until a reply
+    comes with IOPub connected (its status message arrives), or the kernel dies."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                pass
+            else:
+                if msg["msg_type"] == "kernel_info_reply":
+                    try:  # IOPub connected: the kernel's status message arrives on it
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+        while True:  # what start-up put on IOPub, taken without waiting for more
+            try:
+                await self.iopub_channel.get_msg(timeout=0)
+            except Empty:
+                break
