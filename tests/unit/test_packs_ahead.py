@@ -101,3 +101,43 @@ def test_a_kernel_started_ahead_of_a_reused_notebook_is_stopped_unused(tmp_path,
     pid = _second(again.version_dir)["pid"]
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_a_waiting_notebook_starts_once_its_needs_outputs_are_final_not_their_pages(
+        tmp_path, monkeypatch):
+    """The first notebook's page takes 3 s more to export: the second's first cell does
+    not wait for it (it reads findings, never pages)."""
+    import time
+
+    real = execute._export
+    ended: dict[str, float] = {}
+
+    def slow_export(entry, executed, run):
+        if entry.name == "first":
+            time.sleep(3)
+        real(entry, executed, run)
+        ended[entry.name] = time.time()
+
+    monkeypatch.setattr(execute, "_export", slow_export)
+    result = build(_spec(tmp_path, 0.5), tmp_path / "out", jobs=2)
+    assert result.status == "ok", [(r.name, r.error) for r in result.runs]
+    second = _second(result.version_dir)
+    assert second["first_done"]
+    assert second["first_cell"] < ended["first"] - 2.0
+
+
+def test_a_failed_need_s_partial_results_are_set_aside_before_its_dependent_starts(tmp_path):
+    write_notebook(tmp_path / "first.ipynb", 'results_dir = "."',
+                   "import pathlib\npathlib.Path(results_dir, 'first.results.json')"
+                   ".write_text('{}')\nraise RuntimeError('failed after writing its results')")
+    write_notebook(tmp_path / "second.ipynb", 'results_dir = "."',
+                   "import json, os, pathlib\npathlib.Path(results_dir, 'second.json').write_text("
+                   "json.dumps({'saw': os.path.exists(os.path.join(results_dir, "
+                   "'first.results.json'))}))")
+    spec = tmp_path / "s.yml"
+    spec.write_text("name: s\ntitle: S\nnotebooks:\n  - {name: first, path: first.ipynb}\n"
+                    "  - {name: second, path: second.ipynb, needs: [first]}\n")
+    result = build(spec, tmp_path / "out", jobs=2)
+    runs = {r.name: r.status for r in result.runs}
+    assert runs == {"first": "failed", "second": "ok"}
+    assert json.loads((result.version_dir / "second.json").read_text()) == {"saw": False}

@@ -280,6 +280,17 @@ def run_plan(plan: BuildPlan, say: Callable[[str], None]) -> tuple[NotebookRun, 
     done: dict[str, NotebookRun] = {}
     waiting: dict[str, threading.Event] = {}  # started ahead, first cell not yet run
     stopped = threading.Event()
+    # a notebook's outputs are final (its export may still run): those started ahead that
+    # need it may start their first cell
+    final = {e.name: threading.Event() for e in plan.notebooks}
+    opens = {e.name: threading.Event() for e in plan.notebooks}
+
+    def settle(name: str) -> None:
+        final[name].set()
+        for e in plan.notebooks:
+            if name in e.needs and all(final[n].is_set() for n in e.needs):
+                opens[e.name].set()
+
     width = max(len(e.name) for e in plan.notebooks)
     total = len(plan.notebooks)
     with (
@@ -295,7 +306,8 @@ def run_plan(plan: BuildPlan, say: Callable[[str], None]) -> tuple[NotebookRun, 
                 if len(running) - len(waiting) >= plan.jobs:
                     break
                 del pending[name]
-                running[pool.submit(run_or_reuse, plan, plan.entry(name))] = name
+                running[pool.submit(run_or_reuse, plan, plan.entry(name), None, None,
+                                    settle)] = name
             unfinished = {e.name for e in plan.notebooks} - done.keys()
             for name in [n for n, deps in pending.items() if not deps <= done.keys()]:
                 if len(waiting) >= plan.jobs or not AHEAD:
@@ -303,9 +315,9 @@ def run_plan(plan: BuildPlan, say: Callable[[str], None]) -> tuple[NotebookRun, 
                 if not _runs_whatever(plan, plan.entry(name), unfinished):
                     continue  # reused unless what they write changed: no kernel ahead
                 del pending[name]
-                opened = waiting[name] = threading.Event()
+                opened = waiting[name] = opens[name]
                 running[pool.submit(run_or_reuse, plan, plan.entry(name), opened,
-                                    stopped)] = name
+                                    stopped, settle)] = name
 
         try:
             submit_ready()
@@ -360,14 +372,38 @@ def imports_that_may_run(plan: BuildPlan) -> list[str]:
 
 def run_or_reuse(plan: BuildPlan, entry: NotebookEntry,
                  opened: threading.Event | None = None,
-                 stopped: threading.Event | None = None) -> NotebookRun:
+                 stopped: threading.Event | None = None,
+                 settled: Callable[[str], None] | None = None) -> NotebookRun:
     """The previous version's run of ``entry`` when its cache key is unchanged (its outputs
     copied into staging), else :func:`run_entry` with the key of what it read.
 
     With ``opened``, ``entry``'s kernel starts now and its first cell waits until
-    ``opened`` is set (its needs are done), then for the cache's answer: a reused run
-    stops the kernel before any cell ran. A kernel that never got that far (it did not
-    start) leaves the decision to the ordinary path, after ``opened``."""
+    ``opened`` is set (the outputs of its needs are final), then for the cache's answer: a
+    reused run stops the kernel before any cell ran. A kernel that never got that far (it
+    did not start) leaves the decision to the ordinary path, after ``opened``.
+    ``settled(entry.name)`` is called once what the notebooks that need it read is final:
+    when it ran, as soon as papermill returned (before its charts and page); else at the
+    end, whatever happened."""
+    _final.hook = (lambda: settled(entry.name)) if settled is not None else None
+    try:
+        return _run_or_reuse(plan, entry, opened, stopped)
+    finally:
+        outputs_final()
+
+
+_final = threading.local()  # .hook: what outputs_final() calls, once, in this thread
+
+
+def outputs_final() -> None:
+    """The notebook this thread runs has written what the notebooks that need it read
+    (its results, set aside if it failed); its page may still be drawn."""
+    hook, _final.hook = getattr(_final, "hook", None), None
+    if hook is not None:
+        hook()
+
+
+def _run_or_reuse(plan: BuildPlan, entry: NotebookEntry, opened: threading.Event | None,
+                  stopped: threading.Event | None) -> NotebookRun:
     if opened is not None:
         decided: list[str] = []  # why the notebook runs, once its gate asked the cache
 
@@ -489,6 +525,8 @@ def run_notebook(entry: NotebookEntry, gate: Callable[[], None] | None = None) -
         kill_point(f"executed:{entry.name}")
     finally:
         remove_private_temp(work)
+    if run.status == "ok":  # (a failed run's results are set aside first: run_entry)
+        outputs_final()
     _draw_charts(executed, run)
     _write_scrubbed(entry, executed, run)
     kill_point(f"scrubbed:{entry.name}")
