@@ -37,19 +37,14 @@ _out_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="Reports directory.",
 )
-
-
-@command.command("build")
-@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-@_out_option
-@click.option(
+# pack build and pack watch
+_jobs_option = click.option(
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
     help="Notebooks run at once (default: number of CPU cores).",
 )
-@click.option("--fail-on-gate", is_flag=True, help="Exit 1 when the verdict is no-go.")
-@click.option(
+_sign_key_option = click.option(
     "--sign-key",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="WORKBENCH_SIGN_KEY",
@@ -57,6 +52,14 @@ _out_option = click.option(
     help="Ed25519 private key (PEM) to sign the manifest with (env WORKBENCH_SIGN_KEY); "
     "make one with `workbench pack keygen`.",
 )
+
+
+@command.command("build")
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@_out_option
+@_jobs_option
+@click.option("--fail-on-gate", is_flag=True, help="Exit 1 when the verdict is no-go.")
+@_sign_key_option
 @click.option(
     "--no-cache",
     is_flag=True,
@@ -177,19 +180,8 @@ def _problem(result: BuildResult) -> NotebookFailed | None:
     show_default=True,
     help="Seconds between two looks at the spec, its inputs and what its notebooks read.",
 )
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Notebooks run at once (default: number of CPU cores).",
-)
-@click.option(
-    "--sign-key",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="WORKBENCH_SIGN_KEY",
-    default=None,
-    help="Ed25519 private key (PEM) to sign each manifest with (env WORKBENCH_SIGN_KEY).",
-)
+@_jobs_option
+@_sign_key_option
 @click.option(
     "--builds",
     "max_builds",
