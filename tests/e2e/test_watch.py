@@ -184,7 +184,19 @@ def test_watch_publishes_each_change_and_stops_on_sigterm_with_its_kernels(tmp_p
 
 
 def test_build_if_changed_publishes_nothing_when_nothing_changed(tmp_path):
+    """Also: a changed input of ``a`` makes ``a`` and ``b`` (it needs ``a``) the notebooks
+    that may run, not ``c`` (its inputs unchanged): the kernel server is told to preload
+    their imports, not what only ``c`` imports."""
+    from workbench.packs.execute import imports_that_may_run
+    from workbench.packs.plan import check, resolve
+    from workbench.packs.spec import load_spec
+
     spec = _pack(tmp_path)
+    write_notebook(tmp_path / "c.ipynb", 'results_dir: str = "."',
+                   "import fractions\nprint(fractions.Fraction(1, 3))")
+    doc = yaml.safe_load(spec.read_text())
+    doc["notebooks"].append({"name": "c", "path": "c.ipynb"})
+    spec.write_text(yaml.safe_dump(doc), encoding="utf-8")
     out = tmp_path / "out"
     runner = CliRunner()
     args = ["pack", "build", str(spec), "--out", str(out), "--if-changed"]
@@ -199,31 +211,12 @@ def test_build_if_changed_publishes_nothing_when_nothing_changed(tmp_path):
     os.utime(tmp_path / "data" / "a.csv")  # touched, same bytes: still nothing changed
     assert runner.invoke(cli, args).exit_code == 0
     (tmp_path / "data" / "a.csv").write_text("k,v\n1,11\n2,20\n", encoding="utf-8")
-    third = runner.invoke(cli, args)
-    assert third.exit_code == 0
-    assert len(_versions(out)) == 2
-    assert runner.invoke(cli, [*args, "--no-cache"]).exit_code == 2
-
-
-def test_the_server_is_told_the_imports_of_the_notebooks_that_may_run(tmp_path):
-    """A changed input of ``a``: ``a`` and ``b`` (it needs ``a``) may run, ``c`` (its
-    inputs unchanged) is reused: the server does not preload what only ``c`` imports."""
-    from workbench.packs.build import build
-    from workbench.packs.execute import imports_that_may_run
-    from workbench.packs.plan import check, resolve
-    from workbench.packs.spec import load_spec
-
-    spec = _pack(tmp_path)
-    write_notebook(tmp_path / "c.ipynb", 'results_dir: str = "."',
-                   "import fractions\nprint(fractions.Fraction(1, 3))")
-    doc = yaml.safe_load(spec.read_text())
-    doc["notebooks"].append({"name": "c", "path": "c.ipynb"})
-    spec.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    out = tmp_path / "out"
-    assert build(spec, out, jobs=2).status == "ok"
-    (tmp_path / "data" / "a.csv").write_text("k,v\n1,10\n2,22\n", encoding="utf-8")
     loaded = load_spec(spec)
     plan = resolve(loaded, check(loaded), out, spec_path=str(spec), jobs=2, use_cache=True)
     names = imports_that_may_run(plan)
     assert {"workbench.io", "json"} <= set(names)  # a's and b's
     assert "fractions" not in names
+    third = runner.invoke(cli, args)
+    assert third.exit_code == 0
+    assert len(_versions(out)) == 2
+    assert runner.invoke(cli, [*args, "--no-cache"]).exit_code == 2
