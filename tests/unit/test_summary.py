@@ -235,6 +235,45 @@ def test_history_reads_every_version_oldest_first(tmp_path):
     assert [c.kind for c in s.changes] == ["cost per 1k predictions"]
 
 
+def test_history_reads_the_newest_versions_only(tmp_path):
+    """A pack rebuilt on every change keeps its front page's cost bounded: the newest
+    ``limit`` versions with evidence of their own (restated ones skipped, the version
+    being built counted), oldest first; the page and table say they are the newest."""
+    from workbench.packs.summary import history_table
+
+    for day in range(1, 8):
+        _version(tmp_path, f"202611{day:02d}T090000Z-aaaaaaaa", [cost(100.0 + day, 2.0)])
+    restated = tmp_path / "20261106T090000Z-aaaaaaaa" / "manifest.json"
+    restated.write_text(json.dumps({"verdict": "hold", "status": "ok", "gates": [],
+                                    "cache": {"nothing_changed": True}}))
+    current = history_row("20261108T090000Z-cccccccc", {"c": cost(200.0, 2.0)})
+    rows = history(tmp_path, current, limit=4)
+    assert [r["version"][6:8] for r in rows] == ["04", "05", "07", "08"]
+    assert [r["version"][6:8] for r in history(tmp_path, limit=3)] == ["04", "05", "07"]
+    assert len(history(tmp_path)) == 6  # under the default limit: every version
+    assert "Every version" in history_table(rows)
+    many = [history_row(f"202611{d:02d}T090000Z-x", {}) for d in range(1, 30)] * 2
+    assert "The newest 58 versions" in history_table(many)
+
+
+def test_the_front_page_says_its_trends_are_the_newest_versions(tmp_path, monkeypatch):
+    from workbench.packs import index, summary
+
+    monkeypatch.setattr(summary, "HISTORY_LIMIT", 2)
+    monkeypatch.setattr(index, "HISTORY_LIMIT", 2)
+    for day in (1, 2, 3):
+        _version(tmp_path, f"202611{day:02d}T090000Z-aaaaaaaa", [cost(100.0 + day, 2.0)])
+    manifest = {
+        "pack": "p", "title": "P", "version": "20261104T090000Z-bbbbbbbb", "status": "ok",
+        "verdict": "go", "started_at": "s", "finished_at": "f", "duration_s": 1.0,
+        "spec": {"path": "x.yml", "sha256": "0" * 64}, "inputs": [], "git": {"commit": None},
+        "environment": {"python": "3.11", "packages": {}}, "notebooks": [], "gates": [],
+        "previous_version": "20261103T090000Z-aaaaaaaa"}
+    page = front_page(manifest, {"c": cost(104.0, 2.0)}, pack_dir=tmp_path)
+    assert "The newest 2 versions with evidence of their own" in page
+    assert "20261103T090000Z" in page and "20261102T090000Z" not in page
+
+
 def test_front_page_with_previous_version_shows_changes_and_trend_escaped(tmp_path):
     evil = "<script>alert(1)</script>"
     prev = _version(tmp_path, "20261101T090000Z-aaaaaaaa", [incidents(["I1"], [])])

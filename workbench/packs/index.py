@@ -24,6 +24,7 @@ from workbench.packs.cache import workbench_code_sha256
 from workbench.packs.gates import VERDICT_TEXT, GateResult, verdict_reason
 from workbench.packs.manifest import MANIFEST
 from workbench.packs.summary import (
+    HISTORY_LIMIT,
     ChangeSummary,
     changes,
     history,
@@ -172,6 +173,7 @@ def front_page(
             trend_chart_key=chart_key,
             restated=restated,
             op_text=OP_TEXT,
+            history_limit=HISTORY_LIMIT,
         )
     )
 
