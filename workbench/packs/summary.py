@@ -338,12 +338,13 @@ def history_row(
     return row
 
 
-# the trends show the newest versions with evidence of their own: a year of weekly builds.
-# Each version read costs about 20 ms and each point widens the chart (35 versions: 0.6 s
-# to read, 1 s to draw, on the 2-core machine); a pack rebuilt on every change (pack watch,
-# build --if-changed every 15 minutes) would otherwise slow its own front page down build
-# after build. `workbench pack list` lists every version.
-HISTORY_LIMIT = 52
+# the trends show the newest versions with evidence of their own: half a year of weekly
+# reviews. Each version costs the front page about 9 ms to read and 17 ms more of chart
+# (measured on the 2-core machine: 8 versions 0.5 s, 31 versions 1.2 s), and the review
+# summary as much again: a pack rebuilt on every change (pack watch, build --if-changed)
+# would otherwise slow its own rebuilds down build after build. `workbench pack list`
+# lists every version.
+HISTORY_LIMIT = 26
 
 
 def history(
