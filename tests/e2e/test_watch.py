@@ -173,7 +173,12 @@ def test_watch_publishes_each_change_and_stops_on_sigterm_with_its_kernels(tmp_p
         assert helpers, "the warm-kernel server runs between builds"
     finally:
         proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=30)
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # it did not stop: leave nothing running, then fail
+            proc.wait()
+            raise
     assert code == 0
     assert "pack watch: stopped" in proc.stderr.read()
     deadline = time.monotonic() + 5
@@ -220,3 +225,25 @@ def test_build_if_changed_publishes_nothing_when_nothing_changed(tmp_path):
     assert third.exit_code == 0
     assert len(_versions(out)) == 2
     assert runner.invoke(cli, [*args, "--no-cache"]).exit_code == 2
+
+
+def test_a_stop_during_a_build_publishes_nothing(tmp_path, monkeypatch):
+    """What the watcher's SIGTERM handler does (kernels.stop_now), while the notebooks
+    run: the build is abandoned, no version and no staging folder are left."""
+    import threading
+
+    from workbench.packs import build as build_mod
+
+    monkeypatch.setattr(kernels, "stopping", threading.Event())
+    real = build_mod.run_plan
+
+    def stopped_meanwhile(plan, say):
+        kernels.stop_now()
+        return real(plan, say)
+
+    monkeypatch.setattr(build_mod, "run_plan", stopped_meanwhile)
+    spec = _pack(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        build_mod.build(spec, tmp_path / "out", jobs=2)
+    pack_dir = tmp_path / "out" / "w"
+    assert not [p.name for p in pack_dir.iterdir() if not p.name.startswith(".lock")]

@@ -225,11 +225,9 @@ def watch_cmd(
         last[:] = [result]
 
     def stop(_signum: int, _frame: object) -> None:
-        # the kernels die with their server (PDEATHSIG): a build under way ends now
-        server = kernels.active_server()
-        if server is not None:
-            server.process.kill()
-        raise KeyboardInterrupt
+        # a flag and the server killed (its kernels die with it): the watcher and a build
+        # under way see the flag; nothing is raised into the code the signal interrupts
+        kernels.stop_now()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

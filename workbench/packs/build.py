@@ -117,6 +117,7 @@ def _build(spec: PackSpec, spec_path: str | os.PathLike[str], out_dir: str | os.
         if skip is not None and skip(plan):
             kernels.stop_unused_server()
             return None
+        _unless_stopping()
         if plan.cache is not None and plan.cache.same_as is not None:
             kernels.stop_unused_server()  # restating the previous version: no kernel starts
         elif plan.cache is not None and plan.cache.enabled and plan.previous is not None:
@@ -129,6 +130,7 @@ def _build(spec: PackSpec, spec_path: str | os.PathLike[str], out_dir: str | os.
         warming = _warm_chart_runtime(plan)
         try:
             runs = run_plan(plan, say)
+            _unless_stopping()  # its kernels were killed: runs that failed for that
             if warming is not None:
                 warming.join()
             assembly = assemble(plan, runs, key)
@@ -137,6 +139,13 @@ def _build(spec: PackSpec, spec_path: str | os.PathLike[str], out_dir: str | os.
             shutil.rmtree(plan.staging, ignore_errors=True)
             raise
         return announce(plan, assembly, final, say)
+
+
+def _unless_stopping() -> None:
+    """Abandon the build (nothing published, staging removed) when this process was asked
+    to stop (:data:`workbench.packs.kernels.stopping`)."""
+    if kernels.stopping.is_set():
+        raise KeyboardInterrupt
 
 
 def _warm_chart_runtime(plan: BuildPlan) -> threading.Thread | None:

@@ -450,6 +450,23 @@ def stop_unused_server() -> None:
     server.close()
 
 
+# set when this process was asked to stop (pack watch's SIGTERM or Ctrl-C): no kernel starts
+# any more, and a build under way publishes nothing (workbench.packs.build)
+stopping = threading.Event()
+
+
+def stop_now() -> None:
+    """Ask this process's kernels to stop: set :data:`stopping` and kill the active server
+    (its kernels die with it). Safe in a signal handler: it takes no lock and raises
+    nothing into the code it interrupts (an exception raised there can land inside a
+    library that swallows it: polars turns it into a panic that a reader reports)."""
+    stopping.set()
+    server = _active
+    if server is not None:
+        with contextlib.suppress(OSError):
+            server.process.kill()
+
+
 def preload_only(modules: list[str]) -> None:
     """Tell this build's server (not a shared one: its next builds may need the rest)
     which modules to preload besides the ones every kernel needs."""
@@ -491,6 +508,8 @@ class WarmProvisioner(LocalProvisioner):
     fallback_reason: str | None = None
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+        if stopping.is_set():
+            raise RuntimeError("this process is stopping: no kernel starts")
         server, why = server_for_launch()
         env = kwargs.get("env") or dict(os.environ)
         cwd = str(kwargs.get("cwd") or os.getcwd())

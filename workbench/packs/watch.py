@@ -29,7 +29,10 @@ Rules a scheduler can rely on:
 * a notebook measured from the current time (an empty ``as_of``) is never reused, so a
   pack holding one is rebuilt at every poll: give ``as_of`` a time, or a longer interval;
 * SIGTERM or SIGINT stops the watcher: a build under way is abandoned (its staging folder
-  removed, nothing published), the kernels and their server are stopped, exit 0.
+  removed, nothing published), the kernels and their server are stopped, exit 0. The
+  signal handler only sets a flag and kills the server (an exception raised from it could
+  land in polars, which turns it into a panic a reader then reports as bad input); the
+  loop and the build check the flag.
 """
 
 from __future__ import annotations
@@ -39,7 +42,6 @@ import hashlib
 import os
 import site
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,11 +79,13 @@ def watch(
     jobs: int | None = None,
     sign_key: Path | None = None,
     max_builds: int | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = kernels.stopping.wait,
 ) -> int:
     """Build ``spec_path`` now if anything changed since its latest version, then again
     whenever something does, polling every ``interval`` seconds. Returns 0 after
-    ``max_builds`` builds (None: runs until stopped), or :data:`RESTART`."""
+    ``max_builds`` builds (None: runs until stopped), or :data:`RESTART`; raises
+    KeyboardInterrupt once :func:`workbench.packs.kernels.stop_now` was called (a build
+    under way publishes nothing)."""
     started = environment_fingerprint()
     kernels.shared_server()  # kept between builds; stopped when this process exits
     failed_digest: str | None = None  # an attempt that failed: not repeated as it was
@@ -89,6 +93,8 @@ def watch(
     built = 0
     first = True
     while True:
+        if kernels.stopping.is_set():
+            raise KeyboardInterrupt
         if environment_fingerprint() != started:
             say("workbench or its packages changed on disk: restarting the watcher")
             return RESTART
