@@ -1,7 +1,7 @@
 """``pack watch`` and ``pack build --if-changed``: a version is published when, and only
 when, something it rests on changed; a failed attempt is not repeated as it was; a spec
 broken meanwhile is reported once; new code on disk restarts the watcher; SIGTERM stops
-it with its kernels."""
+it with its kernels, and a build under way publishes nothing."""
 
 from __future__ import annotations
 
@@ -111,26 +111,6 @@ def test_watch_refuses_a_spec_unusable_from_the_start(tmp_path):
     assert "pack.yml" in result.output
 
 
-def test_watch_restarts_itself_when_the_code_on_disk_changes(tmp_path):
-    """The first process sees another fingerprint before its first build and execs a
-    fresh one (``python -m workbench``), which builds once (``--builds 1``) and exits."""
-    spec = _pack(tmp_path)
-    script = (
-        "import workbench.packs.watch as w\n"
-        "seen = iter(['at start', 'changed on disk'])\n"
-        "w.environment_fingerprint = lambda: next(seen, 'changed on disk')\n"
-        "from workbench.cli import main\n"
-        f"main(['pack', 'watch', {str(spec)!r}, '--out', {str(tmp_path / 'out')!r},"
-        " '--builds', '1', '--interval', '0.1'])\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "restarting the watcher" in done.stderr
-    assert len(_versions(tmp_path / "out")) == 1
-    assert done.stdout.strip().endswith("index.html")
-
-
 def _descendants(pid: int) -> set[int]:
     found, todo = set(), [pid]
     while todo:
@@ -145,13 +125,21 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
-def test_watch_publishes_each_change_and_stops_on_sigterm_with_its_kernels(tmp_path):
+def test_watch_restarts_on_new_code_publishes_each_change_and_stops_on_sigterm(tmp_path):
+    """The process started here sees another fingerprint of the code on disk before its
+    first build and execs a fresh ``python -m workbench pack watch`` (same pid), which
+    then builds, waits, rebuilds on a change and stops on SIGTERM with its kernels."""
     spec = _pack(tmp_path)
     out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench", "pack", "watch", str(spec), "--out", str(out),
-         "--interval", "0.2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    script = (
+        "import workbench.packs.watch as w\n"
+        "seen = iter(['at start', 'changed on disk'])\n"
+        "w.environment_fingerprint = lambda: next(seen, 'changed on disk')\n"
+        "from workbench.cli import main\n"
+        f"main(['pack', 'watch', {str(spec)!r}, '--out', {str(out)!r}, '--interval', '0.2'])\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
 
@@ -180,7 +168,8 @@ def test_watch_publishes_each_change_and_stops_on_sigterm_with_its_kernels(tmp_p
             proc.wait()
             raise
     assert code == 0
-    assert "pack watch: stopped" in proc.stderr.read()
+    said = proc.stderr.read()
+    assert "restarting the watcher" in said and "pack watch: stopped" in said
     deadline = time.monotonic() + 5
     while any(Path(f"/proc/{p}").exists() for p in helpers) and time.monotonic() < deadline:
         time.sleep(0.1)
