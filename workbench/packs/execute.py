@@ -306,8 +306,8 @@ def run_plan(plan: BuildPlan, say: Callable[[str], None]) -> tuple[NotebookRun, 
                 if len(running) - len(waiting) >= plan.jobs:
                     break
                 del pending[name]
-                running[pool.submit(run_or_reuse, plan, plan.entry(name), None, None,
-                                    settle)] = name
+                running[pool.submit(run_or_reuse, plan, plan.entry(name),
+                                    settled=settle)] = name
             unfinished = {e.name for e in plan.notebooks} - done.keys()
             for name in [n for n, deps in pending.items() if not deps <= done.keys()]:
                 if len(waiting) >= plan.jobs or not AHEAD:
@@ -317,7 +317,7 @@ def run_plan(plan: BuildPlan, say: Callable[[str], None]) -> tuple[NotebookRun, 
                 del pending[name]
                 opened = waiting[name] = opens[name]
                 running[pool.submit(run_or_reuse, plan, plan.entry(name), opened,
-                                    stopped, settle)] = name
+                                    stopped, settled=settle)] = name
 
         try:
             submit_ready()
