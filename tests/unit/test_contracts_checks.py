@@ -189,6 +189,26 @@ def test_freshness_from_sla_properties(tmp_path):
     assert not stale.passed
 
 
+@pytest.mark.parametrize("element, props, why", [
+    ("t.measured_at", [{"name": "ts", "logicalType": "timestamp"}], "names no declared column"),
+    ("other.ts", [{"name": "ts", "logicalType": "timestamp"}], "names no declared column"),
+    (None, [{"name": "ts", "logicalType": "string"}], "no timestamp or date column"),
+])
+def test_a_freshness_level_that_cannot_be_measured_fails_never_vanishes(
+        tmp_path, element, props, why):
+    """A misspelled element, an object the contract does not have, no timestamp column:
+    the contract used to pass with the level left out."""
+    sla = {"property": "freshness", "value": 2, "unit": "d"}
+    if element:
+        sla["element"] = element
+    res = check(contract_file(tmp_path, props, slaProperties=[sla]), FRAME,
+                as_of="2026-01-07T00:00:00Z")
+    level = res.check("t.freshness")
+    assert (level.passed, level.severity) == (False, "error")
+    assert why in level.observed
+    assert not res.passed
+
+
 def test_failures_are_dated_sampled_and_masked(tmp_path):
     props = [{"name": "ts", "logicalType": "timestamp"},
              {"name": "email", "logicalType": "string", "classification": "restricted",

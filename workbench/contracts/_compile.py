@@ -339,10 +339,22 @@ def freshness_checks(contract: Contract, obj: SchemaObject,
         if (sla.property or "").lower() != "freshness":  # latency is not freshness: _sla
             continue
         target = _sla_column(obj, name, sla.element)
+        seconds = float(sla.value or 0) * (unit_seconds(sla.unit or "d") or 86400)
         if target is None:
+            if _sla_names_object(contract, obj, name, sla.element):
+                # a level this object must meet that cannot be measured: a failed error
+                # check, never left out (the contract would otherwise pass without it)
+                out.append(CheckDef(
+                    id=f"{name}.freshness" + (f"_{k}" if k and out else ""), schema=name,
+                    column=None, rule="freshness", severity="error", dimension="timeliness",
+                    kind="unsupported", expected={"max_age_seconds": seconds,
+                                                  "element": sla.element},
+                    extra={"reason": "not measured: " + (
+                        f"the element {sla.element!r} names no declared column"
+                        if sla.element else "no timestamp or date column is declared")},
+                    description=sla.description))
             continue
         pname, col = target
-        seconds = float(sla.value or 0) * (unit_seconds(sla.unit or "d") or 86400)
         out.append(CheckDef(
             id=f"{name}.{pname}.freshness" + (f"_{k}" if k and out else ""), schema=name,
             column=col, rule="freshness", severity="error", dimension="timeliness",
@@ -350,6 +362,19 @@ def freshness_checks(contract: Contract, obj: SchemaObject,
                                         "unit": sla.unit or "d"},
             columns=(col,), seconds=seconds, description=sla.description))
     return out
+
+
+def _sla_names_object(contract: Contract, obj: SchemaObject, name: str,
+                      element: str | None) -> bool:
+    """Whether a level's ``element`` is on this schema object (one naming no object, or
+    only objects the contract does not have, goes with the first object)."""
+    tables = {part.strip().rpartition(".")[0] for part in str(element or "").split(",")
+              if part.strip()}
+    if tables & {name, obj.physicalName}:
+        return True
+    objects = contract.odcs.schema_ or []
+    known = {n for o in objects for n in (o.name, o.physicalName) if n}
+    return bool(objects) and obj is objects[0] and not tables & known
 
 
 def _sla_column(obj: SchemaObject, name: str, element: str | None) -> tuple[str, str] | None:
